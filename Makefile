@@ -1,0 +1,45 @@
+# Shopfloor Kiosk — the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+PYTEST_ARGS ?=
+
+.PHONY: run install system-packages test-setup test bench soak lint clean
+
+run: install
+	$(BIN)/shopfloor-server demo
+
+install: system-packages $(STAMPS)/venv
+
+system-packages:
+	@scripts/install-system-packages.sh scripts/packages/run-*.txt
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+test-setup: install $(STAMPS)/test-venv
+	@scripts/install-system-packages.sh scripts/packages/test-*.txt
+
+$(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+test: test-setup
+	$(BIN)/ruff check server kiosk tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: test-setup
+	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
+
+lint: test-setup
+	$(BIN)/ruff check server kiosk tests
+	$(BIN)/mypy server kiosk
+
+clean:
+	rm -rf $(STAMPS) build *.egg-info test-artifacts

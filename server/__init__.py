@@ -1,0 +1,46 @@
+"""Shopfloor Kiosk server: the Flask app factory. Nothing happens at import."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy.orm import Session
+
+from server.config import Config
+from server.db import make_engine, make_sessionmaker
+
+try:
+    __version__ = version("shopfloor-kiosk")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.0.0"
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    config = config or Config.from_env(**overrides)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.ensure_secret_key(),
+        TESTING=config.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    app.config["SHOPFLOOR"] = config
+    engine = make_engine(config.database_url)
+    app.extensions["shopfloor.engine"] = engine
+    app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)
+
+    from server import errors
+    from server.api import api
+
+    app.register_blueprint(api)
+    errors.register(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app

@@ -1,0 +1,7 @@
+"""Blueprint /api/v1: the contract with kiosks and MES/ERP (DESIGN.md §5)."""
+
+from flask import Blueprint
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from server.api import health  # noqa: E402,F401  (routes register on import of the package)

@@ -1,0 +1,53 @@
+"""Fixtures shared by every test: a temporary data folder and a migrated database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from server import create_app
+from server.config import Config
+from server.db import make_engine, make_sessionmaker, migrate
+from server.services.identity import ensure_server_id
+
+# mDNS never leaves loopback on the machines the tests run on.
+os.environ.setdefault("SHOPFLOOR_MDNS_INTERFACES", "127.0.0.1")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config.from_env(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'data' / 'shopfloor.db'}",
+        timezone="Asia/Shanghai",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def migrated(config: Config) -> Config:
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    with make_sessionmaker(engine)() as session:
+        ensure_server_id(session)
+        session.commit()
+    engine.dispose()
+    return config
+
+
+@pytest.fixture
+def app(migrated: Config) -> Iterator[Flask]:
+    app = create_app(migrated)
+    yield app
+    app.extensions["shopfloor.engine"].dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with app.extensions["shopfloor.sessionmaker"]() as session:
+        yield session
