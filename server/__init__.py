@@ -33,8 +33,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     from server import errors
     from server.api import api
+    from server.wall import wall
 
     app.register_blueprint(api)
+    app.register_blueprint(wall)
     errors.register(app)
 
     @app.teardown_appcontext

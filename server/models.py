@@ -188,6 +188,20 @@ class Kiosk(Base):
     workshops: Mapped[list[Workshop]] = relationship(secondary=kiosk_workshops)
 
 
+class IntegrationToken(Base):
+    """A machine-to-machine token (MES/ERP) with a narrow scope, such as `production`."""
+
+    __tablename__ = "integration_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class EnrolmentCode(Base):
     __tablename__ = "enrolment_codes"
 
@@ -358,7 +372,17 @@ class Appeal(Base):
     worker: Mapped[Worker] = relationship()
 
 
+user_workshops = Table(
+    "user_workshops",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("workshop_id", ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class User(Base):
+    """A web login. A supervisor sees only the workshops linked in `workshops`."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -369,6 +393,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    workshops: Mapped[list[Workshop]] = relationship(secondary=user_workshops)
 
 
 class AuditEntry(Base):
@@ -395,3 +422,22 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Display(Base):
+    """A wall display link: a TV browser opens /wall/<token>; revoking the link stops it."""
+
+    __tablename__ = "displays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None: the display rotates through every workshop.
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"))
+    language: Mapped[Language] = mapped_column(_enum(Language, "language"),
+                                               default=Language.ZH_CN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    workshop: Mapped[Workshop | None] = relationship()

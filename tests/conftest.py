@@ -51,3 +51,27 @@ def app(migrated: Config) -> Iterator[Flask]:
 def session(app: Flask) -> Iterator[Session]:
     with app.extensions["shopfloor.sessionmaker"]() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the session; tests open their own contexts and pages."""
+    from playwright.sync_api import sync_playwright
+
+    from support.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[object]:
+    """A real server process on a free port with an initialised, empty database."""
+    from support.live_server import LiveServer
+
+    server = LiveServer(tmp_path / "live", env={"SHOPFLOOR_ADMIN_PASSWORD": "admin password 1"})
+    server.start()
+    yield server
+    server.stop()

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from server.api import health  # noqa: E402,F401  (routes register on import of the package)
+# Routes register on import of the package.
+from server.api import auth, feeds, health, kiosk  # noqa: E402,F401

@@ -1,9 +1,10 @@
 """Alembic environment: runs on the connection server.db.migrate hands over, or on the URL."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import create_engine, pool
 
 import server.models  # noqa: F401  (registers every table on Base.metadata)
+from server.config import Config
 from server.db import Base
 
 config = context.config
@@ -25,10 +26,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run_with(connection)
 else:
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
+    url = config.get_main_option("sqlalchemy.url") or Config.from_env().database_url
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         run_with(conn)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:09:56.964741
+Create Date: 2026-11-23 18:17:11.676808
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,18 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entries_action'), ['action'], unique=False)
 
+    op.create_table('integration_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('scope', sa.String(length=32), nullable=False),
+    sa.Column('created_at', server.models.UTCDateTime(), nullable=False),
+    sa.Column('last_used', server.models.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', server.models.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name'),
+    sa.UniqueConstraint('token_hash')
+    )
     op.create_table('kiosks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -102,6 +114,7 @@ def upgrade() -> None:
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until', server.models.UTCDateTime(), nullable=True),
     sa.Column('created_at', server.models.UTCDateTime(), nullable=False),
+    sa.Column('last_login', server.models.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
@@ -111,6 +124,20 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
+    )
+    op.create_table('displays',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('workshop_id', sa.Integer(), nullable=True),
+    sa.Column('language', sa.Enum('zh_CN', 'en', name='language', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('created_at', server.models.UTCDateTime(), nullable=False),
+    sa.Column('last_seen', server.models.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', server.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['workshop_id'], ['workshops.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name'),
+    sa.UniqueConstraint('token_hash')
     )
     op.create_table('enrolment_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -147,6 +174,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['scheme_id'], ['scoring_schemes.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workshop_id'], ['workshops.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('scheme_id', 'workshop_id')
+    )
+    op.create_table('user_workshops',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('workshop_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workshop_id'], ['workshops.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'workshop_id')
     )
     op.create_table('video_workshops',
     sa.Column('video_id', sa.Integer(), nullable=False),
@@ -332,6 +366,7 @@ def downgrade() -> None:
 
     op.drop_table('workers')
     op.drop_table('video_workshops')
+    op.drop_table('user_workshops')
     op.drop_table('scheme_workshops')
     with op.batch_alter_table('machines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_machines_workshop_id'))
@@ -339,6 +374,7 @@ def downgrade() -> None:
     op.drop_table('machines')
     op.drop_table('kiosk_workshops')
     op.drop_table('enrolment_codes')
+    op.drop_table('displays')
     op.drop_table('workshops')
     op.drop_table('users')
     op.drop_table('training_videos')
@@ -346,6 +382,7 @@ def downgrade() -> None:
     op.drop_table('scoring_schemes')
     op.drop_table('point_categories')
     op.drop_table('kiosks')
+    op.drop_table('integration_tokens')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
 

@@ -1,0 +1,153 @@
+"""The kiosk's loop: events -> update(dt) -> draw, on a 1280x800 surface scaled to the
+display. Badge readers, the QR camera and the sync worker post events; a keyboard-wedge
+QR scanner is read here from TEXTINPUT bursts whatever scene is showing."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+import pygame
+
+from kiosk import events
+from kiosk.config import LOGICAL_SIZE, KioskConfig
+from kiosk.hardware.qr import WedgeDecoder
+from kiosk.i18n import t
+from kiosk.logs import log_event
+from kiosk.model import Roster
+from kiosk.scenes.base import Context, SceneManager
+from kiosk.scenes.enroll import EnrollScene
+from kiosk.scenes.idle import IdleScene
+from kiosk.scenes.scorecard import ScorecardScene
+from kiosk.scenes.unknown_badge import UnknownBadgeScene
+from kiosk.ui import icons, theme, widgets
+
+logger = logging.getLogger(__name__)
+
+
+def open_window(fullscreen: bool) -> pygame.Surface:
+    pygame.display.init()
+    pygame.font.init()
+    flags = pygame.SCALED | pygame.FULLSCREEN if fullscreen else 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        screen = pygame.display.set_mode(LOGICAL_SIZE, flags)
+    for warning in caught:
+        log_event(logger, "display", logging.WARNING, message=str(warning.message))
+    pygame.display.set_caption("Shopfloor Kiosk")
+    pygame.key.start_text_input()
+    return screen
+
+
+class App:
+    def __init__(self, config: KioskConfig, ctx: Context, screen: pygame.Surface,
+                 enrolled: bool = True) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.screen = screen
+        self.wedge = WedgeDecoder()
+        self._roster = Roster.from_json(ctx.store.roster()[0])
+        ctx.roster = lambda: self._roster
+        self.scenes = SceneManager(lambda: IdleScene(ctx), config.scene_timeout_s)
+        ctx.manager = self.scenes
+        self.scenes.reset(*(() if enrolled else (EnrollScene(ctx),)))
+        self.running = True
+        self.frame_times: list[float] = []
+        self.scorecard_latencies: list[float] = []
+        self._last = time.perf_counter()
+
+    @property
+    def roster(self) -> Roster:
+        return self._roster
+
+    def reload_roster(self) -> None:
+        self._roster = Roster.from_json(self.ctx.store.roster()[0])
+
+    def badge_in(self, credential: str, kind: str, reader: str, seen_at: float | None) -> None:
+        worker = self._roster.worker_for(credential)
+        log_event(logger, "badge_read", kind=kind, reader=reader, credential=credential[:12],
+                  worker=worker.code if worker else None)
+        if worker is None:
+            self.scenes.reset(UnknownBadgeScene(self.ctx, credential, kind))
+            return
+        self.ctx.record("badge_in", worker.code, {"kind": kind, "reader": reader})
+        self.scenes.reset(ScorecardScene(self.ctx, worker, seen_at=seen_at))
+
+    def _tap(self, pos: tuple[float, float]) -> pygame.event.Event:
+        return pygame.event.Event(events.TAP, pos=(round(pos[0]), round(pos[1])))
+
+    def dispatch(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            if not getattr(event, "touch", False):
+                self.scenes.handle_event(self._tap(event.pos))
+        elif event.type == pygame.FINGERDOWN:
+            w, h = LOGICAL_SIZE
+            self.scenes.handle_event(self._tap((event.x * w, event.y * h)))
+        elif event.type in (pygame.TEXTINPUT, pygame.KEYDOWN):
+            text = self.wedge.feed(event)
+            if text is None:
+                return
+            if self.scenes.top.name == "enroll":
+                self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=text))
+            else:
+                self.badge_in(events.qr_credential(text), "qr", "keyboard", time.perf_counter())
+        elif event.type == events.BADGE:
+            self.badge_in(event.credential, event.kind, event.reader, event.seen_at)
+        elif event.type == events.SYNC_STATUS:
+            self.ctx.status.online, self.ctx.status.depth = event.online, event.depth
+        elif event.type == events.ROSTER_READY:
+            self.reload_roster()
+        else:
+            self.scenes.handle_event(event)
+
+    def step(self) -> None:
+        """One frame: handle what happened, advance, draw, show."""
+        now = time.perf_counter()
+        dt, self._last = now - self._last, now
+        for event in pygame.event.get():
+            self.dispatch(event)
+        self.scenes.update(dt)
+        top = self.scenes.top
+        self.scenes.draw(self.screen)
+        self.draw_status(self.screen)
+        pygame.display.flip()
+        self.frame_times.append(time.perf_counter() - now)
+        seen_at = getattr(top, "seen_at", None)
+        if seen_at is not None and getattr(top, "first_frame_at", None) is not None:
+            latency = top.first_frame_at - seen_at
+            self.scorecard_latencies.append(latency)
+            log_event(logger, "scorecard_shown", worker=top.worker.code,
+                      ms=round(latency * 1000, 1))
+            top.seen_at = None
+
+    def draw_status(self, surface: pygame.Surface) -> None:
+        lang = self.scenes.top.lang
+        status = self.ctx.status
+        offline = status.online is False
+        bar = pygame.Rect(0, 0, theme.WIDTH, theme.TOP_BAR)
+        pygame.draw.rect(surface, theme.OFFLINE if offline else theme.TOP, bar)
+        title = t(lang, "app.title") + (f" · {self.ctx.workshop}" if self.ctx.workshop else "")
+        widgets.label(surface, title, 30, (theme.MARGIN, bar.centery), theme.TOP_INK, "midleft",
+                      max_width=360)
+        right = widgets.label(surface, time.strftime("%H:%M"), 34,
+                              (theme.WIDTH - theme.MARGIN, bar.centery), theme.TOP_INK,
+                              "midright")
+        if offline:
+            surface.blit(icons.icon("offline", 48, theme.TOP_INK), (420, 12))
+            widgets.label(surface, t(lang, "banner.offline"), 28, (480, bar.centery),
+                          theme.TOP_INK, "midleft", max_width=right.x - 500)
+            return
+        if status.online:
+            pygame.draw.circle(surface, theme.GOOD, (right.x - 30, bar.centery), 12)
+        if status.depth:
+            widgets.label(surface, t(lang, "status.queue", n=status.depth), 26,
+                          (right.x - 56, bar.centery), theme.TOP_INK, "midright")
+
+    def run(self) -> None:
+        clock = pygame.time.Clock()
+        while self.running:
+            self.step()
+            clock.tick(self.config.fps)

@@ -1,0 +1,123 @@
+"""The HTTP client to the server's /api/v1 (DESIGN.md §5); the transport is injectable.
+
+Every request carries ``X-Kiosk-Version`` and ``X-Kiosk-Queue-Depth`` (the outbox depth
+from ``queue_depth``), and ``Authorization: Bearer <token>`` once the kiosk is enrolled.
+Network failures and 5xx answers raise :class:`ServerUnavailable`; 4xx answers raise
+:class:`ApiError` with the server's error code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from kiosk import __version__
+from kiosk.errors import ApiError, ServerUnavailable
+
+API = "/api/v1"
+
+
+class KioskClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        queue_depth: Callable[[], int] = lambda: 0,
+        timeout: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._queue_depth = queue_depth
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> KioskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {
+            "X-Kiosk-Version": __version__,
+            "X-Kiosk-Queue-Depth": str(self._queue_depth()),
+            "Accept": "application/json",
+        }
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(
+                method, API + path, headers=self._headers(headers), **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            code, message = "http_error", response.reason_phrase
+            try:
+                error = response.json().get("error", {})
+                code, message = error.get("code", code), error.get("message", message)
+            except (ValueError, AttributeError):
+                pass
+            raise ApiError(response.status_code, code, message)
+        return response
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health").json()
+
+    def enroll(self, code: str) -> dict[str, Any]:
+        """Trade a one-time enrolment code for a device token: ``{"token", "kiosk"}``."""
+        return self._request("POST", "/enroll", json={"code": code}).json()
+
+    def roster(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """The roster and its ETag, or ``(None, etag)`` when unchanged (304)."""
+        headers = {"If-None-Match": etag} if etag else None
+        response = self._request("GET", "/roster", headers=headers)
+        if response.status_code == 304:
+            return None, etag
+        return response.json(), response.headers.get("ETag")
+
+    def scorecard(self, worker: str, period: str = "week") -> dict[str, Any]:
+        path = f"/workers/{worker}/scorecard"
+        return self._request("GET", path, params={"period": period}).json()
+
+    def post_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send events; one result per event in the same order."""
+        body = self._request("POST", "/events", json={"events": events}).json()
+        results = body.get("results")
+        if not isinstance(results, list) or len(results) != len(events):
+            raise ApiError(200, "bad_results", "results do not match the events sent")
+        return results
+
+    def leaderboard(self, workshop: str, period: str = "week") -> dict[str, Any]:
+        params = {"workshop": workshop, "period": period}
+        return self._request("GET", "/leaderboard", params=params).json()
+
+    def videos(self) -> list[dict[str, Any]]:
+        body = self._request("GET", "/videos").json()
+        return body.get("videos", []) if isinstance(body, dict) else body
+
+    def pending_claims(self, workshop: str) -> list[dict[str, Any]]:
+        """Claims waiting for a supervisor; a server without the endpoint has none."""
+        try:
+            body = self._request(
+                "GET", "/claims", params={"status": "pending", "workshop": workshop}
+            ).json()
+        except ApiError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return body.get("claims", []) if isinstance(body, dict) else body

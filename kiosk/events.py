@@ -1,0 +1,43 @@
+"""The app's own pygame event types; adapters post these and nothing else crosses threads.
+
+- ``BADGE``: ``credential`` (sha256 hex), ``kind`` ("card" | "qr"), ``reader``, ``seen_at``
+  (``time.perf_counter()`` when the device produced it).
+- ``TAP``: ``pos`` in logical 1280x800 coordinates, from a mouse click or a finger.
+- ``SYNC_STATUS``: ``online`` (bool), ``depth`` (outbox queue depth).
+- ``SCORECARD_READY``: ``worker``, ``period`` — a fresh scorecard is in the store.
+- ``ROSTER_READY``: the cached roster changed.
+- ``CLAIMS_READY``: ``workshop`` — the pending claims in the store were refreshed.
+- ``QR_TEXT``: ``text`` — a scanned code that is not a badge (e.g. an enrolment code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pygame
+
+BADGE = pygame.event.custom_type()
+TAP = pygame.event.custom_type()
+SYNC_STATUS = pygame.event.custom_type()
+SCORECARD_READY = pygame.event.custom_type()
+ROSTER_READY = pygame.event.custom_type()
+CLAIMS_READY = pygame.event.custom_type()
+QR_TEXT = pygame.event.custom_type()
+
+
+def card_credential(uid: bytes) -> str:
+    """The roster's hash of a card: sha256 hex of the upper-case hex UID, no separators."""
+    return hashlib.sha256(uid.hex().upper().encode()).hexdigest()
+
+
+def qr_credential(secret: str) -> str:
+    """The roster's hash of a QR badge: sha256 hex of the scanned string."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def post(event_type: int, **attrs: object) -> None:
+    """Post from any thread; a full queue or a stopped pygame is not the caller's problem."""
+    try:
+        pygame.event.post(pygame.event.Event(event_type, attrs))
+    except pygame.error:
+        return

@@ -1,0 +1,196 @@
+"""Plain views of the server's JSON (roster, scorecard), tolerant of missing optional fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _float(value: Any, default: float | None = 0.0) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class Worker:
+    code: str
+    name: str
+    language: str = "zh_CN"
+    role: str = "worker"
+    workshop: str = ""
+    pin_hash: str | None = None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    name_en: str
+    level: str
+    points: float
+    needs_approval: bool
+
+    def label(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True)
+class Machine:
+    code: str
+    name: str
+
+
+@dataclass
+class Roster:
+    workers: dict[str, Worker] = field(default_factory=dict)
+    by_credential: dict[str, str] = field(default_factory=dict)
+    machines: list[Machine] = field(default_factory=list)
+    categories: list[Category] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Roster:
+        roster = cls()
+        for raw in (data or {}).get("workers", []):
+            if not raw.get("code"):
+                continue
+            worker = Worker(
+                code=str(raw["code"]),
+                name=str(raw.get("name") or raw["code"]),
+                language=str(raw.get("language") or "zh_CN"),
+                role=str(raw.get("role") or "worker"),
+                workshop=str(raw.get("workshop") or ""),
+                pin_hash=raw.get("pin_hash"),
+            )
+            roster.workers[worker.code] = worker
+            for badge in raw.get("badges") or []:
+                if badge.get("hash"):
+                    roster.by_credential[str(badge["hash"]).lower()] = worker.code
+        roster.machines = [
+            Machine(str(m["code"]), str(m.get("name") or m["code"]))
+            for m in (data or {}).get("machines", [])
+            if m.get("code")
+        ]
+        roster.categories = [
+            Category(
+                code=str(c["code"]),
+                name=str(c.get("name") or c["code"]),
+                name_en=str(c.get("name_en") or ""),
+                level=str(c.get("level") or ""),
+                points=_float(c.get("points")) or 0.0,
+                needs_approval=bool(c.get("needs_approval", False)),
+            )
+            for c in (data or {}).get("categories", [])
+            if c.get("code")
+        ]
+        return roster
+
+    def worker_for(self, credential: str) -> Worker | None:
+        code = self.by_credential.get(credential.lower())
+        return self.workers.get(code) if code else None
+
+    def workshop_workers(self, workshop: str) -> list[Worker]:
+        return sorted(
+            (w for w in self.workers.values() if w.workshop == workshop and not w.is_supervisor),
+            key=lambda w: w.code,
+        )
+
+
+@dataclass(frozen=True)
+class DailyValue:
+    date: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    value: float | None
+    target: float | None
+    met: bool
+    points: float
+    max_points: float | None
+    no_data: bool
+    daily: tuple[DailyValue, ...]
+    record_ids: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    period: str
+    total: float
+    max_total: float | None
+    complete: bool
+    dimensions: tuple[Dimension, ...]
+    rank: int | None
+    rank_of: int | None
+    tier: str | None
+    next_tier: str | None
+    points_needed: float | None
+    today_points: float | None
+    projected_total: float | None
+    projected_tier: str | None
+    tasks: dict[str, int]
+    period_start: str = ""
+    period_end: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scorecard:
+        dims = []
+        for raw in data.get("dimensions") or []:
+            no_data = bool(raw.get("no_data", raw.get("value") is None))
+            dims.append(
+                Dimension(
+                    key=str(raw.get("key") or "other"),
+                    value=_float(raw.get("value"), None),
+                    target=_float(raw.get("target"), None),
+                    met=bool(raw.get("met", False)) and not no_data,
+                    points=_float(raw.get("points")) or 0.0,
+                    max_points=_float(raw.get("max_points"), None),
+                    no_data=no_data,
+                    daily=tuple(
+                        DailyValue(str(d.get("date", "")), _float(d.get("value"), None))
+                        for d in raw.get("daily") or []
+                    ),
+                    record_ids=tuple(raw.get("record_ids") or ()),
+                )
+            )
+        tier = data.get("tier") or {}
+        next_tier = data.get("next_tier") or {}
+        tasks = data.get("tasks") or {}
+        rank = data.get("rank")
+        rank_of = data.get("rank_of")
+        return cls(
+            period=str(data.get("period") or "week"),
+            total=_float(data.get("total")) or 0.0,
+            max_total=_float(data.get("max_total"), None),
+            complete=bool(data.get("complete", True)),
+            dimensions=tuple(dims),
+            rank=int(rank) if isinstance(rank, int | float) else None,
+            rank_of=int(rank_of) if isinstance(rank_of, int | float) else None,
+            tier=tier.get("key") if isinstance(tier, dict) else None,
+            next_tier=next_tier.get("key") if isinstance(next_tier, dict) else None,
+            points_needed=_float(next_tier.get("points_needed"), None)
+            if isinstance(next_tier, dict)
+            else None,
+            today_points=_float(data.get("today_points"), None),
+            projected_total=_float(data.get("projected_total"), None),
+            projected_tier=data.get("projected_tier"),
+            tasks={
+                str(k): len(v) if isinstance(v, list) else int(v)
+                for k, v in tasks.items()
+                if isinstance(v, list | int | float) and v
+            }
+            if isinstance(tasks, dict)
+            else {},
+            period_start=str(data.get("period_start") or ""),
+            period_end=str(data.get("period_end") or ""),
+        )
+
+
+TIER_STARS = {"excellent": 3, "good": 2, "improved": 1}

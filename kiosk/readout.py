@@ -1,0 +1,50 @@
+"""What the kiosk says: a scorecard as phrase parts in the worker's language."""
+
+from __future__ import annotations
+
+from kiosk.hardware.speech import Part
+from kiosk.i18n import t
+from kiosk.model import Scorecard, Worker
+
+
+def number(value: float) -> str:
+    """85.0 -> "85", 7.5 -> "7.5": what a person would say."""
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def tier_name(lang: str, key: str | None) -> str:
+    try:
+        return t(lang, f"tier.{key}")
+    except KeyError:
+        return key or t(lang, "tier.none")
+
+
+def dimension_name(lang: str, key: str) -> str:
+    try:
+        return t(lang, f"dim.{key}")
+    except KeyError:
+        return key
+
+
+def scorecard_parts(lang: str, worker: Worker, card: Scorecard, *, cached: bool) -> list[Part]:
+    period = t(lang, f"period.{card.period}") if card.period in ("day", "week", "month") else ""
+    parts: list[Part] = [
+        ("say.greeting", t(lang, "say.greeting", name=worker.name)),
+        ("say.total", t(lang, "say.total", period=period, total=number(card.total))),
+    ]
+    if card.rank is not None:
+        parts.append(("say.rank", t(lang, "say.rank", rank=card.rank)))
+    for dim in card.dimensions:
+        key = "say.dim_no_data" if dim.no_data else "say.dim_met" if dim.met else "say.dim_missed"
+        parts.append((key, t(lang, key, dim=dimension_name(lang, dim.key))))
+    if card.next_tier and card.points_needed is not None:
+        parts.append(
+            (
+                "say.next_tier",
+                t(lang, "say.next_tier", points=number(card.points_needed),
+                  tier=tier_name(lang, card.next_tier)),
+            )
+        )
+    if cached:
+        parts.append(("say.offline", t(lang, "say.offline")))
+    return parts

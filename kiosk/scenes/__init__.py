@@ -1,0 +1,1 @@
+"""One module per screen; base.py has the Scene base and the SceneManager."""

@@ -1,0 +1,206 @@
+"""Scenes and the stack that holds them (after Tuxemon's state manager).
+
+A scene gets what it needs through its constructor (a :class:`Context` and its own
+arguments); ``handle_event`` returns the event to pass it on or ``None`` to consume it;
+``draw`` changes nothing. The manager sends every screen but idle back to idle after
+``timeout_s`` without a touch, so the next person never sees the last one's data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pygame
+
+from kiosk import events
+from kiosk.hardware.speech import Part, Speaker
+from kiosk.i18n import t
+from kiosk.logs import log_event
+from kiosk.model import Roster, Worker
+from kiosk.store import Store
+from kiosk.ui import fonts, theme, widgets
+from kiosk.ui.widgets import Button
+
+logger = logging.getLogger(__name__)
+
+
+class Syncer(Protocol):
+    def kick(self) -> None: ...
+
+    def request_scorecard(self, worker: str, period: str) -> None: ...
+
+    def request_claims(self, workshop: str) -> None: ...
+
+
+@dataclass
+class Status:
+    online: bool | None = None
+    depth: int = 0
+
+
+@dataclass
+class Context:
+    """What scenes share: the store, speech, sync, the roster and the scene stack."""
+
+    store: Store
+    speaker: Speaker
+    sync: Syncer
+    roster: Callable[[], Roster] = Roster
+    language: str = "zh_CN"
+    workshop: str = ""
+    status: Status = field(default_factory=Status)
+    snapshot: Callable[[], bytes | None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    manager: SceneManager | None = None
+
+    @property
+    def scenes(self) -> SceneManager:
+        if self.manager is None:
+            raise RuntimeError("the context has no scene manager yet")
+        return self.manager
+
+    def record(self, kind: str, worker: str | None, payload: dict[str, Any]) -> str:
+        """Write an event to the outbox (durably) and wake the sync worker."""
+        event_uuid = self.store.enqueue(kind, worker, payload)
+        log_event(logger, "event_queued", uuid=event_uuid, kind=kind, worker=worker)
+        self.sync.kick()
+        return event_uuid
+
+    def say(self, lang: str, parts: Sequence[Part]) -> None:
+        self.speaker.say(lang, parts)
+
+
+class Scene:
+    name = "scene"
+    times_out = True
+
+    def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
+        self.ctx = ctx
+        self.worker = worker
+        self.lang = lang or (worker.language if worker else ctx.language)
+        self.buttons: list[Button] = []
+
+    def tr(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    def enter(self) -> None:
+        """Called when the scene becomes the top of the stack."""
+
+    def exit(self) -> None:
+        """Called when the scene leaves the top of the stack."""
+
+    def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
+        if event.type == events.TAP:
+            for button in list(self.buttons):
+                if button.hit(event.pos):
+                    button.action()
+                    return None
+        return event
+
+    def update(self, dt: float) -> None:
+        """Advance animations and timers by ``dt`` seconds."""
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.fill(theme.BG)
+        for button in self.buttons:
+            button.draw(surface)
+
+    def draw_title(self, surface: pygame.Surface, title: str) -> None:
+        widgets.label(surface, title, 40, (theme.MARGIN, theme.TOP_BAR + 18),
+                      max_width=theme.WIDTH - 2 * theme.MARGIN)
+
+    def back_button(self, rect: pygame.Rect | None = None) -> Button:
+        rect = rect or pygame.Rect(theme.MARGIN, theme.HEIGHT - 152, 240, 128)
+        return Button(rect, self.tr("btn.back"), self.ctx.scenes.pop, icon="back", name="back")
+
+    def say_done(self) -> None:
+        self.ctx.say(self.lang, [("say.saved", self.tr("say.saved"))])
+
+
+def footer(count: int, gap: int = 20) -> list[pygame.Rect]:
+    area = pygame.Rect(theme.MARGIN, theme.HEIGHT - 152, theme.WIDTH - 2 * theme.MARGIN, 128)
+    return widgets.row(area, count, gap)
+
+
+def wrapped(surface: pygame.Surface, value: str, size: int, rect: pygame.Rect,
+            color=theme.INK) -> None:
+    y = rect.y
+    for line in fonts.wrap(value, size, rect.width):
+        image = fonts.text(line, size, color)
+        surface.blit(image, image.get_rect(midtop=(rect.centerx, y)))
+        y += image.get_height() + 4
+
+
+class SceneManager:
+    def __init__(self, make_idle: Callable[[], Scene], timeout_s: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._make_idle = make_idle
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._stack: list[Scene] = []
+        self.last_input = clock()
+        self.changed_at = clock()
+
+    @property
+    def top(self) -> Scene:
+        return self._stack[-1]
+
+    @property
+    def names(self) -> list[str]:
+        return [scene.name for scene in self._stack]
+
+    def _entered(self, previous: Scene | None) -> None:
+        if previous is not None and previous is not self.top:
+            previous.exit()
+        self.changed_at = self._clock()
+        self.last_input = self.changed_at
+        self.top.enter()
+        worker = self.top.worker.code if self.top.worker else None
+        log_event(logger, "scene_changed", scene=self.top.name, worker=worker)
+
+    def push(self, scene: Scene) -> None:
+        previous = self._stack[-1] if self._stack else None
+        self._stack.append(scene)
+        self._entered(previous)
+
+    def pop(self) -> None:
+        if len(self._stack) <= 1:
+            return
+        previous = self._stack.pop()
+        self._entered(previous)
+
+    def pop_to(self, name: str) -> None:
+        """Pop until ``name`` is on top (or only the bottom scene is left)."""
+        previous = self.top
+        while len(self._stack) > 1 and self.top.name != name:
+            self._stack.pop()
+        self._entered(previous)
+
+    def replace(self, scene: Scene) -> None:
+        previous = self._stack.pop() if self._stack else None
+        self._stack.append(scene)
+        self._entered(previous)
+
+    def reset(self, *scenes: Scene) -> None:
+        """Clear the stack to idle, then push ``scenes``."""
+        previous = self._stack[-1] if self._stack else None
+        self._stack = [self._make_idle(), *scenes]
+        self._entered(previous)
+
+    def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
+        if event.type == events.TAP:
+            self.last_input = self._clock()
+        return self.top.handle_event(event)
+
+    def update(self, dt: float) -> None:
+        if self.top.times_out and self._clock() - self.last_input > self.timeout_s:
+            self.reset()
+            return
+        self.top.update(dt)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        self.top.draw(surface)

@@ -1,0 +1,89 @@
+"""One dimension up close: the records behind it, day by day as bars, against the target."""
+
+from __future__ import annotations
+
+import pygame
+
+from kiosk.model import Dimension, Worker
+from kiosk.readout import dimension_name
+from kiosk.scenes.appeal import AppealScene
+from kiosk.scenes.base import Context, Scene, footer
+from kiosk.scenes.scorecard_format import format_value
+from kiosk.ui import icons, theme, widgets
+from kiosk.ui.widgets import Button
+
+CHART = pygame.Rect(theme.MARGIN + 20, 250, theme.WIDTH - 2 * theme.MARGIN - 40, 330)
+LOWER_IS_BETTER = {"defect_rate"}
+
+
+class DimensionScene(Scene):
+    name = "dimension"
+
+    def __init__(self, ctx: Context, worker: Worker, period: str, dim: Dimension) -> None:
+        super().__init__(ctx, worker=worker)
+        self.period = period
+        self.dim = dim
+        back, disagree = footer(2)
+        self.buttons = [
+            self.back_button(back),
+            Button(disagree, self.tr("dim.disagree"), self._appeal, icon="appeal",
+                   name="disagree"),
+        ]
+
+    def _appeal(self) -> None:
+        self.ctx.scenes.push(AppealScene(self.ctx, self.worker, self.period, self.dim.key))
+
+    def _met(self, value: float) -> bool:
+        target = self.dim.target
+        if target is None:
+            return True
+        return value <= target if self.dim.key in LOWER_IS_BETTER else value >= target
+
+    def draw(self, surface: pygame.Surface) -> None:
+        super().draw(surface)
+        dim = self.dim
+        icon = "cloud" if not dim.met else "sun"
+        surface.blit(icons.icon(icon, 130, theme.INK), (theme.MARGIN, theme.TOP_BAR + 12))
+        x = theme.MARGIN + 150
+        widgets.label(surface, dimension_name(self.lang, dim.key), 52, (x, theme.TOP_BAR + 16))
+        if dim.no_data:
+            summary = self.tr("card.no_data")
+        else:
+            summary = self.tr("dim.value", value=format_value(dim.key, dim.value))
+        if dim.target is not None:
+            summary += "   " + self.tr("dim.target", target=format_value(dim.key, dim.target))
+        widgets.label(surface, summary, 36, (x, theme.TOP_BAR + 88), theme.MUTED)
+        self._draw_chart(surface)
+
+    def _draw_chart(self, surface: pygame.Surface) -> None:
+        widgets.panel(surface, CHART.inflate(40, 60))
+        days = [d for d in self.dim.daily if d.date]
+        if not days:
+            widgets.label(surface, self.tr("card.no_data"), 44, CHART.center, theme.MUTED,
+                          "center")
+            return
+        values = [d.value for d in days if d.value is not None]
+        top = max([*values, self.dim.target or 0.0, 1e-9]) * 1.15
+        slot = CHART.width / len(days)
+        bar_w = max(8, min(90, round(slot * 0.6)))
+        base_y = CHART.bottom - 36
+        height = base_y - CHART.y - 30
+        for i, day in enumerate(days):
+            cx = round(CHART.x + slot * (i + 0.5))
+            label = day.date[5:] if len(days) <= 10 else day.date[-2:]
+            widgets.label(surface, label, 22 if len(days) <= 10 else 16, (cx, base_y + 6),
+                          theme.MUTED, "midtop")
+            if day.value is None:
+                continue
+            h = max(4, round(height * day.value / top))
+            rect = pygame.Rect(cx - bar_w // 2, base_y - h, bar_w, h)
+            color = theme.GOOD if self._met(day.value) else theme.BAD
+            pygame.draw.rect(surface, color, rect, border_radius=6)
+            if len(days) <= 10:
+                widgets.label(surface, format_value(self.dim.key, day.value), 22,
+                              (cx, rect.y - 4), theme.INK, "midbottom")
+        if self.dim.target is not None:
+            y = base_y - round(height * self.dim.target / top)
+            for x0 in range(CHART.x, CHART.right, 24):
+                pygame.draw.line(surface, theme.PRIMARY, (x0, y), (min(x0 + 14, CHART.right), y), 3)
+        pygame.draw.line(surface, theme.LINE, (CHART.x, base_y), (CHART.right, base_y), 2)

@@ -1,0 +1,246 @@
+"""The pictorial scorecard: one big number, a sun or cloud per dimension, tier stars, a
+bar to the next tier, this week's rank, today's part and "at this pace", today's tasks."""
+
+from __future__ import annotations
+
+import time
+
+import pygame
+
+from kiosk import events
+from kiosk.i18n import t
+from kiosk.model import TIER_STARS, Dimension, Scorecard, Worker
+from kiosk.readout import dimension_name, number, scorecard_parts, tier_name
+from kiosk.scenes.base import Context, Scene, footer
+from kiosk.scenes.claim import ClaimScene
+from kiosk.scenes.dimension import DimensionScene
+from kiosk.scenes.log_event import LogEventScene
+from kiosk.scenes.scorecard_format import format_value
+from kiosk.scenes.supervisor import PinScene
+from kiosk.ui import fonts, icons, theme, widgets
+from kiosk.ui.widgets import Button
+
+PERIODS = ("day", "week", "month")
+TASK_ICONS = {"videos_due": "training", "claims_decided": "claim", "appeals_answered": "appeal"}
+LEFT = pygame.Rect(theme.MARGIN, theme.TOP_BAR + 16, 400, 552)
+MIDDLE = pygame.Rect(440, theme.TOP_BAR + 16, 460, 552)
+RIGHT = pygame.Rect(916, theme.TOP_BAR + 16, 340, 552)
+
+
+class DimensionTile(Button):
+    dim: Dimension | None = None
+    lang: str = "zh_CN"
+
+    def draw(self, surface: pygame.Surface) -> None:
+        dim = self.dim
+        if dim is None:
+            return
+        pygame.draw.rect(surface, theme.PANEL, self.rect, border_radius=18)
+        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
+        name = "cloud" if not dim.met else "sun"
+        size = min(96, self.rect.height - 24)
+        image = icons.icon(name, size, theme.CLOUD if dim.no_data else theme.INK)
+        if dim.no_data:
+            image = image.copy()
+            image.set_alpha(90)
+        surface.blit(image, (self.rect.x + 12, self.rect.centery - size // 2))
+        x = self.rect.x + size + 24
+        width = self.rect.right - x - 10
+        widgets.label(surface, dimension_name(self.lang, dim.key), 30,
+                      (x, self.rect.y + 14), max_width=width)
+        if dim.no_data:
+            value = t(self.lang, "card.no_data")
+            color = theme.MUTED
+        else:
+            value = format_value(dim.key, dim.value)
+            color = theme.GOOD if dim.met else theme.BAD
+        widgets.label(surface, value, 40, (x, self.rect.y + 52), color, max_width=width)
+        if dim.target is not None:
+            target = t(self.lang, "dim.target", target=format_value(dim.key, dim.target))
+            widgets.label(surface, target, 22, (x, self.rect.bottom - 32), theme.MUTED,
+                          max_width=width)
+
+
+class ScorecardScene(Scene):
+    name = "scorecard"
+
+    def __init__(self, ctx: Context, worker: Worker, period: str = "week",
+                 seen_at: float | None = None) -> None:
+        super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
+        self.period = period
+        self.card: Scorecard | None = None
+        self.fetched_at: float | None = None
+        self.opened_at = time.time()
+        self.seen_at = seen_at
+        self.first_frame_at: float | None = None
+        self.spoken: set[str] = set()
+        self.requested: set[str] = set()
+        self.tiles: list[DimensionTile] = []
+        self._layout()
+
+    def _layout(self) -> None:
+        tabs = widgets.row(pygame.Rect(MIDDLE.x, MIDDLE.y, MIDDLE.width, 120), 3, 12)
+        self.tabs = [
+            Button(rect, self.tr(f"period.{p}"), self._switcher(p), name=f"period:{p}",
+                   selected=p == self.period)
+            for rect, p in zip(tabs, PERIODS, strict=True)
+        ]
+        actions = [("btn.log", "log", self._log), ("btn.claim", "claim", self._claim)]
+        if self.worker.is_supervisor:
+            actions.append(("btn.supervisor", "supervisor", self._supervisor))
+        actions.append(("btn.exit", "exit", self.ctx.scenes.reset))
+        self.actions = [
+            Button(rect, self.tr(key), action, icon=icon, name=icon)
+            for rect, (key, icon, action) in zip(footer(len(actions)), actions, strict=True)
+        ]
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        dims = self.card.dimensions if self.card else ()
+        area = pygame.Rect(MIDDLE.x, MIDDLE.y + 136, MIDDLE.width, MIDDLE.height - 136)
+        columns = 1 if len(dims) <= 3 else 2
+        rows = max(1, -(-len(dims) // columns))
+        height = min(200, (area.height - 12 * (rows - 1)) // rows)
+        self.tiles = []
+        for rect, dim in zip(widgets.grid(area, len(dims), columns, 12, height), dims, strict=True):
+            tile = DimensionTile(rect, "", self._open_dimension(dim), name=f"dim:{dim.key}")
+            tile.dim, tile.lang = dim, self.lang
+            self.tiles.append(tile)
+        self.buttons = [*self.tabs, *self.tiles, *self.actions]
+
+    def _switcher(self, period: str):
+        def switch() -> None:
+            self.period = period
+            for tab in self.tabs:
+                tab.selected = tab.name == f"period:{period}"
+            self.load()
+            self._request()
+        return switch
+
+    def _open_dimension(self, dim: Dimension):
+        def open_() -> None:
+            self.ctx.scenes.push(DimensionScene(self.ctx, self.worker, self.period, dim))
+        return open_
+
+    def _log(self) -> None:
+        self.ctx.scenes.push(LogEventScene(self.ctx, self.worker))
+
+    def _claim(self) -> None:
+        self.ctx.scenes.push(ClaimScene(self.ctx, self.worker))
+
+    def _supervisor(self) -> None:
+        self.ctx.scenes.push(PinScene(self.ctx, self.worker))
+
+    def enter(self) -> None:
+        self.load()
+        self._request()
+
+    def _request(self) -> None:
+        if self.period not in self.requested:
+            self.requested.add(self.period)
+            self.ctx.sync.request_scorecard(self.worker.code, self.period)
+
+    @property
+    def cached(self) -> bool:
+        return self.fetched_at is not None and self.fetched_at < self.opened_at
+
+    def load(self) -> None:
+        cached = self.ctx.store.scorecard(self.worker.code, self.period)
+        if cached is None:
+            self.card, self.fetched_at = None, None
+        else:
+            self.card = Scorecard.from_json(cached.body)
+            self.fetched_at = cached.fetched_at
+        self._rebuild()
+        if self.card is not None and self.period not in self.spoken:
+            self.spoken.add(self.period)
+            self.ctx.say(self.lang, scorecard_parts(self.lang, self.worker, self.card,
+                                                    cached=self.cached))
+
+    def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
+        if (event.type == events.SCORECARD_READY and event.worker == self.worker.code
+                and event.period == self.period):
+            self.load()
+            return None
+        return super().handle_event(event)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.fill(theme.BG)
+        self._draw_left(surface)
+        for button in self.buttons:
+            button.draw(surface)
+        self._draw_right(surface)
+        if self.first_frame_at is None:
+            self.first_frame_at = time.perf_counter()
+
+    def _draw_left(self, surface: pygame.Surface) -> None:
+        widgets.panel(surface, LEFT)
+        x, y = LEFT.x + 20, LEFT.y + 16
+        pygame.draw.circle(surface, theme.BAR_BG, (x + 44, y + 44), 44)
+        surface.blit(icons.icon("person", 64, theme.PRIMARY), (x + 12, y + 10))
+        widgets.label(surface, self.worker.name, 44, (x + 104, y + 6), max_width=LEFT.width - 140)
+        widgets.label(surface, self.worker.code, 24, (x + 104, y + 60), theme.MUTED)
+        card = self.card
+        if card is None:
+            rect = pygame.Rect(x, y + 150, LEFT.width - 40, 200)
+            for i, line in enumerate(fonts.wrap(self.tr("card.loading"), 36, rect.width)):
+                widgets.label(surface, line, 36, (x, rect.y + i * 46), theme.MUTED)
+            return
+        total = widgets.label(surface, number(card.total), 150, (x - 4, y + 96))
+        widgets.label(surface, self.tr("card.points"), 40, (total.right + 8, total.bottom - 64),
+                      theme.MUTED)
+        widgets.stars(surface, (x, y + 270), TIER_STARS.get(card.tier or "", 0))
+        if card.tier:
+            widgets.label(surface, tier_name(self.lang, card.tier), 32, (x + 190, y + 280),
+                          theme.INK, max_width=LEFT.width - 210)
+        bar = pygame.Rect(x, y + 350, LEFT.width - 40, 28)
+        if card.next_tier and card.points_needed is not None:
+            fraction = card.total / max(card.total + card.points_needed, 1e-9)
+            widgets.progress_bar(surface, bar, fraction)
+            note = self.tr("card.next_tier", points=number(card.points_needed),
+                           tier=tier_name(self.lang, card.next_tier))
+        else:
+            widgets.progress_bar(surface, bar, 1.0 if card.tier else 0.0, theme.STAR)
+            note = self.tr("card.top_tier") if card.tier else ""
+        if note:
+            widgets.label(surface, note, 28, (x, y + 386), max_width=bar.width)
+        rank = (self.tr("card.rank", rank=card.rank, of=card.rank_of or "?")
+                if card.rank is not None else self.tr("card.no_rank"))
+        widgets.label(surface, rank, 36, (x, y + 436), max_width=bar.width)
+        if self.cached and self.fetched_at is not None:
+            when = time.strftime("%m-%d %H:%M", time.localtime(self.fetched_at))
+            widgets.label(surface, self.tr("card.as_of", time=when), 26, (x, y + 494), theme.BAD,
+                          max_width=bar.width)
+        elif not card.complete:
+            widgets.label(surface, self.tr("card.incomplete"), 26, (x, y + 494), theme.WARN,
+                          max_width=bar.width)
+
+    def _draw_right(self, surface: pygame.Surface) -> None:
+        widgets.panel(surface, RIGHT)
+        x, y, width = RIGHT.x + 20, RIGHT.y + 16, RIGHT.width - 40
+        card = self.card
+        if card is None:
+            return
+        if card.today_points is not None:
+            widgets.label(surface, self.tr("card.today", points=number(card.today_points)), 40,
+                          (x, y), theme.GOOD, max_width=width)
+            y += 60
+        if card.projected_total is not None:
+            widgets.label(surface, self.tr("card.pace", total=number(card.projected_total)), 32,
+                          (x, y), max_width=width)
+            y += 46
+            widgets.stars(surface, (x, y), TIER_STARS.get(card.projected_tier or "", 0), size=40)
+            y += 56
+        pygame.draw.line(surface, theme.LINE, (x, y + 4), (x + width, y + 4), 2)
+        y += 20
+        widgets.label(surface, self.tr("card.tasks"), 32, (x, y))
+        y += 50
+        known = [(k, n) for k, n in card.tasks.items() if k in TASK_ICONS]
+        if not known:
+            widgets.label(surface, self.tr("card.no_tasks"), 28, (x, y), theme.MUTED)
+        for key, count in known:
+            surface.blit(icons.icon(TASK_ICONS[key], 44, theme.PRIMARY), (x, y))
+            widgets.label(surface, self.tr(f"task.{key}", n=count), 28, (x + 56, y + 6),
+                          max_width=width - 56)
+            y += 58

@@ -1,0 +1,195 @@
+"""The sync worker: one thread that drains the outbox, refreshes the roster and fetches
+scorecards, backing off while the server is away. It talks to the UI only by posting
+pygame events (``SYNC_STATUS``, ``SCORECARD_READY``, ``ROSTER_READY``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from kiosk import events
+from kiosk.client import KioskClient
+from kiosk.errors import ApiError, ClientError, StoreError
+from kiosk.logs import log_event
+from kiosk.store import Store, claims_key, now_iso
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60.0
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        store: Store,
+        client: KioskClient | None,
+        *,
+        interval_s: float = 5.0,
+        roster_interval_s: float = 60.0,
+        post: Callable[..., None] = events.post,
+        batch_size: int = 50,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.interval_s = interval_s
+        self.roster_interval_s = roster_interval_s
+        self.batch_size = batch_size
+        self._post = post
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._requests: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._claims: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._next_roster = 0.0
+        self.online: bool | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def kick(self) -> None:
+        """Something was queued: send it now rather than at the next interval."""
+        self._wake.set()
+
+    def request_scorecard(self, worker: str, period: str) -> None:
+        self._requests.put((worker, period))
+        self._wake.set()
+
+    def request_claims(self, workshop: str) -> None:
+        self._claims.put(workshop)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                logger.exception("sync round failed")
+                self._set_online(False)
+            delay = self.interval_s if self._failures == 0 else self._backoff()
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _backoff(self) -> float:
+        base = min(self.interval_s * 2 ** (self._failures - 1), MAX_BACKOFF_S)
+        return base * random.uniform(0.8, 1.2)
+
+    def run_once(self) -> None:
+        """One round: scorecard requests, then the outbox, then the roster when due."""
+        if self.client is None:
+            self._set_online(False)
+            return
+        try:
+            self._serve_requests(self.client)
+            self._serve_claims(self.client)
+            self._drain(self.client)
+            if time.monotonic() >= self._next_roster:
+                self._refresh_roster(self.client)
+                self._next_roster = time.monotonic() + self.roster_interval_s
+        except ClientError as exc:
+            if not isinstance(exc, ApiError) or exc.status in (401, 403):
+                self._failures += 1
+                self._set_online(False, str(exc))
+                return
+            logger.warning("server refused a sync request: %s", exc)
+        self._failures = 0
+        self._set_online(True)
+
+    def _serve_requests(self, client: KioskClient) -> None:
+        wanted: list[tuple[str, str]] = []
+        while True:
+            try:
+                item = self._requests.get_nowait()
+            except queue.Empty:
+                break
+            if item not in wanted:
+                wanted.append(item)
+        for index, (worker, period) in enumerate(wanted):
+            try:
+                body = client.scorecard(worker, period)
+            except ApiError as exc:
+                logger.warning("no scorecard for %s: %s", worker, exc)
+                continue
+            except ClientError:
+                for rest in wanted[index:]:
+                    self._requests.put(rest)
+                raise
+            self.store.save_scorecard(worker, period, body)
+            self._post(events.SCORECARD_READY, worker=worker, period=period)
+
+    def _serve_claims(self, client: KioskClient) -> None:
+        workshops: set[str] = set()
+        while True:
+            try:
+                workshops.add(self._claims.get_nowait())
+            except queue.Empty:
+                break
+        for workshop in sorted(workshops):
+            claims = client.pending_claims(workshop)
+            self.store.set_setting(claims_key(workshop), json.dumps(claims, ensure_ascii=False))
+            self._post(events.CLAIMS_READY, workshop=workshop)
+
+    def _drain(self, client: KioskClient) -> None:
+        while not self._stop.is_set():
+            batch = self.store.claim_batch(self.batch_size)
+            if not batch:
+                return
+            try:
+                results = client.post_events([item.as_api() for item in batch])
+            except ClientError as exc:
+                for item in batch:
+                    self.store.nack(item.uuid, str(exc))
+                raise
+            counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+            for item, result in zip(batch, results, strict=True):
+                status = result.get("status")
+                if status in ("accepted", "duplicate"):
+                    self.store.ack(item.uuid)
+                else:
+                    reason = str(result.get("reason") or status)
+                    self.store.nack(item.uuid, reason, permanent=True)
+                    logger.warning("event %s rejected: %s", item.uuid, reason)
+                counts[status if status in counts else "rejected"] += 1
+            self.store.prune_sent()
+            self.store.set_setting("last_sync", now_iso())
+            log_event(
+                logger,
+                "sync",
+                sent=len(batch),
+                accepted=counts["accepted"],
+                duplicate=counts["duplicate"],
+                rejected=counts["rejected"],
+                depth=self.store.depth(),
+            )
+
+    def _refresh_roster(self, client: KioskClient) -> None:
+        _, etag = self.store.roster()
+        body, new_etag = client.roster(etag)
+        if body is None:
+            return
+        self.store.save_roster(body, new_etag)
+        log_event(logger, "roster", workers=len(body.get("workers", [])), etag=new_etag)
+        self._post(events.ROSTER_READY)
+
+    def _set_online(self, online: bool, reason: str | None = None) -> None:
+        try:
+            depth = self.store.depth()
+        except StoreError:
+            depth = -1
+        if online != self.online:
+            log_event(logger, "server_status", online=online, reason=reason, depth=depth)
+        self.online = online
+        self._post(events.SYNC_STATUS, online=online, depth=depth)

@@ -1,0 +1,1 @@
+"""Drawing: theme, fonts, pictograms and widgets."""

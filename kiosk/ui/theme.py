@@ -1,0 +1,25 @@
+"""Colours and sizes shared by every screen."""
+
+WIDTH, HEIGHT = 1280, 800
+TOP_BAR = 72
+MARGIN = 24
+MIN_TARGET = 120
+
+BG = (246, 243, 236)
+PANEL = (255, 255, 255)
+INK = (34, 40, 49)
+MUTED = (110, 116, 124)
+LINE = (220, 214, 204)
+PRIMARY = (30, 110, 190)
+GOOD = (46, 160, 67)
+BAD = (214, 69, 65)
+WARN = (240, 150, 20)
+SUN = (250, 190, 30)
+CLOUD = (140, 150, 165)
+STAR = (250, 180, 0)
+STAR_OFF = (215, 210, 200)
+SELECTED = (255, 236, 170)
+BAR_BG = (230, 226, 218)
+TOP = (34, 40, 49)
+TOP_INK = (245, 245, 245)
+OFFLINE = (200, 60, 50)

@@ -1,0 +1,119 @@
+"""Badges: type a card UID or take the card tapped at a kiosk, issue QR badges, print
+badge sheets, revoke."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from server.admin import ADMIN, admin, allow
+from server.admin.common import actor, arg, done, failed, field, photo_dir
+from server.services import NotFound, ServiceError
+from server.services import badge_admin as service
+from server.services import workers as people
+from server.services.badges import assign_card, assign_qr
+from server.services.kiosks import list_kiosks
+from server.web import db_session
+
+
+def qr_svg(text: str) -> Markup:
+    """A QR code as inline SVG: no image request, nothing for the CSP to allow."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg)  # made by the qrcode library from our own text, not user markup
+
+
+@admin.route("/badges")
+@allow(ADMIN)
+def badges() -> str:
+    db = db_session()
+    shop = arg("workshop")
+    sheet_workers = people.search(db, workshop=shop, status="active")[0] if shop else []
+    return render_template(
+        "admin/badges.html", badges=service.list_badges(db, arg("worker")),
+        kiosks=[k for k in list_kiosks(db) if k["state"] == "enrolled"],
+        taps=service.unknown_taps(db, arg("kiosk") or None), shops=people.workshops(db),
+        sheet_workers=sheet_workers)
+
+
+@admin.route("/badges/card", methods=["POST"])
+@allow(ADMIN)
+def badges_card() -> Response:
+    db = db_session()
+    try:
+        badge = assign_card(db, field("worker"), field("uid"), actor())
+    except ServiceError as error:
+        failed(error)
+    else:
+        db.commit()
+        done(_("The card was given to %(code)s.", code=badge.worker.code))
+    return redirect(url_for("admin.badges", worker=field("worker")))
+
+
+@admin.route("/badges/qr", methods=["POST"])
+@allow(ADMIN)
+def badges_qr() -> Response | str:
+    db = db_session()
+    try:
+        badge, secret = assign_qr(db, field("worker"), actor())
+    except ServiceError as error:
+        failed(error)
+        return redirect(url_for("admin.badges"))
+    db.commit()
+    return render_template("admin/badge_qr.html", badge=badge, qr=qr_svg(secret))
+
+
+@admin.route("/badges/sheet", methods=["POST"])
+@allow(ADMIN)
+def badges_sheet() -> Response:
+    db = db_session()
+    codes = request.form.getlist("workers")
+    try:
+        pdf = service.badge_sheet(db, codes, photo_dir(), actor())
+    except ServiceError as error:
+        failed(error)
+        return redirect(url_for("admin.badges", workshop=field("workshop")))
+    db.commit()
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name="badges.pdf")
+
+
+@admin.route("/badges/<int:badge_id>/revoke", methods=["POST"])
+@allow(ADMIN)
+def badges_revoke(badge_id: int) -> Response:
+    db = db_session()
+    try:
+        badge = service.revoke_badge(db, badge_id, actor())
+    except NotFound:
+        abort(404)
+    db.commit()
+    done(_("The badge of %(code)s was revoked; kiosks refuse it from their next roster "
+           "update.", code=badge.worker.code))
+    return redirect(url_for("admin.badges", worker=arg("worker")))
+
+
+@admin.route("/badges/taps")
+@allow(ADMIN)
+def badges_taps() -> str:
+    return render_template("admin/_taps.html",
+                           taps=service.unknown_taps(db_session(), arg("kiosk") or None))
+
+
+@admin.route("/badges/taps/<int:event_id>", methods=["POST"])
+@allow(ADMIN)
+def badges_tap_assign(event_id: int) -> Response:
+    db = db_session()
+    try:
+        badge = service.assign_tapped(db, event_id, field("worker"), actor())
+    except ServiceError as error:
+        failed(error)
+    else:
+        db.commit()
+        done(_("The card tapped at the kiosk was given to %(code)s.", code=badge.worker.code))
+    return redirect(url_for("admin.badges", kiosk=arg("kiosk")))

@@ -1,0 +1,56 @@
+"""Template filters: times in the factory's zone, percentages, points, names by language."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from server.web import app_config
+
+RATE_KEYS = frozenset({"uptime", "defect_rate", "training", "attendance"})
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(app_config().zone).strftime(fmt)
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def dim_value(value: float | None, key: str) -> str:
+    return percent(value) if key in RATE_KEYS else number(value)
+
+
+def local_name(item: Any) -> str:
+    """A category's name in the UI language (Chinese name when there is no English one)."""
+    english = getattr(item, "name_en", None) or (item.get("name_en") if isinstance(item, dict)
+                                                 else None)
+    name = item["name"] if isinstance(item, dict) else item.name
+    return english if english and str(get_locale()) == "en" else name
+
+
+def chart_json(value: Any) -> Markup:
+    """JSON for a <script type="application/json"> block: no way to close the tag early."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        local_time=local_time, percent=percent, number=number, dim_value=dim_value,
+        local_name=local_name, chart_json=chart_json,
+    )

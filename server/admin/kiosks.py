@@ -1,0 +1,65 @@
+"""Kiosks: add one and show its one-time enrolment code, list the fleet, revoke."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from server.admin import ADMIN, admin, allow
+from server.admin.badges import qr_svg
+from server.admin.common import actor, done, failed, field
+from server.services import NotFound, ServiceError
+from server.services import kiosks as service
+from server.services import workers as people
+from server.web import db_session
+
+
+def _code_page(issued: service.IssuedCode) -> str:
+    payload = json.dumps({"code": issued.code}, separators=(",", ":"))
+    return render_template("admin/kiosk_code.html", issued=issued, qr=qr_svg(payload),
+                           payload=payload)
+
+
+@admin.route("/kiosks", methods=["GET", "POST"])
+@allow(ADMIN)
+def kiosks() -> str:
+    db = db_session()
+    if request.method == "POST":
+        try:
+            issued = service.add_kiosk(db, field("name"), request.form.getlist("workshops"),
+                                       actor())
+        except ServiceError as error:
+            failed(error)
+        else:
+            db.commit()
+            return _code_page(issued)
+    return render_template("admin/kiosks.html", kiosks=service.list_kiosks(db),
+                           shops=people.workshops(db))
+
+
+@admin.route("/kiosks/<name>/code", methods=["POST"])
+@allow(ADMIN)
+def kiosks_code(name: str) -> str:
+    db = db_session()
+    try:
+        issued = service.issue_code(db, name, actor())
+    except NotFound:
+        abort(404)
+    db.commit()
+    return _code_page(issued)
+
+
+@admin.route("/kiosks/<name>/revoke", methods=["POST"])
+@allow(ADMIN)
+def kiosks_revoke(name: str) -> Response:
+    db = db_session()
+    try:
+        service.revoke_kiosk(db, name, actor())
+    except NotFound:
+        abort(404)
+    db.commit()
+    done(_("Kiosk %(name)s was revoked; its token no longer works.", name=name))
+    return redirect(url_for("admin.kiosks"))

@@ -1,0 +1,251 @@
+"""Workers: search and filter, create, edit, deactivate, photo, import, a worker's page."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from server.admin import ADMIN, READ, admin, allow, scope
+from server.admin import charts as ch
+from server.admin.common import actor, arg, done, failed, field, page, photo_dir, today
+from server.admin.format import local_name
+from server.models import Language, Role
+from server.services import NotFound, ServiceError
+from server.services import workers as service
+from server.services.imports import import_production, import_workers
+from server.services.scorecards import worker_scorecard
+from server.web import app_config, db_session
+
+IMPORTERS = {"workers": import_workers, "production": import_production}
+
+
+@admin.route("/workers")
+@allow(READ)
+def workers() -> str:
+    db = db_session()
+    rows, total = service.search(db, arg("q"), arg("workshop"), arg("status", "active"),
+                                 scope(), page())
+    return render_template("admin/workers.html", rows=rows, total=total, page=page(),
+                           page_size=service.PAGE_SIZE, shops=service.workshops(db, scope()))
+
+
+def _form() -> service.WorkerForm:
+    try:
+        role, language = Role(field("role", "worker")), Language(field("language", "zh_CN"))
+    except ValueError:
+        raise ServiceError(_("Choose a role and a language from the lists.")) from None
+    return service.WorkerForm(code=field("code"), name=field("name"),
+                              workshop=field("workshop"), role=role, language=language,
+                              pin=field("pin") or None)
+
+
+@admin.route("/workers/new", methods=["GET", "POST"])
+@allow(ADMIN)
+def workers_new() -> Response | str:
+    db = db_session()
+    if request.method == "POST":
+        try:
+            worker = service.create_worker(db, _form(), actor())
+        except ServiceError as error:
+            failed(error)
+        else:
+            db.commit()
+            done(_("Worker %(code)s was created.", code=worker.code))
+            return redirect(url_for("admin.worker", code=worker.code))
+    return render_template("admin/worker_form.html", worker=None, form=request.form,
+                           shops=service.workshops(db))
+
+
+@admin.route("/workers/<code>/edit", methods=["GET", "POST"])
+@allow(ADMIN)
+def workers_edit(code: str) -> Response | str:
+    db = db_session()
+    worker = _worker_or_404(code)
+    if request.method == "POST":
+        try:
+            service.update_worker(db, code, _form(), actor())
+        except ServiceError as error:
+            failed(error)
+        else:
+            db.commit()
+            done(_("Worker %(code)s was saved.", code=code))
+            return redirect(url_for("admin.worker", code=code))
+    return render_template("admin/worker_form.html", worker=worker, form=request.form,
+                           shops=service.workshops(db))
+
+
+@admin.route("/workers/<code>/active", methods=["POST"])
+@allow(ADMIN)
+def workers_active(code: str) -> Response:
+    db = db_session()
+    try:
+        worker = service.set_active(db, code, field("active") == "1", actor())
+    except NotFound:
+        abort(404)
+    db.commit()
+    done(_("Worker %(code)s is active again.", code=code) if worker.active
+         else _("Worker %(code)s was deactivated; their badges no longer work.", code=code))
+    return redirect(url_for("admin.worker", code=code))
+
+
+@admin.route("/workers/<code>/photo", methods=["POST"])
+@allow(ADMIN)
+def workers_photo_upload(code: str) -> Response:
+    db = db_session()
+    upload = request.files.get("photo")
+    try:
+        if upload is None or not upload.filename:
+            raise ServiceError(_("Choose a photo file first."))
+        service.save_photo(db, code, upload.read(), photo_dir(), actor())
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        failed(error)
+    else:
+        db.commit()
+        done(_("The photo was saved."))
+    return redirect(url_for("admin.worker", code=code))
+
+
+@admin.route("/workers/<code>/photo.jpg")
+@allow(READ)
+def workers_photo(code: str) -> Response:
+    path = service.photo_file(_worker_or_404(code), photo_dir())
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=300)
+
+
+def _worker_or_404(code: str) -> service.Worker:
+    try:
+        return service.get_worker(db_session(), code, scope())
+    except NotFound:
+        abort(404)
+
+
+@admin.route("/workers/<code>")
+@allow(READ)
+def worker(code: str) -> str:
+    db = db_session()
+    person = _worker_or_404(code)
+    zone = app_config().zone
+    now = today()
+    card, problem = None, None
+    try:
+        card = worker_scorecard(db, code, "month", now, zone, today=now)
+    except ServiceError as error:
+        problem = str(error)
+    since = now - timedelta(days=89)
+    radar = service.category_radar(db, person, since)
+    options = _worker_charts(card, radar, service.effort_by_day(db, person, since, now, zone))
+    return render_template(
+        "admin/worker.html", worker=person, card=card, problem=problem,
+        history=service.point_history(db, person), appeals=service.appeals_of(db, person),
+        options=options, charts=bool(options), radar=radar,
+        has_photo=service.photo_file(person, photo_dir()) is not None)
+
+
+def _worker_charts(card: dict[str, Any] | None, radar: list[dict[str, Any]],
+                   effort: dict[date, float]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    effort_on = {day.isoformat(): value for day, value in effort.items()}
+    if card is not None:
+        days = sorted({v["date"] for d in card["dimensions"] for v in d["daily"]})
+        rates = {d["key"]: {v["date"]: v["value"] for v in d["daily"]} for d in card["dimensions"]
+                 if d["key"] in ("uptime", "defect_rate", "attendance")}
+        if days and rates:
+            names = {"uptime": _("Uptime"), "defect_rate": _("Defect rate"),
+                     "attendance": _("Attendance")}
+            options["chart-trend"] = ch.lines(
+                _("This month by day"), days,
+                {names[k]: [round(v[d] * 100, 1) if d in v else None for d in days]
+                 for k, v in rates.items()}, "%")
+        defect = {v["date"]: v["value"] for d in card["dimensions"] if d["key"] == "defect_rate"
+                  for v in d["daily"]}
+        if days:
+            effort_name, result_name = _("Effort (points, issues found)"), _("Defect rate %")
+            options["chart-effort"] = ch.lines(
+                _("Process beside result"), days,
+                {effort_name: [effort_on.get(d, 0) for d in days],
+                 result_name: [round(defect[d] * 100, 2) if d in defect else None
+                               for d in days]},
+                y_names=(_("Effort"), _("Defect rate %")), right={result_name})
+    if any(item["points"] for item in radar):
+        top = max(max(item["max"], item["points"]) for item in radar)
+        options["chart-radar"] = ch.radar(
+            _("Points by category, last 90 days"),
+            [(local_name(item), top) for item in radar],
+            [item["points"] for item in radar], _("Points"))
+    return options
+
+
+# --- imports (workers here, production reuses the same two steps) -----------------------
+
+
+def _stash(data: bytes) -> str:
+    """Keep an uploaded file until it is confirmed; returns its digest. Uploads older than
+    a day (previews nobody confirmed) are removed on the way."""
+    folder = app_config().data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - 24 * 3600
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    (folder / digest).write_bytes(data)
+    return digest
+
+
+def _unstash(digest: str) -> bytes | None:
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return None
+    path = app_config().data_dir / "uploads" / digest
+    return path.read_bytes() if path.is_file() else None
+
+
+@admin.route("/workers/import", methods=["GET", "POST"])
+@allow(ADMIN)
+def workers_import() -> Response | str:
+    return _import_page("workers")
+
+
+def _import_page(kind: str) -> Response | str:
+    """Step 1 uploads and previews (nothing is stored); step 2 confirms the same bytes."""
+    db = db_session()
+    template = f"admin/{kind}_import.html"
+    if request.method == "GET":
+        return render_template(template, report=None)
+    skip_bad = field("skip_bad") == "1"
+    if field("step") == "confirm":
+        stashed = _unstash(field("digest"))
+        if stashed is None:
+            failed(ServiceError(_("The upload was lost; choose the file again.")))
+            return redirect(request.path)
+        data, filename = stashed, field("filename") or "upload"
+    else:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            failed(ServiceError(_("Choose a CSV or XLSX file first.")))
+            return render_template(template, report=None)
+        data, filename = upload.read(), upload.filename
+    try:
+        report = IMPORTERS[kind](db, data, filename, skip_bad=skip_bad, actor=actor())
+    except ServiceError as error:
+        failed(error)
+        return render_template(template, report=None)
+    if field("step") == "confirm" and report.imported:
+        db.commit()
+        (app_config().data_dir / "uploads" / field("digest")).unlink(missing_ok=True)
+        done(_("Imported %(file)s: %(created)s new, %(updated)s changed, %(unchanged)s "
+               "unchanged.", file=filename, created=report.created, updated=report.updated,
+               unchanged=report.unchanged))
+        return redirect(url_for("admin.workers" if kind == "workers" else "admin.production"))
+    db.rollback()  # a preview stores nothing
+    return render_template(template, report=report.to_dict(), skip_bad=skip_bad,
+                           digest=_stash(data), filename=filename)

@@ -1,0 +1,72 @@
+"""Routes that bring data in: kiosk events, MES/ERP production records, the document."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from sqlalchemy.exc import IntegrityError
+
+from server import __version__
+from server.api.auth import current_integration, current_kiosk
+from server.api.schemas import (
+    EventResults,
+    ProductionBatch,
+    ProductionReport,
+    RawProductionBatch,
+)
+from server.api.spec import openapi_document, operation, parse_body
+from server.services.event_kinds import EventBatch, RawBatch
+from server.services.events import ingest
+from server.services.feed import receive_production
+from server.web import app_config, db_session
+
+# How often a batch is retried when a concurrent request stored one of its UUIDs first.
+INGEST_ATTEMPTS = 3
+
+
+@operation(
+    "POST", "/events", auth="kiosk", summary="Send a batch of events (at most 500)",
+    description="Each event gets a result, in order: `accepted`; `duplicate` when an "
+                "identical event was stored before or earlier in the batch (never counted "
+                "twice); or `rejected` with a reason naming the field - an event that does "
+                "not fit its kind, names what this kiosk may not, or reuses a stored UUID "
+                "with a different body. One bad event does not reject the batch.",
+    body=EventBatch, responses={200: ("One result per event", EventResults)},
+)
+def post_events() -> Response:
+    body = parse_body(RawBatch)
+    session = db_session()
+    zone = app_config().zone
+    for attempt in range(INGEST_ATTEMPTS):
+        kiosk = current_kiosk()
+        try:
+            results = ingest(session, kiosk, body.events, zone)
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt == INGEST_ATTEMPTS - 1:
+                raise
+    return jsonify({"results": [r.to_dict() for r in results]})
+
+
+@operation(
+    "POST", "/production", auth="integration",
+    summary="Production records from MES/ERP (scope `production`)",
+    description="The rows of the production CSV import, checked the same way. Idempotent "
+                "on (date, shift, worker_code, machine_code); an MES record replaces one "
+                "the server derived from kiosk events.",
+    body=ProductionBatch, responses={200: ("What happened to the rows", ProductionReport)},
+)
+def post_production() -> Response:
+    integration = current_integration("production")
+    body = parse_body(RawProductionBatch)
+    session = db_session()
+    report = receive_production(session, body.records, body.skip_bad, integration.name)
+    session.commit()
+    return jsonify(report)
+
+
+@operation("GET", "/openapi.json", summary="This document",
+           responses={200: ("The OpenAPI 3.1 document", None)}, content_type="application/json")
+def openapi() -> Response:
+    return jsonify(openapi_document(__version__))

@@ -1,0 +1,137 @@
+"""Routes a kiosk calls: enrol, roster, scorecards, leaderboards, claims, photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, jsonify, request, send_file
+
+from server.api.auth import current_kiosk
+from server.api.schemas import (
+    Claims,
+    ClaimsQuery,
+    EnrollRequest,
+    EnrollResponse,
+    Health,
+    Leaderboard,
+    LeaderboardQuery,
+    Roster,
+    Scorecard,
+    ScorecardQuery,
+)
+from server.api.spec import document, operation, parse_body, parse_query
+from server.services.identity import server_id
+from server.services.kiosk_reads import (
+    kiosk_leaderboard,
+    kiosk_scorecard,
+    pending_claims,
+    photo_file,
+)
+from server.services.kiosks import enroll
+from server.services.roster import roster, roster_etag
+from server.web import app_config, db_session
+
+document("GET", "/health", summary="Is the server up, and which one is it",
+         description="No token needed; `server_id` is the id the server advertises by mDNS.",
+         responses={200: ("The server's state", Health)})
+
+
+@operation(
+    "POST", "/enroll", summary="Trade a one-time enrolment code for a device token",
+    description="The code comes from `shopfloor-server kiosk add NAME --workshop W`; it "
+                "works once, for an hour. Keep the token: it is shown only here.",
+    body=EnrollRequest, responses={200: ("The device token", EnrollResponse)}, errors=(401,),
+)
+def enroll_kiosk() -> Response:
+    body = parse_body(EnrollRequest)
+    session = db_session()
+    kiosk, token = enroll(session, body.code)
+    answer = {"token": token,
+              "kiosk": {"name": kiosk.name, "workshops": [w.code for w in kiosk.workshops]},
+              "server_id": server_id(session)}
+    session.commit()
+    return jsonify(answer)
+
+
+@operation(
+    "GET", "/roster", auth="kiosk", summary="The workers, machines and categories this kiosk "
+    "serves",
+    description="Badge credentials and PINs only as hashes. Send the last ETag in "
+                "If-None-Match: an unchanged roster answers 304 with no body.",
+    responses={200: ("The roster; the ETag header validates it", Roster),
+               304: ("Unchanged since the ETag sent", None)},
+)
+def get_roster() -> Response:
+    kiosk = current_kiosk()
+    session = db_session()
+    content = roster(session, kiosk)
+    session.commit()
+    etag = roster_etag(content)
+    response = (Response(status=304) if request.if_none_match.contains_weak(etag)
+                else jsonify(content))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _today() -> datetime:
+    return datetime.now(app_config().zone)
+
+
+@operation(
+    "GET", "/workers/<code>/scorecard", auth="kiosk", summary="A worker's scorecard",
+    description="Only workers of the kiosk's workshops (403 otherwise). Every number carries "
+                "its target, whether it was met, its points and the records behind it.",
+    query=ScorecardQuery, responses={200: ("The scorecard", Scorecard)}, errors=(404, 409),
+)
+def get_scorecard(code: str) -> Response:
+    kiosk = current_kiosk()
+    query = parse_query(ScorecardQuery)
+    session = db_session()
+    card = kiosk_scorecard(session, kiosk, code, query.period, query.date or _today().date(),
+                           app_config().zone)
+    session.commit()
+    return jsonify(card)
+
+
+@operation(
+    "GET", "/leaderboard", auth="kiosk", summary="A workshop's standings and tiers",
+    description="Only the kiosk's workshops (403 otherwise).",
+    query=LeaderboardQuery, responses={200: ("The standings", Leaderboard)},
+    errors=(404, 409),
+)
+def get_leaderboard() -> Response:
+    kiosk = current_kiosk()
+    query = parse_query(LeaderboardQuery)
+    session = db_session()
+    board = kiosk_leaderboard(session, kiosk, query.workshop, query.period,
+                              query.date or _today().date(), app_config().zone)
+    session.commit()
+    return jsonify(board)
+
+
+@operation(
+    "GET", "/claims", auth="kiosk", summary="Point claims waiting for a supervisor",
+    description="Decide one with a claim_decision event naming its uuid.",
+    query=ClaimsQuery, responses={200: ("Pending claims, oldest first", Claims)},
+)
+def get_claims() -> Response:
+    kiosk = current_kiosk()
+    query = parse_query(ClaimsQuery)
+    session = db_session()
+    claims = pending_claims(session, kiosk, query.workshop)
+    session.commit()
+    return jsonify({"claims": claims})
+
+
+@operation(
+    "GET", "/workers/<code>/photo", auth="kiosk", summary="A worker's photo",
+    description="The roster's photo_url points here.",
+    responses={200: ("The image", None)}, errors=(404,), content_type="image/*",
+)
+def get_photo(code: str) -> Response:
+    kiosk = current_kiosk()
+    session = db_session()
+    path = photo_file(session, kiosk, code, app_config().data_dir)
+    session.commit()
+    return send_file(path, max_age=3600, conditional=True)

@@ -1,0 +1,287 @@
+"""The API's request and answer models (the events' models live in services.event_kinds).
+
+Requests forbid unknown fields, so a typo is a 422 naming it. Answers allow fields added
+later, so a kiosk written against this version keeps working when the server grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from server.services.event_kinds import Code
+from server.services.feed import MAX_PRODUCTION_ROWS, ProductionRowIn
+
+# Scorecards are computed for dates the factory's calendar can hold; this keeps time-zone
+# arithmetic away from the ends of Python's calendar.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+Period = Literal["day", "week", "month"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(_Answer):
+    code: str
+    message: str
+
+
+class ErrorResponse(_Answer):
+    error: ErrorBody
+
+
+class Health(_Answer):
+    status: Literal["ok"]
+    version: str
+    server_id: str
+
+
+# --- enrolment ------------------------------------------------------------------------
+
+
+class EnrollRequest(_Request):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+
+
+class KioskOut(_Answer):
+    name: str
+    workshops: list[str]
+
+
+class EnrollResponse(_Answer):
+    token: str = Field(description="the device token: send it as `Authorization: Bearer`")
+    kiosk: KioskOut
+    server_id: str
+
+
+# --- roster ---------------------------------------------------------------------------
+
+
+class BadgeOut(_Answer):
+    kind: Literal["card", "qr"]
+    hash: str = Field(description="sha256 hex of the upper-case card UID hex, or of the "
+                      "QR badge's text")
+
+
+class RosterWorker(_Answer):
+    code: str
+    name: str
+    language: Literal["zh_CN", "en"]
+    role: Literal["worker", "supervisor"]
+    workshop: str
+    photo_url: str | None
+    badges: list[BadgeOut]
+    pin_hash: str | None = Field(description="argon2id hash of a supervisor's PIN")
+
+
+class WorkshopOut(_Answer):
+    code: str
+    name: str
+
+
+class MachineOut(_Answer):
+    code: str
+    name: str
+    workshop: str
+
+
+class CategoryOut(_Answer):
+    code: str
+    name: str
+    name_en: str | None
+    level: Literal["A", "B", "C"]
+    points: float
+    needs_approval: bool
+
+
+class Roster(_Answer):
+    kiosk: str
+    workshops: list[WorkshopOut]
+    workers: list[RosterWorker]
+    machines: list[MachineOut]
+    categories: list[CategoryOut]
+
+
+# --- scorecards and leaderboards -------------------------------------------------------
+
+
+class _PeriodQuery(_Request):
+    period: Period = "week"
+    date: dt.date | None = Field(None, description="a day in the period; default: today")
+
+    @field_validator("date")
+    @classmethod
+    def _calendar(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+        return value
+
+
+class ScorecardQuery(_PeriodQuery):
+    pass
+
+
+class LeaderboardQuery(_PeriodQuery):
+    workshop: Code
+
+
+class SchemeOut(_Answer):
+    name: str
+    version: int
+    mode: str
+
+
+class DailyOut(_Answer):
+    date: str
+    value: float | None
+
+
+class DimensionOut(_Answer):
+    key: str
+    value: float | None
+    target: float | None
+    met: bool | None
+    points: float
+    max_points: float | None
+    no_data: bool
+    record_ids: list[int]
+    daily: list[DailyOut]
+
+
+class TierOut(_Answer):
+    key: str
+    name: str
+
+
+class NextTierOut(_Answer):
+    key: str
+    points_needed: float
+
+
+class ScorecardWorker(_Answer):
+    code: str
+    name: str
+    language: str
+    workshop: str
+
+
+class _PeriodHeader(_Answer):
+    period: Period
+    period_label: str
+    period_start: str
+    period_end: str
+    scheme: SchemeOut
+
+
+class Scorecard(_PeriodHeader):
+    worker: ScorecardWorker
+    total: float
+    max_total: float | None
+    complete: bool
+    dimensions: list[DimensionOut]
+    hourly_points: float
+    point_entries_total: float
+    point_entry_ids: list[int]
+    rank: int | None
+    rank_of: int | None
+    tier: TierOut | None
+    next_tier: NextTierOut | None
+    awards: list[str]
+    today_points: float | None
+    projected_total: float | None
+    projected_tier: str | None
+    as_of: str
+
+
+class Standing(_Answer):
+    rank: int | None
+    code: str
+    name: str
+    total: float
+    tier: TierOut | None
+    awards: list[str]
+
+
+class Improved(Standing):
+    improvement: float | None
+
+
+class Leaderboard(_PeriodHeader):
+    workshop: WorkshopOut
+    standings: list[Standing]
+    most_improved: list[Improved]
+    as_of: str | None
+
+
+# --- events and claims ----------------------------------------------------------------
+
+
+class EventResult(_Answer):
+    uuid: str | None = Field(description="as sent; null when the event had no string uuid")
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = Field(None, description="why it was rejected, naming the field")
+
+
+class EventResults(_Answer):
+    results: list[EventResult] = Field(description="one per event, in the order sent")
+
+
+class ClaimsQuery(_Request):
+    workshop: Code | None = Field(None, description="default: all of this kiosk's workshops")
+    status: Literal["pending"] = "pending"
+
+
+class Claim(_Answer):
+    uuid: str = Field(description="the point_claim event's UUID; a claim_decision names it")
+    worker: str
+    worker_name: str
+    workshop: str
+    category: str
+    points: float
+    note: str | None
+    occurred_at: str
+    photo_jpeg: str | None
+
+
+class Claims(_Answer):
+    claims: list[Claim]
+
+
+# --- production feed ------------------------------------------------------------------
+
+
+class ProductionBatch(_Request):
+    """Rows are checked like an imported file: by default one bad row imports nothing and
+    every bad row is named; with `skip_bad` the good rows are stored and the rest reported.
+    Sending the same rows again changes nothing."""
+
+    records: list[ProductionRowIn] = Field(min_length=1, max_length=MAX_PRODUCTION_ROWS)
+    skip_bad: bool = False
+
+
+class RawProductionBatch(_Request):
+    records: list[Any] = Field(min_length=1, max_length=MAX_PRODUCTION_ROWS)
+    skip_bad: bool = False
+
+
+class RowProblem(_Answer):
+    row: int = Field(description="the row's index in `records`")
+    field: str | None
+    reason: str
+
+
+class ProductionReport(_Answer):
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    created_machines: list[str]
+    rejected: list[RowProblem]

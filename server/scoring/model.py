@@ -1,0 +1,184 @@
+"""The plain values the scoring engine reads and writes: records, schemes, scorecards.
+
+All frozen, so a scorecard can be cached and shared; `slots` because a workshop's
+month is thousands of rows and the leaderboard has a budget of milliseconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from server.scoring.periods import Period, PeriodSpan
+
+
+class Mode(enum.StrEnum):
+    THRESHOLD = "threshold"
+    WEIGHTED = "weighted"
+
+
+class Dim(enum.StrEnum):
+    UPTIME = "uptime"
+    DEFECT_RATE = "defect_rate"
+    OUTPUT = "output"
+    TRAINING = "training"
+    ATTENDANCE = "attendance"
+    POINTS = "points"
+
+
+LOWER_IS_BETTER = frozenset({Dim.DEFECT_RATE})
+# Sums grow with the length of a period; rates do not. Only sums have their targets scaled
+# to the period asked for and are extrapolated by the "at this pace" projection.
+ADDITIVE = frozenset({Dim.OUTPUT, Dim.POINTS})
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionRow:
+    id: int
+    date: date
+    planned_minutes: float
+    run_minutes: float
+    output: int
+    defects: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointRow:
+    """An approved point entry (supervisor remark or approved claim)."""
+
+    id: int
+    date: date
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeIn:
+    """A badge tap, its date already in the factory's time zone."""
+
+    id: int
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingItem:
+    """A video required of the worker; `completed_on` is None while not finished."""
+
+    video_id: int
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInputs:
+    """Everything one worker's score is computed from. Rows outside the period are ignored."""
+
+    worker_code: str
+    production: tuple[ProductionRow, ...] = ()
+    point_entries: tuple[PointRow, ...] = ()
+    training: tuple[TrainingItem, ...] = ()
+    badge_ins: tuple[BadgeIn, ...] = ()
+
+
+# --- the scheme -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionSpec:
+    """`points` in threshold mode, `weight` (and `cap`) in weighted mode."""
+
+    key: Dim
+    target: float
+    points: float | None = None
+    weight: float | None = None
+    cap: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TierSpec:
+    """A reward: either the top `top_percent` by rank or the `most_improved_percent`."""
+
+    key: str
+    name: str
+    top_percent: float | None = None
+    most_improved_percent: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    name: str
+    version: int
+    period: Period
+    mode: Mode
+    dimensions: tuple[DimensionSpec, ...]
+    hourly_points: float = 0.0
+    points_cap: float = 20.0
+    tiers: tuple[TierSpec, ...] = ()
+    effective_from: date | None = None
+    workshops: tuple[str, ...] = ()
+
+    @property
+    def counts_points_as_dimension(self) -> bool:
+        return any(d.key is Dim.POINTS for d in self.dimensions)
+
+
+# --- outputs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DailyValue:
+    date: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionScore:
+    """One line of the scorecard: what was measured, against what, and from which records.
+
+    `value` and `met` are None when there is no data; `points` is then 0 and the card is
+    marked incomplete, so nobody reads "no records" as "0 %".
+    """
+
+    key: Dim
+    value: float | None
+    target: float
+    met: bool | None
+    points: float
+    max_points: float
+    no_data: bool
+    record_ids: tuple[int, ...]
+    daily: tuple[DailyValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NextTier:
+    key: str
+    points_needed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """A worker's score for one period. `rank` fills in rank, tier, awards and projection."""
+
+    worker_code: str
+    scheme: Scheme
+    span: PeriodSpan
+    as_of: date
+    total: float
+    max_total: float
+    complete: bool
+    dimensions: tuple[DimensionScore, ...]
+    hourly_points: float
+    point_entries_total: float
+    point_entry_ids: tuple[int, ...]
+    today_points: float
+    projected_total: float
+    rank: int | None = None
+    rank_of: int | None = None
+    tier: TierSpec | None = None
+    next_tier: NextTier | None = None
+    awards: tuple[str, ...] = ()
+    projected_tier: str | None = None
+    improvement: float | None = None

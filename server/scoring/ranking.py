@@ -1,0 +1,140 @@
+"""Ranks, reward tiers and "most improved" across the scorecards of one workshop.
+
+The rules, so that every standing can be explained:
+
+- **Rank** is standard competition ranking on the total: equal totals share a rank and the
+  next rank skips (1, 2, 2, 4). Within a shared rank, cards are listed by worker code.
+- **Top tiers**: a tier with `top_percent` p covers ranks 1..k where k = ceil(n × p / 100),
+  at least 1 (n = workers ranked). Because ties share a rank, a cut that falls inside a tie
+  takes in the whole tie. A worker holds the best (smallest p) tier they qualify for, and
+  only with a total above 0: nobody is "top 10 %" of a week in which nobody scored.
+- **Most improved**: only workers with a previous-period total take part; improvement is
+  total − previous total and must be above 0. They are ranked by improvement the same way,
+  and the first k = ceil(n × p / 100) ranks (n = all workers ranked, at least 1) win.
+- **Next tier**: the tier just better than the worker's (the lowest top tier for a worker
+  without one) and the points that reach its lowest current total; when nobody holds that
+  tier yet, the points that bring the worker to a total of 1.
+- **Projected tier**: the same top-tier rule applied to everyone's projected totals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from server.scoring.model import NextTier, Scorecard, TierSpec
+
+
+def competition_ranks(values: Sequence[float]) -> list[int]:
+    """Ranks for values sorted best first: equal values share a rank (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for position, value in enumerate(values):
+        if position and value == values[position - 1]:
+            ranks.append(ranks[-1])
+        else:
+            ranks.append(position + 1)
+    return ranks
+
+
+def tier_cut(n: int, percent: float) -> int:
+    """How many ranks a tier of `percent` covers among `n` workers."""
+    if n <= 0:
+        return 0
+    return max(1, min(n, math.ceil(n * percent / 100 - 1e-9)))
+
+
+def _rank_by(cards: Iterable[Scorecard], total_of: Mapping[str, float]) -> dict[str, int]:
+    ordered = sorted(cards, key=lambda c: (-total_of[c.worker_code], c.worker_code))
+    ranks = competition_ranks([total_of[c.worker_code] for c in ordered])
+    return {card.worker_code: r for card, r in zip(ordered, ranks, strict=True)}
+
+
+def _top_tier(
+    rank: int, total: float, top: Sequence[TierSpec], cuts: Mapping[str, int]
+) -> TierSpec | None:
+    if total <= 0:
+        return None
+    for tier in top:
+        if rank <= cuts[tier.key]:
+            return tier
+    return None
+
+
+def _next_tier(
+    tier: TierSpec | None,
+    total: float,
+    top: Sequence[TierSpec],
+    floors: Mapping[str, float],
+) -> NextTier | None:
+    if not top or (tier is not None and tier.key == top[0].key):
+        return None
+    target = top[-1] if tier is None else top[top.index(tier) - 1]
+    floor = floors[target.key]
+    needed = floor - total if floor > 0 else 1 - total
+    return NextTier(target.key, round(max(needed, 0.01), 2))
+
+
+def rank(
+    scorecards: Sequence[Scorecard], previous_totals: Mapping[str, float] | None = None
+) -> list[Scorecard]:
+    """The workshop's cards with rank, tier, awards and projection, best first.
+
+    All cards must come from one scheme (its tiers are read from the first card).
+    `previous_totals` maps worker code to the previous period's total.
+    """
+    if not scorecards:
+        return []
+    previous_totals = previous_totals or {}
+    tiers = scorecards[0].scheme.tiers
+    top = sorted((t for t in tiers if t.top_percent is not None),
+                 key=lambda t: (t.top_percent, t.key))
+    improved_tiers = [t for t in tiers if t.most_improved_percent is not None]
+    n = len(scorecards)
+    totals = {c.worker_code: c.total for c in scorecards}
+    ranks = _rank_by(scorecards, totals)
+    projected = {c.worker_code: c.projected_total for c in scorecards}
+    projected_ranks = _rank_by(scorecards, projected)
+    cuts = {t.key: tier_cut(n, t.top_percent or 0) for t in top}
+    by_rank = sorted(totals.values(), reverse=True)
+    floors = {t.key: by_rank[cuts[t.key] - 1] for t in top}
+
+    improvements = {
+        c.worker_code: round(c.total - previous_totals[c.worker_code], 2)
+        for c in scorecards if c.worker_code in previous_totals
+    }
+    winners: dict[str, list[str]] = {}
+    for tier in improved_tiers:
+        gained = {code: gain for code, gain in improvements.items() if gain > 0}
+        gain_ranks = _rank_by([c for c in scorecards if c.worker_code in gained], gained)
+        cut = tier_cut(n, tier.most_improved_percent or 0)
+        for code, r in gain_ranks.items():
+            if r <= cut:
+                winners.setdefault(code, []).append(tier.key)
+
+    ranked = []
+    for card in scorecards:
+        code = card.worker_code
+        tier = _top_tier(ranks[code], card.total, top, cuts)
+        projected_tier = _top_tier(projected_ranks[code], card.projected_total, top, cuts)
+        awards = ((tier.key,) if tier else ()) + tuple(winners.get(code, ()))
+        ranked.append(replace(
+            card,
+            rank=ranks[code],
+            rank_of=n,
+            tier=tier,
+            next_tier=_next_tier(tier, card.total, top, floors),
+            awards=awards,
+            projected_tier=projected_tier.key if projected_tier else None,
+            improvement=improvements.get(code),
+        ))
+    ranked.sort(key=lambda c: (c.rank or 0, c.worker_code))
+    return ranked
+
+
+def most_improved(ranked: Sequence[Scorecard]) -> list[Scorecard]:
+    """Cards that won a most-improved tier, biggest improvement first (then worker code)."""
+    improved_keys = {t.key for t in (ranked[0].scheme.tiers if ranked else ())
+                     if t.most_improved_percent is not None}
+    winners = [c for c in ranked if improved_keys.intersection(c.awards)]
+    return sorted(winners, key=lambda c: (-(c.improvement or 0), c.worker_code))

@@ -1,0 +1,282 @@
+"""The kiosk's events as pydantic models, one per kind, told apart by `kind`.
+
+These models are the contract: the ingest service validates each event with them, and the
+OpenAPI document is generated from them, so the two cannot drift apart. Every model
+forbids unknown fields, so a misspelt field is an error that names it rather than data
+silently dropped. Strings refuse control characters (PostgreSQL cannot store NUL), and
+numbers refuse NaN and infinity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+
+# A code (worker, machine, category, reason): printable, as long as the models allow.
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+# Free text a person typed or chose: no NUL, bounded.
+Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# A photo taken with a claim, base64 of a JPEG; about 750 kB of image at most.
+PhotoJpeg = Annotated[
+    str, StringConstraints(min_length=4, max_length=1_000_000, pattern=r"^[A-Za-z0-9+/]+={0,2}$")
+]
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class BadgeInPayload(_Strict):
+    """`badge_hash` is set when the badge matched no worker (the event's worker is null),
+    so HR can see unknown or revoked badges being used."""
+
+    badge_hash: Sha256Hex | None = None
+    badge_kind: Literal["card", "qr"] | None = None
+
+
+class MachinePayload(_Strict):
+    machine: Code
+
+
+class MachineFaultPayload(_Strict):
+    machine: Code
+    fault: Code | None = Field(None, description="a fault code chosen from pictures")
+    note: Note | None = None
+
+
+class CountPayload(_Strict):
+    machine: Code
+    count: int = Field(ge=1, le=100_000)
+
+
+class QualityIssuePayload(_Strict):
+    machine: Code | None = None
+    issue: Code | None = Field(None, description="an issue code chosen from pictures")
+    note: Note | None = None
+
+
+class PointClaimPayload(_Strict):
+    category: Code
+    note: Note | None = None
+    photo_jpeg: PhotoJpeg | None = Field(None, description="base64 JPEG shown to the supervisor")
+
+
+class RemarkPayload(_Strict):
+    """The event's worker is the acting supervisor; `workers` receive the points."""
+
+    workers: list[Code] = Field(min_length=1, max_length=200)
+    category: Code
+    points: float | None = Field(
+        None, gt=0, le=100, description="at most the category's points; default: those points"
+    )
+    note: Note | None = None
+
+    @field_validator("workers")
+    @classmethod
+    def _distinct(cls, workers: list[str]) -> list[str]:
+        if len(set(workers)) != len(workers):
+            raise ValueError("names a worker twice")
+        return workers
+
+
+class ClaimDecisionPayload(_Strict):
+    """The event's worker is the acting supervisor; `claim` is the point_claim event's UUID."""
+
+    claim: UUID
+    decision: Literal["approve", "reject"]
+    note: Note | None = None
+
+
+class TrainingProgressPayload(_Strict):
+    video: int = Field(ge=1, le=2_147_483_647)
+    seconds_watched: float = Field(ge=0, le=86_400)
+
+
+class AppealPayload(_Strict):
+    period: Literal["day", "week", "month"]
+    period_start: date | None = Field(
+        None, description="first day of the disputed period; default: the period of the event"
+    )
+    dimension: Code
+    reason: Code = Field(description="a reason code chosen from pictures")
+
+
+class KioskEvent(_Strict):
+    """What every kind has in common; the kinds below narrow `kind`, `worker`, `payload`."""
+
+    uuid: UUID = Field(description="made by the kiosk; the same event always has the same UUID")
+    kind: str
+    worker: Code | None
+    occurred_at: AwareDatetime = Field(description="with a UTC offset; stored in UTC")
+    payload: BaseModel
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_range(cls, value: datetime) -> datetime:
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("is out of range") from None
+        if value < EARLIEST:
+            raise ValueError("is before the year 2000")
+        return value
+
+
+class _Event(KioskEvent):
+    worker: Code = Field(description="the worker's code (for remark and claim_decision: the "
+                         "acting supervisor)")
+
+
+class BadgeIn(KioskEvent):
+    kind: Literal["badge_in"]
+    worker: Code | None = Field(None, description="null when the badge matched no worker")
+    payload: BadgeInPayload = Field(default_factory=BadgeInPayload)
+
+    @model_validator(mode="after")
+    def _someone(self) -> BadgeIn:
+        if self.worker is None and self.payload.badge_hash is None:
+            raise ValueError("a badge_in needs a worker or payload.badge_hash")
+        return self
+
+
+class MachineStart(_Event):
+    kind: Literal["machine_start"]
+    payload: MachinePayload
+
+
+class MachineStop(_Event):
+    kind: Literal["machine_stop"]
+    payload: MachinePayload
+
+
+class MachineFault(_Event):
+    kind: Literal["machine_fault"]
+    payload: MachineFaultPayload
+
+
+class Output(_Event):
+    kind: Literal["output"]
+    payload: CountPayload
+
+
+class Defect(_Event):
+    kind: Literal["defect"]
+    payload: CountPayload
+
+
+class QualityIssue(_Event):
+    kind: Literal["quality_issue"]
+    payload: QualityIssuePayload
+
+
+class PointClaim(_Event):
+    kind: Literal["point_claim"]
+    payload: PointClaimPayload
+
+
+class Remark(_Event):
+    kind: Literal["remark"]
+    payload: RemarkPayload
+
+
+class ClaimDecision(_Event):
+    kind: Literal["claim_decision"]
+    payload: ClaimDecisionPayload
+
+
+class TrainingProgressEvent(_Event):
+    kind: Literal["training_progress"]
+    payload: TrainingProgressPayload
+
+
+class AppealEvent(_Event):
+    kind: Literal["appeal"]
+    payload: AppealPayload
+
+
+EventIn = Annotated[
+    BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
+    | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent,
+    Field(discriminator="kind"),
+]
+KINDS: tuple[str, ...] = (
+    "badge_in", "machine_start", "machine_stop", "machine_fault", "output", "defect",
+    "quality_issue", "point_claim", "remark", "claim_decision", "training_progress", "appeal",
+)
+MAX_BATCH = 500
+
+event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+
+class EventBatch(BaseModel):
+    """What `POST /events` takes. Each event is checked on its own: one that does not fit
+    is `rejected` with the field named, and the rest of the batch goes on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(max_length=MAX_BATCH)
+
+
+class RawBatch(BaseModel):
+    """The batch's envelope, validated before the events one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Any] = Field(max_length=MAX_BATCH)
+
+
+def canonical_payload(event: KioskEvent) -> dict[str, Any]:
+    return event.payload.model_dump(mode="json", exclude_none=True)
+
+
+def body_hash(event: KioskEvent) -> str:
+    """sha256 over (uuid, kind, worker, occurred_at in UTC, payload), key order ignored.
+
+    Two sends of the same event hash alike however the kiosk spelt the offset or ordered
+    the keys; any change of meaning changes the hash.
+    """
+    body = [
+        str(event.uuid),
+        event.kind,
+        event.worker,
+        event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        canonical_payload(event),
+    ]
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def describe(error: Any, kind: object = None) -> str:
+    """A pydantic ValidationError as one line that names the fields, without the tag."""
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = list(item["loc"])
+        if loc and kind is not None and loc[0] == kind:
+            loc = loc[1:]
+        where = ".".join(str(p) for p in loc) or "event"
+        message = item["msg"]
+        if item["type"] == "union_tag_not_found":
+            where, message = "kind", f"Field required (one of {', '.join(KINDS)})"
+        elif item["type"] == "union_tag_invalid":
+            where, message = "kind", f"must be one of {', '.join(KINDS)}"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts[:5])

@@ -1,0 +1,147 @@
+"""Kiosk events in: a batch checked event by event, each stored at most once.
+
+Kiosks resend whatever they are not sure arrived, so ingest is idempotent by the event's
+UUID and a digest of its body (`event_kinds.body_hash`):
+
+- an identical event already stored, or earlier in the same batch, is `duplicate`: not an
+  error, and never counted twice;
+- the same UUID with a different body is `rejected`: the server keeps the first and never
+  merges, since either could be the truth;
+- an event that does not fit its kind's schema, or names a worker, machine, category or
+  claim it may not, is `rejected` with a reason naming the field; the rest of the batch
+  goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from server.models import Event, Kiosk, Worker, utcnow
+from server.services import InvalidInput
+from server.services.event_effects import Effects, Rejected
+from server.services.event_kinds import KINDS, KioskEvent, body_hash, describe, event_adapter
+
+Status = Literal["accepted", "duplicate", "rejected"]
+CONFLICT = "uuid: already used by a different event"
+DEFAULT_LIST_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class EventResult:
+    uuid: str | None
+    status: Status
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"uuid": self.uuid, "status": self.status}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+def _parse(item: object) -> KioskEvent | EventResult:
+    if not isinstance(item, dict):
+        return EventResult(None, "rejected", "event: must be a JSON object")
+    sent = item.get("uuid")
+    uuid = sent if isinstance(sent, str) else None
+    try:
+        event: KioskEvent = event_adapter.validate_python(item)
+    except ValidationError as error:
+        return EventResult(uuid, "rejected", describe(error, item.get("kind")))
+    return event
+
+
+def _stored_digests(session: Session, uuids: list[str]) -> dict[str, str]:
+    if not uuids:
+        return {}
+    rows = session.execute(select(Event.uuid, Event.body_hash).where(Event.uuid.in_(uuids)))
+    return {uuid: digest for uuid, digest in rows}
+
+
+def ingest(
+    session: Session,
+    kiosk: Kiosk,
+    items: Sequence[object],
+    zone: ZoneInfo,
+    now: datetime | None = None,
+) -> list[EventResult]:
+    """One result per item, in order. The caller commits.
+
+    A concurrent request storing the same UUID first makes the flush raise IntegrityError;
+    the caller rolls back and calls again, and the second pass reports `duplicate`.
+    """
+    now = now or utcnow()
+    parsed = [_parse(item) for item in items]
+    events = [p for p in parsed if isinstance(p, KioskEvent)]
+    stored = _stored_digests(session, sorted({str(e.uuid) for e in events}))
+    effects = Effects(session, kiosk, zone, now)
+    effects.preload(events)
+    seen: dict[str, tuple[str, EventResult]] = {}
+    results: list[EventResult] = []
+    for sent, item in zip(items, parsed, strict=True):
+        if isinstance(item, EventResult):
+            results.append(item)
+            continue
+        uuid, digest = str(item.uuid), body_hash(item)
+        echo = sent["uuid"] if isinstance(sent, dict) else uuid
+        if uuid in stored:
+            same = stored[uuid] == digest
+            results.append(EventResult(echo, "duplicate" if same else "rejected",
+                                       None if same else CONFLICT))
+        elif uuid in seen:
+            first_digest, first = seen[uuid]
+            if first_digest != digest:
+                results.append(EventResult(echo, "rejected", CONFLICT))
+            elif first.status == "accepted":
+                results.append(EventResult(echo, "duplicate"))
+            else:
+                results.append(EventResult(echo, first.status, first.reason))
+        else:
+            try:
+                effects.apply(item, digest)
+                result = EventResult(echo, "accepted")
+            except Rejected as refusal:
+                result = EventResult(echo, "rejected", str(refusal))
+            seen[uuid] = (digest, result)
+            results.append(result)
+    effects.finish()
+    return results
+
+
+def list_events(
+    session: Session,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = DEFAULT_LIST_LIMIT,
+) -> list[dict[str, Any]]:
+    """Stored events, newest received first, for diagnosis (`shopfloor-server events`)."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    worker = aliased(Worker)
+    query = (
+        select(Event, worker.code, Kiosk.name)
+        .outerjoin(worker, Event.worker_id == worker.id)
+        .outerjoin(Kiosk, Event.kiosk_id == Kiosk.id)
+        .order_by(Event.received_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    if since is not None:
+        query = query.where(Event.received_at >= since)
+    return [
+        {
+            "uuid": event.uuid, "kind": event.kind, "worker": code, "kiosk": kiosk_name,
+            "occurred_at": event.occurred_at.isoformat(),
+            "received_at": event.received_at.isoformat(), "payload": event.payload,
+        }
+        for event, code, kiosk_name in session.execute(query)
+    ]

@@ -1,0 +1,76 @@
+"""Production records from MES/ERP over the API, checked as an imported file is.
+
+Each row is first checked for its types by `ProductionRowIn` (the model the OpenAPI
+document shows), then by the production service's rules, the same ones the CSV import
+applies (run within planned, defects within output, a known worker, no repeated key).
+Problems are named by the row's index in `records`. By default one bad row stores
+nothing; with `skip_bad` the good rows are stored and the bad ones reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlalchemy.orm import Session
+
+from server.models import RecordSource
+from server.services import InvalidInput
+from server.services.event_kinds import Code
+from server.services.production import RowError, upsert_production, validate_production_rows
+
+MAX_PRODUCTION_ROWS = 5000
+_SHOWN_PROBLEMS = 10
+
+
+class ProductionRowIn(BaseModel):
+    """One shift of one worker on one machine, as a row of the production CSV."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    date: dt.date
+    shift: Annotated[str, StringConstraints(min_length=1, max_length=16,
+                                            pattern=r"^[^\x00-\x1f\x7f]+$")]
+    worker_code: Code
+    machine_code: Code
+    planned_minutes: float = Field(ge=0, le=1440)
+    run_minutes: float = Field(ge=0, le=1440, description="at most planned_minutes")
+    output: int = Field(ge=0, le=10_000_000)
+    defects: int = Field(ge=0, le=10_000_000, description="at most output")
+
+
+def _typed(records: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int], list[RowError]]:
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    problems: list[RowError] = []
+    for number, raw in enumerate(records):
+        try:
+            row = ProductionRowIn.model_validate(raw)
+        except ValidationError as error:
+            for item in error.errors(include_url=False):
+                name = ".".join(str(p) for p in item["loc"]) or None
+                problems.append(RowError(number, f"{name or 'record'}: {item['msg']}", name))
+            continue
+        rows.append(row.model_dump())
+        numbers.append(number)
+    return rows, numbers, problems
+
+
+def receive_production(
+    session: Session, records: Sequence[Any], skip_bad: bool, token_name: str
+) -> dict[str, Any]:
+    """Store the rows from MES (the caller commits); the report counts what happened."""
+    rows, numbers, problems = _typed(records)
+    checked = validate_production_rows(session, rows, numbers=numbers, label="record")
+    problems = sorted(problems + checked.errors, key=lambda p: p.row)
+    if problems and not skip_bad:
+        shown = "; ".join(f"records.{p.row}: {p.reason}" for p in problems[:_SHOWN_PROBLEMS])
+        more = len(problems) - _SHOWN_PROBLEMS
+        raise InvalidInput(shown + (f"; and {more} more" if more > 0 else "")
+                           + " (nothing was stored; send skip_bad to store the good rows)")
+    report = upsert_production(session, checked.rows, RecordSource.MES,
+                               f"integration:{token_name}",
+                               audit_context={"via": "api", "token": token_name})
+    return {**report.to_dict(), "rejected": [p.to_dict() for p in problems]}

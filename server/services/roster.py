@@ -1,0 +1,97 @@
+"""What a kiosk needs to work offline: its workers, their badges, machines, categories.
+
+The roster carries badge credentials and supervisor PINs only as hashes (sha256 and
+argon2), so a stolen kiosk gives away no badge and no PIN. Its ETag is a digest of the
+content, so a kiosk polling an unchanged roster costs one query round and no transfer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from server.models import Kiosk, Machine, PointCategory, Role, Worker
+from server.services import NotFound
+from server.services.tokens import Forbidden
+
+
+def served_workshop_ids(kiosk: Kiosk) -> set[int]:
+    return {w.id for w in kiosk.workshops}
+
+
+def require_workshop(kiosk: Kiosk, workshop_code: str) -> None:
+    if workshop_code not in {w.code for w in kiosk.workshops}:
+        raise Forbidden(f"this kiosk does not serve workshop {workshop_code!r}")
+
+
+def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
+    """The worker with `code` if this kiosk may serve them; 404 and 403 otherwise."""
+    worker = session.scalars(select(Worker).where(Worker.code == code)).first()
+    if worker is None or not worker.active:
+        raise NotFound(f"no worker {code!r}")
+    if worker.workshop_id not in served_workshop_ids(kiosk):
+        raise Forbidden(f"worker {code!r} is not in this kiosk's workshops")
+    return worker
+
+
+def photo_url(worker: Worker) -> str | None:
+    return f"/api/v1/workers/{worker.code}/photo" if worker.photo_path else None
+
+
+def _worker(worker: Worker) -> dict[str, Any]:
+    return {
+        "code": worker.code,
+        "name": worker.name,
+        "language": worker.language.value,
+        "role": worker.role.value,
+        "workshop": worker.workshop.code,
+        "photo_url": photo_url(worker),
+        "badges": sorted(
+            ({"kind": b.kind.value, "hash": b.credential_hash}
+             for b in worker.badges if b.revoked_at is None),
+            key=lambda b: (b["kind"], b["hash"]),
+        ),
+        "pin_hash": worker.pin_hash if worker.role is Role.SUPERVISOR else None,
+    }
+
+
+def roster(session: Session, kiosk: Kiosk) -> dict[str, Any]:
+    """Active workers of the kiosk's workshops, their machines, the active categories."""
+    workshop_ids = served_workshop_ids(kiosk)
+    workers: Iterable[Worker] = session.scalars(
+        select(Worker)
+        .where(Worker.workshop_id.in_(workshop_ids), Worker.active.is_(True))
+        .options(selectinload(Worker.badges), selectinload(Worker.workshop))
+        .order_by(Worker.code)
+    )
+    machines: Iterable[Machine] = session.scalars(
+        select(Machine).where(Machine.workshop_id.in_(workshop_ids))
+        .options(selectinload(Machine.workshop)).order_by(Machine.code)
+    )
+    categories: Iterable[PointCategory] = session.scalars(
+        select(PointCategory).where(PointCategory.active.is_(True)).order_by(PointCategory.code)
+    )
+    return {
+        "kiosk": kiosk.name,
+        "workshops": [{"code": w.code, "name": w.name}
+                      for w in sorted(kiosk.workshops, key=lambda w: w.code)],
+        "workers": [_worker(w) for w in workers],
+        "machines": [{"code": m.code, "name": m.name, "workshop": m.workshop.code}
+                     for m in machines],
+        "categories": [
+            {"code": c.code, "name": c.name, "name_en": c.name_en, "level": c.level.value,
+             "points": c.points, "needs_approval": c.needs_approval}
+            for c in categories
+        ],
+    }
+
+
+def roster_etag(content: dict[str, Any]) -> str:
+    """A strong validator: the same content always gives the same tag."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

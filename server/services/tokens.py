@@ -1,0 +1,128 @@
+"""Bearer tokens: who is calling, kiosk or integration, and what it may do.
+
+Two kinds of caller hold tokens. A kiosk gets its token at enrolment and may read the
+workers of its own workshops and send their events. An integration (MES/ERP) gets a token
+from `shopfloor-server token add` with one scope, such as `production`, and may use only
+the routes of that scope. Tokens are random and stored only as sha256 digests, so a copy
+of the database lets nobody call the API.
+
+    ServiceError
+     ├── Unauthenticated   no token, an unknown one, or a revoked one (HTTP 401)
+     └── Forbidden         a valid token that may not do this (HTTP 403)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import IntegrationToken, Kiosk, utcnow
+from server.services import Conflict, InvalidInput, NotFound, ServiceError
+from server.services.audit import record
+from server.services.security import new_token, token_digest
+
+SCOPES = ("production",)
+MAX_VERSION = 32
+
+
+class Unauthenticated(ServiceError):
+    """The caller did not prove who it is."""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a kiosk says about itself on each request (X-Kiosk-Version, -Queue-Depth)."""
+
+    version: str | None = None
+    queue_depth: int | None = None
+
+
+def authenticate_kiosk(
+    session: Session, token: str | None, contact: Contact, now: datetime | None = None
+) -> Kiosk:
+    """The enrolled, unrevoked kiosk holding `token`; its contact is recorded on it."""
+    kiosk = _kiosk_for(session, token)
+    if kiosk is None:
+        if token and _integration_for(session, token) is not None:
+            raise Forbidden("an integration token cannot act as a kiosk")
+        raise Unauthenticated("a valid kiosk token is required")
+    kiosk.last_seen = now or utcnow()
+    if contact.version is not None:
+        kiosk.version = contact.version[:MAX_VERSION]
+    if contact.queue_depth is not None:
+        kiosk.queue_depth = contact.queue_depth
+    return kiosk
+
+
+def authenticate_integration(
+    session: Session, token: str | None, scope: str, now: datetime | None = None
+) -> IntegrationToken:
+    """The unrevoked integration token with `scope`; kiosks are refused with Forbidden."""
+    integration = _integration_for(session, token) if token else None
+    if integration is None:
+        if token and _kiosk_for(session, token) is not None:
+            raise Forbidden(f"a kiosk token cannot use the {scope} feed")
+        raise Unauthenticated(f"an integration token with scope {scope!r} is required")
+    if integration.scope != scope:
+        raise Forbidden(f"this token's scope is {integration.scope!r}, not {scope!r}")
+    integration.last_used = now or utcnow()
+    return integration
+
+
+def _kiosk_for(session: Session, token: str | None) -> Kiosk | None:
+    if not token:
+        return None
+    return session.scalars(
+        select(Kiosk).where(Kiosk.token_hash == token_digest(token), Kiosk.revoked_at.is_(None))
+    ).first()
+
+
+def _integration_for(session: Session, token: str) -> IntegrationToken | None:
+    return session.scalars(
+        select(IntegrationToken).where(
+            IntegrationToken.token_hash == token_digest(token),
+            IntegrationToken.revoked_at.is_(None),
+        )
+    ).first()
+
+
+def add_integration_token(
+    session: Session, name: str, scope: str, actor: str
+) -> tuple[IntegrationToken, str]:
+    """A new token for an integration; the token itself is returned once, never stored."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidInput("a token name must have 1 to 64 characters")
+    if scope not in SCOPES:
+        raise InvalidInput(f"unknown scope {scope!r}; known: {', '.join(SCOPES)}")
+    if session.scalar(select(IntegrationToken.id).where(IntegrationToken.name == name)):
+        raise Conflict(f"a token named {name!r} already exists")
+    token = new_token()
+    integration = IntegrationToken(name=name, scope=scope, token_hash=token_digest(token))
+    session.add(integration)
+    session.flush()
+    record(session, actor, "token.create", "integration_token", name, after={"scope": scope})
+    return integration, token
+
+
+def list_integration_tokens(session: Session) -> list[IntegrationToken]:
+    return list(session.scalars(select(IntegrationToken).order_by(IntegrationToken.name)))
+
+
+def revoke_integration_token(session: Session, name: str, actor: str) -> IntegrationToken:
+    integration = session.scalars(
+        select(IntegrationToken).where(IntegrationToken.name == name)
+    ).first()
+    if integration is None:
+        raise NotFound(f"no integration token named {name!r}")
+    if integration.revoked_at is None:
+        integration.revoked_at = utcnow()
+        record(session, actor, "token.revoke", "integration_token", name)
+    return integration

@@ -1,0 +1,80 @@
+"""What a wall display shows: a celebration, never a shaming.
+
+For each workshop: this week's top 5 (only positive scores, never a rank below 5),
+the 3 most improved against last week (only real improvements), and the month's
+improvement star. A workshop without a scheme or data gets a friendly empty state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEntry, Language, Worker, Workshop
+from server.services import ServiceError
+from server.services.scorecards import leaderboard
+
+TOP = 5
+MOST_IMPROVED = 3
+
+
+def board_version(session: Session) -> int:
+    """Every change to scores, points and people is audited, so the newest audit id
+    changes whenever the board may have."""
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def _avatar(name: str) -> str:
+    """The first character of a Chinese name is the surname; for Latin names, initials."""
+    parts = name.split()
+    if len(parts) > 1 and parts[0].isascii():
+        return (parts[0][0] + parts[-1][0]).upper()
+    return name[:1]
+
+
+def _person(row: dict[str, Any], photos: dict[str, bool]) -> dict[str, Any]:
+    return {"code": row["code"], "name": row["name"], "avatar": _avatar(row["name"]),
+            "has_photo": photos.get(row["code"], False)}
+
+
+def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneInfo,
+                    photos: dict[str, bool]) -> dict[str, Any]:
+    base: dict[str, Any] = {"workshop": {"code": workshop.code, "name": workshop.name},
+                            "top": [], "improved": [], "star": None}
+    try:
+        week = leaderboard(session, workshop.code, "week", on, zone, today=on)
+        month = leaderboard(session, workshop.code, "month", on, zone, today=on)
+    except ServiceError:
+        return {**base, "no_scheme": True}
+    base["period_start"], base["period_end"] = week["period_start"], week["period_end"]
+    base["top"] = [
+        {**_person(row, photos), "rank": row["rank"], "total": round(row["total"], 1),
+         "tier": row["tier"]}
+        for row in week["standings"] if row["total"] > 0 and row["rank"] <= TOP
+    ][:TOP]
+    base["improved"] = [
+        {**_person(row, photos), "improvement": round(row["improvement"], 1)}
+        for row in week["most_improved"] if row["improvement"] > 0
+    ][:MOST_IMPROVED]
+    stars = [row for row in month["most_improved"] if row["improvement"] > 0]
+    if stars:
+        base["star"] = {**_person(stars[0], photos),
+                        "improvement": round(stars[0]["improvement"], 1),
+                        "month": month["period_label"]}
+    return base
+
+
+def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,
+                language: Language) -> dict[str, Any]:
+    photos = {code: path is not None for code, path in session.execute(
+        select(Worker.code, Worker.photo_path).where(
+            Worker.workshop_id.in_([w.id for w in workshops])))}
+    return {
+        "date": on.isoformat(),
+        "language": language.value,
+        "boards": [_workshop_board(session, w, on, zone, photos) for w in workshops],
+    }

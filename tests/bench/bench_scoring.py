@@ -1,0 +1,220 @@
+"""Benchmark: scorecards and leaderboards on a year of a 2,000-worker factory.
+
+Run with `make bench` or
+`.venv/bin/python -m pytest tests/bench/bench_scoring.py -o python_files='bench_*.py' -s`.
+It prints figures against the targets of issue 2 and asserts nothing about time: a busy CI
+machine must not fail the build, but the figures go into the closing note.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db import make_engine, make_sessionmaker, migrate
+from server.models import (
+    EntryStatus,
+    Event,
+    Machine,
+    PointEntry,
+    ProductionRecord,
+    RecordSource,
+    TrainingProgress,
+    TrainingVideo,
+    Worker,
+    Workshop,
+    video_workshops,
+)
+from server.services.schemes import import_scheme
+from server.services.scorecards import all_scorecards, leaderboard, worker_scorecard
+
+ZONE = ZoneInfo("Asia/Shanghai")
+WORKSHOPS = 10
+WORKERS_PER_SHOP = 200
+FIRST_DAY = date(2025, 11, 1)
+LAST_DAY = date(2026, 10, 31)
+TODAY = date(2026, 10, 14)
+SCHEMES = {
+    "threshold": """\
+name: bench threshold
+workshops: [{codes}]
+period: month
+mode: threshold
+effective_from: 2025-01-01
+dimensions:
+  - {{key: uptime, target: 0.75, points: 50}}
+  - {{key: defect_rate, target: 0.03, points: 25}}
+  - {{key: output, target: 2400, points: 10}}
+  - {{key: training, target: 1, points: 10}}
+  - {{key: attendance, target: 0.95, points: 5}}
+hourly_points: 1
+tiers:
+  - {{key: excellent, top_percent: 10}}
+  - {{key: good, top_percent: 20}}
+  - {{key: improved, most_improved_percent: 10}}
+""",
+    "weighted": """\
+name: bench weighted
+workshops: [{codes}]
+period: week
+mode: weighted
+effective_from: 2025-01-01
+dimensions:
+  - {{key: uptime, target: 0.8, weight: 40}}
+  - {{key: defect_rate, target: 0.02, weight: 30}}
+  - {{key: output, target: 600, weight: 20, cap: 1.2}}
+  - {{key: points, target: 10, weight: 10}}
+tiers:
+  - {{key: excellent, top_percent: 10}}
+  - {{key: good, top_percent: 20}}
+  - {{key: improved, most_improved_percent: 10}}
+""",
+}
+
+
+def _days() -> Iterator[date]:
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        if day.weekday() < 6:  # Monday to Saturday
+            yield day
+        day += timedelta(days=1)
+
+
+def _populate(engine: Engine, sessions: sessionmaker[Session]) -> dict[str, int]:
+    rnd = random.Random(20261123)
+    with engine.begin() as conn:
+        conn.execute(insert(Workshop), [{"id": s, "code": f"W{s:02d}", "name": f"车间{s}"}
+                                        for s in range(1, WORKSHOPS + 1)])
+        conn.execute(insert(Machine), [{"id": m, "code": f"M{m:03d}", "name": f"机床{m}",
+                                        "workshop_id": (m - 1) // 10 + 1}
+                                       for m in range(1, WORKSHOPS * 10 + 1)])
+        workers = [{"id": w, "code": f"E{w:05d}", "name": f"工人{w}",
+                    "workshop_id": (w - 1) // WORKERS_PER_SHOP + 1, "language": "zh_CN",
+                    "role": "worker", "active": True, "created_at": datetime.now(UTC)}
+                   for w in range(1, WORKSHOPS * WORKERS_PER_SHOP + 1)]
+        conn.execute(insert(Worker), workers)
+        created = datetime(2025, 1, 1, tzinfo=UTC)
+        conn.execute(insert(TrainingVideo), [
+            {"id": v, "title": f"安全培训 {v}", "sha256": "0" * 64, "size_bytes": 1,
+             "duration_s": 300.0, "file_path": f"v{v}.mp4", "required": True, "roles": [],
+             "created_at": created, "active": True} for v in range(1, 4)])
+        conn.execute(insert(video_workshops), [
+            {"video_id": v, "workshop_id": s} for v in range(1, 4)
+            for s in range(1, WORKSHOPS + 1)])
+        conn.execute(insert(TrainingProgress), [
+            {"worker_id": w["id"], "video_id": v, "seconds_watched": 300.0,
+             "completed_at": created + timedelta(days=rnd.randint(0, 400)),
+             "updated_at": created}
+            for w in workers for v in range(1, 4) if rnd.random() < 0.8])
+        counts = {"production": 0, "badge_in": 0, "points": 0}
+        days = list(_days())
+        for worker in workers:
+            skill = rnd.uniform(0.55, 0.95)
+            machine = (worker["workshop_id"] - 1) * 10 + rnd.randint(1, 10)
+            production, events, entries = [], [], []
+            for day in days:
+                if rnd.random() < 0.04:
+                    continue  # a day off
+                run = 480 * min(1.0, max(0.0, rnd.gauss(skill, 0.08)))
+                output = int(run / 4.0)
+                production.append({
+                    "date": day, "shift": "A", "worker_id": worker["id"],
+                    "machine_id": machine, "planned_minutes": 480.0, "run_minutes": run,
+                    "output": output, "defects": int(output * rnd.uniform(0, 0.05)),
+                    "source": RecordSource.IMPORT, "updated_at": created})
+                if rnd.random() < 0.97:
+                    at = datetime(day.year, day.month, day.day, 7, 50, tzinfo=ZONE)
+                    events.append({"uuid": str(uuid.UUID(int=rnd.getrandbits(128))),
+                                   "kind": "badge_in", "worker_id": worker["id"],
+                                   "occurred_at": at, "received_at": at, "payload": {},
+                                   "body_hash": "0" * 64})
+                if rnd.random() < 0.08:
+                    entries.append({"worker_id": worker["id"], "points": rnd.choice([5, 10, 20]),
+                                    "date": day, "created_at": created,
+                                    "status": rnd.choice([EntryStatus.APPROVED] * 4
+                                                         + [EntryStatus.PENDING])})
+            conn.execute(insert(ProductionRecord), production)
+            conn.execute(insert(Event), events)
+            conn.execute(insert(PointEntry), entries)
+            counts["production"] += len(production)
+            counts["badge_in"] += len(events)
+            counts["points"] += len(entries)
+    half = WORKSHOPS // 2
+    with sessions() as session:
+        for kind, first, last in (("threshold", 1, half), ("weighted", half + 1, WORKSHOPS)):
+            codes = ", ".join(f"W{s:02d}" for s in range(first, last + 1))
+            import_scheme(session, SCHEMES[kind].format(codes=codes), actor="bench")
+        session.commit()
+    return counts
+
+
+@pytest.fixture(scope="module")
+def factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    path: Path = tmp_path_factory.mktemp("bench") / "bench.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    started = time.perf_counter()
+    counts = _populate(engine, sessions)
+    print(f"\nbench data: {WORKSHOPS * WORKERS_PER_SHOP} workers, "
+          f"{counts['production']} production records, {counts['points']} point entries, "
+          f"{counts['badge_in']} badge-ins ({time.perf_counter() - started:.1f} s to build)")
+    yield sessions
+    engine.dispose()
+
+
+def _timed(runs: int, call: Callable[[int], object]) -> list[float]:
+    """Milliseconds per call, each call in its own session as a request would be."""
+    times = []
+    for i in range(runs):
+        started = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _report(label: str, times: list[float], target_ms: float, key: str = "p95") -> None:
+    ordered = sorted(times)
+    p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    figure = p95 if key == "p95" else max(ordered)
+    verdict = "ok" if figure <= target_ms else "OVER TARGET"
+    print(f"{label:<48} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  max {max(ordered):8.1f} ms"
+          f"  target {key} <= {target_ms:g} ms: {verdict}")
+
+
+def test_bench_scoring(factory: sessionmaker[Session]) -> None:
+    rnd = random.Random(7)
+    codes = [f"E{rnd.randint(1, WORKSHOPS * WORKERS_PER_SHOP):05d}" for _ in range(60)]
+
+    def one_card(i: int) -> None:
+        with factory() as session:
+            card = worker_scorecard(session, codes[i], "month", TODAY, ZONE, today=TODAY)
+            assert card["rank_of"] == WORKERS_PER_SHOP
+
+    def board(i: int) -> None:
+        with factory() as session:
+            result = leaderboard(session, f"W{i % WORKSHOPS + 1:02d}", "week", TODAY, ZONE,
+                                 today=TODAY)
+            assert len(result["standings"]) == WORKERS_PER_SHOP
+
+    def everyone(_i: int) -> None:
+        with factory() as session:
+            result = all_scorecards(session, "month", TODAY, ZONE, today=TODAY)
+            assert len(result["scorecards"]) == WORKSHOPS * WORKERS_PER_SHOP
+
+    one_card(0)  # warm the caches the way a running server has them
+    print()
+    _report("scorecard, one worker, month", _timed(60, one_card), 20)
+    _report("leaderboard, 200-worker workshop, week", _timed(30, board), 50)
+    _report("scorecards, all 2,000 workers, month", _timed(3, everyone), 5000, key="max")

@@ -1,0 +1,150 @@
+"""The PC/SC badge adapter through a real pcscd, vsmartcard's vpcd and our card emulator."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from kiosk.events import card_credential
+from kiosk.hardware.badge import PcscBadgeReader
+from kiosk_fakes import LI_UID, ZHANG_UID
+from pcsc_support import READER, VPCD_DRIVER, Pcscd, VirtualCard, point_client_at
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("pcscd") and shutil.which("unshare") and VPCD_DRIVER.exists()),
+    reason="needs pcscd and vsmartcard-vpcd (scripts/packages/test-kiosk.txt)",
+)
+
+
+REMOVAL_S = 1.0  # pcscd polls vpcd about every 400 ms; let it see the card go
+
+
+class Taps:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, float]] = []
+        self.arrived = threading.Condition()
+
+    def __call__(self, credential: str, reader: str, seen_at: float) -> None:
+        with self.arrived:
+            self.items.append((credential, reader, seen_at))
+            self.arrived.notify_all()
+
+    def wait(self, count: int, timeout: float = 3.0) -> list[tuple[str, str, float]]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.items) >= count, timeout)
+        return list(self.items)
+
+
+@pytest.fixture(scope="session")
+def pcscd(tmp_path_factory) -> Iterator[Pcscd]:
+    daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
+    daemon.start()
+    point_client_at(daemon)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def taps() -> Taps:
+    return Taps()
+
+
+@pytest.fixture
+def reader(pcscd, taps) -> Iterator[PcscBadgeReader]:
+    reader = PcscBadgeReader(on_badge=taps)
+    reader.start()
+    wait_until(lambda: len(reader.readers) == 2)
+    yield reader
+    reader.stop()
+
+
+@pytest.fixture
+def cards(pcscd) -> Iterator[list[VirtualCard]]:
+    made: list[VirtualCard] = []
+    yield made
+    for card in made:
+        card.remove()
+    if made:
+        time.sleep(REMOVAL_S)
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_tap_reads_the_uid_once_while_held(reader, taps, cards, pcscd):
+    card = VirtualCard(pcscd.port, ZHANG_UID)
+    cards.append(card)
+    card.insert()
+    (credential, name, _), = taps.wait(1)
+    assert credential == card_credential(ZHANG_UID)
+    assert name == f"{READER} 00 00"
+    time.sleep(1.5)
+    assert len(taps.items) == 1
+    card.remove()
+    time.sleep(REMOVAL_S)
+    card.insert()
+    assert len(taps.wait(2)) == 2
+
+
+def test_two_readers(reader, taps, cards, pcscd):
+    first = VirtualCard(pcscd.port, ZHANG_UID)
+    second = VirtualCard(pcscd.port + 1, LI_UID)
+    cards += [first, second]
+    first.insert()
+    second.insert()
+    got = taps.wait(2)
+    assert {(c, r) for c, r, _ in got} == {
+        (card_credential(ZHANG_UID), f"{READER} 00 00"),
+        (card_credential(LI_UID), f"{READER} 00 01"),
+    }
+
+
+def test_survives_pcscd_going_away_and_back(reader, taps, cards, pcscd):
+    pcscd.stop()
+    wait_until(lambda: reader.readers == [], timeout=5)
+    pcscd.start()
+    wait_until(lambda: len(reader.readers) == 2, timeout=8)
+    card = VirtualCard(pcscd.port, ZHANG_UID)
+    cards.append(card)
+    card.insert()
+    assert taps.wait(1, timeout=4)[0][0] == card_credential(ZHANG_UID)
+
+
+def test_stop_is_prompt(pcscd, taps):
+    reader = PcscBadgeReader(on_badge=taps)
+    reader.start()
+    wait_until(lambda: len(reader.readers) == 2)
+    started = time.monotonic()
+    reader.stop()
+    assert time.monotonic() - started < 1.0
+
+
+def test_card_tap_shows_the_scorecard(pcscd, make_app, cards, store):
+    from kiosk_fakes import scorecard_json
+
+    app = make_app()
+    store.save_scorecard("W001", "week", scorecard_json())
+    reader = PcscBadgeReader()
+    reader.start()
+    try:
+        wait_until(lambda: len(reader.readers) == 2)
+        card = VirtualCard(pcscd.port, ZHANG_UID)
+        cards.append(card)
+        card.insert()
+        deadline = time.monotonic() + 3
+        while app.scenes.top.name != "scorecard" and time.monotonic() < deadline:
+            app.step()
+            time.sleep(0.005)
+        app.step()
+    finally:
+        reader.stop()
+    assert app.scenes.top.worker.code == "W001"
+    assert app.scorecard_latencies[0] < 0.25

@@ -1,0 +1,332 @@
+"""Every scene on the dummy display: flows, tap counts, target sizes, timeouts, screenshots."""
+
+from __future__ import annotations
+
+import json
+
+import pygame
+import pytest
+from kiosk_fakes import ALICE_QR, LI_UID, SUPERVISOR_PIN, ZHANG_UID, scorecard_json
+from kiosk_support import badge, screenshot, tap_button
+
+from kiosk import events
+from kiosk.events import card_credential, qr_credential
+from kiosk.store import OutboxState, claims_key
+from kiosk.ui import theme
+
+WORKERS = {"zh_CN": ("W001", card_credential(ZHANG_UID)), "en": ("W002", qr_credential(ALICE_QR))}
+
+
+def outbox(store) -> list[tuple[str, dict]]:
+    items = store.claim_batch(500)
+    for item in items:
+        store.nack(item.uuid, "test peek")
+    return [(item.kind, item.payload) for item in items]
+
+
+def badge_in(app, lang: str, cached: bool = True) -> None:
+    code, credential = WORKERS[lang]
+    if cached:
+        card = scorecard_json(code)
+        if lang == "en":
+            card["worker"]["name"] = "Alice Smith"
+        app.ctx.store.save_scorecard(code, "week", card)
+    badge(app, credential, "card" if lang == "zh_CN" else "qr")
+    assert app.scenes.top.name == "scorecard"
+
+
+def assert_targets(app) -> None:
+    for button in app.scenes.top.buttons:
+        assert min(button.rect.size) >= theme.MIN_TARGET, (app.scenes.top.name, button.name)
+        assert pygame.Rect(0, theme.TOP_BAR, 1280, 800 - theme.TOP_BAR).contains(button.rect)
+
+
+def test_idle_then_card_shows_cached_scorecard_and_speaks(app, speaker, sync, store):
+    assert app.scenes.names == ["idle"]
+    badge_in(app, "zh_CN")
+    scene = app.scenes.top
+    assert scene.worker.code == "W001" and scene.card.total == 85.0 and scene.cached
+    assert ("W001", "week") in sync.scorecards
+    lang, parts = speaker.said[-1]
+    text = "".join(p for _, p in parts)
+    assert lang == "zh_CN"
+    assert text.startswith("张三，本周得分85分。第3名。开机率达标。次品率未达标。")
+    assert [kind for kind, _ in outbox(store)] == ["badge_in"]
+    assert app.scorecard_latencies and app.scorecard_latencies[0] < 0.5
+
+
+def test_fresh_scorecard_replaces_loading(app, store, speaker):
+    badge(app, card_credential(ZHANG_UID))
+    assert app.scenes.top.card is None
+    screenshot(app, "scorecard_loading_zh_CN")
+    store.save_scorecard("W001", "week", scorecard_json())
+    pygame.event.post(pygame.event.Event(events.SCORECARD_READY, worker="W001", period="week"))
+    app.step()
+    assert app.scenes.top.card is not None and not app.scenes.top.cached
+    assert speaker.said
+
+
+def test_unknown_badge_logs_event_and_speaks(app, store, speaker):
+    badge(app, "ab" * 32)
+    assert app.scenes.top.name == "unknown_badge"
+    assert outbox(store) == [("unknown_badge", {"credential": "ab" * 32, "kind": "card"})]
+    assert speaker.said[-1][1][0][0] == "say.unknown_badge"
+    tap_button(app, "ok")
+    assert app.scenes.names == ["idle"]
+
+
+def test_wedge_scanner_badges_in_from_any_scene(app):
+    badge_in(app, "zh_CN")
+    tap_button(app, "log")
+    for char in ALICE_QR:
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=char))
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0,
+                                         unicode="\r", scancode=40))
+    app.step()
+    assert app.scenes.top.name == "scorecard" and app.scenes.top.worker.code == "W002"
+
+
+@pytest.mark.parametrize("finger", [False, True])
+def test_log_output_count_in_three_taps(app, store, finger):
+    badge_in(app, "zh_CN")
+    tap_button(app, "log", finger=finger)
+    tap_button(app, "output", finger=finger)
+    for key in ("key:1", "key:2", "key:0"):
+        tap_button(app, key, finger=finger)
+    tap_button(app, "done", finger=finger)
+    assert app.scenes.top.name == "done"
+    assert ("output", {"count": 120}) in outbox(store)
+
+
+def test_mouse_events_made_from_touch_are_ignored(app):
+    badge_in(app, "zh_CN")
+    x, y = next(b for b in app.scenes.top.buttons if b.name == "log").rect.center
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1, touch=True))
+    app.step()
+    assert app.scenes.top.name == "scorecard"
+
+
+def test_done_returns_to_scorecard(app):
+    badge_in(app, "zh_CN")
+    tap_button(app, "log")
+    tap_button(app, "machine_start")
+    tap_button(app, "machine:M2")
+    assert app.scenes.top.name == "done"
+    app.scenes.update(2.0)
+    assert app.scenes.top.name == "scorecard"
+
+
+def test_machine_events_and_quality(app, store):
+    badge_in(app, "zh_CN")
+    for kind in ("machine_stop", "machine_fault", "quality_issue"):
+        tap_button(app, "log")
+        tap_button(app, kind)
+        tap_button(app, "machine:M1")
+        app.scenes.pop_to("scorecard")
+    kinds = [(k, p) for k, p in outbox(store) if k != "badge_in"]
+    assert kinds == [(k, {"machine": "M1"}) for k in ("machine_stop", "machine_fault",
+                                                        "quality_issue")]
+
+
+def test_claim_in_three_taps(app, store):
+    badge_in(app, "zh_CN")
+    tap_button(app, "claim")
+    tap_button(app, "category:FIX")
+    tap_button(app, "send")
+    assert ("claim", {"category": "FIX", "points": 10.0}) in outbox(store)
+
+
+def test_claim_with_photo_when_a_camera_exists(app, store):
+    app.ctx.snapshot = lambda: b"\xff\xd8jpeg"
+    badge_in(app, "zh_CN")
+    tap_button(app, "claim")
+    tap_button(app, "category:HELP")
+    tap_button(app, "photo")
+    tap_button(app, "send")
+    claim = [p for k, p in outbox(store) if k == "claim"][0]
+    assert claim["photo_jpeg_b64"] == "/9hqcGVn"
+
+
+def test_appeal_in_three_taps(app, store):
+    badge_in(app, "zh_CN")
+    tap_button(app, "dim:defect_rate")
+    assert app.scenes.top.name == "dimension"
+    tap_button(app, "disagree")
+    tap_button(app, "reason:machine_broken")
+    assert ("appeal", {"dimension": "defect_rate", "period": "week",
+                       "reason": "machine_broken"}) in outbox(store)
+
+
+def test_period_tabs_request_and_show(app, sync, store):
+    badge_in(app, "zh_CN")
+    store.save_scorecard("W001", "month", scorecard_json(period="month"))
+    tap_button(app, "period:month")
+    assert app.scenes.top.period == "month" and ("W001", "month") in sync.scorecards
+    assert app.scenes.top.card.period == "month"
+
+
+def test_supervisor_pin_remarks_for_many(app, store, speaker):
+    badge(app, card_credential(LI_UID))
+    tap_button(app, "supervisor")
+    for digit in "1111":
+        tap_button(app, f"key:{digit}")
+    tap_button(app, "ok")
+    assert app.scenes.top.message and speaker.said[-1][1][0][0] == "say.pin_wrong"
+    for digit in SUPERVISOR_PIN:
+        tap_button(app, f"key:{digit}")
+    tap_button(app, "ok")
+    assert type(app.scenes.top).__name__ == "SupervisorScene"
+    tap_button(app, "worker:W001")
+    tap_button(app, "worker:W100")
+    tap_button(app, "remark")
+    tap_button(app, "category:FIX")
+    remarks = [(k, p) for k, p in outbox(store) if k == "remark"]
+    assert len(remarks) == 2 and all(p["given_by"] == "S001" for _, p in remarks)
+
+
+def test_supervisor_three_wrong_pins_go_idle(app):
+    badge(app, card_credential(LI_UID))
+    tap_button(app, "supervisor")
+    for _ in range(3):
+        tap_button(app, "key:9")
+        tap_button(app, "ok")
+    assert app.scenes.names == ["idle"]
+
+
+def test_pending_claims_approved_with_one_tap(app, store, sync):
+    store.set_setting(claims_key("W1"), json.dumps([
+        {"id": 7, "worker": "W001", "worker_name": "张三", "category": "FIX",
+         "category_name": "处理机器故障", "points": 10},
+        {"id": 8, "worker": "W100", "worker_name": "王芳", "category": "HELP",
+         "category_name": "帮助同事", "points": 5},
+    ]))
+    app.scenes.reset()
+    from kiosk.scenes.claims_review import ClaimsReviewScene
+
+    supervisor = app.roster.workers["S001"]
+    app.scenes.push(ClaimsReviewScene(app.ctx, supervisor))
+    assert sync.claims == ["W1"]
+    tap_button(app, "approve:7")
+    tap_button(app, "reject:8")
+    decisions = [p for k, p in outbox(store) if k == "claim_decision"]
+    assert [(d["claim"], d["decision"]) for d in decisions] == [("7", "approve"), ("8", "reject")]
+    assert app.scenes.top.claims == []
+
+
+def test_timeout_returns_to_idle(make_app):
+    app = make_app(timeout_s=0.2)
+    badge_in(app, "zh_CN")
+    app.scenes.last_input -= 1.0
+    app.step()
+    assert app.scenes.names == ["idle"]
+
+
+def test_offline_banner_and_queue_depth(app):
+    pygame.event.post(pygame.event.Event(events.SYNC_STATUS, online=False, depth=3))
+    app.step()
+    assert app.ctx.status.online is False and app.ctx.status.depth == 3
+    assert app.screen.get_at((5, 5))[:3] == theme.OFFLINE
+
+
+def test_not_enrolled_shows_enroll(make_app):
+    app = make_app(enrolled=False, roster=False)
+    assert app.scenes.top.name == "enroll"
+    app.scenes.update(100.0)
+    assert app.scenes.top.name == "enroll"
+
+
+def visit_all(app, lang: str):
+    """Walk every screen once, yielding a name for each."""
+    yield "idle"
+    badge_in(app, lang)
+    yield "scorecard"
+    tap_button(app, "dim:uptime")
+    yield "dimension"
+    tap_button(app, "disagree")
+    yield "appeal"
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "log")
+    yield "log_event"
+    tap_button(app, "machine_fault")
+    yield "machine_pick"
+    app.scenes.pop()
+    tap_button(app, "defect")
+    tap_button(app, "key:7")
+    yield "count"
+    tap_button(app, "done")
+    yield "done"
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "claim")
+    yield "claim"
+    tap_button(app, "category:IDEA")
+    yield "claim_confirm"
+    app.scenes.reset()
+    badge(app, "cd" * 32)
+    yield "unknown_badge"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_scene_screenshot_and_targets(app, lang):
+    app.ctx.language = lang
+    app.scenes.reset()
+    for name in visit_all(app, lang):
+        assert_targets(app)
+        screenshot(app, f"{name}_{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_supervisor_screens_screenshot(app, store, lang):
+    from kiosk.scenes.claims_review import ClaimsReviewScene
+    from kiosk.scenes.supervisor import PinScene, RemarkScene, SupervisorScene
+
+    roster = app.roster
+    sup = roster.workers["S001"]
+    if lang == "en":
+        sup = type(sup)(**{**sup.__dict__, "language": "en", "name": "Li Wei"})
+    store.set_setting(claims_key("W1"), json.dumps([
+        {"id": 1, "worker": "W001", "worker_name": "张三", "category_name": "处理机器故障",
+         "category_name_en": "Fixed a machine fault", "points": 10},
+        {"id": 2, "worker": "W101", "worker_name": "刘洋", "category_name": "改善建议",
+         "category_name_en": "Improvement idea", "points": 20}]))
+    pin = PinScene(app.ctx, sup)
+    app.scenes.reset(pin)
+    pin.pad.value = "25"
+    assert_targets(app)
+    screenshot(app, f"supervisor_pin_{lang}")
+    app.scenes.replace(SupervisorScene(app.ctx, sup))
+    tap_button(app, "worker:W100")
+    tap_button(app, "worker:W103")
+    assert_targets(app)
+    screenshot(app, f"supervisor_workers_{lang}")
+    app.scenes.push(RemarkScene(app.ctx, sup, [roster.workers["W100"], roster.workers["W103"]]))
+    assert_targets(app)
+    screenshot(app, f"supervisor_remark_{lang}")
+    app.scenes.replace(ClaimsReviewScene(app.ctx, sup))
+    assert_targets(app)
+    screenshot(app, f"supervisor_claims_{lang}")
+    app.scenes.replace(ClaimsReviewScene(app.ctx, roster.workers["W001"]))
+    screenshot(app, f"supervisor_claims_empty_{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_enroll_and_offline_screenshots(make_app, lang):
+    app = make_app(enrolled=False)
+    app.ctx.language = lang
+    app.scenes.reset(*())
+    from kiosk.scenes.enroll import EnrollScene
+
+    app.scenes.push(EnrollScene(app.ctx))
+    screenshot(app, f"enroll_{lang}")
+    app.scenes.reset()
+    badge_in(app, lang)
+    pygame.event.post(pygame.event.Event(events.SYNC_STATUS, online=False, depth=12))
+    screenshot(app, f"offline_scorecard_{lang}")
+
+
+def test_outbox_written_before_done(app, store):
+    badge_in(app, "zh_CN")
+    tap_button(app, "log")
+    tap_button(app, "machine_start")
+    tap_button(app, "machine:M1")
+    assert app.scenes.top.name == "done"
+    assert store.counts()[OutboxState.PENDING.value] == 2

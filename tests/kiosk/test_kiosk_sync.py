@@ -1,0 +1,133 @@
+"""The sync worker against a behaving server that can go away and come back."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kiosk import events
+from kiosk.client import KioskClient
+from kiosk.store import OutboxState
+from kiosk.sync import SyncWorker
+from kiosk_fakes import FakeServer
+
+
+class Posted:
+    def __init__(self) -> None:
+        self.events: list[tuple[int, dict]] = []
+        self.changed = threading.Event()
+
+    def __call__(self, event_type: int, **attrs) -> None:
+        self.events.append((event_type, attrs))
+        self.changed.set()
+
+    def of(self, event_type: int) -> list[dict]:
+        return [attrs for kind, attrs in self.events if kind == event_type]
+
+
+@pytest.fixture
+def server() -> FakeServer:
+    return FakeServer()
+
+
+@pytest.fixture
+def posted() -> Posted:
+    return Posted()
+
+
+@pytest.fixture
+def worker(store, server, posted):
+    client = KioskClient("http://127.0.0.1:9", "tok-123", transport=server.transport(),
+                         queue_depth=store.depth)
+    yield SyncWorker(store, client, interval_s=0.05, post=posted)
+    client.close()
+
+
+def test_drains_outbox_once_and_reports_depth(worker, store, server, posted):
+    uuids = [store.enqueue("badge_in", "W001", {"kind": "card"}) for _ in range(3)]
+    worker.run_once()
+    assert set(server.events) == set(uuids)
+    assert store.depth() == 0 and all(store.state_of(u) is None for u in uuids)
+    assert posted.of(events.SYNC_STATUS)[-1] == {"online": True, "depth": 0}
+    posts = [r for r in server.requests if r.url.path.endswith("/events")]
+    assert posts[0].headers["X-Kiosk-Queue-Depth"] == "3"
+    assert store.get_setting("last_sync")
+
+
+def test_server_down_keeps_events_and_backs_off(worker, store, server, posted):
+    server.up = False
+    event = store.enqueue("output", "W001", {"count": 4})
+    worker.run_once()
+    worker.run_once()
+    assert store.state_of(event) is OutboxState.PENDING
+    assert posted.of(events.SYNC_STATUS)[-1]["online"] is False
+    assert worker._backoff() > worker.interval_s
+    server.up = True
+    worker.run_once()
+    assert list(server.events) == [event] and store.depth() == 0
+
+
+def test_resend_after_lost_ack_is_a_duplicate(worker, store, server):
+    event = store.enqueue("output", "W001", {"count": 4})
+    item = store.claim_batch()[0]
+    server._store(item.as_api())
+    store.nack(event, "ack lost")
+    worker.run_once()
+    assert store.state_of(event) is None and len(server.events) == 1
+
+
+def test_rejected_event_fails_permanently(worker, store):
+    event = store.enqueue("bogus", "W001", {})
+    worker.run_once()
+    assert store.state_of(event) is OutboxState.FAILED
+
+
+def test_roster_uses_etag(worker, store, server, posted):
+    worker.run_once()
+    assert store.roster()[1] == '"r1"' and len(posted.of(events.ROSTER_READY)) == 1
+    worker._next_roster = 0
+    worker.run_once()
+    assert len(posted.of(events.ROSTER_READY)) == 1
+    roster_requests = [r for r in server.requests if r.url.path.endswith("/roster")]
+    assert roster_requests[-1].headers["If-None-Match"] == '"r1"'
+
+
+def test_scorecard_requests_are_fetched_and_kept_when_offline(worker, store, server, posted):
+    server.up = False
+    worker.request_scorecard("W001", "week")
+    worker.run_once()
+    assert store.scorecard("W001", "week") is None
+    server.up = True
+    worker.run_once()
+    assert store.scorecard("W001", "week").body["total"] == 85.0
+    assert posted.of(events.SCORECARD_READY) == [{"worker": "W001", "period": "week"}]
+
+
+def test_claims_are_cached(worker, store, server, posted):
+    server.claims = [{"id": 3, "worker": "W001", "points": 5}]
+    worker.request_claims("W1")
+    worker.run_once()
+    assert '"id": 3' in store.get_setting("pending_claims:W1")
+    assert posted.of(events.CLAIMS_READY) == [{"workshop": "W1"}]
+
+
+def test_thread_sends_when_kicked_and_stops(worker, store, server):
+    worker.interval_s = 30
+    worker.start()
+    try:
+        worker.request_scorecard("W001", "day")
+        event = store.enqueue("badge_in", "W001", {})
+        worker.kick()
+        for _ in range(100):
+            if event in server.events:
+                break
+            threading.Event().wait(0.02)
+        assert event in server.events
+    finally:
+        worker.stop()
+
+
+def test_unenrolled_worker_is_offline(store, posted):
+    SyncWorker(store, None, post=posted).run_once()
+    assert posted.of(events.SYNC_STATUS)[-1]["online"] is False

@@ -1,0 +1,174 @@
+"""Scorecards and leaderboards loaded from the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from server.models import (
+    EntryStatus,
+    Event,
+    Language,
+    Machine,
+    PointEntry,
+    ProductionRecord,
+    RecordSource,
+    TrainingProgress,
+    TrainingVideo,
+    Worker,
+    Workshop,
+)
+from server.services import InvalidInput, NotFound, ServiceError
+from server.services.schemes import import_scheme
+from server.services.scorecards import all_scorecards, leaderboard, worker_scorecard
+
+ZONE = ZoneInfo("Asia/Shanghai")
+SCHEME = """\
+name: 机加工车间
+workshops: [W1]
+period: week
+mode: threshold
+effective_from: 2026-01-01
+dimensions:
+  - {key: uptime,      target: 0.75, points: 60}
+  - {key: defect_rate, target: 0.03, points: 30}
+  - {key: training,    target: 1,    points: 10}
+  - {key: attendance,  target: 1,    points: 0}
+hourly_points: 1
+tiers:
+  - {key: excellent, name: 优秀, top_percent: 10}
+  - {key: good, name: 良好, top_percent: 20}
+  - {key: improved, name: 进步之星, most_improved_percent: 10}
+"""
+MONDAY = date(2026, 3, 9)  # ISO week 2026-W11
+
+
+@pytest.fixture
+def factory(session: Session) -> Workshop:
+    """Ten workers in W1; W001 best this week, W010 most improved on last week."""
+    shop = Workshop(code="W1", name="机加工车间")
+    empty = Workshop(code="W2", name="装配车间")
+    machine = Machine(code="M1", name="CNC-1", workshop=shop)
+    session.add_all([shop, empty, machine])
+    workers = [Worker(code=f"W{i:03d}", name=f"工人{i}", workshop=shop,
+                      language=Language.EN if i == 2 else Language.ZH_CN)
+               for i in range(1, 11)]
+    session.add_all(workers)
+    session.flush()
+    for i, worker in enumerate(workers):
+        this_week = 0.95 - 0.05 * i if i < 9 else 0.8   # W001 0.95, W002 0.90, ...
+        last_week = this_week if i < 9 else 0.1        # W010 jumps from 0.1 to 0.8
+        for day, uptime in ((MONDAY - timedelta(days=7), last_week), (MONDAY, this_week)):
+            session.add(ProductionRecord(
+                date=day, shift="A", worker_id=worker.id, machine_id=machine.id,
+                planned_minutes=480, run_minutes=480 * uptime, output=100, defects=i,
+                source=RecordSource.IMPORT))
+    w001 = workers[0]
+    session.add_all([
+        PointEntry(worker_id=w001.id, points=10, date=MONDAY, status=EntryStatus.APPROVED,
+                   reason="handled a machine fault"),
+        PointEntry(worker_id=w001.id, points=5, date=MONDAY, status=EntryStatus.PENDING),
+        # 23:30 UTC on Sunday is Monday 07:30 in Shanghai: a badge-in for Monday.
+        Event(uuid="e1", kind="badge_in", worker_id=w001.id, body_hash="x",
+              occurred_at=datetime(2026, 3, 8, 23, 30, tzinfo=UTC)),
+    ])
+    video = TrainingVideo(title="安全", sha256="0" * 64, size_bytes=1, duration_s=60,
+                          file_path="v.mp4", required=True, workshops=[shop],
+                          created_at=datetime(2026, 1, 5, tzinfo=UTC))
+    session.add(video)
+    session.flush()
+    session.add(TrainingProgress(worker_id=w001.id, video_id=video.id, seconds_watched=60,
+                                 completed_at=datetime(2026, 3, 1, 2, tzinfo=UTC)))
+    import_scheme(session, SCHEME, actor="hr")
+    session.flush()
+    return shop
+
+
+def test_worker_card_has_the_shape_the_kiosk_expects(session: Session,
+                                                     factory: Workshop) -> None:
+    card = worker_scorecard(session, "W001", "week", MONDAY, ZONE, today=MONDAY)
+    assert card["worker"] == {"code": "W001", "name": "工人1", "language": "zh_CN",
+                              "workshop": "W1"}
+    assert (card["period"], card["period_start"], card["period_end"]) == (
+        "week", "2026-03-09", "2026-03-15")
+    assert card["scheme"] == {"name": "机加工车间", "version": 1, "mode": "threshold"}
+    uptime, defects, training, attendance = card["dimensions"]
+    assert uptime["met"] and uptime["points"] == 60 and len(uptime["record_ids"]) == 1
+    assert uptime["daily"] == [{"date": "2026-03-09", "value": 0.95}]
+    assert defects["value"] == 0 and defects["met"]
+    assert training["value"] == 1 and training["points"] == 10
+    assert attendance["value"] == 1 and attendance["record_ids"]  # the Shanghai-dated tap
+    assert card["hourly_points"] == pytest.approx(7.6)
+    assert card["point_entries_total"] == 10  # the pending claim does not count
+    assert card["total"] == pytest.approx(60 + 30 + 10 + 7.6 + 10)
+    assert card["max_total"] == 100 and card["complete"]
+    assert (card["rank"], card["rank_of"]) == (1, 10)
+    assert card["tier"] == {"key": "excellent", "name": "优秀"} and card["next_tier"] is None
+    assert card["awards"] == ["excellent"]
+    # Everything but the training (finished on 1 March) came from Monday's records.
+    assert card["today_points"] == pytest.approx(card["total"] - 10)
+    assert card["as_of"] == "2026-03-09"
+    assert card["projected_tier"] == "excellent"
+    assert card["projected_total"] > card["total"]
+
+
+def test_worker_without_data_is_incomplete_not_zero_percent(session: Session,
+                                                            factory: Workshop) -> None:
+    card = worker_scorecard(session, "W005", "week", MONDAY + timedelta(days=7), ZONE,
+                            today=MONDAY + timedelta(days=7))
+    assert not card["complete"] and card["total"] == 0
+    assert all(d["no_data"] and d["value"] is None for d in card["dimensions"]
+               if d["key"] != "training")
+
+
+def test_leaderboard_standings_and_most_improved(session: Session, factory: Workshop) -> None:
+    board = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY + timedelta(days=6))
+    assert board["workshop"] == {"code": "W1", "name": "机加工车间"}
+    assert [s["code"] for s in board["standings"]][:3] == ["W001", "W002", "W003"]
+    assert board["standings"][0]["tier"] == {"key": "excellent", "name": "优秀"}
+    assert board["standings"][1]["tier"]["key"] == "good"
+    assert [m["code"] for m in board["most_improved"]] == ["W010"]
+    assert board["most_improved"][0]["improvement"] > 0
+    w010 = next(s for s in board["standings"] if s["code"] == "W010")
+    assert "improved" in w010["awards"]
+
+
+def test_all_scorecards_lists_workshops_without_a_scheme(session: Session,
+                                                         factory: Workshop) -> None:
+    result = all_scorecards(session, "week", MONDAY, ZONE, today=MONDAY)
+    assert len(result["scorecards"]) == 10
+    assert result["workshops_without_scheme"] == ["W2"]
+    assert {c["worker"]["code"] for c in result["scorecards"]} == {
+        f"W{i:03d}" for i in range(1, 11)}
+
+
+def test_queries_do_not_grow_with_the_workshop(session: Session, factory: Workshop) -> None:
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(*_args: object) -> None:
+        statements.append("x")
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 10
+
+
+def test_unknown_codes_and_missing_scheme(session: Session, factory: Workshop) -> None:
+    with pytest.raises(NotFound, match="W999"):
+        worker_scorecard(session, "W999", "week", MONDAY, ZONE)
+    with pytest.raises(NotFound, match="W9"):
+        leaderboard(session, "W9", "week", MONDAY, ZONE)
+    with pytest.raises(ServiceError, match="no scoring scheme in force"):
+        leaderboard(session, "W2", "week", MONDAY, ZONE)
+    with pytest.raises(ServiceError, match="no scoring scheme in force on 2025"):
+        worker_scorecard(session, "W001", "month", date(2025, 12, 5), ZONE)
+    with pytest.raises(InvalidInput, match="period"):
+        worker_scorecard(session, "W001", "year", MONDAY, ZONE)

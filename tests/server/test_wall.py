@@ -1,0 +1,130 @@
+"""The wall display's links, board data and refusals, through the Flask test client."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from server.config import Config
+from server.models import Display, Language, Worker
+from server.services.audit import record
+from server.services.displays import add_display, revoke_display
+from support.factory import small_factory
+
+
+def _today(config: Config) -> date:
+    return datetime.now(config.zone).date()
+
+
+@pytest.fixture
+def factory(session: Session, migrated: Config) -> None:
+    small_factory(session, _today(migrated))
+    session.commit()
+
+
+def _link(session: Session, name: str, workshop: str | None,
+          language: Language = Language.ZH_CN) -> str:
+    made = add_display(session, name, workshop, language, actor="test")
+    session.commit()
+    return made.path()
+
+
+def test_the_board_shows_only_the_top_five_and_no_low_scores(
+    app: Flask, session: Session, factory: None
+) -> None:
+    client = app.test_client()
+    path = _link(session, "TV-W1", "W1")
+    board = client.get(f"{path}/board.json").get_json()
+    (w1,) = board["boards"]
+    assert w1["workshop"] == {"code": "W1", "name": "机加工车间"}
+    assert [row["code"] for row in w1["top"]] == ["A07", "A06", "A05", "A04", "A03"]
+    assert all(row["rank"] <= 5 and row["total"] > 0 for row in w1["top"])
+    assert {"A00", "A01", "A02"}.isdisjoint(row["code"] for row in w1["top"])
+
+
+def test_the_page_is_served_in_the_display_language(
+    app: Flask, session: Session, factory: None
+) -> None:
+    client = app.test_client()
+    zh = client.get(_link(session, "TV-zh", "W1"))
+    en = client.get(_link(session, "TV-en", "W1", Language.EN))
+    assert zh.status_code == en.status_code == 200
+    assert "本周前五名" in zh.get_data(as_text=True)
+    assert "Top 5 this week" in en.get_data(as_text=True)
+
+
+def test_an_unchanged_board_answers_304_and_a_change_makes_a_new_etag(
+    app: Flask, session: Session, factory: None
+) -> None:
+    client = app.test_client()
+    path = _link(session, "TV-etag", "W1")
+    first = client.get(f"{path}/board.json")
+    etag = first.headers["ETag"]
+    again = client.get(f"{path}/board.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    record(session, "test", "points.approve", "point_entry", 1)
+    session.commit()
+    changed = client.get(f"{path}/board.json", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_a_display_for_all_workshops_carries_each_and_an_empty_state(
+    app: Flask, session: Session, factory: None
+) -> None:
+    board = app.test_client().get(f"{_link(session, 'TV-all', None)}/board.json").get_json()
+    by_code = {b["workshop"]["code"]: b for b in board["boards"]}
+    assert set(by_code) == {"W1", "W2"}
+    assert by_code["W2"]["no_scheme"] is True and by_code["W2"]["top"] == []
+
+
+@pytest.mark.parametrize("suffix", ["", "/board.json"])
+def test_revoked_and_unknown_links_get_the_not_enrolled_page(
+    app: Flask, session: Session, factory: None, suffix: str
+) -> None:
+    client = app.test_client()
+    path = _link(session, "TV-old", "W1")
+    revoke_display(session, "TV-old", actor="test")
+    session.commit()
+    for url in (f"{path}{suffix}", f"/wall/not-a-real-token{suffix}"):
+        response = client.get(url, headers={"Accept-Language": "zh-CN"})
+        assert response.status_code == 403
+        assert "此显示屏未登记" in response.get_data(as_text=True)
+
+
+def test_photos_are_served_only_for_workers_of_the_display(
+    app: Flask, session: Session, factory: None, migrated: Config
+) -> None:
+    photos = migrated.data_dir / "photos"
+    photos.mkdir(parents=True)
+    (photos / "A07.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    (photos / "B01.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    for code in ("A07", "B01"):
+        worker = session.query(Worker).filter_by(code=code).one()
+        worker.photo_path = str(Path("photos") / f"{code}.png")
+    session.commit()
+    client: FlaskClient = app.test_client()
+    path = _link(session, "TV-photo", "W1")
+    for code, status in (("A07", 200), ("B01", 404), ("A00", 404)):
+        with client.get(f"{path}/photo/{code}") as response:
+            assert response.status_code == status
+    board = client.get(f"{path}/board.json").get_json()
+    assert board["boards"][0]["top"][0]["has_photo"] is True
+
+
+def test_last_seen_is_recorded_without_a_write_on_every_poll(
+    app: Flask, session: Session, factory: None
+) -> None:
+    client = app.test_client()
+    path = _link(session, "TV-seen", "W1")
+    client.get(f"{path}/board.json")
+    first = session.query(Display).filter_by(name="TV-seen").one().last_seen
+    assert first is not None
+    client.get(f"{path}/board.json")
+    session.expire_all()
+    assert session.query(Display).filter_by(name="TV-seen").one().last_seen == first
+    assert first > datetime.now(first.tzinfo) - timedelta(minutes=1)

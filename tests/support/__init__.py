@@ -1,0 +1,1 @@
+"""Helpers shared by tests: a real server process and a real headless Chromium."""
