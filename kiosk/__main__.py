@@ -6,9 +6,11 @@ import argparse
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from kiosk import __version__
 from kiosk.config import KioskConfig
@@ -17,6 +19,12 @@ from kiosk.logs import log_event, setup_logging
 from kiosk.store import Store
 
 logger = logging.getLogger("kiosk.main")
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -71,10 +79,16 @@ def enroll(config: KioskConfig, code: str) -> dict[str, object]:
             raise KioskError("no server: pass --server URL")
         with KioskClient(server) as client:
             answer = client.enroll(code)
+            server_id = answer.get("server_id") or client.health().get("server_id")
         store.set_setting("token", str(answer["token"]))
+        if server_id:
+            store.set_setting("server_id", str(server_id))
         kiosk = answer.get("kiosk")
         name = kiosk.get("name") if isinstance(kiosk, dict) else kiosk
         store.set_setting("kiosk_name", str(name or ""))
+        workshops = kiosk.get("workshops") if isinstance(kiosk, dict) else None
+        if workshops:
+            store.set_setting("kiosk_workshop", "、".join(str(w) for w in workshops))
         store.set_setting("server_url", server)
         log_event(logger, "enrolled", kiosk=name, server=server)
         return {"enrolled": True, "kiosk": name, "server": server}
@@ -85,6 +99,7 @@ def enroll(config: KioskConfig, code: str) -> dict[str, object]:
 def run(config: KioskConfig) -> None:
     from kiosk.app import App, open_window
     from kiosk.client import KioskClient
+    from kiosk.discovery import Candidate, browse, choose
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
     from kiosk.hardware.speech import EspeakSpeaker
@@ -97,21 +112,31 @@ def run(config: KioskConfig) -> None:
     token = store.get_setting("token")
     server = config.server_url or store.get_setting("server_url")
     client = None
-    if server:
+    if server and token:
         store.set_setting("server_url", server)
         log_event(logger, "server_found", url=server, source="config")
         client = KioskClient(server, token, queue_depth=store.depth)
-    sync = SyncWorker(store, client if token else None, interval_s=config.sync_interval_s,
-                      roster_interval_s=config.roster_interval_s)
+
+    def discover() -> Candidate | None:
+        return choose(browse(config.mdns_interfaces), store.get_setting("server_id"))
+
+    def connect(url: str) -> KioskClient:
+        return KioskClient(url, token, queue_depth=store.depth)
+
+    sync = SyncWorker(store, client, interval_s=config.sync_interval_s,
+                      roster_interval_s=config.roster_interval_s,
+                      discover=discover if token else None, connect=connect)
     speaker = EspeakSpeaker(config.speech_cache_dir)
     badges = PcscBadgeReader()
     cameras = qr.camera_devices()
     camera = qr.CameraScanner(cameras[0]) if cameras else None
     screen = open_window(config.fullscreen)
     ctx = Context(store=store, speaker=speaker, sync=sync, language=config.default_language,
+                  workshop=store.get_setting("kiosk_workshop") or "",
                   snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None)
     app = App(config, ctx, screen, enrolled=token is not None)
-    started = [speaker, sync, badges, *([camera] if camera else [])]
+    started: list[Service] = [speaker, sync, badges, *([camera] if camera else [])]
+    signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:
         for part in started:
             part.start()
@@ -119,8 +144,6 @@ def run(config: KioskConfig) -> None:
     finally:
         for part in reversed(started):
             part.stop()
-        if client is not None:
-            client.close()
         store.close()
 
 
@@ -131,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             print(json.dumps(status(config), ensure_ascii=False, indent=None if args.json else 2))
             return 0
-        setup_logging(config.log_dir)
+        name = status(config)["kiosk"]
+        setup_logging(config.log_dir, kiosk_name=str(name) if name else None)
         if args.command == "enroll":
             print(json.dumps(enroll(config, args.code), ensure_ascii=False))
             return 0

@@ -7,23 +7,28 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections import deque
 
 import pygame
 
 from kiosk import events
 from kiosk.config import LOGICAL_SIZE, KioskConfig
+from kiosk.errors import StoreError
 from kiosk.hardware.qr import WedgeDecoder
 from kiosk.i18n import t
 from kiosk.logs import log_event
 from kiosk.model import Roster
 from kiosk.scenes.base import Context, SceneManager
 from kiosk.scenes.enroll import EnrollScene
+from kiosk.scenes.error import ErrorScene
 from kiosk.scenes.idle import IdleScene
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.scenes.unknown_badge import UnknownBadgeScene
 from kiosk.ui import icons, theme, widgets
 
 logger = logging.getLogger(__name__)
+
+STATS_KEPT = 1000  # recent frame times and badge latencies, for benchmarks and tests
 
 
 def open_window(fullscreen: bool) -> pygame.Surface:
@@ -47,15 +52,18 @@ class App:
         self.ctx = ctx
         self.screen = screen
         self.wedge = WedgeDecoder()
-        self._roster = Roster.from_json(ctx.store.roster()[0])
+        self._roster = Roster()
         ctx.roster = lambda: self._roster
-        self.scenes = SceneManager(lambda: IdleScene(ctx), config.scene_timeout_s)
+        self.reload_roster()
+        home = IdleScene if enrolled else EnrollScene
+        self.scenes = SceneManager(lambda: home(ctx), config.scene_timeout_s)
         ctx.manager = self.scenes
-        self.scenes.reset(*(() if enrolled else (EnrollScene(ctx),)))
+        self.scenes.reset()
         self.running = True
-        self.frame_times: list[float] = []
-        self.scorecard_latencies: list[float] = []
+        self.frame_times: deque[float] = deque(maxlen=STATS_KEPT)
+        self.scorecard_latencies: deque[float] = deque(maxlen=STATS_KEPT)
         self._last = time.perf_counter()
+        self._shown: tuple[int, float, str] | None = None
 
     @property
     def roster(self) -> Roster:
@@ -63,15 +71,18 @@ class App:
 
     def reload_roster(self) -> None:
         self._roster = Roster.from_json(self.ctx.store.roster()[0])
+        if self._roster.workshops:
+            self.ctx.workshop = "、".join(self._roster.workshops.values())
 
     def badge_in(self, credential: str, kind: str, reader: str, seen_at: float | None) -> None:
         worker = self._roster.worker_for(credential)
         log_event(logger, "badge_read", kind=kind, reader=reader, credential=credential[:12],
                   worker=worker.code if worker else None)
         if worker is None:
-            self.scenes.reset(UnknownBadgeScene(self.ctx, credential, kind))
+            self.scenes.reset(UnknownBadgeScene(self.ctx, credential, kind, reader))
             return
-        self.ctx.record("badge_in", worker.code, {"kind": kind, "reader": reader})
+        self.ctx.record("badge_in", worker.code, {"kind": kind, "reader": reader},
+                        send_now=False)
         self.scenes.reset(ScorecardScene(self.ctx, worker, seen_at=seen_at))
 
     def _tap(self, pos: tuple[float, float]) -> pygame.event.Event:
@@ -100,28 +111,42 @@ class App:
             self.ctx.status.online, self.ctx.status.depth = event.online, event.depth
         elif event.type == events.ROSTER_READY:
             self.reload_roster()
+            self.ctx.photos.clear()
         else:
             self.scenes.handle_event(event)
 
     def step(self) -> None:
-        """One frame: handle what happened, advance, draw, show."""
+        """One frame: handle what happened, advance, and draw when anything changed."""
         now = time.perf_counter()
         dt, self._last = now - self._last, now
-        for event in pygame.event.get():
-            self.dispatch(event)
+        pending = pygame.event.get()
+        for event in pending:
+            try:
+                self.dispatch(event)
+            except StoreError:
+                logger.exception("the local store failed")
+                self.scenes.reset(ErrorScene(self.ctx, self.scenes.top.lang))
         self.scenes.update(dt)
         top = self.scenes.top
-        self.scenes.draw(self.screen)
-        self.draw_status(self.screen)
-        pygame.display.flip()
-        self.frame_times.append(time.perf_counter() - now)
-        seen_at = getattr(top, "seen_at", None)
-        if seen_at is not None and getattr(top, "first_frame_at", None) is not None:
-            latency = top.first_frame_at - seen_at
+        shown = (id(top), self.scenes.changed_at, time.strftime("%H:%M"))
+        if pending or top.animating or shown != self._shown:
+            self._shown = shown
+            self.render()
+        if (isinstance(top, ScorecardScene) and top.seen_at is not None
+                and top.first_frame_at is not None):
+            latency = top.first_frame_at - top.seen_at
             self.scorecard_latencies.append(latency)
             log_event(logger, "scorecard_shown", worker=top.worker.code,
                       ms=round(latency * 1000, 1))
             top.seen_at = None
+
+    def render(self) -> None:
+        """Draw the whole frame and show it."""
+        started = time.perf_counter()
+        self.scenes.draw(self.screen)
+        self.draw_status(self.screen)
+        pygame.display.flip()
+        self.frame_times.append(time.perf_counter() - started)
 
     def draw_status(self, surface: pygame.Surface) -> None:
         lang = self.scenes.top.lang
@@ -145,6 +170,10 @@ class App:
         if status.depth:
             widgets.label(surface, t(lang, "status.queue", n=status.depth), 26,
                           (right.x - 56, bar.centery), theme.TOP_INK, "midright")
+
+    def stop(self) -> None:
+        """Leave the loop after the current frame (safe from a signal handler)."""
+        self.running = False
 
     def run(self) -> None:
         clock = pygame.time.Clock()

@@ -110,6 +110,18 @@ class KioskClient:
         body = self._request("GET", "/videos").json()
         return body.get("videos", []) if isinstance(body, dict) else body
 
+    def download(self, url: str) -> bytes:
+        """A file the server pointed to (a worker's photo): absolute, or relative to the server."""
+        try:
+            response = self._http.get(url, headers=self._headers())
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"GET {url}: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"GET {url}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, "http_error", response.reason_phrase)
+        return response.content
+
     def pending_claims(self, workshop: str) -> list[dict[str, Any]]:
         """Claims waiting for a supervisor; a server without the endpoint has none."""
         try:

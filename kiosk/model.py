@@ -21,6 +21,7 @@ class Worker:
     role: str = "worker"
     workshop: str = ""
     pin_hash: str | None = None
+    photo_url: str | None = None
 
     @property
     def is_supervisor(self) -> bool:
@@ -52,6 +53,7 @@ class Roster:
     by_credential: dict[str, str] = field(default_factory=dict)
     machines: list[Machine] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
+    workshops: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Roster:
@@ -66,6 +68,7 @@ class Roster:
                 role=str(raw.get("role") or "worker"),
                 workshop=str(raw.get("workshop") or ""),
                 pin_hash=raw.get("pin_hash"),
+                photo_url=raw.get("photo_url") or None,
             )
             roster.workers[worker.code] = worker
             for badge in raw.get("badges") or []:
@@ -76,6 +79,11 @@ class Roster:
             for m in (data or {}).get("machines", [])
             if m.get("code")
         ]
+        roster.workshops = {
+            str(w["code"]): str(w.get("name") or w["code"])
+            for w in (data or {}).get("workshops", [])
+            if isinstance(w, dict) and w.get("code")
+        }
         roster.categories = [
             Category(
                 code=str(c["code"]),

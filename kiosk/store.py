@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
     payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
+CREATE TABLE IF NOT EXISTS photos (worker TEXT PRIMARY KEY, url TEXT NOT NULL,
+    body BLOB NOT NULL);
 """
 
 
@@ -145,6 +147,18 @@ class Store:
             "ON CONFLICT (worker, period) DO UPDATE SET body = excluded.body, "
             "fetched_at = excluded.fetched_at",
             (worker, period, json.dumps(body, ensure_ascii=False), time.time()),
+        )
+
+    # worker photos ------------------------------------------------------------------
+    def photo(self, worker: str) -> tuple[str, bytes] | None:
+        rows = self._execute("SELECT url, body FROM photos WHERE worker = ?", (worker,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def save_photo(self, worker: str, url: str, body: bytes) -> None:
+        self._execute(
+            "INSERT INTO photos (worker, url, body) VALUES (?, ?, ?) ON CONFLICT (worker) "
+            "DO UPDATE SET url = excluded.url, body = excluded.body",
+            (worker, url, body),
         )
 
     # outbox -------------------------------------------------------------------------

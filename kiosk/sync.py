@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from kiosk import events
 from kiosk.client import KioskClient
+from kiosk.discovery import Candidate
 from kiosk.errors import ApiError, ClientError, StoreError
 from kiosk.logs import log_event
 from kiosk.store import Store, claims_key, now_iso
@@ -21,6 +22,8 @@ from kiosk.store import Store, claims_key, now_iso
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
+REDISCOVER_AFTER = 3
+DISCOVERY_INTERVAL_S = 30.0
 
 
 class SyncWorker:
@@ -33,9 +36,14 @@ class SyncWorker:
         roster_interval_s: float = 60.0,
         post: Callable[..., None] = events.post,
         batch_size: int = 50,
+        discover: Callable[[], Candidate | None] | None = None,
+        connect: Callable[[str], KioskClient] | None = None,
     ) -> None:
         self.store = store
         self.client = client
+        self._discover = discover
+        self._connect = connect
+        self._next_discovery = 0.0
         self.interval_s = interval_s
         self.roster_interval_s = roster_interval_s
         self.batch_size = batch_size
@@ -59,6 +67,8 @@ class SyncWorker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.client is not None:
+            self.client.close()
 
     def kick(self) -> None:
         """Something was queued: send it now rather than at the next interval."""
@@ -89,6 +99,8 @@ class SyncWorker:
 
     def run_once(self) -> None:
         """One round: scorecard requests, then the outbox, then the roster when due."""
+        if self.client is None or self._failures >= REDISCOVER_AFTER:
+            self._rediscover()
         if self.client is None:
             self._set_online(False)
             return
@@ -106,7 +118,27 @@ class SyncWorker:
                 return
             logger.warning("server refused a sync request: %s", exc)
         self._failures = 0
+        if self.store.get_setting("server_id") is None:
+            server_id = self.client.health().get("server_id")
+            if server_id:
+                self.store.set_setting("server_id", str(server_id))
         self._set_online(True)
+
+    def _rediscover(self) -> None:
+        """Look for the server by mDNS when there is none or it stopped answering."""
+        if self._discover is None or self._connect is None:
+            return
+        if time.monotonic() < self._next_discovery:
+            return
+        self._next_discovery = time.monotonic() + DISCOVERY_INTERVAL_S
+        candidate = self._discover()
+        if candidate is None or (self.client and self.client.base_url == candidate.url):
+            return
+        previous, self.client = self.client, self._connect(candidate.url)
+        if previous is not None:
+            previous.close()
+        self.store.set_setting("server_url", candidate.url)
+        log_event(logger, "server_found", url=candidate.url, source="mdns")
 
     def _serve_requests(self, client: KioskClient) -> None:
         wanted: list[tuple[str, str]] = []
@@ -182,7 +214,22 @@ class SyncWorker:
             return
         self.store.save_roster(body, new_etag)
         log_event(logger, "roster", workers=len(body.get("workers", [])), etag=new_etag)
+        self._fetch_photos(client, body)
         self._post(events.ROSTER_READY)
+
+    def _fetch_photos(self, client: KioskClient, roster: dict) -> None:
+        """Download the photos that are new or changed; a missing one keeps the avatar."""
+        for worker in roster.get("workers", []):
+            url = worker.get("photo_url")
+            if not url or not worker.get("code"):
+                continue
+            cached = self.store.photo(worker["code"])
+            if cached is not None and cached[0] == url:
+                continue
+            try:
+                self.store.save_photo(worker["code"], url, client.download(url))
+            except ApiError as exc:
+                logger.warning("no photo for %s: %s", worker["code"], exc)
 
     def _set_online(self, online: bool, reason: str | None = None) -> None:
         try:

@@ -32,11 +32,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)
 
     from server import errors
+    from server.admin import setup as admin_setup
     from server.api import api
     from server.wall import wall
 
     app.register_blueprint(api)
     app.register_blueprint(wall)
+    admin_setup.init_app(app)
     errors.register(app)
 
     @app.teardown_appcontext

@@ -36,7 +36,7 @@ def cmd_kiosk_add(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
         issued = add_kiosk(session, args.name, workshops, ACTOR)
         session.commit()
-    _code_answer(args, issued)
+        _code_answer(args, issued)
     return 0
 
 
@@ -44,7 +44,7 @@ def cmd_kiosk_code(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
         issued = issue_code(session, args.name, ACTOR)
         session.commit()
-    _code_answer(args, issued)
+        _code_answer(args, issued)
     return 0
 
 

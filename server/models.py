@@ -19,6 +19,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -216,6 +217,10 @@ class EnrolmentCode(Base):
 
 class Event(Base):
     __tablename__ = "events"
+    # Scorecards read a workshop's badge-ins for a period: by worker and kind, then by time.
+    __table_args__ = (
+        Index("ix_events_worker_kind_occurred", "worker_id", "kind", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -233,6 +238,8 @@ class ProductionRecord(Base):
     __tablename__ = "production_records"
     __table_args__ = (
         UniqueConstraint("date", "shift", "worker_id", "machine_id", name="uq_production_key"),
+        # Scorecards read a workshop's records for a period: by worker, then by date.
+        Index("ix_production_worker_date", "worker_id", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -266,6 +273,7 @@ class PointCategory(Base):
 
 class PointEntry(Base):
     __tablename__ = "point_entries"
+    __table_args__ = (Index("ix_point_entries_worker_date", "worker_id", "date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)

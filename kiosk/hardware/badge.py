@@ -4,7 +4,8 @@ One thread blocks in ``SCardGetStatusChange`` on every reader plus the PnP notif
 slot, so it wakes only when a card or a reader comes or goes. A card that arrives is read
 once with ``FF CA 00 00 00`` (GET UID); holding it on the reader does not repeat it, while
 a card taken off and put back between two polls still counts again (pcscd's card-event
-counter in the high 16 bits of the reader state tells). A reader unplugged and plugged back in, or pcscd restarting, is picked up again.
+counter in the high 16 bits of the reader state tells). A reader unplugged and plugged
+back in, or pcscd restarting, is picked up again.
 """
 
 from __future__ import annotations
@@ -54,19 +55,22 @@ class PcscBadgeReader:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        from smartcard import scard
-
         self._stop.set()
         with self._context_lock:
             if self._context is not None:
+                from smartcard import scard
+
                 scard.SCardCancel(self._context)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _run(self) -> None:
-        from smartcard import scard
-
+        try:
+            from smartcard import scard
+        except ImportError as exc:
+            log_event(logger, "pcsc_unavailable", logging.ERROR, reason=str(exc))
+            return
         service_up = True
         while not self._stop.is_set():
             hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)

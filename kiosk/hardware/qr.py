@@ -23,7 +23,7 @@ from kiosk.logs import log_event
 
 logger = logging.getLogger(__name__)
 
-MAX_GAP_S = 0.25
+MAX_GAP_S = 0.5
 MIN_LENGTH = 4
 REPEAT_S = 3.0
 
@@ -61,7 +61,8 @@ def decode_qr(image: Any) -> list[str]:
     """QR texts in a PIL image (or anything zxing-cpp reads)."""
     import zxingcpp
 
-    return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=qr_only)]
 
 
 def frames(source: str, *, v4l2: bool, every: int = 1, mode: str = "L") -> Iterator[Any]:

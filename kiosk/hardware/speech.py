@@ -2,9 +2,9 @@
 
 One thread owns the engine and the playback. ``say`` only queues; a newer request
 replaces an older one that has not started and interrupts one that is playing. Each text
-is synthesised once into a WAV cache; a phrase key with a recorded clip in
-``assets/voice/<lang>/<key>.wav`` plays the clip instead (for dialects). With no audio
-device the kiosk carries on silently and says so once in its log.
+is synthesised once into a WAV cache (an empty result is retried); a phrase key with a
+recorded clip in ``assets/voice/<lang>/<key>.wav`` plays the clip instead (for dialects).
+With no audio device the kiosk carries on silently and says so once in its log.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 VOICES = {"zh_CN": "sit/cmn", "en": "gmw/en-us"}
 RATE = 150
 SYNTH_TIMEOUT_S = 10.0
+# espeak-ng now and then (about 1 synthesis in 50 here) ends a message without producing
+# any audio; the same call again works.
+SYNTH_ATTEMPTS = 3
 ASSETS_VOICE = Path(__file__).resolve().parents[2] / "assets" / "voice"
 
 Part = tuple[str, str]  # (phrase key, text)
@@ -85,22 +88,21 @@ def load_espeak() -> None:
     ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
 
 
-def keep_final_samples(engine: Any) -> None:
-    """Work around pyttsx3 2.99's espeak driver writing the WAV before it appends the
-    samples that arrive with the end-of-message event (short phrases came out empty, long
-    ones lost their last buffer): take the samples first, then let the driver see the events.
-    """
-    from pyttsx3.drivers import _espeak
+_shared_engine: list[Any] = []
+_shared_engine_lock = threading.Lock()
 
-    driver = engine.proxy._driver
-    handle_events = driver._onSynth
 
-    def on_synth(wav: Any, samples: int, events: Any) -> int:
-        if samples > 0 and driver._speaking:
-            driver._data_buffer += ctypes.string_at(wav, samples * ctypes.sizeof(ctypes.c_short))
-        return handle_events(wav, 0, events)
+def shared_engine() -> Any:
+    """The process's one pyttsx3 engine: espeak-ng initialises once per process and keeps a
+    single synthesis callback, so a second engine would silence the first."""
+    with _shared_engine_lock:
+        if not _shared_engine:
+            load_espeak()
+            import pyttsx3
 
-    _espeak.SetSynthCallback(on_synth)
+            engine = pyttsx3.init("espeak")
+            _shared_engine.append(engine)
+        return _shared_engine[0]
 
 
 class EspeakSpeaker:
@@ -121,6 +123,7 @@ class EspeakSpeaker:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._engine: Any = None
+        self._listener: Any = None
         self._done = threading.Event()
 
     def start(self) -> None:
@@ -152,26 +155,25 @@ class EspeakSpeaker:
         if path.exists() and path.stat().st_size > 44:
             return path
         partial = path.with_suffix(".part.wav")
-        self._done.clear()
         self._engine.setProperty("voice", VOICES.get(lang, VOICES["en"]))
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._engine.save_to_file(text, str(partial))
-            self._engine.runAndWait()
-        if not self._done.wait(SYNTH_TIMEOUT_S) or not partial.exists():
-            raise RuntimeError(f"speech synthesis produced no file for {lang}")
-        if partial.stat().st_size <= 44:
-            raise RuntimeError(f"speech synthesis produced an empty file for {lang}")
-        partial.replace(path)
-        return path
+        for attempt in range(1, SYNTH_ATTEMPTS + 1):
+            self._done.clear()
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._engine.save_to_file(text, str(partial))
+                self._engine.runAndWait()
+            if not self._done.wait(SYNTH_TIMEOUT_S) or not partial.exists():
+                raise RuntimeError(f"speech synthesis produced no file for {lang}")
+            if partial.stat().st_size > 44:
+                partial.replace(path)
+                return path
+            log_event(logger, "speech_empty", logging.WARNING, lang=lang, attempt=attempt)
+        raise RuntimeError(f"speech synthesis kept producing empty audio for {lang}")
 
     def _open_engine(self) -> None:
-        load_espeak()
-        import pyttsx3
-
-        self._engine = pyttsx3.init("espeak")
-        keep_final_samples(self._engine)
+        self._engine = shared_engine()
         self._engine.setProperty("rate", RATE)
-        self._engine.connect("finished-utterance", lambda name, completed: self._done.set())
+        self._listener = self._engine.connect("finished-utterance",
+                                              lambda name, completed: self._done.set())
         self.synthesize("en", "ready")
 
     def _run(self) -> None:
@@ -181,6 +183,13 @@ class EspeakSpeaker:
             logger.exception("speech engine unavailable; the kiosk stays silent")
             self._engine = None
         self._ready.set()
+        try:
+            self._serve()
+        finally:
+            if self._engine is not None and self._listener is not None:
+                self._engine.disconnect(self._listener)
+
+    def _serve(self) -> None:
         while True:
             request = self._requests.get()
             while not self._requests.empty():

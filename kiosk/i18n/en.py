@@ -93,6 +93,10 @@ PHRASES: dict[str, str] = {
     "enroll.title": "Scan the enrolment code",
     "enroll.help": "HR makes the code on the admin page",
     "done.title": "Done",
+    "error.title": "Not saved",
+    "error.help": "This kiosk's storage failed; please tell the administrator. "
+                  "What you just did was not recorded.",
+    "say.error": "Not saved. Please tell the administrator.",
     "say.greeting": "{name}, ",
     "say.total": "{period}, {total} points. ",
     "say.rank": "Rank {rank}. ",

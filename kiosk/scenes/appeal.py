@@ -17,9 +17,12 @@ REASONS = ("wrong_data", "machine_broken", "not_my_shift", "training_done", "oth
 class AppealScene(Scene):
     name = "appeal"
 
-    def __init__(self, ctx: Context, worker: Worker, period: str, dimension: str) -> None:
+    def __init__(self, ctx: Context, worker: Worker, period: str, dimension: str,
+                 period_start: str = "") -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         self.period = period
+        self.period_start = period_start
         self.dimension = dimension
         area = pygame.Rect(theme.MARGIN, 180, theme.WIDTH - 2 * theme.MARGIN, 440)
         cells = widgets.grid(area, len(REASONS), 3, 20)
@@ -33,9 +36,10 @@ class AppealScene(Scene):
 
     def _choose(self, reason: str):
         def choose() -> None:
-            self.ctx.record("appeal", self.worker.code if self.worker else None,
-                            {"dimension": self.dimension, "period": self.period,
-                             "reason": reason})
+            payload = {"dimension": self.dimension, "period": self.period, "reason": reason}
+            if self.period_start:
+                payload["period_start"] = self.period_start
+            self.ctx.record("appeal", self.worker.code, payload)
             self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
         return choose
 

@@ -23,6 +23,7 @@ from kiosk.logs import log_event
 from kiosk.model import Roster, Worker
 from kiosk.store import Store
 from kiosk.ui import fonts, theme, widgets
+from kiosk.ui.photos import PhotoBook
 from kiosk.ui.widgets import Button
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class Context:
     snapshot: Callable[[], bytes | None] | None = None
     clock: Callable[[], float] = time.monotonic
     manager: SceneManager | None = None
+    photos: PhotoBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.photos = PhotoBook(self.store)
 
     @property
     def scenes(self) -> SceneManager:
@@ -63,11 +68,14 @@ class Context:
             raise RuntimeError("the context has no scene manager yet")
         return self.manager
 
-    def record(self, kind: str, worker: str | None, payload: dict[str, Any]) -> str:
-        """Write an event to the outbox (durably) and wake the sync worker."""
+    def record(self, kind: str, worker: str | None, payload: dict[str, Any], *,
+               send_now: bool = True) -> str:
+        """Write an event to the outbox (durably); wake the sync worker unless told not to
+        (the next sync round, or the next scorecard request, sends it)."""
         event_uuid = self.store.enqueue(kind, worker, payload)
         log_event(logger, "event_queued", uuid=event_uuid, kind=kind, worker=worker)
-        self.sync.kick()
+        if send_now:
+            self.sync.kick()
         return event_uuid
 
     def say(self, lang: str, parts: Sequence[Part]) -> None:
@@ -77,6 +85,7 @@ class Context:
 class Scene:
     name = "scene"
     times_out = True
+    animating = False  # True while the scene must be drawn every frame
 
     def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
         self.ctx = ctx
@@ -173,10 +182,11 @@ class SceneManager:
         previous = self._stack.pop()
         self._entered(previous)
 
-    def pop_to(self, name: str) -> None:
-        """Pop until ``name`` is on top (or only the bottom scene is left)."""
+    def pop_to(self, target: str | Scene) -> None:
+        """Pop until ``target`` (a scene, or a scene name) is on top, or only the bottom
+        scene is left."""
         previous = self.top
-        while len(self._stack) > 1 and self.top.name != name:
+        while len(self._stack) > 1 and target not in (self.top, self.top.name):
             self._stack.pop()
         self._entered(previous)
 
@@ -186,7 +196,7 @@ class SceneManager:
         self._entered(previous)
 
     def reset(self, *scenes: Scene) -> None:
-        """Clear the stack to idle, then push ``scenes``."""
+        """Clear the stack to the home scene (idle), then push ``scenes``."""
         previous = self._stack[-1] if self._stack else None
         self._stack = [self._make_idle(), *scenes]
         self._entered(previous)

@@ -26,6 +26,7 @@ class ClaimScene(Scene):
 
     def __init__(self, ctx: Context, worker: Worker) -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         categories = [c for c in ctx.roster().categories if c.needs_approval]
         self.categories = categories[:PER_PAGE]
         area = pygame.Rect(theme.MARGIN, 160, theme.WIDTH - 2 * theme.MARGIN, 460)
@@ -54,6 +55,7 @@ class ClaimConfirmScene(Scene):
 
     def __init__(self, ctx: Context, worker: Worker, category: Category) -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         self.category = category
         self.photo: bytes | None = None
         cells = footer(3)
@@ -69,11 +71,10 @@ class ClaimConfirmScene(Scene):
             self.photo = self.ctx.snapshot()
 
     def _send(self) -> None:
-        payload: dict[str, object] = {"category": self.category.code,
-                                      "points": self.category.points}
+        payload: dict[str, object] = {"category": self.category.code}
         if self.photo:
-            payload["photo_jpeg_b64"] = base64.b64encode(self.photo).decode()
-        self.ctx.record("claim", self.worker.code if self.worker else None, payload)
+            payload["photo_jpeg"] = base64.b64encode(self.photo).decode()
+        self.ctx.record("point_claim", self.worker.code, payload)
         self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
 
     def draw(self, surface: pygame.Surface) -> None:

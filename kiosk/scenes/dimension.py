@@ -19,9 +19,12 @@ LOWER_IS_BETTER = {"defect_rate"}
 class DimensionScene(Scene):
     name = "dimension"
 
-    def __init__(self, ctx: Context, worker: Worker, period: str, dim: Dimension) -> None:
+    def __init__(self, ctx: Context, worker: Worker, period: str, dim: Dimension,
+                 period_start: str = "") -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         self.period = period
+        self.period_start = period_start
         self.dim = dim
         back, disagree = footer(2)
         self.buttons = [
@@ -31,7 +34,8 @@ class DimensionScene(Scene):
         ]
 
     def _appeal(self) -> None:
-        self.ctx.scenes.push(AppealScene(self.ctx, self.worker, self.period, self.dim.key))
+        self.ctx.scenes.push(AppealScene(self.ctx, self.worker, self.period, self.dim.key,
+                                         self.period_start))
 
     def _met(self, value: float) -> bool:
         target = self.dim.target
@@ -68,6 +72,10 @@ class DimensionScene(Scene):
         bar_w = max(8, min(90, round(slot * 0.6)))
         base_y = CHART.bottom - 36
         height = base_y - CHART.y - 30
+        if self.dim.target is not None:
+            y = base_y - round(height * self.dim.target / top)
+            for x0 in range(CHART.x, CHART.right, 24):
+                pygame.draw.line(surface, theme.PRIMARY, (x0, y), (min(x0 + 14, CHART.right), y), 3)
         for i, day in enumerate(days):
             cx = round(CHART.x + slot * (i + 0.5))
             label = day.date[5:] if len(days) <= 10 else day.date[-2:]
@@ -82,8 +90,4 @@ class DimensionScene(Scene):
             if len(days) <= 10:
                 widgets.label(surface, format_value(self.dim.key, day.value), 22,
                               (cx, rect.y - 4), theme.INK, "midbottom")
-        if self.dim.target is not None:
-            y = base_y - round(height * self.dim.target / top)
-            for x0 in range(CHART.x, CHART.right, 24):
-                pygame.draw.line(surface, theme.PRIMARY, (x0, y), (min(x0 + 14, CHART.right), y), 3)
         pygame.draw.line(surface, theme.LINE, (CHART.x, base_y), (CHART.right, base_y), 2)

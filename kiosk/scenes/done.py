@@ -14,7 +14,7 @@ SHOW_S = 1.5
 class DoneScene(Scene):
     name = "done"
 
-    def __init__(self, ctx, worker, back_to: str = "scorecard") -> None:
+    def __init__(self, ctx, worker, back_to: str | Scene = "scorecard") -> None:
         super().__init__(ctx, worker=worker)
         self.back_to = back_to
         self.elapsed = 0.0

@@ -28,6 +28,10 @@ class IdleScene(Scene):
             return None
         return event
 
+    @property
+    def animating(self) -> bool:  # type: ignore[override]
+        return self._pulse > 0
+
     def update(self, dt: float) -> None:
         self._pulse = max(0.0, self._pulse - dt)
 

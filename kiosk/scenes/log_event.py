@@ -16,6 +16,11 @@ MACHINE_KINDS = ("machine_start", "machine_stop", "machine_fault", "quality_issu
 COUNT_KINDS = ("output", "defect")
 KINDS = ("machine_start", "machine_stop", "machine_fault", "output", "defect", "quality_issue")
 MACHINES_PER_PAGE = 8
+MACHINE_CHIPS = 4
+
+
+def last_machine_key(worker: str) -> str:
+    return f"last_machine:{worker}"
 
 
 class LogEventScene(Scene):
@@ -23,6 +28,7 @@ class LogEventScene(Scene):
 
     def __init__(self, ctx: Context, worker: Worker) -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         area = pygame.Rect(theme.MARGIN, 160, theme.WIDTH - 2 * theme.MARGIN, 460)
         self.buttons = [
             Button(rect, self.tr(f"log.{kind}"), self._choose(kind), icon=kind, name=kind)
@@ -48,6 +54,7 @@ class MachinePickScene(Scene):
 
     def __init__(self, ctx: Context, worker: Worker, kind: str) -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         self.kind = kind
         self.page = 0
         self._layout()
@@ -75,8 +82,8 @@ class MachinePickScene(Scene):
 
     def _pick(self, machine: str):
         def pick() -> None:
-            self.ctx.record(self.kind, self.worker.code if self.worker else None,
-                            {"machine": machine})
+            self.ctx.record(self.kind, self.worker.code, {"machine": machine})
+            self.ctx.store.set_setting(last_machine_key(self.worker.code), machine)
             self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
         return pick
 
@@ -89,39 +96,86 @@ class MachinePickScene(Scene):
 
 
 class CountScene(Scene):
+    """A count on a big number pad, for a machine chosen from chips (the worker's last
+    machine is already chosen)."""
+
     name = "log_event"
 
     def __init__(self, ctx: Context, worker: Worker, kind: str) -> None:
         super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
         self.kind = kind
+        self.machines = ctx.roster().machines
+        codes = [m.code for m in self.machines]
+        last = ctx.store.get_setting(last_machine_key(worker.code))
+        self.machine = last if last in codes else (codes[0] if codes else None)
+        self.page = codes.index(self.machine) // self.per_page if self.machine else 0
         self.pad = NumberPad(pygame.Rect(640, 84, 616, 552), self.tr("btn.clear"))
         back, _, done = footer(3)
         self.done = Button(done, self.tr("btn.done"), self._done, icon="check",
                            color=theme.GOOD, ink=theme.PANEL, name="done")
-        self.buttons = [*self.pad.buttons, self.back_button(back), self.done]
+        self.back = self.back_button(back)
+        self._layout()
+
+    @property
+    def per_page(self) -> int:
+        """Four chips, or three and a "more" chip."""
+        return MACHINE_CHIPS if len(self.machines) <= MACHINE_CHIPS else MACHINE_CHIPS - 1
+
+    def _layout(self) -> None:
+        pages = max(1, -(-len(self.machines) // self.per_page))
+        self.page %= pages
+        shown = self.machines[self.page * self.per_page:(self.page + 1) * self.per_page]
+        cells = widgets.grid(pygame.Rect(theme.MARGIN, 346, 580, 290), 4, 2, 16)
+        self.chips = [
+            Button(rect, m.name, self._choose(m.code), icon="machine", name=f"machine:{m.code}",
+                   selected=m.code == self.machine)
+            for rect, m in zip(cells, shown, strict=False)
+        ]
+        if pages > 1:
+            self.chips.append(Button(cells[3], f"{self.page + 1}/{pages}", self._next_page,
+                                     icon="other", name="more"))
+        self.buttons = [*self.pad.buttons, *self.chips, self.back, self.done]
+
+    def _choose(self, machine: str):
+        def choose() -> None:
+            self.machine = machine
+            self._layout()
+        return choose
+
+    def _next_page(self) -> None:
+        self.page += 1
+        self._layout()
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.pad.value) and int(self.pad.value) > 0 and self.machine is not None
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
-        if event.type == events.TAP and self.done.hit(event.pos) and not self.pad.value:
+        if event.type == events.TAP and self.done.hit(event.pos) and not self.ready:
             return None
         return super().handle_event(event)
 
     def _done(self) -> None:
-        self.ctx.record(self.kind, self.worker.code if self.worker else None,
-                        {"count": int(self.pad.value)})
+        self.ctx.record(self.kind, self.worker.code,
+                        {"machine": self.machine, "count": int(self.pad.value)})
+        self.ctx.store.set_setting(last_machine_key(self.worker.code), str(self.machine))
         self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
-        widgets.label(surface, self.tr("log." + self.kind), 56, (theme.MARGIN, 96), max_width=580)
-        widgets.label(surface, self.tr("log.enter_count"), 36, (theme.MARGIN, 170), theme.MUTED,
-                      max_width=580)
-        box = pygame.Rect(theme.MARGIN, 240, 580, 260)
+        widgets.label(surface, f"{self.tr('log.' + self.kind)} · {self.tr('log.enter_count')}",
+                      40, (theme.MARGIN, 92), max_width=580)
+        box = pygame.Rect(theme.MARGIN, 150, 580, 180)
         widgets.panel(surface, box)
         value = self.pad.value or "0"
         color = theme.INK if self.pad.value else theme.LINE
-        image = fonts.fit(value, 180, color, box.width - 40)
+        image = fonts.fit(value, 150, color, box.width - 40)
         surface.blit(image, image.get_rect(center=box.center))
-        if not self.pad.value:
+        if not self.machines:
+            wrapped(surface, self.tr("log.no_machines"), 40, pygame.Rect(theme.MARGIN, 440, 580,
+                                                                         60), theme.MUTED)
+        if not self.ready:
             shade = pygame.Surface(self.done.rect.size, pygame.SRCALPHA)
             shade.fill((246, 243, 236, 160))
             surface.blit(shade, self.done.rect)

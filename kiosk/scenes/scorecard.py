@@ -120,7 +120,8 @@ class ScorecardScene(Scene):
 
     def _open_dimension(self, dim: Dimension):
         def open_() -> None:
-            self.ctx.scenes.push(DimensionScene(self.ctx, self.worker, self.period, dim))
+            start = self.card.period_start if self.card else ""
+            self.ctx.scenes.push(DimensionScene(self.ctx, self.worker, self.period, dim, start))
         return open_
 
     def _log(self) -> None:
@@ -134,7 +135,12 @@ class ScorecardScene(Scene):
 
     def enter(self) -> None:
         self.load()
-        self._request()
+
+    def update(self, dt: float) -> None:
+        # Ask for a fresh card once the cached one is on screen, so the sync thread's
+        # work does not delay the first frame.
+        if self.first_frame_at is not None:
+            self._request()
 
     def _request(self) -> None:
         if self.period not in self.requested:
@@ -170,6 +176,9 @@ class ScorecardScene(Scene):
         self._draw_left(surface)
         for button in self.buttons:
             button.draw(surface)
+        if self.card is not None and not self.card.dimensions:
+            widgets.label(surface, self.tr("card.no_data"), 36,
+                          (MIDDLE.centerx, MIDDLE.y + 300), theme.MUTED, "center")
         self._draw_right(surface)
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
@@ -177,14 +186,14 @@ class ScorecardScene(Scene):
     def _draw_left(self, surface: pygame.Surface) -> None:
         widgets.panel(surface, LEFT)
         x, y = LEFT.x + 20, LEFT.y + 16
-        pygame.draw.circle(surface, theme.BAR_BG, (x + 44, y + 44), 44)
-        surface.blit(icons.icon("person", 64, theme.PRIMARY), (x + 12, y + 10))
+        surface.blit(self.ctx.photos.portrait(self.worker.code, 88), (x, y))
         widgets.label(surface, self.worker.name, 44, (x + 104, y + 6), max_width=LEFT.width - 140)
         widgets.label(surface, self.worker.code, 24, (x + 104, y + 60), theme.MUTED)
         card = self.card
         if card is None:
             rect = pygame.Rect(x, y + 150, LEFT.width - 40, 200)
-            for i, line in enumerate(fonts.wrap(self.tr("card.loading"), 36, rect.width)):
+            waiting = self.tr("card.no_data" if self.ctx.status.online is False else "card.loading")
+            for i, line in enumerate(fonts.wrap(waiting, 36, rect.width)):
                 widgets.label(surface, line, 36, (x, rect.y + i * 46), theme.MUTED)
             return
         total = widgets.label(surface, number(card.total), 150, (x - 4, y + 96))
@@ -231,6 +240,9 @@ class ScorecardScene(Scene):
                           (x, y), max_width=width)
             y += 46
             widgets.stars(surface, (x, y), TIER_STARS.get(card.projected_tier or "", 0), size=40)
+            if card.projected_tier:
+                widgets.label(surface, tier_name(self.lang, card.projected_tier), 28,
+                              (x + 150, y + 4), max_width=width - 150)
             y += 56
         pygame.draw.line(surface, theme.LINE, (x, y + 4), (x + width, y + 4), 2)
         y += 20

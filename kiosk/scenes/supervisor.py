@@ -83,8 +83,9 @@ class SupervisorScene(Scene):
         shown = workers[self.page * TILES_PER_PAGE:(self.page + 1) * TILES_PER_PAGE]
         area = pygame.Rect(theme.MARGIN, 160, theme.WIDTH - 2 * theme.MARGIN, 470)
         self.tiles = [
-            Button(rect, w.name, self._toggle(w.code), icon="person", name=f"worker:{w.code}",
-                   selected=w.code in self.selected)
+            Button(rect, w.name, self._toggle(w.code), name=f"worker:{w.code}",
+                   selected=w.code in self.selected,
+                   image=self.ctx.photos.portrait(w.code, 130))
             for rect, w in zip(widgets.grid(area, len(shown), 5, 16, 227), shown, strict=True)
         ]
         cells = footer(5, 16)
@@ -110,6 +111,10 @@ class SupervisorScene(Scene):
                 tile.selected = tile.name.removeprefix("worker:") in self.selected
         return toggle
 
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self._layout()
+
     def _select_all(self) -> None:
         codes = {w.code for w in self._workers()}
         self.selected = set() if codes <= self.selected else codes
@@ -122,7 +127,7 @@ class SupervisorScene(Scene):
     def _remark(self) -> None:
         if self.selected:
             workers = [w for w in self._workers() if w.code in self.selected]
-            self.ctx.scenes.push(RemarkScene(self.ctx, self.supervisor, workers))
+            self.ctx.scenes.push(RemarkScene(self.ctx, self.supervisor, workers, self))
 
     def _claims(self) -> None:
         self.ctx.scenes.push(ClaimsReviewScene(self.ctx, self.supervisor))
@@ -143,10 +148,12 @@ class SupervisorScene(Scene):
 class RemarkScene(Scene):
     name = "supervisor"
 
-    def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker]) -> None:
+    def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker],
+                 back_to: Scene | None = None) -> None:
         super().__init__(ctx, worker=supervisor)
         self.supervisor = supervisor
         self.workers = workers
+        self.back_to = back_to
         categories = ctx.roster().categories[:8]
         area = pygame.Rect(theme.MARGIN, 200, theme.WIDTH - 2 * theme.MARGIN, 430)
         self.buttons = [
@@ -160,11 +167,12 @@ class RemarkScene(Scene):
     def _give(self, category: Category):
         def give() -> None:
             for worker in self.workers:
-                self.ctx.record("remark", worker.code, {
-                    "category": category.code, "points": category.points,
-                    "given_by": self.supervisor.code,
-                })
-            self.ctx.scenes.push(DoneScene(self.ctx, self.supervisor, back_to="supervisor"))
+                self.ctx.record("remark", worker.code, {"category": category.code,
+                                                        "given_by": self.supervisor.code})
+            if isinstance(self.back_to, SupervisorScene):
+                self.back_to.clear_selection()
+            self.ctx.scenes.push(DoneScene(self.ctx, self.supervisor,
+                                           back_to=self.back_to or "supervisor"))
         return give
 
     def draw(self, surface: pygame.Surface) -> None:

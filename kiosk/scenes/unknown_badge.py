@@ -13,15 +13,17 @@ from kiosk.ui.widgets import Button
 class UnknownBadgeScene(Scene):
     name = "unknown_badge"
 
-    def __init__(self, ctx, credential: str, kind: str) -> None:
+    def __init__(self, ctx, credential: str, kind: str, reader: str) -> None:
         super().__init__(ctx)
         self.credential = credential
         self.kind = kind
+        self.reader = reader
         self.buttons = [Button(footer(1)[0], self.tr("btn.ok"), self.ctx.scenes.reset,
                                icon="check", name="ok")]
 
     def enter(self) -> None:
-        self.ctx.record("unknown_badge", None, {"credential": self.credential, "kind": self.kind})
+        self.ctx.record("badge_in", None, {"badge_hash": self.credential, "kind": self.kind,
+                                           "reader": self.reader})
         self.ctx.say(self.lang, [("say.unknown_badge", self.tr("say.unknown_badge"))])
 
     def draw(self, surface: pygame.Surface) -> None:

@@ -17,8 +17,9 @@ import pygame
 
 from kiosk.ui import theme
 
-Color = tuple[int, int, int]
+Color = tuple[int, ...]
 SUPERSAMPLE = 2
+CLEAR = (0, 0, 0, 0)  # drawing with it cuts a hole in the pictogram
 
 
 class Pen:
@@ -208,8 +209,8 @@ def _chart_wrong(p: Pen) -> None:
 def _wrench(p: Pen) -> None:
     p.line([(24, 76), (62, 38)], 14)
     p.circle(68, 32, 20)
-    p.circle(76, 24, 9, theme.PANEL)
-    p.poly([(66, 30), (78, 14), (92, 28), (76, 40)], theme.PANEL)
+    p.circle(72, 28, 8, CLEAR)
+    p.poly([(70, 26), (82, 8), (96, 22), (78, 34)], CLEAR)
 
 
 def _clock(p: Pen) -> None:

@@ -22,6 +22,7 @@ class Button:
     ink: tuple[int, int, int] = theme.INK
     selected: bool = False
     name: str = ""
+    image: pygame.Surface | None = None
 
     def hit(self, pos: tuple[int, int]) -> bool:
         return self.rect.collidepoint(pos)
@@ -33,10 +34,11 @@ class Button:
         pygame.draw.rect(surface, border, self.rect, 4 if self.selected else 2, border_radius=18)
         label_size = 30 if self.rect.height >= 150 else 26
         label_h = fonts.font(label_size).get_height() if self.label else 0
-        if self.icon:
+        if self.icon or self.image:
             room = self.rect.height - label_h - 24
             size = max(24, min(room, self.rect.width - 24, 140))
-            image = icons.icon(self.icon, size, self.ink)
+            image = self.image or icons.icon(self.icon or "", size, self.ink)
+            size = image.get_height()
             top = self.rect.y + (self.rect.height - size - label_h - 4) // 2
             surface.blit(image, (self.rect.centerx - size // 2, top))
             if self.label:

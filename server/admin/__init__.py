@@ -122,6 +122,7 @@ LABELS = {
                   "attendance": _l("Attendance"), "points": _l("Points"),
                   "total": _l("Total")},
     "language_names": {"zh_CN": "中文", "en": "English"},
+    "period_names": {"day": _l("day"), "week": _l("week"), "month": _l("month")},
 }
 
 
@@ -131,7 +132,19 @@ def _page_context() -> dict[str, object]:
     if current_user.is_authenticated:
         nav = [(endpoint, label) for endpoint, label in NAV
                if current_user.role in RULES.get(endpoint, ())]
-    return {"nav": nav, "locale": str(get_locale()), **LABELS}
+    return {"nav": nav, "locale": ui_language(), "page_url": _page_url, **LABELS}
+
+
+def ui_language() -> str:
+    """zh_CN or en: the UI language of this request (Babel itself says zh_Hans_CN)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def _page_url(number: int) -> str:
+    """This page's address with another page number, keeping the filters."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
+    return url_for(request.endpoint or "admin.dashboard", **args)
 
 
 @admin.errorhandler(403)

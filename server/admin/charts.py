@@ -13,7 +13,7 @@ PALETTE = ["#1f5fa8", "#d9822b", "#2e9e5b", "#a83279", "#6b5fd3", "#b38f00", "#2
 
 def _base() -> dict[str, Any]:
     return {"color": PALETTE, "animation": False,
-            "grid": {"left": 48, "right": 16, "top": 40, "bottom": 32, "containLabel": True},
+            "grid": {"left": 16, "right": 16, "top": 56, "bottom": 40, "containLabel": True},
             "tooltip": {"trigger": "axis"},
             "textStyle": {"fontFamily": "Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"}}
 
@@ -25,15 +25,17 @@ def lines(title: str, categories: list[str], series: dict[str, list[Any]],
     right = right or set()
     option = _base()
     option.update({
-        "title": {"text": title, "textStyle": {"fontSize": 14}},
-        "legend": {"top": 0, "right": 0, "type": "scroll"},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
+        "legend": {"bottom": 0, "type": "scroll"},
         "xAxis": {"type": "category", "data": categories},
-        "yAxis": [{"type": "value", "name": y_names[0] if y_names else unit,
+        "yAxis": [{"type": "value", "name": y_names[0] if y_names else "",
                    "axisLabel": {"formatter": "{value}" + unit}}],
         "series": [{"name": name, "type": "line", "data": values, "connectNulls": False,
                     "symbolSize": 6, "yAxisIndex": 1 if name in right else 0}
                    for name, values in series.items()],
     })
+    if y_names:
+        option["grid"] = {**option["grid"], "top": 72}
     if right:
         option["yAxis"].append({"type": "value", "name": y_names[1] if y_names else "",
                                 "splitLine": {"show": False}})
@@ -43,8 +45,8 @@ def lines(title: str, categories: list[str], series: dict[str, list[Any]],
 def bars(title: str, categories: list[str], series: dict[str, list[Any]]) -> dict[str, Any]:
     option = _base()
     option.update({
-        "title": {"text": title, "textStyle": {"fontSize": 14}},
-        "legend": {"top": 0, "right": 0},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
+        "legend": {"bottom": 0},
         "xAxis": {"type": "category", "data": categories},
         "yAxis": {"type": "value"},
         "series": [{"name": name, "type": "bar", "data": values, "barMaxWidth": 36}
@@ -57,13 +59,13 @@ def heatmap(title: str, columns: list[str], rows: list[str], cells: list[list[An
             label: str) -> dict[str, Any]:
     option = _base()
     option.update({
-        "title": {"text": title, "textStyle": {"fontSize": 14}},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
         "tooltip": {"position": "top"},
-        "grid": {"left": 48, "right": 16, "top": 40, "bottom": 64, "containLabel": True},
+        "grid": {"left": 16, "right": 16, "top": 40, "bottom": 64, "containLabel": True},
         "xAxis": {"type": "category", "data": columns, "splitArea": {"show": True}},
         "yAxis": {"type": "category", "data": rows, "splitArea": {"show": True}},
         "visualMap": {"min": 0, "max": 100, "calculable": True, "orient": "horizontal",
-                      "left": "center", "bottom": 0, "text": ["100%", f"{label} 0%"],
+                      "left": "center", "bottom": 0, "text": ["100%", "0%"],
                       "inRange": {"color": ["#fde7e5", "#fff4d6", "#e4f4ea", "#2e9e5b"]}},
         "series": [{"name": label, "type": "heatmap", "data": cells,
                     "label": {"show": True}}],
@@ -76,7 +78,7 @@ def radar(title: str, axes: list[tuple[str, float]], values: list[float],
     option = _base()
     option.pop("grid")
     option.update({
-        "title": {"text": title, "textStyle": {"fontSize": 14}},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "item"},
         "radar": {"indicator": [{"name": label, "max": top} for label, top in axes],
                   "radius": "62%", "center": ["50%", "56%"]},

@@ -15,9 +15,12 @@ from server.web import app_config
 RATE_KEYS = frozenset({"uptime", "defect_rate", "training", "attendance"})
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time (or its ISO text) in the factory's zone."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(app_config().zone).strftime(fmt)
 
 
@@ -40,7 +43,8 @@ def local_name(item: Any) -> str:
     english = getattr(item, "name_en", None) or (item.get("name_en") if isinstance(item, dict)
                                                  else None)
     name = item["name"] if isinstance(item, dict) else item.name
-    return english if english and str(get_locale()) == "en" else name
+    locale = get_locale()
+    return english if english and locale is not None and locale.language == "en" else name
 
 
 def chart_json(value: Any) -> Markup:
@@ -49,8 +53,14 @@ def chart_json(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def json_text(value: Any, limit: int = 400) -> str:
+    """Readable JSON (Chinese as it is) for the audit table; escaped by the template."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_time=local_time, percent=percent, number=number, dim_value=dim_value,
-        local_name=local_name, chart_json=chart_json,
+        local_name=local_name, chart_json=chart_json, json_text=json_text,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,14 +13,12 @@ from server.admin import ADMIN, READ, admin, allow, scope
 from server.admin import charts as ch
 from server.admin.common import actor, arg, done, failed, field, page, photo_dir, today
 from server.admin.format import local_name
+from server.admin.uploads import import_page
 from server.models import Language, Role
 from server.services import NotFound, ServiceError
 from server.services import workers as service
-from server.services.imports import import_production, import_workers
 from server.services.scorecards import worker_scorecard
 from server.web import app_config, db_session
-
-IMPORTERS = {"workers": import_workers, "production": import_production}
 
 
 @admin.route("/workers")
@@ -177,75 +173,14 @@ def _worker_charts(card: dict[str, Any] | None, radar: list[dict[str, Any]],
                                for d in days]},
                 y_names=(_("Effort"), _("Defect rate %")), right={result_name})
     if any(item["points"] for item in radar):
-        top = max(max(item["max"], item["points"]) for item in radar)
         options["chart-radar"] = ch.radar(
             _("Points by category, last 90 days"),
-            [(local_name(item), top) for item in radar],
+            [(local_name(item), max(item["max"], item["points"])) for item in radar],
             [item["points"] for item in radar], _("Points"))
     return options
-
-
-# --- imports (workers here, production reuses the same two steps) -----------------------
-
-
-def _stash(data: bytes) -> str:
-    """Keep an uploaded file until it is confirmed; returns its digest. Uploads older than
-    a day (previews nobody confirmed) are removed on the way."""
-    folder = app_config().data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - 24 * 3600
-    for old in folder.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
-    (folder / digest).write_bytes(data)
-    return digest
-
-
-def _unstash(digest: str) -> bytes | None:
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        return None
-    path = app_config().data_dir / "uploads" / digest
-    return path.read_bytes() if path.is_file() else None
 
 
 @admin.route("/workers/import", methods=["GET", "POST"])
 @allow(ADMIN)
 def workers_import() -> Response | str:
-    return _import_page("workers")
-
-
-def _import_page(kind: str) -> Response | str:
-    """Step 1 uploads and previews (nothing is stored); step 2 confirms the same bytes."""
-    db = db_session()
-    template = f"admin/{kind}_import.html"
-    if request.method == "GET":
-        return render_template(template, report=None)
-    skip_bad = field("skip_bad") == "1"
-    if field("step") == "confirm":
-        stashed = _unstash(field("digest"))
-        if stashed is None:
-            failed(ServiceError(_("The upload was lost; choose the file again.")))
-            return redirect(request.path)
-        data, filename = stashed, field("filename") or "upload"
-    else:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            failed(ServiceError(_("Choose a CSV or XLSX file first.")))
-            return render_template(template, report=None)
-        data, filename = upload.read(), upload.filename
-    try:
-        report = IMPORTERS[kind](db, data, filename, skip_bad=skip_bad, actor=actor())
-    except ServiceError as error:
-        failed(error)
-        return render_template(template, report=None)
-    if field("step") == "confirm" and report.imported:
-        db.commit()
-        (app_config().data_dir / "uploads" / field("digest")).unlink(missing_ok=True)
-        done(_("Imported %(file)s: %(created)s new, %(updated)s changed, %(unchanged)s "
-               "unchanged.", file=filename, created=report.created, updated=report.updated,
-               unchanged=report.unchanged))
-        return redirect(url_for("admin.workers" if kind == "workers" else "admin.production"))
-    db.rollback()  # a preview stores nothing
-    return render_template(template, report=report.to_dict(), skip_bad=skip_bad,
-                           digest=_stash(data), filename=filename)
+    return import_page("workers")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
+
 from flask import Response, jsonify
 from sqlalchemy.exc import IntegrityError
 
@@ -15,12 +18,17 @@ from server.api.schemas import (
 )
 from server.api.spec import openapi_document, operation, parse_body
 from server.services.event_kinds import EventBatch, RawBatch
-from server.services.events import ingest
+from server.services.events import ingest, prepare
 from server.services.feed import receive_production
 from server.web import app_config, db_session
 
 # How often a batch is retried when a concurrent request stored one of its UUIDs first.
 INGEST_ATTEMPTS = 3
+# SQLite lets one connection write at a time, and a connection that finds the database
+# locked polls with sleeps of up to 100 ms. Batches from the threads of one process queue
+# here instead and get the database the moment it is free (several times the throughput
+# with four kiosks sending at once); other processes still wait on SQLite's own lock.
+_SQLITE_WRITES = threading.Lock()
 
 
 @operation(
@@ -36,11 +44,15 @@ def post_events() -> Response:
     body = parse_body(RawBatch)
     session = db_session()
     zone = app_config().zone
+    serial: AbstractContextManager[object] = (
+        _SQLITE_WRITES if session.get_bind().dialect.name == "sqlite" else nullcontext())
+    prepared = prepare(body.events)
     for attempt in range(INGEST_ATTEMPTS):
         kiosk = current_kiosk()
         try:
-            results = ingest(session, kiosk, body.events, zone)
-            session.commit()
+            with serial:
+                results = ingest(session, kiosk, prepared, zone)
+                session.commit()
             break
         except IntegrityError:
             session.rollback()

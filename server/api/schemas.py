@@ -48,6 +48,8 @@ class Health(_Answer):
 
 
 class EnrollRequest(_Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "ABCD-EFGH-JKLM"}]})
+
     code: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 
 
@@ -115,7 +117,7 @@ class Roster(_Answer):
 
 class _PeriodQuery(_Request):
     period: Period = "week"
-    date: dt.date | None = Field(None, description="a day in the period; default: today")
+    date: dt.date | None = Field(default=None, description="a day in the period; default: today")
 
     @field_validator("date")
     @classmethod
@@ -227,7 +229,7 @@ class Leaderboard(_PeriodHeader):
 class EventResult(_Answer):
     uuid: str | None = Field(description="as sent; null when the event had no string uuid")
     status: Literal["accepted", "duplicate", "rejected"]
-    reason: str | None = Field(None, description="why it was rejected, naming the field")
+    reason: str | None = Field(default=None, description="why it was rejected, naming the field")
 
 
 class EventResults(_Answer):
@@ -235,12 +237,13 @@ class EventResults(_Answer):
 
 
 class ClaimsQuery(_Request):
-    workshop: Code | None = Field(None, description="default: all of this kiosk's workshops")
+    workshop: Code | None = Field(default=None,
+                                  description="default: all of this kiosk's workshops")
     status: Literal["pending"] = "pending"
 
 
 class Claim(_Answer):
-    uuid: str = Field(description="the point_claim event's UUID; a claim_decision names it")
+    id: str = Field(description="the point_claim event's UUID; a claim_decision names it")
     worker: str
     worker_name: str
     workshop: str
@@ -262,6 +265,11 @@ class ProductionBatch(_Request):
     """Rows are checked like an imported file: by default one bad row imports nothing and
     every bad row is named; with `skip_bad` the good rows are stored and the rest reported.
     Sending the same rows again changes nothing."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [
+        {"date": "2026-03-09", "shift": "day", "worker_code": "W001", "machine_code": "M1",
+         "planned_minutes": 480, "run_minutes": 410, "output": 950, "defects": 12},
+    ]}]})
 
     records: list[ProductionRowIn] = Field(min_length=1, max_length=MAX_PRODUCTION_ROWS)
     skip_bad: bool = False

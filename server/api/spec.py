@@ -105,13 +105,20 @@ def parse_query(model: type[M]) -> M:
 _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
+def _path_param(converter: str, name: str) -> dict[str, Any]:
+    if converter == "int":
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1}
+        example: object = 1
+    else:  # codes: what a worker or workshop code may hold, and never a slash
+        schema = {"type": "string", "minLength": 1, "maxLength": 32,
+                  "pattern": "^[^/\\x00-\\x1f\\x7f]+$"}
+        example = "W001"
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "example": example}
+
+
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
-    params = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer", "minimum": 1} if converter == "int"
-         else {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[^/\\x00-\\x1f]+$"}}
-        for converter, name in _PATH_PARAM.findall(rule)
-    ]
+    params = [_path_param(converter, name) for converter, name in _PATH_PARAM.findall(rule)]
     return _PATH_PARAM.sub(r"{\2}", api.url_prefix + rule), params  # type: ignore[operator]
 
 

@@ -7,7 +7,7 @@ design (attendance, ties, projection, scaled targets) are written in the docstri
 `engine` and `ranking`.
 """
 
-from server.scoring.engine import is_met, score
+from server.scoring.engine import is_met, period_totals, score, score_totals, total_of
 from server.scoring.model import (
     ADDITIVE,
     LOWER_IS_BETTER,
@@ -18,6 +18,7 @@ from server.scoring.model import (
     DimensionSpec,
     Mode,
     NextTier,
+    PeriodTotals,
     PointRow,
     ProductionRow,
     Scheme,
@@ -41,6 +42,7 @@ __all__ = [
     "NextTier",
     "Period",
     "PeriodSpan",
+    "PeriodTotals",
     "PointRow",
     "ProductionRow",
     "Scheme",
@@ -52,8 +54,11 @@ __all__ = [
     "is_met",
     "most_improved",
     "period_span",
+    "period_totals",
     "previous_span",
     "rank",
     "score",
+    "score_totals",
     "tier_cut",
+    "total_of",
 ]

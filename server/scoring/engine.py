@@ -25,8 +25,11 @@ Rules beyond the design's own words, decided here:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from math import fsum
+from typing import TypeVar
 
 from server.scoring.model import (
     ADDITIVE,
@@ -36,6 +39,8 @@ from server.scoring.model import (
     DimensionScore,
     DimensionSpec,
     Mode,
+    PeriodTotals,
+    ProductionRow,
     Scheme,
     Scorecard,
     WorkerInputs,
@@ -43,15 +48,21 @@ from server.scoring.model import (
 from server.scoring.periods import PeriodSpan, reference_days
 
 TOLERANCE = 1e-9
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(slots=True)
 class _Tally:
-    """The period's records folded per day, so "without today" is one subtraction."""
+    """The period's records folded per day, so "without today" is one subtraction.
 
-    production: dict[date, list[float]] = field(default_factory=dict)  # planned, run, out, def
+    Sums use `math.fsum`, which is exact before its one rounding: the order the records
+    arrive in cannot change a total by a last-digit error.
+    """
+
+    # planned, run, output, defects, number of records
+    production: dict[date, tuple[float, float, float, float, int]] = field(default_factory=dict)
     production_ids: list[int] = field(default_factory=list)
-    points: dict[date, float] = field(default_factory=dict)
+    points: dict[date, tuple[float, int]] = field(default_factory=dict)
     point_ids: list[int] = field(default_factory=list)
     badge_days: dict[date, list[int]] = field(default_factory=dict)
     required: int = 0
@@ -62,38 +73,29 @@ class _Tally:
         return [day for day, sums in self.production.items() if sums[0] > 0]
 
 
-@dataclass(frozen=True, slots=True)
-class _Sums:
-    planned: float
-    run: float
-    output: float
-    defects: float
-    has_production: bool
-    scheduled: int
-    attended: int
-    points: float
-    has_points: bool
-    required: int
-    completed: int
-
-
 def _tally(inputs: WorkerInputs, span: PeriodSpan) -> _Tally:
     tally = _Tally()
     start, end = span.start, span.end
+    rows: dict[date, list[ProductionRow]] = defaultdict(list)
     for row in inputs.production:
         if start <= row.date <= end:
-            sums = tally.production.get(row.date)
-            if sums is None:
-                sums = tally.production[row.date] = [0.0, 0.0, 0.0, 0.0]
-            sums[0] += row.planned_minutes
-            sums[1] += row.run_minutes
-            sums[2] += row.output
-            sums[3] += row.defects
+            rows[row.date].append(row)
             tally.production_ids.append(row.id)
+    for day, group in rows.items():
+        if len(group) == 1:
+            row = group[0]
+            tally.production[day] = (row.planned_minutes, row.run_minutes, row.output,
+                                     row.defects, 1)
+        else:
+            tally.production[day] = (
+                fsum(r.planned_minutes for r in group), fsum(r.run_minutes for r in group),
+                sum(r.output for r in group), sum(r.defects for r in group), len(group))
+    entries: dict[date, list[float]] = defaultdict(list)
     for entry in inputs.point_entries:
         if start <= entry.date <= end:
-            tally.points[entry.date] = tally.points.get(entry.date, 0.0) + entry.points
+            entries[entry.date].append(entry.points)
             tally.point_ids.append(entry.id)
+    tally.points = {day: (fsum(values), len(values)) for day, values in entries.items()}
     for badge in inputs.badge_ins:
         if start <= badge.date <= end:
             tally.badge_days.setdefault(badge.date, []).append(badge.id)
@@ -110,43 +112,56 @@ def _tally(inputs: WorkerInputs, span: PeriodSpan) -> _Tally:
     return tally
 
 
-def _sums(tally: _Tally, skip: date | None = None) -> _Sums:
-    planned = run = output = defects = 0.0
-    scheduled = attended = 0
-    days = 0
-    for day, (p, r, o, d) in tally.production.items():
-        if day == skip:
-            continue
-        days += 1
-        planned += p
-        run += r
-        output += o
-        defects += d
-        if p > 0:
-            scheduled += 1
-            attended += day in tally.badge_days
+def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
+    days = [sums for day, sums in tally.production.items() if day != skip]
+    scheduled = [day for day, sums in tally.production.items() if day != skip and sums[0] > 0]
     point_days = [v for day, v in tally.points.items() if day != skip]
-    return _Sums(
-        planned=planned, run=run, output=output, defects=defects, has_production=days > 0,
-        scheduled=scheduled, attended=attended, points=sum(point_days),
-        has_points=bool(point_days), required=tally.required,
-        completed=sum(1 for day in tally.completed.values() if day != skip),
+    return PeriodTotals(
+        planned_minutes=fsum(d[0] for d in days), run_minutes=fsum(d[1] for d in days),
+        output=fsum(d[2] for d in days), defects=fsum(d[3] for d in days),
+        production_records=sum(d[4] for d in days), scheduled_days=len(scheduled),
+        attended_days=sum(1 for day in scheduled if day in tally.badge_days),
+        points=fsum(v[0] for v in point_days), point_entries=sum(v[1] for v in point_days),
+        required_videos=tally.required,
+        completed_videos=sum(1 for day in tally.completed.values() if day != skip),
     )
 
 
-def _value(key: Dim, sums: _Sums, scale: float) -> float | None:
-    """The measured value, or None for "no data"."""
-    if key is Dim.UPTIME:
-        return sums.run / sums.planned if sums.planned > 0 else None
-    if key is Dim.DEFECT_RATE:
-        return sums.defects / sums.output if sums.output > 0 else None
-    if key is Dim.OUTPUT:
-        return sums.output * scale if sums.has_production else None
-    if key is Dim.TRAINING:
-        return sums.completed / sums.required if sums.required else None
-    if key is Dim.ATTENDANCE:
-        return sums.attended / sums.scheduled if sums.scheduled else None
-    return sums.points * scale if sums.has_points else None
+def period_totals(inputs: WorkerInputs, span: PeriodSpan) -> PeriodTotals:
+    """The sums of a worker's records in `span`: what `score_totals` takes."""
+    return _totals(_tally(inputs, span))
+
+
+def _uptime(sums: PeriodTotals, _scale: float) -> float | None:
+    return sums.run_minutes / sums.planned_minutes if sums.planned_minutes > 0 else None
+
+
+def _defect_rate(sums: PeriodTotals, _scale: float) -> float | None:
+    return sums.defects / sums.output if sums.output > 0 else None
+
+
+def _output(sums: PeriodTotals, scale: float) -> float | None:
+    return sums.output * scale if sums.production_records else None
+
+
+def _training(sums: PeriodTotals, _scale: float) -> float | None:
+    return sums.completed_videos / sums.required_videos if sums.required_videos else None
+
+
+def _attendance(sums: PeriodTotals, _scale: float) -> float | None:
+    return sums.attended_days / sums.scheduled_days if sums.scheduled_days else None
+
+
+def _points(sums: PeriodTotals, scale: float) -> float | None:
+    return sums.points * scale if sums.point_entries else None
+
+
+# The measured value of each dimension from the period's sums, or None for "no data";
+# `scale` extrapolates the sums for "at this pace".
+_VALUES: dict[Dim, Callable[[PeriodTotals, float], float | None]] = {
+    Dim.UPTIME: _uptime, Dim.DEFECT_RATE: _defect_rate, Dim.OUTPUT: _output,
+    Dim.TRAINING: _training, Dim.ATTENDANCE: _attendance, Dim.POINTS: _points,
+}
 
 
 def is_met(key: Dim, value: float, target: float) -> bool:
@@ -156,12 +171,12 @@ def is_met(key: Dim, value: float, target: float) -> bool:
     return value >= target - slack
 
 
-def _achievement(key: Dim, value: float, target: float, cap: float) -> float:
-    if key in LOWER_IS_BETTER:
+def _achievement(value: float, target: float, cap: float, lower: bool, met: bool) -> float:
+    if lower:
         ratio = cap if value <= 0 else target / value
     else:
         ratio = cap if target <= 0 else value / target
-    if is_met(key, value, target):
+    if met:
         ratio = max(ratio, 1.0)
     return min(max(ratio, 0.0), cap)
 
@@ -172,33 +187,84 @@ def _max_points(scheme: Scheme, spec: DimensionSpec) -> float:
     return round((spec.weight or 0.0) * spec.cap, 2)
 
 
-def _line(
-    scheme: Scheme, spec: DimensionSpec, sums: _Sums, target_scale: float, scale: float
-) -> tuple[float | None, float, bool | None, float]:
-    """(value, target, met, points) for one dimension."""
-    target = spec.target * target_scale if spec.key in ADDITIVE else spec.target
-    value = _value(spec.key, sums, scale)
-    if value is None:
-        return None, target, None, 0.0
-    met = is_met(spec.key, value, target)
-    if scheme.mode is Mode.THRESHOLD:
-        points = (spec.points or 0.0) if met else 0.0
-    else:
-        points = (spec.weight or 0.0) * _achievement(spec.key, value, target, spec.cap)
-    return value, target, met, round(points, 2)
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One dimension of a scheme made ready for one period: the target scaled, the
+    met-bound worked out. Scoring a workshop applies the same rules to every worker."""
+
+    spec: DimensionSpec
+    value: Callable[[PeriodTotals, float], float | None]
+    target: float
+    lower: bool
+    bound: float  # met when value >= bound (value <= bound when lower is better)
+    threshold_points: float | None  # None in weighted mode
+    weight: float
+    cap: float
+
+    def line(self, sums: PeriodTotals, scale: float) -> tuple[float | None, bool | None, float]:
+        """(value, met, points)."""
+        value = self.value(sums, scale)
+        if value is None:
+            return None, None, 0.0
+        met = value <= self.bound if self.lower else value >= self.bound
+        if self.threshold_points is not None:
+            return value, met, self.threshold_points if met else 0.0
+        achieved = _achievement(value, self.target, self.cap, self.lower, met)
+        return value, met, round(self.weight * achieved, 2)
 
 
-def _extras(scheme: Scheme, sums: _Sums, scale: float) -> tuple[float, float]:
-    """(hourly points, point entries counted outside any dimension)."""
-    hourly = round(scheme.hourly_points * sums.run / 60.0 * scale, 2)
-    if scheme.counts_points_as_dimension:
-        return hourly, 0.0
-    return hourly, round(min(sums.points * scale, scheme.points_cap), 2)
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """A scheme's rules for one period (see `_rules`)."""
+
+    scheme: Scheme
+    span: PeriodSpan
+    dimensions: tuple[_Rule, ...]
+
+    def extras(self, sums: PeriodTotals, scale: float) -> tuple[float, float]:
+        """(hourly points, point entries counted outside any dimension)."""
+        scheme = self.scheme
+        hourly = round(scheme.hourly_points * sums.run_minutes / 60.0 * scale, 2)
+        if scheme.counts_points_as_dimension:
+            return hourly, 0.0
+        return hourly, round(min(sums.points * scale, scheme.points_cap), 2)
+
+    def total(self, sums: PeriodTotals, scale: float = 1.0) -> float:
+        lines = 0.0
+        for rule in self.dimensions:
+            lines += rule.line(sums, scale)[2]
+        hourly, entries = self.extras(sums, scale)
+        return _sum(lines, hourly, entries)
+
+    def total_and_projection(self, sums: PeriodTotals, as_of: date) -> tuple[float, float]:
+        """The total, and the total "at this pace" as of `as_of` (clamped already)."""
+        total = self.total(sums)
+        elapsed = (as_of - self.span.start).days + 1
+        if elapsed >= self.span.days:
+            return total, total
+        return total, self.total(sums, self.span.days / elapsed)
 
 
-def _total(scheme: Scheme, sums: _Sums, target_scale: float, scale: float) -> float:
-    lines = sum(_line(scheme, s, sums, target_scale, scale)[3] for s in scheme.dimensions)
-    return round(lines + sum(_extras(scheme, sums, scale)), 2)
+def _sum(lines: float, hourly: float, entries: float) -> float:
+    """A total: the lines' points (added in the scheme's order), hourly points, entries."""
+    return round(lines + hourly + entries, 2)
+
+
+def _rules(scheme: Scheme, span: PeriodSpan) -> _Rules:
+    target_scale = span.days / reference_days(scheme.period, span)
+    made = []
+    for spec in scheme.dimensions:
+        target = spec.target * target_scale if spec.key in ADDITIVE else spec.target
+        lower = spec.key in LOWER_IS_BETTER
+        slack = TOLERANCE * max(1.0, abs(target))
+        made.append(_Rule(
+            spec=spec, value=_VALUES[spec.key], target=target, lower=lower,
+            bound=target + slack if lower else target - slack,
+            threshold_points=(round(spec.points or 0.0, 2) if scheme.mode is Mode.THRESHOLD
+                              else None),
+            weight=spec.weight or 0.0, cap=spec.cap,
+        ))
+    return _Rules(scheme, span, tuple(made))
 
 
 def _daily(key: Dim, tally: _Tally) -> tuple[DailyValue, ...]:
@@ -212,7 +278,7 @@ def _daily(key: Dim, tally: _Tally) -> tuple[DailyValue, ...]:
     elif key is Dim.ATTENDANCE:
         values = {d: float(d in tally.badge_days) for d in tally.scheduled}
     elif key is Dim.POINTS:
-        values = tally.points
+        values = {d: v[0] for d, v in tally.points.items()}
     else:
         counts: dict[date, float] = defaultdict(float)
         for day in tally.completed.values():
@@ -233,45 +299,40 @@ def _record_ids(key: Dim, tally: _Tally) -> tuple[int, ...]:
     return tuple(tally.production_ids)
 
 
-def score(
-    scheme: Scheme,
-    inputs: WorkerInputs,
-    span: PeriodSpan,
-    as_of: date | None = None,
-    *,
-    detail: bool = True,
-) -> Scorecard:
-    """Score one worker for `span`. `as_of` is "today" (default: the period's last day).
+def _within(span: PeriodSpan, as_of: date | None) -> date:
+    return min(max(as_of or span.end, span.start), span.end)
 
-    With `detail=False` the per-day values and record ids are left empty: a leaderboard
-    needs only the totals of everyone but the worker who is looking.
-    """
-    as_of = min(max(as_of or span.end, span.start), span.end)
-    tally = _tally(inputs, span)
-    sums = _sums(tally)
-    target_scale = span.days / reference_days(scheme.period, span)
+
+def _card(
+    rules: _Rules, worker_code: str, as_of: date | None, sums: PeriodTotals,
+    tally: _Tally | None,
+) -> Scorecard:
+    """The card from the period's sums; `tally` (when given) adds the detail and "today"."""
+    scheme, span = rules.scheme, rules.span
+    as_of = _within(span, as_of)
     lines = []
-    for spec in scheme.dimensions:
-        value, target, met, points = _line(scheme, spec, sums, target_scale, 1.0)
+    for rule in rules.dimensions:
+        spec = rule.spec
+        value, met, points = rule.line(sums, 1.0)
         lines.append(DimensionScore(
             key=spec.key,
             value=None if value is None else round(value, 6),
-            target=round(target, 6),
+            target=round(rule.target, 6),
             met=met,
             points=points,
             max_points=_max_points(scheme, spec),
             no_data=value is None,
-            record_ids=_record_ids(spec.key, tally) if detail else (),
-            daily=_daily(spec.key, tally) if detail else (),
+            record_ids=_record_ids(spec.key, tally) if tally else (),
+            daily=_daily(spec.key, tally) if tally else (),
         ))
-    hourly, entries = _extras(scheme, sums, 1.0)
-    total = round(sum(line.points for line in lines) + hourly + entries, 2)
-    elapsed = (as_of - span.start).days + 1
-    projected = (total if elapsed >= span.days
-                 else _total(scheme, sums, target_scale, span.days / elapsed))
-    today = round(total - _total(scheme, _sums(tally, skip=as_of), target_scale, 1.0), 2)
+    hourly, entries = rules.extras(sums, 1.0)
+    total, projected = rules.total_and_projection(sums, as_of)
+    today = None
+    if tally is not None:
+        today = round(total - rules.total(_totals(tally, skip=as_of)), 2)
+    with_ids = tally is not None and not scheme.counts_points_as_dimension
     return Scorecard(
-        worker_code=inputs.worker_code,
+        worker_code=worker_code,
         scheme=scheme,
         span=span,
         as_of=as_of,
@@ -281,7 +342,54 @@ def score(
         dimensions=tuple(lines),
         hourly_points=hourly,
         point_entries_total=entries,
-        point_entry_ids=() if scheme.counts_points_as_dimension else tuple(tally.point_ids),
+        point_entry_ids=tuple(tally.point_ids) if tally is not None and with_ids else (),
         today_points=today,
         projected_total=projected,
     )
+
+
+def score(
+    scheme: Scheme, inputs: WorkerInputs, span: PeriodSpan, as_of: date | None = None
+) -> Scorecard:
+    """Score one worker for `span` with every detail. `as_of` is "today" (default: the
+    period's last day); it is clamped into the period."""
+    tally = _tally(inputs, span)
+    return _card(_rules(scheme, span), inputs.worker_code, as_of, _totals(tally), tally)
+
+
+def score_totals(
+    scheme: Scheme,
+    worker_code: str,
+    totals: PeriodTotals,
+    span: PeriodSpan,
+    as_of: date | None = None,
+) -> Scorecard:
+    """Score from sums alone: the same total and projection as `score`, without record
+    ids, per-day values or "today"."""
+    return _card(_rules(scheme, span), worker_code, as_of, totals, None)
+
+
+def totals_and_projections(
+    scheme: Scheme, totals: Mapping[K, PeriodTotals], span: PeriodSpan,
+    as_of: date | None = None,
+) -> dict[K, tuple[float, float]]:
+    """Per worker, the (total, projected total) `score_totals` would put on their card,
+    without building the cards: a ranking needs no more for everyone but the worker who
+    is looking. The scheme's rules are prepared once for the lot."""
+    rules = _rules(scheme, span)
+    as_of = _within(span, as_of)
+    return {key: rules.total_and_projection(sums, as_of) for key, sums in totals.items()}
+
+
+def total_of(scheme: Scheme, totals: PeriodTotals, span: PeriodSpan) -> float:
+    """The total `score_totals` gives for a finished period, without building the card:
+    "most improved" needs the previous period's total of every worker and nothing else."""
+    return _rules(scheme, span).total(totals)
+
+
+def totals_of(
+    scheme: Scheme, totals: Mapping[K, PeriodTotals], span: PeriodSpan
+) -> dict[K, float]:
+    """`total_of` for many workers at once."""
+    rules = _rules(scheme, span)
+    return {key: rules.total(sums) for key, sums in totals.items()}

@@ -7,8 +7,9 @@ month is thousands of rows and the leaderboard has a budget of milliseconds.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from server.scoring.periods import Period, PeriodSpan
 
@@ -82,6 +83,29 @@ class WorkerInputs:
     badge_ins: tuple[BadgeIn, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodTotals:
+    """A worker's records in one period, summed: all a total needs, none of the detail.
+
+    `score` builds these from rows; a server may compute the same sums in SQL for the
+    workers whose detail nobody is looking at (`score_totals`). A scheduled day is a day
+    with planned minutes > 0 (minutes are never negative, so "the day's sum > 0" and "a
+    record > 0 that day" agree); an attended day is a scheduled day with a badge-in.
+    """
+
+    planned_minutes: float = 0.0
+    run_minutes: float = 0.0
+    output: float = 0.0
+    defects: float = 0.0
+    production_records: int = 0
+    scheduled_days: int = 0
+    attended_days: int = 0
+    points: float = 0.0
+    point_entries: int = 0
+    required_videos: int = 0
+    completed_videos: int = 0
+
+
 # --- the scheme -------------------------------------------------------------------------
 
 
@@ -118,10 +142,13 @@ class Scheme:
     tiers: tuple[TierSpec, ...] = ()
     effective_from: date | None = None
     workshops: tuple[str, ...] = ()
+    # Whether point entries count through a `points` dimension instead of being added.
+    counts_points_as_dimension: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def counts_points_as_dimension(self) -> bool:
-        return any(d.key is Dim.POINTS for d in self.dimensions)
+    def __post_init__(self) -> None:
+        # Worked out once here: every card of a leaderboard asks.
+        object.__setattr__(self, "counts_points_as_dimension",
+                           any(d.key is Dim.POINTS for d in self.dimensions))
 
 
 # --- outputs ----------------------------------------------------------------------------
@@ -158,9 +185,28 @@ class NextTier:
     points_needed: float
 
 
+class Placing(NamedTuple):
+    """A worker's place in the workshop: what `rank` adds to a card, with the two totals
+    it was worked out from. A tuple because a ranking makes one per worker."""
+
+    worker_code: str
+    total: float
+    projected_total: float
+    rank: int
+    rank_of: int
+    tier: TierSpec | None
+    next_tier: NextTier | None
+    awards: tuple[str, ...]
+    projected_tier: str | None
+    improvement: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class Scorecard:
-    """A worker's score for one period. `rank` fills in rank, tier, awards and projection."""
+    """A worker's score for one period. `rank` fills in rank, tier, awards and projection.
+
+    `today_points` is None on a card scored from totals alone (`score_totals`).
+    """
 
     worker_code: str
     scheme: Scheme
@@ -173,7 +219,7 @@ class Scorecard:
     hourly_points: float
     point_entries_total: float
     point_entry_ids: tuple[int, ...]
-    today_points: float
+    today_points: float | None
     projected_total: float
     rank: int | None = None
     rank_of: int | None = None

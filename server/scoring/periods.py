@@ -10,6 +10,7 @@ import calendar
 import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 
 class Period(enum.StrEnum):
@@ -61,6 +62,7 @@ def previous_span(span: PeriodSpan) -> PeriodSpan:
     return period_span(span.kind, span.start - timedelta(days=1))
 
 
+@lru_cache(maxsize=512)
 def reference_days(kind: Period, span: PeriodSpan) -> int:
     """How many days a scheme's own period lasts, measured where `span` starts.
 

@@ -9,21 +9,25 @@ The rules, so that every standing can be explained:
   takes in the whole tie. A worker holds the best (smallest p) tier they qualify for, and
   only with a total above 0: nobody is "top 10 %" of a week in which nobody scored.
 - **Most improved**: only workers with a previous-period total take part; improvement is
-  total − previous total and must be above 0. They are ranked by improvement the same way,
-  and the first k = ceil(n × p / 100) ranks (n = all workers ranked, at least 1) win.
+  the projected total ("at this pace") − the previous total and must be above 0. For a
+  finished period the projected total is the total; while the period runs, comparing a
+  few days' total with a whole previous period would let nobody improve until its last
+  day. They are ranked by improvement the same way, and the first k = ceil(n × p / 100)
+  ranks (n = all workers ranked, at least 1) win.
 - **Next tier**: the tier just better than the worker's (the lowest top tier for a worker
   without one) and the points that reach its lowest current total; when nobody holds that
   tier yet, the points that bring the worker to a total of 1.
 - **Projected tier**: the same top-tier rule applied to everyone's projected totals.
-"""
+
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol, TypeVar
 
-from server.scoring.model import NextTier, Scorecard, TierSpec
+from server.scoring.model import NextTier, Placing, Scorecard, TierSpec
 
 
 def competition_ranks(values: Sequence[float]) -> list[int]:
@@ -44,10 +48,10 @@ def tier_cut(n: int, percent: float) -> int:
     return max(1, min(n, math.ceil(n * percent / 100 - 1e-9)))
 
 
-def _rank_by(cards: Iterable[Scorecard], total_of: Mapping[str, float]) -> dict[str, int]:
-    ordered = sorted(cards, key=lambda c: (-total_of[c.worker_code], c.worker_code))
-    ranks = competition_ranks([total_of[c.worker_code] for c in ordered])
-    return {card.worker_code: r for card, r in zip(ordered, ranks, strict=True)}
+def _rank_by(values: Mapping[str, float]) -> dict[str, int]:
+    ordered = sorted(values, key=lambda code: (-values[code], code))
+    ranks = competition_ranks([values[code] for code in ordered])
+    return dict(zip(ordered, ranks, strict=True))
 
 
 def _top_tier(
@@ -75,66 +79,94 @@ def _next_tier(
     return NextTier(target.key, round(max(needed, 0.01), 2))
 
 
+def place(
+    tiers: Sequence[TierSpec],
+    results: Mapping[str, tuple[float, float]],
+    previous_totals: Mapping[str, float] | None = None,
+) -> list[Placing]:
+    """Every worker's place, best first: `results` maps worker code to (total, projected
+    total) and `previous_totals` to the previous period's total."""
+    if not results:
+        return []
+    previous_totals = previous_totals or {}
+    top = sorted((t for t in tiers if t.top_percent is not None),
+                 key=lambda t: (t.top_percent, t.key))
+    improved_tiers = [t for t in tiers if t.most_improved_percent is not None]
+    n = len(results)
+    totals = {code: total for code, (total, _) in results.items()}
+    projected = {code: projection for code, (_, projection) in results.items()}
+    ranks = _rank_by(totals)
+    projected_ranks = _rank_by(projected)
+    cuts = {t.key: tier_cut(n, t.top_percent or 0) for t in top}
+    by_rank = sorted(totals.values(), reverse=True)
+    floors = {t.key: by_rank[cuts[t.key] - 1] for t in top}
+
+    improvements = {code: round(projected[code] - previous_totals[code], 2)
+                    for code in results if code in previous_totals}
+    winners: dict[str, list[str]] = {}
+    if improved_tiers:
+        gain_ranks = _rank_by({code: gain for code, gain in improvements.items() if gain > 0})
+        for tier in improved_tiers:
+            cut = tier_cut(n, tier.most_improved_percent or 0)
+            for code, r in gain_ranks.items():
+                if r <= cut:
+                    winners.setdefault(code, []).append(tier.key)
+
+    placed = []
+    for code in sorted(results, key=lambda c: (ranks[c], c)):
+        total, projection = results[code]
+        held = _top_tier(ranks[code], total, top, cuts)
+        projected_tier = _top_tier(projected_ranks[code], projection, top, cuts)
+        placed.append(Placing(
+            worker_code=code, total=total, projected_total=projection, rank=ranks[code],
+            rank_of=n, tier=held, next_tier=_next_tier(held, total, top, floors),
+            awards=((held.key,) if held else ()) + tuple(winners.get(code, ())),
+            projected_tier=projected_tier.key if projected_tier else None,
+            improvement=improvements.get(code),
+        ))
+    return placed
+
+
 def rank(
     scorecards: Sequence[Scorecard], previous_totals: Mapping[str, float] | None = None
 ) -> list[Scorecard]:
-    """The workshop's cards with rank, tier, awards and projection, best first.
+    """The workshop's cards with rank, tier, awards and projection, best first (`place`).
 
     All cards must come from one scheme (its tiers are read from the first card).
     `previous_totals` maps worker code to the previous period's total.
     """
     if not scorecards:
         return []
-    previous_totals = previous_totals or {}
-    tiers = scorecards[0].scheme.tiers
-    top = sorted((t for t in tiers if t.top_percent is not None),
-                 key=lambda t: (t.top_percent, t.key))
-    improved_tiers = [t for t in tiers if t.most_improved_percent is not None]
-    n = len(scorecards)
-    totals = {c.worker_code: c.total for c in scorecards}
-    ranks = _rank_by(scorecards, totals)
-    projected = {c.worker_code: c.projected_total for c in scorecards}
-    projected_ranks = _rank_by(scorecards, projected)
-    cuts = {t.key: tier_cut(n, t.top_percent or 0) for t in top}
-    by_rank = sorted(totals.values(), reverse=True)
-    floors = {t.key: by_rank[cuts[t.key] - 1] for t in top}
+    by_code = {c.worker_code: c for c in scorecards}
+    placed = place(scorecards[0].scheme.tiers,
+                   {c.worker_code: (c.total, c.projected_total) for c in scorecards},
+                   previous_totals)
+    return [replace(by_code[p.worker_code], rank=p.rank, rank_of=p.rank_of, tier=p.tier,
+                    next_tier=p.next_tier, awards=p.awards, projected_tier=p.projected_tier,
+                    improvement=p.improvement)
+            for p in placed]
 
-    improvements = {
-        c.worker_code: round(c.total - previous_totals[c.worker_code], 2)
-        for c in scorecards if c.worker_code in previous_totals
-    }
-    winners: dict[str, list[str]] = {}
-    for tier in improved_tiers:
-        gained = {code: gain for code, gain in improvements.items() if gain > 0}
-        gain_ranks = _rank_by([c for c in scorecards if c.worker_code in gained], gained)
-        cut = tier_cut(n, tier.most_improved_percent or 0)
-        for code, r in gain_ranks.items():
-            if r <= cut:
-                winners.setdefault(code, []).append(tier.key)
 
-    ranked = []
-    for card in scorecards:
-        code = card.worker_code
-        tier = _top_tier(ranks[code], card.total, top, cuts)
-        projected_tier = _top_tier(projected_ranks[code], card.projected_total, top, cuts)
-        awards = ((tier.key,) if tier else ()) + tuple(winners.get(code, ()))
-        ranked.append(replace(
-            card,
-            rank=ranks[code],
-            rank_of=n,
-            tier=tier,
-            next_tier=_next_tier(tier, card.total, top, floors),
-            awards=awards,
-            projected_tier=projected_tier.key if projected_tier else None,
-            improvement=improvements.get(code),
-        ))
-    ranked.sort(key=lambda c: (c.rank or 0, c.worker_code))
-    return ranked
+class _Ranked(Protocol):
+    @property
+    def worker_code(self) -> str: ...
+    @property
+    def awards(self) -> tuple[str, ...]: ...
+    @property
+    def improvement(self) -> float | None: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
+def improvers(ranked: Sequence[R], tiers: Sequence[TierSpec]) -> list[R]:
+    """Cards or placings that won a most-improved tier, biggest improvement first (then
+    worker code)."""
+    improved_keys = {t.key for t in tiers if t.most_improved_percent is not None}
+    winners = [c for c in ranked if improved_keys.intersection(c.awards)]
+    return sorted(winners, key=lambda c: (-(c.improvement or 0), c.worker_code))
 
 
 def most_improved(ranked: Sequence[Scorecard]) -> list[Scorecard]:
-    """Cards that won a most-improved tier, biggest improvement first (then worker code)."""
-    improved_keys = {t.key for t in (ranked[0].scheme.tiers if ranked else ())
-                     if t.most_improved_percent is not None}
-    winners = [c for c in ranked if improved_keys.intersection(c.awards)]
-    return sorted(winners, key=lambda c: (-(c.improvement or 0), c.worker_code))
+    """`improvers` among ranked cards, with the tiers of their scheme."""
+    return improvers(ranked, ranked[0].scheme.tiers if ranked else ())

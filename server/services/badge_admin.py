@@ -61,7 +61,8 @@ class Tap:
 
 def unknown_taps(session: Session, kiosk_name: str | None = None,
                  now: datetime | None = None) -> list[Tap]:
-    """Taps of badges no worker has, in the last ten minutes, newest first."""
+    """Taps of badges no worker has, in the last ten minutes, newest first. A badge given
+    out meanwhile drops off the list; a revoked one names its last holder."""
     since = (now or utcnow()) - TAP_WINDOW
     query = (select(Event, Kiosk.name).join(Kiosk, Event.kiosk_id == Kiosk.id)
              .where(Event.kind == "badge_in", Event.worker_id.is_(None),
@@ -75,6 +76,8 @@ def unknown_taps(session: Session, kiosk_name: str | None = None,
         if not digest:
             continue
         owner = session.scalars(select(Badge).where(Badge.credential_hash == digest)).first()
+        if owner is not None and owner.revoked_at is None:
+            continue
         taps.append(Tap(event.id, name, event.occurred_at,
                         (event.payload or {}).get("badge_kind") or "card",
                         owner.worker.code if owner is not None else None))

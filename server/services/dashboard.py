@@ -111,7 +111,7 @@ def plant_week(session: Session, on: date, today: date, zone: ZoneInfo,
     workers = dict(session.execute(
         select(Worker.workshop_id, func.count()).where(Worker.active.is_(True),
                                                        Worker.workshop_id.in_(ids))
-        .group_by(Worker.workshop_id)).tuples().all())
+        .group_by(Worker.workshop_id)).all())
     machines: dict[int, dict[int, str]] = defaultdict(dict)
     for machine in session.scalars(select(Machine).where(Machine.workshop_id.in_(ids))):
         machines[machine.workshop_id][machine.id] = machine.code

@@ -20,11 +20,12 @@ the workshop of every worker concerned; the kiosk has already checked their PIN.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -50,20 +51,21 @@ from server.services.event_kinds import (
     PointClaimPayload,
     RemarkPayload,
     TrainingProgressPayload,
-    canonical_payload,
 )
-from server.services.kiosk_production import ShiftKey, recompute, touched_shifts
+from server.services.kiosk_production import MAX_RUN, ShiftKey, recompute, touched_shifts
 from server.services.roster import served_workshop_ids
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
 FUTURE_LEEWAY = timedelta(hours=1)
 TRAINING_COMPLETE_SHARE = 0.9
-_PRODUCTION_KINDS = {"machine_start", "machine_stop", "output", "defect"}
+_RUN_KINDS = {"machine_start", "machine_stop"}
+_COUNT_KINDS = {"output", "defect"}
+_PRODUCTION_KINDS = _RUN_KINDS | _COUNT_KINDS
 
 
 # A check returns the writes to make once the event row exists (it needs the event's id).
 Plan = Callable[[Event], None]
-Check = Callable[[Worker, Any, datetime], Plan]
+Check = Callable[[Worker | None, Any, datetime], Plan]
 
 
 class Rejected(Exception):
@@ -81,6 +83,17 @@ class Effects:
         self._machines: dict[str, Machine] = {}
         self._categories: dict[str, PointCategory] = {}
         self._dirty: set[ShiftKey] = set()
+        self._rows: list[dict[str, Any]] = []
+        # Machine starts and stops earlier in this batch, not stored yet, by worker id.
+        self._runs: dict[int, list[tuple[datetime, Machine]]] = {}
+        # The kinds that make more than an event row; the rest are stored as they are.
+        self._checks: dict[str, Check] = {
+            "point_claim": self._check_point_claim,
+            "claim_decision": self._check_claim_decision,
+            "remark": self._check_remark,
+            "training_progress": self._check_training_progress,
+            "appeal": self._check_appeal,
+        }
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
         """Fetch every worker and machine the batch names in two queries."""
@@ -89,7 +102,9 @@ class Effects:
         for event in events:
             if event.worker:
                 workers.add(event.worker)
-            workers.update(getattr(event.payload, "workers", ()))
+            for field in ("given_by", "decided_by"):  # the supervisors acting
+                if getattr(event.payload, field, None):
+                    workers.add(getattr(event.payload, field))
             if getattr(event.payload, "machine", None):
                 machines.add(event.payload.machine)  # type: ignore[attr-defined]
         if workers:
@@ -114,10 +129,13 @@ class Effects:
             raise Rejected(f"worker {code!r} is not in this kiosk's workshops")
         return worker
 
-    def _supervisor(self, code: str) -> Worker:
-        worker = self._worker(code)
+    def _supervisor(self, code: str, field: str) -> Worker:
+        try:
+            worker = self._worker(code)
+        except Rejected as refusal:
+            raise Rejected(f"{field}: {refusal}") from None
         if worker.role is not Role.SUPERVISOR:
-            raise Rejected(f"worker {code!r} is not a supervisor")
+            raise Rejected(f"{field}: worker {code!r} is not a supervisor")
         return worker
 
     def _machine(self, code: str) -> Machine:
@@ -131,6 +149,24 @@ class Effects:
             raise Rejected(f"machine {code!r} is not in this kiosk's workshops")
         return machine
 
+    def _running_machine(self, worker: Worker, at: datetime) -> Machine | None:
+        """The machine of the worker's latest start or stop in the MAX_RUN before `at`: a
+        count logged without a machine belongs to it (kiosk_production does the same)."""
+        earliest = at - MAX_RUN
+        latest = self.session.execute(
+            select(Event.occurred_at, Event.payload)
+            .where(Event.worker_id == worker.id, Event.kind.in_(_RUN_KINDS),
+                   Event.occurred_at <= at, Event.occurred_at >= earliest)
+            .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(1)
+        ).first()
+        candidates = [(when, m) for when, m in self._runs.get(worker.id, ())
+                      if earliest <= when <= at]
+        if latest is not None:
+            # (a machine since moved out of this kiosk's workshops is no candidate)
+            with suppress(Rejected):
+                candidates.append((latest[0], self._machine(latest[1]["machine"])))
+        return max(candidates, key=lambda c: c[0])[1] if candidates else None
+
     def _category(self, code: str) -> PointCategory:
         if code not in self._categories:
             category = self.session.scalars(
@@ -142,44 +178,67 @@ class Effects:
 
     # --- applying -----------------------------------------------------------------------
 
-    def apply(self, event: KioskEvent, digest: str) -> None:
-        """Check the event, store it and make its records; raises Rejected before writing."""
+    def apply(self, event: KioskEvent, uuid: str, digest: str,
+              payload: dict[str, Any]) -> None:
+        """Check the event, store it and make its records; raises Rejected before writing.
+        `uuid`, `digest` and `payload` are the event's canonical forms, as stored."""
         if event.occurred_at > self.now + FUTURE_LEEWAY:
             raise Rejected("occurred_at: is in the future; check the kiosk's clock")
         worker = self._worker(event.worker) if event.worker is not None else None
         code = getattr(event.payload, "machine", None)
         machine = self._machine(code) if code is not None else None
-        check: Check | None = getattr(self, f"_check_{event.kind}", None)
-        plan = check(worker, event.payload, event.occurred_at) if check and worker else None
-        stored = Event(
-            uuid=str(event.uuid), kind=event.kind, worker_id=worker.id if worker else None,
-            kiosk_id=self.kiosk.id, occurred_at=event.occurred_at, received_at=self.now,
-            payload=canonical_payload(event), body_hash=digest,
-        )
-        self.session.add(stored)
+        if machine is None and worker is not None and event.kind in _COUNT_KINDS:
+            machine = self._running_machine(worker, event.occurred_at)
+        if machine is not None and worker is not None and event.kind in _RUN_KINDS:
+            self._runs.setdefault(worker.id, []).append((event.occurred_at, machine))
+        check = self._checks.get(event.kind)
+        plan = check(worker, event.payload, event.occurred_at) if check else None
+        row = {
+            "uuid": uuid, "kind": event.kind,
+            "worker_id": worker.id if worker else None, "kiosk_id": self.kiosk.id,
+            "occurred_at": event.occurred_at, "received_at": self.now,
+            "payload": payload, "body_hash": digest,
+        }
         if event.kind in _PRODUCTION_KINDS and worker is not None and machine is not None:
-            self._dirty.update(touched_shifts(worker.id, machine.id, event.occurred_at,
-                                              self.zone))
-        if plan is not None:
-            self.session.flush()
-            plan(stored)
+            self._dirty.update(touched_shifts(worker.id, machine.id, event.kind,
+                                              event.occurred_at, self.zone))
+        if plan is None:
+            self._rows.append(row)  # stored in one statement by finish()
+            return
+        stored = Event(**row)
+        self.session.add(stored)
+        self.session.flush()
+        plan(stored)
 
     def finish(self) -> None:
-        """Recompute the production records the batch touched; flushes everything."""
-        self.session.flush()
+        """Store the batch's plain events in one INSERT, then recompute the production
+        records the batch touched."""
+        if self._rows:
+            self.session.execute(insert(Event), self._rows)
+            self._rows.clear()
         if self._dirty:
             recompute(self.session, self._dirty, self.zone, self.actor)
+        self.session.flush()
 
     def _by(self, worker: Worker) -> str:
         return f"{self.actor}/{worker.code}"
 
-    def _check_point_claim(self, worker: Worker, payload: PointClaimPayload,
+    def _points(self, category: PointCategory, asked: float | None) -> float:
+        points = category.points if asked is None else asked
+        if points > category.points:
+            raise Rejected(f"payload.points: {points:g} is more than category "
+                           f"{category.code!r} gives ({category.points:g})")
+        return points
+
+    def _check_point_claim(self, worker: Worker | None, payload: PointClaimPayload,
                            occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
         category = self._category(payload.category)
+        points = self._points(category, payload.points)
 
         def plan(event: Event) -> None:
             entry = PointEntry(
-                worker_id=worker.id, category_id=category.id, points=category.points,
+                worker_id=worker.id, category_id=category.id, points=points,
                 date=occurred_at.astimezone(self.zone).date(), status=EntryStatus.PENDING,
                 reason=payload.note, event_id=event.id,
             )
@@ -187,20 +246,23 @@ class Effects:
             self.session.flush()
             record(self.session, self._by(worker), "point.claim", "point_entry", entry.id,
                    after={"worker": worker.code, "category": category.code,
-                          "points": category.points, "status": "pending"})
+                          "points": points, "status": "pending"})
         return plan
 
-    def _check_claim_decision(self, worker: Worker, payload: ClaimDecisionPayload,
+    def _check_claim_decision(self, worker: Worker | None, payload: ClaimDecisionPayload,
                               occurred_at: datetime) -> Plan:
-        supervisor = self._supervisor(worker.code)
+        supervisor = self._supervisor(payload.decided_by, "payload.decided_by")
         entry = self.session.scalars(
             select(PointEntry).join(Event, PointEntry.event_id == Event.id)
             .where(Event.uuid == str(payload.claim), Event.kind == "point_claim")
         ).first()
         if entry is None:
             raise Rejected(f"payload.claim: no point claim {payload.claim}")
+        if worker is not None and worker.id != entry.worker_id:
+            raise Rejected(f"worker: the claim is {entry.worker.code!r}'s, not {worker.code!r}'s")
         if entry.worker.workshop_id != supervisor.workshop_id:
-            raise Rejected(f"supervisor {supervisor.code!r} does not lead the claimant's workshop")
+            raise Rejected(f"payload.decided_by: {supervisor.code!r} does not lead the "
+                           f"claimant's workshop")
         if entry.status is not EntryStatus.PENDING:
             raise Rejected(f"payload.claim: already {entry.status.value}")
         status = EntryStatus.APPROVED if payload.decision == "approve" else EntryStatus.REJECTED
@@ -216,40 +278,36 @@ class Effects:
                           "points": entry.points, "event": event.uuid})
         return plan
 
-    def _check_remark(self, worker: Worker, payload: RemarkPayload,
+    def _check_remark(self, worker: Worker | None, payload: RemarkPayload,
                       occurred_at: datetime) -> Plan:
-        supervisor = self._supervisor(worker.code)
+        assert worker is not None  # the schema requires a worker for this kind
+        supervisor = self._supervisor(payload.given_by, "payload.given_by")
         category = self._category(payload.category)
-        points = category.points if payload.points is None else payload.points
-        if points > category.points:
-            raise Rejected(f"payload.points: {points:g} is more than category "
-                           f"{category.code!r} gives ({category.points:g})")
-        targets = [self._worker(code) for code in payload.workers]
-        for target in targets:
-            if target.id == supervisor.id:
-                raise Rejected("payload.workers: a supervisor cannot remark themselves")
-            if target.workshop_id != supervisor.workshop_id:
-                raise Rejected(f"payload.workers: {target.code!r} is not in the workshop of "
-                               f"supervisor {supervisor.code!r}")
+        points = self._points(category, payload.points)
+        if worker.id == supervisor.id:
+            raise Rejected("payload.given_by: a supervisor cannot remark themselves")
+        if worker.workshop_id != supervisor.workshop_id:
+            raise Rejected(f"payload.given_by: {supervisor.code!r} does not lead the workshop "
+                           f"of {worker.code!r}")
 
         def plan(event: Event) -> None:
-            day = occurred_at.astimezone(self.zone).date()
-            for target in targets:
-                entry = PointEntry(
-                    worker_id=target.id, category_id=category.id, points=points, date=day,
-                    status=EntryStatus.APPROVED, reason=payload.note,
-                    given_by_worker_id=supervisor.id, decided_by_worker_id=supervisor.id,
-                    decided_at=occurred_at, event_id=event.id,
-                )
-                self.session.add(entry)
-                self.session.flush()
-                record(self.session, self._by(supervisor), "point.remark", "point_entry",
-                       entry.id, after={"worker": target.code, "category": category.code,
-                                        "points": points, "status": "approved"})
+            entry = PointEntry(
+                worker_id=worker.id, category_id=category.id, points=points,
+                date=occurred_at.astimezone(self.zone).date(), status=EntryStatus.APPROVED,
+                reason=payload.note, given_by_worker_id=supervisor.id,
+                decided_by_worker_id=supervisor.id, decided_at=occurred_at, event_id=event.id,
+            )
+            self.session.add(entry)
+            self.session.flush()
+            record(self.session, self._by(supervisor), "point.remark", "point_entry",
+                   entry.id, after={"worker": worker.code, "category": category.code,
+                                    "points": points, "status": "approved"})
         return plan
 
-    def _check_training_progress(self, worker: Worker, payload: TrainingProgressPayload,
+    def _check_training_progress(self, worker: Worker | None,
+                                 payload: TrainingProgressPayload,
                                  occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
         video = self.session.get(TrainingVideo, payload.video)
         if video is None or not video.active:
             raise Rejected(f"payload.video: no training video {payload.video}")
@@ -274,8 +332,9 @@ class Effects:
                               "seconds_watched": progress.seconds_watched})
         return plan
 
-    def _check_appeal(self, worker: Worker, payload: AppealPayload,
+    def _check_appeal(self, worker: Worker | None, payload: AppealPayload,
                       occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
         if payload.period_start is None:
             start = period_span(payload.period, occurred_at.astimezone(self.zone).date()).start
         else:

@@ -46,11 +46,13 @@ class _Strict(BaseModel):
 
 
 class BadgeInPayload(_Strict):
-    """`badge_hash` is set when the badge matched no worker (the event's worker is null),
-    so HR can see unknown or revoked badges being used."""
+    """`badge_hash` (the roster's hash of what the reader saw) is set when the badge matched
+    no worker and the event's worker is null, so HR sees unknown or revoked badges used."""
 
     badge_hash: Sha256Hex | None = None
-    badge_kind: Literal["card", "qr"] | None = None
+    kind: Literal["card", "qr"] | None = Field(default=None, description="how the badge was read")
+    reader: Note | None = Field(default=None, max_length=64,
+                                description="which reader, for diagnosis")
 
 
 class MachinePayload(_Strict):
@@ -59,50 +61,52 @@ class MachinePayload(_Strict):
 
 class MachineFaultPayload(_Strict):
     machine: Code
-    fault: Code | None = Field(None, description="a fault code chosen from pictures")
+    fault: Code | None = Field(default=None, description="a fault code chosen from pictures")
     note: Note | None = None
 
 
 class CountPayload(_Strict):
-    machine: Code
+    machine: Code | None = Field(
+        default=None, description="default: the machine of the worker's latest machine_start or "
+                          "machine_stop in the 16 hours before")
     count: int = Field(ge=1, le=100_000)
 
 
 class QualityIssuePayload(_Strict):
     machine: Code | None = None
-    issue: Code | None = Field(None, description="an issue code chosen from pictures")
+    issue: Code | None = Field(default=None, description="an issue code chosen from pictures")
     note: Note | None = None
 
 
 class PointClaimPayload(_Strict):
     category: Code
+    points: float | None = Field(
+        default=None, gt=0, le=100,
+        description="at most the category's points; default: those points")
     note: Note | None = None
-    photo_jpeg: PhotoJpeg | None = Field(None, description="base64 JPEG shown to the supervisor")
+    photo_jpeg: PhotoJpeg | None = Field(
+        default=None, description="base64 JPEG shown to the supervisor who decides")
 
 
 class RemarkPayload(_Strict):
-    """The event's worker is the acting supervisor; `workers` receive the points."""
+    """The event's worker receives the points; `given_by` is the supervisor who gave them
+    (whose PIN the kiosk checked). A remark to many workers is one event for each."""
 
-    workers: list[Code] = Field(min_length=1, max_length=200)
     category: Code
     points: float | None = Field(
-        None, gt=0, le=100, description="at most the category's points; default: those points"
-    )
+        default=None, gt=0, le=100,
+        description="at most the category's points; default: those points")
+    given_by: Code
     note: Note | None = None
-
-    @field_validator("workers")
-    @classmethod
-    def _distinct(cls, workers: list[str]) -> list[str]:
-        if len(set(workers)) != len(workers):
-            raise ValueError("names a worker twice")
-        return workers
 
 
 class ClaimDecisionPayload(_Strict):
-    """The event's worker is the acting supervisor; `claim` is the point_claim event's UUID."""
+    """`claim` is the point_claim event's UUID (the `id` in GET /claims); `decided_by` is
+    the supervisor deciding it. The event's worker is null or the claimant."""
 
     claim: UUID
     decision: Literal["approve", "reject"]
+    decided_by: Code
     note: Note | None = None
 
 
@@ -114,7 +118,8 @@ class TrainingProgressPayload(_Strict):
 class AppealPayload(_Strict):
     period: Literal["day", "week", "month"]
     period_start: date | None = Field(
-        None, description="first day of the disputed period; default: the period of the event"
+        default=None,
+        description="first day of the disputed period; default: the period of the event"
     )
     dimension: Code
     reason: Code = Field(description="a reason code chosen from pictures")
@@ -142,14 +147,13 @@ class KioskEvent(_Strict):
 
 
 class _Event(KioskEvent):
-    worker: Code = Field(description="the worker's code (for remark and claim_decision: the "
-                         "acting supervisor)")
+    worker: Code = Field(description="the code of the worker the event is about")
 
 
 class BadgeIn(KioskEvent):
     kind: Literal["badge_in"]
-    worker: Code | None = Field(None, description="null when the badge matched no worker")
-    payload: BadgeInPayload = Field(default_factory=BadgeInPayload)
+    worker: Code | None = Field(default=None, description="null when the badge matched no worker")
+    payload: BadgeInPayload = Field(default_factory=lambda: BadgeInPayload())
 
     @model_validator(mode="after")
     def _someone(self) -> BadgeIn:
@@ -198,8 +202,9 @@ class Remark(_Event):
     payload: RemarkPayload
 
 
-class ClaimDecision(_Event):
+class ClaimDecision(KioskEvent):
     kind: Literal["claim_decision"]
+    worker: Code | None = Field(default=None, description="null, or the claimant")
     payload: ClaimDecisionPayload
 
 
@@ -231,7 +236,13 @@ class EventBatch(BaseModel):
     """What `POST /events` takes. Each event is checked on its own: one that does not fit
     is `rejected` with the field named, and the rest of the batch goes on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"events": [
+        {"uuid": "0f8fad5b-d9cb-469f-a165-70867728950e", "kind": "output", "worker": "W001",
+         "occurred_at": "2026-03-09T10:15:00+08:00", "payload": {"machine": "M1", "count": 12}},
+        {"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "kind": "badge_in", "worker": None,
+         "occurred_at": "2026-03-09T10:16:00+08:00",
+         "payload": {"badge_hash": "ab" * 32, "kind": "card"}},
+    ]}]})
 
     events: list[EventIn] = Field(max_length=MAX_BATCH)
 
@@ -248,18 +259,19 @@ def canonical_payload(event: KioskEvent) -> dict[str, Any]:
     return event.payload.model_dump(mode="json", exclude_none=True)
 
 
-def body_hash(event: KioskEvent) -> str:
+def body_hash(event: KioskEvent, payload: dict[str, Any] | None = None) -> str:
     """sha256 over (uuid, kind, worker, occurred_at in UTC, payload), key order ignored.
 
     Two sends of the same event hash alike however the kiosk spelt the offset or ordered
-    the keys; any change of meaning changes the hash.
+    the keys; any change of meaning changes the hash. `payload`, when given, is the
+    event's `canonical_payload`, already computed by the caller.
     """
     body = [
         str(event.uuid),
         event.kind,
         event.worker,
         event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        canonical_payload(event),
+        canonical_payload(event) if payload is None else payload,
     ]
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session, aliased
 from server.models import Event, Kiosk, Worker, utcnow
 from server.services import InvalidInput
 from server.services.event_effects import Effects, Rejected
-from server.services.event_kinds import KINDS, KioskEvent, body_hash, describe, event_adapter
+from server.services.event_kinds import (
+    KINDS,
+    KioskEvent,
+    body_hash,
+    canonical_payload,
+    describe,
+    event_adapter,
+)
 
 Status = Literal["accepted", "duplicate", "rejected"]
 CONFLICT = "uuid: already used by a different event"
@@ -47,16 +54,35 @@ class EventResult:
         return out
 
 
-def _parse(item: object) -> KioskEvent | EventResult:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event that fits its kind, with what storing it needs, computed once."""
+
+    event: KioskEvent
+    uuid: str  # canonical: lower case
+    echo: str  # as the kiosk sent it, for its result
+    payload: dict[str, Any]  # canonical_payload(event)
+    digest: str  # body_hash(event)
+
+
+def _prepare(item: object) -> Prepared | EventResult:
     if not isinstance(item, dict):
         return EventResult(None, "rejected", "event: must be a JSON object")
     sent = item.get("uuid")
-    uuid = sent if isinstance(sent, str) else None
+    echo = sent if isinstance(sent, str) else None
     try:
         event: KioskEvent = event_adapter.validate_python(item)
     except ValidationError as error:
-        return EventResult(uuid, "rejected", describe(error, item.get("kind")))
-    return event
+        return EventResult(echo, "rejected", describe(error, item.get("kind")))
+    payload = canonical_payload(event)
+    uuid = str(event.uuid)
+    return Prepared(event, uuid, echo or uuid, payload, body_hash(event, payload))
+
+
+def prepare(items: Sequence[object]) -> list[Prepared | EventResult]:
+    """Validate and hash a batch; touches no database, so it can run while another
+    request holds the write lock."""
+    return [_prepare(item) for item in items]
 
 
 def _stored_digests(session: Session, uuids: list[str]) -> dict[str, str]:
@@ -66,52 +92,51 @@ def _stored_digests(session: Session, uuids: list[str]) -> dict[str, str]:
     return {uuid: digest for uuid, digest in rows}
 
 
+def _repeat(first_digest: str, first: EventResult, item: Prepared) -> EventResult:
+    """The result for an event whose UUID came earlier in the same batch."""
+    if first_digest != item.digest:
+        return EventResult(item.echo, "rejected", CONFLICT)
+    if first.status == "accepted":
+        return EventResult(item.echo, "duplicate")
+    return EventResult(item.echo, first.status, first.reason)
+
+
 def ingest(
     session: Session,
     kiosk: Kiosk,
-    items: Sequence[object],
+    items: Sequence[Prepared | EventResult],
     zone: ZoneInfo,
     now: datetime | None = None,
 ) -> list[EventResult]:
-    """One result per item, in order. The caller commits.
+    """One result per item of `prepare(...)`, in order. The caller commits.
 
     A concurrent request storing the same UUID first makes the flush raise IntegrityError;
     the caller rolls back and calls again, and the second pass reports `duplicate`.
     """
     now = now or utcnow()
-    parsed = [_parse(item) for item in items]
-    events = [p for p in parsed if isinstance(p, KioskEvent)]
-    stored = _stored_digests(session, sorted({str(e.uuid) for e in events}))
+    ready = [item for item in items if isinstance(item, Prepared)]
+    stored = _stored_digests(session, sorted({item.uuid for item in ready}))
     effects = Effects(session, kiosk, zone, now)
-    effects.preload(events)
+    effects.preload(item.event for item in ready)
     seen: dict[str, tuple[str, EventResult]] = {}
     results: list[EventResult] = []
-    for sent, item in zip(items, parsed, strict=True):
+    for item in items:
         if isinstance(item, EventResult):
-            results.append(item)
-            continue
-        uuid, digest = str(item.uuid), body_hash(item)
-        echo = sent["uuid"] if isinstance(sent, dict) else uuid
-        if uuid in stored:
-            same = stored[uuid] == digest
-            results.append(EventResult(echo, "duplicate" if same else "rejected",
-                                       None if same else CONFLICT))
-        elif uuid in seen:
-            first_digest, first = seen[uuid]
-            if first_digest != digest:
-                results.append(EventResult(echo, "rejected", CONFLICT))
-            elif first.status == "accepted":
-                results.append(EventResult(echo, "duplicate"))
-            else:
-                results.append(EventResult(echo, first.status, first.reason))
+            result = item
+        elif item.uuid in stored:
+            same = stored[item.uuid] == item.digest
+            result = EventResult(item.echo, "duplicate" if same else "rejected",
+                                 None if same else CONFLICT)
+        elif item.uuid in seen:
+            result = _repeat(*seen[item.uuid], item)
         else:
             try:
-                effects.apply(item, digest)
-                result = EventResult(echo, "accepted")
+                effects.apply(item.event, item.uuid, item.digest, item.payload)
+                result = EventResult(item.echo, "accepted")
             except Rejected as refusal:
-                result = EventResult(echo, "rejected", str(refusal))
-            seen[uuid] = (digest, result)
-            results.append(result)
+                result = EventResult(item.echo, "rejected", str(refusal))
+            seen[item.uuid] = (item.digest, result)
+        results.append(result)
     effects.finish()
     return results
 

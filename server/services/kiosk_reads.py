@@ -56,7 +56,7 @@ def pending_claims(session: Session, kiosk: Kiosk,
     )
     return [
         {
-            "uuid": event.uuid, "worker": worker.code, "worker_name": worker.name,
+            "id": event.uuid, "worker": worker.code, "worker_name": worker.name,
             "workshop": workshop.code, "category": category.code, "points": entry.points,
             "note": entry.reason, "occurred_at": event.occurred_at.isoformat(),
             "photo_jpeg": event.payload.get("photo_jpeg"),

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -75,6 +76,11 @@ class Report:
 def last_full_period(kind: Period, today: date) -> date:
     """A day in the last finished period of `kind` before `today`."""
     return period_span(kind, today).start - timedelta(days=1)
+
+
+def period_span_label(kind: Period, today: date) -> str:
+    """The label of the last full period of `kind`: what a report shows by default."""
+    return period_span(kind, last_full_period(kind, today)).label
 
 
 def parse_period(kind: Period, text: str) -> date:
@@ -194,7 +200,9 @@ def to_pdf(report: Report) -> bytes:
     heads = ["排名 Rank", "工号 Code", "姓名 Name", "总分 Total"]
     heads += [DIMENSION_NAMES.get(k, k) for k in report.dimensions]
     heads += ["等级 Tier", "进步 Improved"]
-    with pdf.table(text_align="CENTER", line_height=6, first_row_as_headings=True) as table:
+    headings = FontFace(emphasis="", fill_color=(230, 234, 240))
+    with pdf.table(text_align="CENTER", line_height=6, first_row_as_headings=True,
+                   headings_style=headings) as table:
         table.row(heads)
         for row in report.rows:
             cells = [_fmt(row.rank), row.code, row.name, _fmt(row.total)]

@@ -31,6 +31,8 @@ def require_workshop(kiosk: Kiosk, workshop_code: str) -> None:
 
 def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
     """The worker with `code` if this kiosk may serve them; 404 and 403 otherwise."""
+    if not code.isprintable():  # no code holds control characters; PostgreSQL refuses NUL
+        raise NotFound(f"no worker {code!r}")
     worker = session.scalars(select(Worker).where(Worker.code == code)).first()
     if worker is None or not worker.active:
         raise NotFound(f"no worker {code!r}")

@@ -216,7 +216,7 @@ def category_radar(session: Session, worker: Worker, since: date) -> list[dict[s
         .where(PointEntry.worker_id == worker.id, PointEntry.status == "approved",
                PointEntry.date >= since)
         .group_by(PointEntry.category_id)
-    ).tuples().all())
+    ).all())
     categories = session.scalars(select(PointCategory).where(PointCategory.active.is_(True))
                                  .order_by(PointCategory.level, PointCategory.code))
     return [{"code": c.code, "name": c.name, "name_en": c.name_en, "max": c.points,

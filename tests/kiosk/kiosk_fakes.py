@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
+from PIL import Image, ImageDraw
 
 from kiosk.events import card_credential, qr_credential
 
@@ -31,11 +33,15 @@ def roster_json() -> dict[str, Any]:
         worker("S001", "李班长", "zh_CN", role="supervisor", pin=PIN_HASH,
                badges=[{"kind": "card", "hash": card_credential(LI_UID)}]),
     ]
+    workers[0]["photo_url"] = "/api/v1/workers/W001/photo"
     workers += [worker(f"W1{i:02d}", name, "zh_CN") for i, name in enumerate(
         ["王芳", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷", "徐明", "孙丽", "马超"])]
+    workers[3]["photo_url"] = "/api/v1/workers/W100/photo"
     return {
+        "kiosk": "Line 3 kiosk",
+        "workshops": [{"code": "W1", "name": "机加工车间"}],
         "workers": workers,
-        "machines": [{"code": f"M{i}", "name": n} for i, n in enumerate(
+        "machines": [{"code": f"M{i}", "name": n, "workshop": "W1"} for i, n in enumerate(
             ["1号车床", "2号车床", "铣床 A", "冲压机", "注塑机 3", "钻床"], start=1)],
         "categories": [
             {"code": "FIX", "name": "处理机器故障", "name_en": "Fixed a machine fault",
@@ -82,6 +88,17 @@ def scorecard_json(code: str = "W001", period: str = "week") -> dict[str, Any]:
     }
 
 
+def photo_jpeg(hue: int = 0) -> bytes:
+    """A small portrait-shaped picture standing in for a worker's photo."""
+    image = Image.new("RGB", (200, 260), (70 + hue, 130, 180))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((50, 40, 150, 150), fill=(235, 200, 170))
+    draw.rectangle((30, 170, 170, 260), fill=(40, 60, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 class FakeSpeaker:
     def __init__(self) -> None:
         self.said: list[tuple[str, list[tuple[str, str]]]] = []
@@ -122,6 +139,7 @@ class FakeServer:
         self.roster = roster_json()
         self.etag = '"r1"'
         self.claims: list[dict[str, Any]] = []
+        self.photo_downloads = 0
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -137,13 +155,17 @@ class FakeServer:
             code = json.loads(request.content)["code"]
             if code != "GOOD-CODE":
                 return httpx.Response(400, json={"error": {"code": "bad_code", "message": "no"}})
-            return httpx.Response(200, json={"token": "tok-123", "kiosk": "Kiosk A"})
+            return httpx.Response(200, json={"token": "tok-123", "server_id": "s1", "kiosk": {
+                "name": "Kiosk A", "workshops": ["W1"]}})
         if request.headers.get("Authorization") != "Bearer tok-123":
             return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "no"}})
         if path == "/roster":
             if request.headers.get("If-None-Match") == self.etag:
                 return httpx.Response(304)
             return httpx.Response(200, json=self.roster, headers={"ETag": self.etag})
+        if path.endswith("/photo"):
+            self.photo_downloads += 1
+            return httpx.Response(200, content=photo_jpeg(), headers={"Content-Type": "image/jpeg"})
         if path.endswith("/scorecard"):
             code = path.split("/")[2]
             if code not in {w["code"] for w in self.roster["workers"]}:
@@ -152,6 +174,12 @@ class FakeServer:
         if path == "/events":
             return httpx.Response(200, json={"results": [
                 self._store(e) for e in json.loads(request.content)["events"]]})
+        if path == "/leaderboard":
+            return httpx.Response(200, json={"workshop": request.url.params["workshop"],
+                                             "period": request.url.params["period"],
+                                             "standings": [{"worker": "W001", "rank": 1}]})
+        if path == "/videos":
+            return httpx.Response(200, json={"videos": [{"id": 1, "title": "安全培训"}]})
         if path == "/claims":
             return httpx.Response(200, json={"claims": self.claims})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})

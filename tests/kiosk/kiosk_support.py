@@ -32,10 +32,12 @@ def badge(app: App, credential: str, kind: str = "card") -> None:
     pygame.event.post(pygame.event.Event(events.BADGE, credential=credential, kind=kind,
                                          reader="test", seen_at=time.perf_counter()))
     app.step()
+    app.step()
 
 
 def screenshot(app: App, name: str) -> Path:
     app.step()
+    app.render()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     pygame.image.save(app.screen, str(path))

@@ -9,6 +9,7 @@ closing the socket removes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -19,6 +20,7 @@ from pathlib import Path
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER = "Kiosk Test PCD"
+ATR = bytes.fromhex("3b8f8001804f0ca0000003060300030000000068")
 START_PCSCD = (
     'mount -t tmpfs tmpfs /run && mkdir /run/pcscd && mount --bind "$0" /run/pcscd '
     '&& exec pcscd --foreground -c "$1"'
@@ -82,7 +84,7 @@ class Pcscd:
 
 
 class VirtualCard:
-    def __init__(self, port: int, uid: bytes, atr: bytes = bytes.fromhex("3b8f8001804f0ca0000003060300030000000068")):
+    def __init__(self, port: int, uid: bytes, atr: bytes = ATR) -> None:
         self.port = port
         self.uid = uid
         self.atr = atr
@@ -107,10 +109,8 @@ class VirtualCard:
 
     def remove(self) -> None:
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._sock.close()
             self._sock = None
         if self._thread is not None:

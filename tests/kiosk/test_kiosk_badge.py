@@ -8,11 +8,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from kiosk_fakes import LI_UID, ZHANG_UID
+from pcsc_support import READER, VPCD_DRIVER, Pcscd, VirtualCard, point_client_at
 
 from kiosk.events import card_credential
 from kiosk.hardware.badge import PcscBadgeReader
-from kiosk_fakes import LI_UID, ZHANG_UID
-from pcsc_support import READER, VPCD_DRIVER, Pcscd, VirtualCard, point_client_at
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pcscd") and shutil.which("unshare") and VPCD_DRIVER.exists()),

@@ -17,13 +17,20 @@ from kiosk.store import Store
 
 
 class EnrollHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(200, {"status": "ok", "version": "test", "server_id": "srv-1"})
+
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         ok = self.path == "/api/v1/enroll" and body == {"code": "ONE-TIME-42"}
-        answer = {"token": "device-token-xyz", "kiosk": {"name": "Line 3 kiosk"}} if ok else {
+        kiosk = {"name": "Line 3 kiosk", "workshops": ["W1"]}
+        answer = {"token": "device-token-xyz", "kiosk": kiosk, "server_id": "srv-1"} if ok else {
             "error": {"code": "invalid_code", "message": "unknown or used code"}}
+        self._answer(200 if ok else 400, answer)
+
+    def _answer(self, status: int, answer: dict) -> None:
         data = json.dumps(answer).encode()
-        self.send_response(200 if ok else 400)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -61,6 +68,8 @@ def test_enroll_then_status(tmp_path, server, capsys):
     out = capsys.readouterr().out
     assert "device-token-xyz" not in out
     store = Store(tmp_path / "kiosk.sqlite3")
+    assert store.get_setting("server_id") == "srv-1"
+    assert store.get_setting("kiosk_workshop") == "W1"
     store.enqueue("badge_in", "W001", {})
     store.close()
     assert main(["status", "--data-dir", str(tmp_path), "--json"]) == 0

@@ -53,7 +53,8 @@ def test_events_results_in_order(client):
 
 def test_enroll(server):
     with KioskClient("http://127.0.0.1:9", transport=server.transport()) as client:
-        assert client.enroll("GOOD-CODE") == {"token": "tok-123", "kiosk": "Kiosk A"}
+        answer = client.enroll("GOOD-CODE")
+        assert answer["token"] == "tok-123" and answer["kiosk"]["workshops"] == ["W1"]
         with pytest.raises(ApiError):
             client.enroll("BAD")
         assert "Authorization" not in server.requests[-1].headers
@@ -76,3 +77,10 @@ def test_pending_claims_tolerates_missing_endpoint(client, server):
     missing = httpx.MockTransport(lambda r: httpx.Response(404, json={"error": {}}))
     with KioskClient("http://127.0.0.1:9", "t", transport=missing) as other:
         assert other.pending_claims("W1") == []
+
+
+def test_leaderboard_and_videos(client, server):
+    board = client.leaderboard("W1")
+    assert board["standings"][0]["worker"] == "W001"
+    assert server.requests[-1].url.params["period"] == "week"
+    assert client.videos() == [{"id": 1, "title": "安全培训"}]

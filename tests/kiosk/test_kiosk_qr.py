@@ -44,7 +44,7 @@ def test_wedge_burst_ended_by_return():
 def test_wedge_ignores_slow_typing_and_stray_return():
     clock = Clock()
     decoder = WedgeDecoder(clock=clock)
-    assert keys(decoder, "12345678", clock, gap=0.6) is None
+    assert keys(decoder, "12345678", clock, gap=0.8) is None
     assert decoder.feed(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN)) is None
     assert keys(decoder, "ab", clock) is None
 

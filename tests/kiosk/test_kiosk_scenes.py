@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pygame
 import pytest
-from kiosk_fakes import ALICE_QR, LI_UID, SUPERVISOR_PIN, ZHANG_UID, scorecard_json
+from kiosk_fakes import (
+    ALICE_QR,
+    LI_UID,
+    SUPERVISOR_PIN,
+    ZHANG_UID,
+    photo_jpeg,
+    scorecard_json,
+)
 from kiosk_support import badge, screenshot, tap_button
 
 from kiosk import events
 from kiosk.events import card_credential, qr_credential
+from kiosk.scenes.claims_review import ClaimsReviewScene
+from kiosk.scenes.supervisor import PinScene, RemarkScene, SupervisorScene
 from kiosk.store import OutboxState, claims_key
 from kiosk.ui import theme
 
+CLAIM_A = "0f8fad5b-d9cb-469f-a165-70867728950e"
+CLAIM_B = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 WORKERS = {"zh_CN": ("W001", card_credential(ZHANG_UID)), "en": ("W002", qr_credential(ALICE_QR))}
 
 
@@ -26,6 +38,7 @@ def outbox(store) -> list[tuple[str, dict]]:
 
 def badge_in(app, lang: str, cached: bool = True) -> None:
     code, credential = WORKERS[lang]
+    app.ctx.store.save_photo("W001", "/p/W001", photo_jpeg())
     if cached:
         card = scorecard_json(code)
         if lang == "en":
@@ -69,7 +82,8 @@ def test_fresh_scorecard_replaces_loading(app, store, speaker):
 def test_unknown_badge_logs_event_and_speaks(app, store, speaker):
     badge(app, "ab" * 32)
     assert app.scenes.top.name == "unknown_badge"
-    assert outbox(store) == [("unknown_badge", {"credential": "ab" * 32, "kind": "card"})]
+    assert outbox(store) == [("badge_in", {"badge_hash": "ab" * 32, "kind": "card",
+                                           "reader": "test"})]
     assert speaker.said[-1][1][0][0] == "say.unknown_badge"
     tap_button(app, "ok")
     assert app.scenes.names == ["idle"]
@@ -95,7 +109,7 @@ def test_log_output_count_in_three_taps(app, store, finger):
         tap_button(app, key, finger=finger)
     tap_button(app, "done", finger=finger)
     assert app.scenes.top.name == "done"
-    assert ("output", {"count": 120}) in outbox(store)
+    assert ("output", {"machine": "M1", "count": 120}) in outbox(store)
 
 
 def test_mouse_events_made_from_touch_are_ignored(app):
@@ -133,7 +147,7 @@ def test_claim_in_three_taps(app, store):
     tap_button(app, "claim")
     tap_button(app, "category:FIX")
     tap_button(app, "send")
-    assert ("claim", {"category": "FIX", "points": 10.0}) in outbox(store)
+    assert ("point_claim", {"category": "FIX"}) in outbox(store)
 
 
 def test_claim_with_photo_when_a_camera_exists(app, store):
@@ -143,8 +157,8 @@ def test_claim_with_photo_when_a_camera_exists(app, store):
     tap_button(app, "category:HELP")
     tap_button(app, "photo")
     tap_button(app, "send")
-    claim = [p for k, p in outbox(store) if k == "claim"][0]
-    assert claim["photo_jpeg_b64"] == "/9hqcGVn"
+    claim = [p for k, p in outbox(store) if k == "point_claim"][0]
+    assert claim["photo_jpeg"] == "/9hqcGVn"
 
 
 def test_appeal_in_three_taps(app, store):
@@ -153,8 +167,8 @@ def test_appeal_in_three_taps(app, store):
     assert app.scenes.top.name == "dimension"
     tap_button(app, "disagree")
     tap_button(app, "reason:machine_broken")
-    assert ("appeal", {"dimension": "defect_rate", "period": "week",
-                       "reason": "machine_broken"}) in outbox(store)
+    assert ("appeal", {"dimension": "defect_rate", "period": "week", "reason": "machine_broken",
+                       "period_start": "2026-11-16"}) in outbox(store)
 
 
 def test_period_tabs_request_and_show(app, sync, store):
@@ -180,8 +194,8 @@ def test_supervisor_pin_remarks_for_many(app, store, speaker):
     tap_button(app, "worker:W100")
     tap_button(app, "remark")
     tap_button(app, "category:FIX")
-    remarks = [(k, p) for k, p in outbox(store) if k == "remark"]
-    assert len(remarks) == 2 and all(p["given_by"] == "S001" for _, p in remarks)
+    remarks = [p for k, p in outbox(store) if k == "remark"]
+    assert remarks == [{"category": "FIX", "given_by": "S001"}] * 2
 
 
 def test_supervisor_three_wrong_pins_go_idle(app):
@@ -195,21 +209,21 @@ def test_supervisor_three_wrong_pins_go_idle(app):
 
 def test_pending_claims_approved_with_one_tap(app, store, sync):
     store.set_setting(claims_key("W1"), json.dumps([
-        {"id": 7, "worker": "W001", "worker_name": "张三", "category": "FIX",
-         "category_name": "处理机器故障", "points": 10},
-        {"id": 8, "worker": "W100", "worker_name": "王芳", "category": "HELP",
-         "category_name": "帮助同事", "points": 5},
+        {"id": CLAIM_A, "worker": "W001", "worker_name": "张三", "category": "FIX",
+         "points": 10, "photo_jpeg": base64.b64encode(photo_jpeg()).decode()},
+        {"id": CLAIM_B, "worker": "W100", "worker_name": "王芳", "category": "HELP",
+         "points": 5},
     ]))
     app.scenes.reset()
-    from kiosk.scenes.claims_review import ClaimsReviewScene
-
     supervisor = app.roster.workers["S001"]
     app.scenes.push(ClaimsReviewScene(app.ctx, supervisor))
     assert sync.claims == ["W1"]
-    tap_button(app, "approve:7")
-    tap_button(app, "reject:8")
+    assert set(app.scenes.top.claim_photos) == {CLAIM_A}
+    tap_button(app, f"approve:{CLAIM_A}")
+    tap_button(app, f"reject:{CLAIM_B}")
     decisions = [p for k, p in outbox(store) if k == "claim_decision"]
-    assert [(d["claim"], d["decision"]) for d in decisions] == [("7", "approve"), ("8", "reject")]
+    assert decisions == [{"claim": CLAIM_A, "decision": "approve", "decided_by": "S001"},
+                         {"claim": CLAIM_B, "decision": "reject", "decided_by": "S001"}]
     assert app.scenes.top.claims == []
 
 
@@ -276,18 +290,17 @@ def test_every_scene_screenshot_and_targets(app, lang):
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_supervisor_screens_screenshot(app, store, lang):
-    from kiosk.scenes.claims_review import ClaimsReviewScene
-    from kiosk.scenes.supervisor import PinScene, RemarkScene, SupervisorScene
-
     roster = app.roster
     sup = roster.workers["S001"]
     if lang == "en":
         sup = type(sup)(**{**sup.__dict__, "language": "en", "name": "Li Wei"})
     store.set_setting(claims_key("W1"), json.dumps([
-        {"id": 1, "worker": "W001", "worker_name": "张三", "category_name": "处理机器故障",
-         "category_name_en": "Fixed a machine fault", "points": 10},
-        {"id": 2, "worker": "W101", "worker_name": "刘洋", "category_name": "改善建议",
-         "category_name_en": "Improvement idea", "points": 20}]))
+        {"id": CLAIM_A, "worker": "W001", "worker_name": "张三", "category": "FIX",
+         "points": 10, "photo_jpeg": base64.b64encode(photo_jpeg(40)).decode()},
+        {"id": CLAIM_B, "worker": "W101", "worker_name": "刘洋", "category": "IDEA",
+         "points": 20}]))
+    store.save_photo("W100", "/p/W100", photo_jpeg(60))
+    store.save_photo("S001", "/p/S001", b"not an image")
     pin = PinScene(app.ctx, sup)
     app.scenes.reset(pin)
     pin.pad.value = "25"
@@ -312,12 +325,9 @@ def test_supervisor_screens_screenshot(app, store, lang):
 def test_enroll_and_offline_screenshots(make_app, lang):
     app = make_app(enrolled=False)
     app.ctx.language = lang
-    app.scenes.reset(*())
-    from kiosk.scenes.enroll import EnrollScene
-
-    app.scenes.push(EnrollScene(app.ctx))
-    screenshot(app, f"enroll_{lang}")
     app.scenes.reset()
+    assert app.scenes.names == ["enroll"]
+    screenshot(app, f"enroll_{lang}")
     badge_in(app, lang)
     pygame.event.post(pygame.event.Event(events.SYNC_STATUS, online=False, depth=12))
     screenshot(app, f"offline_scorecard_{lang}")
@@ -330,3 +340,47 @@ def test_outbox_written_before_done(app, store):
     tap_button(app, "machine:M1")
     assert app.scenes.top.name == "done"
     assert store.counts()[OutboxState.PENDING.value] == 2
+
+
+def test_supervisor_scorecard_and_day_period_screenshots(app, store):
+    store.save_scorecard("S001", "day", {**scorecard_json("S001", "day"), "rank": None,
+                                         "tier": None, "next_tier": None, "dimensions": []})
+    badge(app, card_credential(LI_UID))
+    assert [b.name for b in app.scenes.top.actions] == ["log", "claim", "supervisor", "exit"]
+    tap_button(app, "period:day")
+    assert_targets(app)
+    screenshot(app, "scorecard_supervisor_day_zh_CN")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_store_failure_says_not_saved(app, store, speaker, lang):
+    badge_in(app, lang)
+    tap_button(app, "log")
+    tap_button(app, "output")
+    tap_button(app, "key:3")
+    store.close()
+    tap_button(app, "done")
+    assert app.scenes.top.name == "error"
+    assert speaker.said[-1][1][0][0] == "say.error"
+    assert_targets(app)
+    screenshot(app, f"error_{lang}")
+
+
+def test_count_uses_the_workers_last_machine_and_pages_machines(app, store):
+    badge_in(app, "zh_CN")
+    tap_button(app, "log")
+    tap_button(app, "machine_start")
+    tap_button(app, "machine:M5")
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "log")
+    tap_button(app, "output")
+    scene = app.scenes.top
+    assert scene.machine == "M5" and [c.name for c in scene.chips] == [
+        "machine:M4", "machine:M5", "machine:M6", "more"]
+    tap_button(app, "more")
+    tap_button(app, "machine:M2")
+    tap_button(app, "done")
+    assert app.scenes.top.name == "log_event"
+    tap_button(app, "key:8")
+    tap_button(app, "done")
+    assert ("output", {"machine": "M2", "count": 8}) in outbox(store)

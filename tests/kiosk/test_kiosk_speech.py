@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pygame
 import pytest
+from kiosk_fakes import roster_json, scorecard_json
 
 from kiosk.hardware.speech import EspeakSpeaker, MixerPlayer
 from kiosk.model import Roster, Scorecard
 from kiosk.readout import scorecard_parts
-from kiosk_fakes import roster_json, scorecard_json
 
 
 class RecordingPlayer:
@@ -172,3 +172,37 @@ def test_mandarin_phonemes():
     assert "θ" not in "".join(phonemes.values())
     assert "pjˈɑu" in phonemes["达标"]
     assert phonemes["次品率"].startswith("ts")
+
+
+class FlakyEngine:
+    """Writes an empty WAV on the first try, like espeak-ng now and then, then real audio."""
+
+    def __init__(self, speaker: EspeakSpeaker) -> None:
+        self.speaker = speaker
+        self.calls = 0
+        self.target = ""
+
+    def setProperty(self, name: str, value: object) -> None:  # noqa: N802
+        return None
+
+    def save_to_file(self, text: str, path: str) -> None:
+        self.target = path
+
+    def runAndWait(self) -> None:  # noqa: N802
+        import wave
+
+        self.calls += 1
+        with wave.open(self.target, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(22050)
+            out.writeframes(b"" if self.calls == 1 else b"\x10\x20" * 2205)
+        self.speaker._done.set()
+
+
+def test_empty_synthesis_is_retried(tmp_path):
+    speaker = EspeakSpeaker(tmp_path / "cache", RecordingPlayer())
+    speaker.cache_dir.mkdir()
+    speaker._engine = FlakyEngine(speaker)
+    path = speaker.synthesize("zh_CN", "已保存。")
+    assert speaker._engine.calls == 2 and path.stat().st_size > 44

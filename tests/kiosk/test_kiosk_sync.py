@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from kiosk_fakes import FakeServer
 
 from kiosk import events
 from kiosk.client import KioskClient
 from kiosk.store import OutboxState
 from kiosk.sync import SyncWorker
-from kiosk_fakes import FakeServer
 
 
 class Posted:
@@ -131,3 +131,14 @@ def test_thread_sends_when_kicked_and_stops(worker, store, server):
 def test_unenrolled_worker_is_offline(store, posted):
     SyncWorker(store, None, post=posted).run_once()
     assert posted.of(events.SYNC_STATUS)[-1]["online"] is False
+
+
+def test_photos_are_fetched_once_per_url(worker, store, server):
+    worker.run_once()
+    assert server.photo_downloads == 2
+    url, body = store.photo("W001")
+    assert url.endswith("/W001/photo") and body[:2] == b"\xff\xd8"
+    server.etag = '"r2"'
+    worker._next_roster = 0
+    worker.run_once()
+    assert server.photo_downloads == 2

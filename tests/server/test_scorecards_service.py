@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -22,9 +24,16 @@ from server.models import (
     Worker,
     Workshop,
 )
+from server.scoring import PeriodTotals, period_span, period_totals
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.schemes import import_scheme
-from server.services.scorecards import all_scorecards, leaderboard, worker_scorecard
+from server.services.scorecards import (
+    StandingsCache,
+    all_scorecards,
+    leaderboard,
+    worker_scorecard,
+)
+from server.services.scoring_data import Training, load_inputs, load_totals, people
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SCHEME = """\
@@ -67,6 +76,9 @@ def factory(session: Session) -> Workshop:
                 date=day, shift="A", worker_id=worker.id, machine_id=machine.id,
                 planned_minutes=480, run_minutes=480 * uptime, output=100, defects=i,
                 source=RecordSource.IMPORT))
+    session.add(ProductionRecord(  # a second record on one day, with nothing planned
+        date=MONDAY, shift="B", worker_id=workers[1].id, machine_id=machine.id,
+        planned_minutes=0, run_minutes=0, output=5, defects=0, source=RecordSource.IMPORT))
     w001 = workers[0]
     session.add_all([
         PointEntry(worker_id=w001.id, points=10, date=MONDAY, status=EntryStatus.APPROVED,
@@ -146,19 +158,41 @@ def test_all_scorecards_lists_workshops_without_a_scheme(session: Session,
         f"W{i:03d}" for i in range(1, 11)}
 
 
-def test_queries_do_not_grow_with_the_workshop(session: Session, factory: Workshop) -> None:
+def _statements(session: Session, call: Callable[[], object]) -> int:
     statements: list[str] = []
     engine = session.get_bind()
 
-    def count(*_args: object) -> None:
-        statements.append("x")
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
+        call()
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) <= 10
+    return len(statements)
+
+
+def test_queries_do_not_grow_with_the_workshop(session: Session, factory: Workshop) -> None:
+    def board() -> object:
+        return leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
+
+    def card() -> object:
+        return worker_scorecard(session, "W003", "week", MONDAY, ZONE, today=MONDAY)
+
+    before = _statements(session, board), _statements(session, card)
+    machine = session.scalars(select(Machine)).one()
+    for i in range(11, 41):
+        worker = Worker(code=f"W{i:03d}", name=f"工人{i}", workshop=factory)
+        session.add(worker)
+        session.flush()
+        session.add(ProductionRecord(
+            date=MONDAY, shift="A", worker_id=worker.id, machine_id=machine.id,
+            planned_minutes=480, run_minutes=400, output=100, defects=1,
+            source=RecordSource.IMPORT))
+    session.flush()
+    assert (_statements(session, board), _statements(session, card)) == before
+    assert len(board()["standings"]) == 40  # type: ignore[index]
 
 
 def test_unknown_codes_and_missing_scheme(session: Session, factory: Workshop) -> None:
@@ -172,3 +206,82 @@ def test_unknown_codes_and_missing_scheme(session: Session, factory: Workshop) -
         worker_scorecard(session, "W001", "month", date(2025, 12, 5), ZONE)
     with pytest.raises(InvalidInput, match="period"):
         worker_scorecard(session, "W001", "year", MONDAY, ZONE)
+
+
+@pytest.mark.parametrize("zone", [
+    ZONE,
+    ZoneInfo("Europe/Berlin"),  # summer time starts on 29 March 2026, inside the month
+    ZoneInfo("America/Los_Angeles"),  # and on 8 March 2026, inside the week
+])
+def test_database_sums_agree_with_the_engines_sums(session: Session, factory: Workshop,
+                                                   zone: ZoneInfo) -> None:
+    persons = people(session, factory.id)
+    training = Training(session, factory.id, [p.id for p in persons], zone)
+    session.add_all([  # taps near midnight, whose day depends on the zone
+        Event(uuid=f"late-{i}", kind="badge_in", worker_id=p.id, body_hash="x",
+              occurred_at=datetime(2026, 3, 8 + i % 2, i * 5 % 24, 30, tzinfo=UTC))
+        for i, p in enumerate(persons)])
+    session.flush()
+    for span in (period_span("week", MONDAY), period_span("month", MONDAY),
+                 period_span("week", MONDAY - timedelta(days=7)),
+                 period_span("day", MONDAY - timedelta(days=7))):
+        rows = load_inputs(session, persons, span, training, zone)
+        sums = load_totals(session, persons, span, training, zone)
+        for person in persons:
+            expected = period_totals(rows[person.id], span)
+            assert _fields(sums[person.id]) == pytest.approx(_fields(expected)), person.code
+    attended = [load_totals(session, persons, period_span("week", MONDAY), training,
+                            zone)[p.id].attended_days for p in persons]
+    assert 0 < sum(attended) < len(persons)  # the zone decides which taps fall on Monday
+
+
+def _fields(totals: PeriodTotals) -> dict[str, float]:
+    return {f.name: getattr(totals, f.name) for f in fields(totals)}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_card_equals_a_fresh_one(session: Session, factory: Workshop) -> None:
+    cache = StandingsCache(ttl_seconds=30)
+    for code in ("W001", "W004", "W010"):
+        fresh = worker_scorecard(session, code, "week", MONDAY, ZONE, today=MONDAY)
+        assert worker_scorecard(session, code, "week", MONDAY, ZONE, today=MONDAY,
+                                cache=cache) == fresh
+    board = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
+    assert leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache) == board
+
+
+def test_the_workers_own_points_show_at_once_through_the_cache(session: Session,
+                                                               factory: Workshop) -> None:
+    clock = FakeClock()
+    cache = StandingsCache(ttl_seconds=30, clock=clock)
+    before = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    w005 = session.scalars(select(Worker).where(Worker.code == "W005")).one()
+    session.add(PointEntry(worker_id=w005.id, points=20, date=MONDAY,
+                           status=EntryStatus.APPROVED, reason="helped a colleague"))
+    session.flush()
+    after = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    assert after["total"] == before["total"] + 20
+    assert after == worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY)
+    # The wall's board may show the old total until the cache entry is older than the TTL.
+    stale = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    assert next(s for s in stale["standings"] if s["code"] == "W005")["total"] == before["total"]
+    clock.now += 31
+    fresh = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    assert next(s for s in fresh["standings"] if s["code"] == "W005")["total"] == after["total"]
+
+
+def test_cache_keeps_a_bounded_number_of_standings(session: Session, factory: Workshop) -> None:
+    cache = StandingsCache(max_entries=2)
+    for day in range(4):
+        leaderboard(session, "W1", "day", MONDAY + timedelta(days=day), ZONE,
+                    today=MONDAY + timedelta(days=day), cache=cache)
+    assert len(cache) == 2
+    cache.clear()
+    assert len(cache) == 0

@@ -21,7 +21,10 @@ from server.scoring import (
     WorkerInputs,
     is_met,
     period_span,
+    period_totals,
     score,
+    score_totals,
+    total_of,
 )
 
 MARCH = period_span(Period.MONTH, date(2026, 3, 1))
@@ -74,7 +77,7 @@ def schemes(draw: st.DrawFn) -> Scheme:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(schemes(), inputs)
 def test_dimension_part_and_entries_stay_within_the_scheme(scheme: Scheme,
                                                            worker: WorkerInputs) -> None:
@@ -87,7 +90,7 @@ def test_dimension_part_and_entries_stay_within_the_scheme(scheme: Scheme,
                                + card.point_entries_total, 2)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(schemes(), inputs, st.floats(0, 50, allow_nan=False), days)
 def test_an_approved_entry_never_lowers_a_score(scheme: Scheme, worker: WorkerInputs,
                                                 points: float, day: date) -> None:
@@ -96,7 +99,7 @@ def test_an_approved_entry_never_lowers_a_score(scheme: Scheme, worker: WorkerIn
     assert score(scheme, more, MARCH).total >= before.total
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(schemes(), inputs, st.randoms(use_true_random=False))
 def test_record_order_does_not_change_the_result(scheme: Scheme, worker: WorkerInputs,
                                                  rnd) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +114,7 @@ def test_record_order_does_not_change_the_result(scheme: Scheme, worker: WorkerI
         b.total, b.dimensions, b.today_points, b.projected_total)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.sampled_from(KEYS), st.integers(1, 500), st.integers(1, 500))
 def test_value_equal_to_target_is_met(key: Dim, numerator: int, denominator: int) -> None:
     value = numerator / denominator
@@ -140,3 +143,16 @@ def test_scaled_targets_keep_the_boundary() -> None:
                  for i in range(7))
     line = score(scheme, WorkerInputs("W001", production=rows), week).dimensions[0]
     assert line.target == round(per_day * 7, 6) and not line.met
+
+
+@settings(max_examples=100, deadline=None)
+@given(schemes(), inputs, days)
+def test_scoring_from_sums_agrees_with_scoring_from_rows(scheme: Scheme, worker: WorkerInputs,
+                                                         today: date) -> None:
+    full = score(scheme, worker, MARCH, today)
+    light = score_totals(scheme, worker.worker_code, period_totals(worker, MARCH), MARCH, today)
+    assert (light.total, light.projected_total, light.complete) == (
+        full.total, full.projected_total, full.complete)
+    assert [(d.value, d.met, d.points) for d in light.dimensions] == [
+        (d.value, d.met, d.points) for d in full.dimensions]
+    assert total_of(scheme, period_totals(worker, MARCH), MARCH) == full.total

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.api import feeds
 from server.models import Event
 from server.services.event_kinds import body_hash, event_adapter
-from tests.server.api.conftest import Factory, PostEvents, bearer, make_event
+from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 
 
 def _count(session: Session) -> int:
@@ -101,7 +104,7 @@ def test_events_naming_what_the_kiosk_may_not_are_rejected(
 def test_an_unknown_badge_is_logged_with_no_worker(post_events: PostEvents,
                                                    session: Session) -> None:
     event = make_event("badge_in", worker=None, payload={"badge_hash": "ab" * 32,
-                                                         "badge_kind": "card"})
+                                                         "kind": "card", "reader": "ACS 00 00"})
     assert post_events(event)[0]["status"] == "accepted"
     stored = session.scalars(select(Event)).one()
     assert stored.worker_id is None and stored.payload["badge_hash"] == "ab" * 32
@@ -192,3 +195,24 @@ def test_another_kiosk_resending_an_event_gets_duplicate(
         "accepted"
     assert post_events(event, headers=bearer(factory.other_kiosk_token))[0]["status"] == \
         "duplicate"
+
+
+def test_a_batch_racing_another_request_is_retried(client: FlaskClient,
+                                                   kiosk_headers: dict[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL two requests can store one UUID at once; the loser's flush fails on
+    the unique index, and the batch is run again, now answering `duplicate`."""
+    real, calls = feeds.ingest, []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO events", {}, Exception("UNIQUE constraint"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feeds, "ingest", racing)
+    event = make_event("badge_in")
+    response = client.post("/api/v1/events", json={"events": [event]}, headers=kiosk_headers)
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["status"] == "accepted"
+    assert len(calls) == 2

@@ -13,7 +13,7 @@ from server.models import EnrolmentCode, Kiosk, utcnow
 from server.services.kiosks import add_kiosk, issue_code, revoke_kiosk
 from server.services.security import token_digest
 from server.services.tokens import revoke_integration_token
-from tests.server.api.conftest import Factory, bearer
+from tests.support.api_factory import Factory, bearer
 
 KIOSK_ROUTES = [
     ("GET", "/api/v1/roster", None),

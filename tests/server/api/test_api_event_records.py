@@ -18,11 +18,12 @@ from server.models import (
     RecordSource,
     TrainingProgress,
     TrainingVideo,
+    Worker,
 )
 from server.services.audit import verify_chain
-from tests.server.api.conftest import Factory, PostEvents, bearer, make_event
+from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 
-DAY = "2026-11-23"
+DAY = "2026-03-09"
 
 
 def at(clock: str, day: str = DAY) -> str:
@@ -55,7 +56,7 @@ def test_start_stop_pairs_make_run_minutes_on_a_kiosk_record(post_events: PostEv
                 machine("machine_start", "13:00"), machine("machine_stop", "14:00"),
                 count("output", 120, "10:00"), count("output", 30, "14:00"),
                 count("defect", 2, "14:05"))
-    assert _records(session) == [(date(2026, 11, 23), "day", 480.0, 210.0, 150, 2, "kiosk")]
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 210.0, 150, 2, "kiosk")]
     assert "production.upsert" in _actions(session)
 
 
@@ -71,8 +72,8 @@ def test_out_of_order_and_resent_events_give_the_same_record(post_events: PostEv
 def test_a_night_run_belongs_to_the_date_it_started(post_events: PostEvents,
                                                     session: Session) -> None:
     post_events(machine("machine_start", "22:00"),
-                machine("machine_stop", "02:00", day="2026-11-24"))
-    assert _records(session) == [(date(2026, 11, 23), "night", 480.0, 240.0, 0, 0, "kiosk")]
+                machine("machine_stop", "02:00", day="2026-03-10"))
+    assert _records(session) == [(date(2026, 3, 9), "night", 480.0, 240.0, 0, 0, "kiosk")]
 
 
 def test_a_second_start_begins_the_run_anew_and_a_forgotten_stop_counts_nothing(
@@ -82,8 +83,29 @@ def test_a_second_start_begins_the_run_anew_and_a_forgotten_stop_counts_nothing(
                 machine("machine_stop", "09:00"))
     assert _records(session)[0][3] == 60.0
     post_events(machine("machine_start", "06:00", code="M2"),
-                machine("machine_stop", "06:30", day="2026-11-24", code="M2"))
+                machine("machine_stop", "06:30", day="2026-03-10", code="M2"))
     assert len(_records(session)) == 1  # 24.5 hours is no run
+
+
+def test_a_count_without_a_machine_goes_to_the_machine_last_run(
+    post_events: PostEvents, session: Session
+) -> None:
+    def bare(kind: str, n: int, clock: str) -> dict:  # type: ignore[type-arg]
+        return make_event(kind, payload={"count": n}, occurred_at=at(clock))
+
+    post_events(machine("machine_start", "08:00", code="M2"), bare("output", 40, "09:00"),
+                machine("machine_stop", "10:00", code="M2"), bare("defect", 1, "10:05"))
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 120.0, 40, 1, "kiosk")]
+
+
+def test_a_count_sent_before_its_machine_start_is_counted_once_the_start_arrives(
+    post_events: PostEvents, session: Session
+) -> None:
+    count = make_event("output", payload={"count": 25}, occurred_at=at("09:00"))
+    assert post_events(count)[0]["status"] == "accepted"
+    assert _records(session) == []  # no machine yet: kept in the event log
+    post_events(machine("machine_start", "08:30"))
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 25, 0, "kiosk")]
 
 
 def test_mes_wins_over_kiosk_records(client: FlaskClient, factory: Factory,
@@ -95,7 +117,7 @@ def test_mes_wins_over_kiosk_records(client: FlaskClient, factory: Factory,
                            headers=bearer(factory.integration_token))
     assert response.status_code == 200
     post_events(machine("machine_start", "11:00"), machine("machine_stop", "12:00"))
-    assert _records(session) == [(date(2026, 11, 23), "day", 480.0, 400.0, 900, 3, "mes")]
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 400.0, 900, 3, "mes")]
 
 
 def test_an_mes_record_under_another_shift_name_also_wins(
@@ -119,78 +141,92 @@ def test_a_point_claim_waits_for_a_supervisor_who_approves_it(
     entry = session.scalars(select(PointEntry)).one()
     assert (entry.status, entry.points, entry.reason) == (EntryStatus.PENDING, 5.0, "帮忙搬料")
     pending = client.get("/api/v1/claims?workshop=W1", headers=kiosk_headers).get_json()
-    assert [(c["uuid"], c["photo_jpeg"]) for c in pending["claims"]] == [
-        (claim["uuid"], "/9j/4AAQSkZJRg==")]
+    assert [(c["id"], c["worker"], c["points"], c["photo_jpeg"]) for c in pending["claims"]] \
+        == [(claim["uuid"], "W001", 5.0, "/9j/4AAQSkZJRg==")]
 
-    by_worker = make_event("claim_decision", worker="W002",
-                           payload={"claim": claim["uuid"], "decision": "approve"})
-    assert post_events(by_worker)[0]["reason"] == "worker 'W002' is not a supervisor"
-    decision = make_event("claim_decision", worker="S001",
-                          payload={"claim": claim["uuid"], "decision": "approve", "note": "好"})
-    assert post_events(decision)[0]["status"] == "accepted"
+    def decide(decided_by: str, decision: str = "approve", **fields: object) -> dict:  # type: ignore[type-arg]
+        return make_event("claim_decision", worker=None, payload={
+            "claim": claim["uuid"], "decision": decision, "decided_by": decided_by, **fields})
+
+    assert post_events(decide("W002"))[0]["reason"] == \
+        "payload.decided_by: worker 'W002' is not a supervisor"
+    assert post_events(decide("S001", note="好"))[0]["status"] == "accepted"
     session.refresh(entry)
     assert entry.status is EntryStatus.APPROVED and entry.decision_note == "好"
     assert client.get("/api/v1/claims", headers=kiosk_headers).get_json() == {"claims": []}
-    again = make_event("claim_decision", worker="S001",
-                       payload={"claim": claim["uuid"], "decision": "reject"})
-    assert post_events(again)[0]["reason"] == "payload.claim: already approved"
+    assert post_events(decide("S001", "reject"))[0]["reason"] == \
+        "payload.claim: already approved"
     assert _actions(session)[-2:] == ["point.claim", "point.approve"]
 
 
 def test_a_claim_and_its_rejection_in_one_batch(post_events: PostEvents,
                                                 session: Session) -> None:
-    claim = make_event("point_claim", payload={"category": "tidy_5s"})
-    decision = make_event("claim_decision", worker="S001",
-                          payload={"claim": claim["uuid"], "decision": "reject"})
+    claim = make_event("point_claim", payload={"category": "tidy_5s", "points": 1})
+    decision = make_event("claim_decision", worker="W001", payload={
+        "claim": claim["uuid"], "decision": "reject", "decided_by": "S001"})
     assert [r["status"] for r in post_events(claim, decision)] == ["accepted", "accepted"]
-    assert session.scalars(select(PointEntry)).one().status is EntryStatus.REJECTED
+    entry = session.scalars(select(PointEntry)).one()
+    assert (entry.status, entry.points) == (EntryStatus.REJECTED, 1.0)
 
 
-def test_a_supervisor_of_another_workshop_cannot_decide(
-    factory: Factory, post_events: PostEvents
+@pytest.mark.parametrize(("worker", "payload", "reason"), [
+    ("W002", {"decided_by": "S001"}, "worker: the claim is 'W101''s, not 'W002''s"),
+    (None, {"decided_by": "S001"}, "payload.decided_by: 'S001' does not lead the claimant's "
+                                   "workshop"),
+    (None, {"decided_by": "S999"}, "payload.decided_by: unknown worker 'S999'"),
+    (None, {"decided_by": "S001", "claim": "00000000-0000-4000-8000-000000000000"},
+     "payload.claim: no point claim 00000000-0000-4000-8000-000000000000"),
+])
+def test_a_decision_by_the_wrong_person_or_for_no_claim_is_rejected(
+    factory: Factory, post_events: PostEvents, worker: str | None,
+    payload: dict, reason: str  # type: ignore[type-arg]
 ) -> None:
     claim = make_event("point_claim", worker="W101", payload={"category": "tidy_5s"})
     post_events(claim, headers=bearer(factory.other_kiosk_token))
-    decision = make_event("claim_decision", worker="S001",
-                          payload={"claim": claim["uuid"], "decision": "approve"})
-    assert post_events(decision)[0]["reason"] == \
-        "supervisor 'S001' does not lead the claimant's workshop"
-    unknown = make_event("claim_decision", worker="S001",
-                         payload={"claim": "00000000-0000-4000-8000-000000000000",
-                                  "decision": "approve"})
-    assert post_events(unknown)[0]["reason"].startswith("payload.claim: no point claim")
+    decision = make_event("claim_decision", worker=worker,
+                          payload={"claim": claim["uuid"], "decision": "approve", **payload})
+    assert post_events(decision)[0]["reason"] == reason
 
 
-def test_a_remark_gives_approved_points_to_many_within_the_category(
+def test_a_claim_may_ask_for_less_but_not_more_than_its_category(
+    post_events: PostEvents
+) -> None:
+    greedy = make_event("point_claim", payload={"category": "tidy_5s", "points": 3})
+    assert post_events(greedy)[0]["reason"] == \
+        "payload.points: 3 is more than category 'tidy_5s' gives (2)"
+
+
+def test_remarks_give_approved_points_to_each_worker_named(
     post_events: PostEvents, session: Session
 ) -> None:
-    remark = make_event("remark", worker="S001",
-                        payload={"workers": ["W001", "W002"], "category": "fault_fix",
-                                 "points": 8, "note": "处理设备故障"})
-    assert post_events(remark)[0]["status"] == "accepted"
+    remarks = [make_event("remark", worker=code, payload={
+        "category": "fault_fix", "points": 8, "given_by": "S001", "note": "处理设备故障"})
+        for code in ("W001", "W002")]
+    assert [r["status"] for r in post_events(*remarks)] == ["accepted", "accepted"]
     entries = session.scalars(select(PointEntry).order_by(PointEntry.id)).all()
-    assert [(e.points, e.status) for e in entries] == [(8.0, EntryStatus.APPROVED)] * 2
+    assert [(e.points, e.status, e.reason) for e in entries] == \
+        [(8.0, EntryStatus.APPROVED, "处理设备故障")] * 2
+    assert {e.given_by_worker_id for e in entries} == {
+        session.scalars(select(Worker.id).where(Worker.code == "S001")).one()}
     assert _actions(session).count("point.remark") == 2
     assert verify_chain(session).ok
 
 
 @pytest.mark.parametrize(("worker", "payload", "reason"), [
-    ("W001", {"workers": ["W002"], "category": "fault_fix"}, "worker 'W001' is not a supervisor"),
-    ("S001", {"workers": ["W002"], "category": "fault_fix", "points": 11},
-     "payload.points: 11 is more than category 'fault_fix' gives (10)"),
-    ("S001", {"workers": ["W101"], "category": "fault_fix"},
-     "worker 'W101' is not in this kiosk's workshops"),
-    ("S001", {"workers": ["S001"], "category": "fault_fix"},
-     "payload.workers: a supervisor cannot remark themselves"),
-    ("S001", {"workers": ["W002"], "category": "nope"}, "unknown point category 'nope'"),
-    ("S001", {"workers": ["W002", "W002"], "category": "fault_fix"},
-     "payload.workers: Value error, names a worker twice"),
+    ("W002", {"given_by": "W001"}, "payload.given_by: worker 'W001' is not a supervisor"),
+    ("W002", {"points": 11}, "payload.points: 11 is more than category 'fault_fix' gives (10)"),
+    ("W101", {}, "worker 'W101' is not in this kiosk's workshops"),
+    ("S001", {}, "payload.given_by: a supervisor cannot remark themselves"),
+    ("W002", {"category": "nope"}, "unknown point category 'nope'"),
+    ("W002", {"given_by": "S101"},
+     "payload.given_by: worker 'S101' is not in this kiosk's workshops"),
 ])
 def test_a_remark_out_of_bounds_is_rejected_and_gives_nothing(
     post_events: PostEvents, session: Session, worker: str, payload: dict,  # type: ignore[type-arg]
     reason: str
 ) -> None:
-    result = post_events(make_event("remark", worker=worker, payload=payload))[0]
+    body = {"category": "fault_fix", "given_by": "S001"} | payload
+    result = post_events(make_event("remark", worker=worker, payload=body))[0]
     assert result == {"uuid": result["uuid"], "status": "rejected", "reason": reason}
     assert session.scalars(select(PointEntry)).all() == []
 
@@ -220,16 +256,16 @@ def test_training_progress_completes_at_90_percent(post_events: PostEvents,
 def test_an_appeal_opens_for_the_period(post_events: PostEvents, session: Session) -> None:
     appeal = make_event("appeal", payload={"period": "week", "dimension": "uptime",
                                            "reason": "machine_was_down"},
-                        occurred_at=at("09:00", "2026-11-25"))
+                        occurred_at=at("09:00", "2026-03-11"))
     assert post_events(appeal)[0]["status"] == "accepted"
     row = session.scalars(select(Appeal)).one()
     assert (row.period, row.period_start, row.dimension, row.status.value) == (
-        "week", date(2026, 11, 23), "uptime", "open")
+        "week", date(2026, 3, 9), "uptime", "open")
     assert "appeal.open" in _actions(session)
-    wrong = make_event("appeal", payload={"period": "month", "period_start": "2026-11-05",
+    wrong = make_event("appeal", payload={"period": "month", "period_start": "2026-03-05",
                                           "dimension": "uptime", "reason": "x"})
     assert post_events(wrong)[0]["reason"] == \
-        "payload.period_start: 2026-11-05 does not begin a month"
+        "payload.period_start: 2026-03-05 does not begin a month"
 
 
 def test_faults_and_quality_issues_are_stored_as_sent(post_events: PostEvents,

@@ -1,0 +1,229 @@
+"""Benchmark: kiosk event ingest through the real HTTP stack, against raw inserts.
+
+Run with
+`.venv/bin/python -m pytest tests/bench/bench_ingest.py -o python_files='bench_*.py' -s`.
+
+Four kiosks post batches of 100 events at once over loopback to the app under waitress (in
+its own process, as in production, so clients and server do not share a GIL), on SQLite.
+The same rows are then written with raw SQLAlchemy Core `insert` in batches of 100, one
+commit per batch, into a fresh database: the floor of what storing them costs. It prints
+events/s for both, their ratio (target >= 0.25) and p50/p95 latency per batch, and asserts
+only that every event was accepted and stored once: a busy machine must not fail a build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, insert, select
+
+from server.db import make_engine, make_sessionmaker, migrate
+from server.models import Event, Machine, Worker, Workshop
+from server.services.event_kinds import body_hash, canonical_payload, event_adapter
+from server.services.identity import ensure_server_id
+from server.services.kiosks import add_kiosk, enroll
+from tests.support.live_server import free_port
+
+CLIENTS = 4
+BATCH = 100
+BATCHES_PER_CLIENT = 25
+WORKERS = 40
+MACHINES = 10
+MIXES = {
+    # Kiosks mostly report badge taps: the ingest path itself.
+    "badge_taps": ("badge_in",),
+    # Every event changes a production record (recomputed, upserted, audited); far busier
+    # than a real shift, where a worker logs a count every few minutes, not every 7 s.
+    "production": ("badge_in", "output", "output", "defect", "machine_start", "machine_stop"),
+}
+START = datetime(2026, 3, 9, 0, 30, tzinfo=UTC)  # 08:30 in the factory
+
+
+@dataclass
+class Site:
+    url: str
+    database_url: str
+    tokens: list[str]
+
+
+def _setup(data_dir: Path) -> tuple[str, list[str]]:
+    database_url = f"sqlite:///{data_dir / 'shopfloor.db'}"
+    engine = make_engine(database_url)
+    migrate(engine)
+    with make_sessionmaker(engine)() as session:
+        ensure_server_id(session)
+        shop = Workshop(code="W1", name="机加工车间")
+        session.add(shop)
+        session.add_all(Worker(code=f"W{i:03d}", name=f"工人{i}", workshop=shop)
+                        for i in range(WORKERS))
+        session.add_all(Machine(code=f"M{i:02d}", name=f"机床{i}", workshop=shop)
+                        for i in range(MACHINES))
+        session.flush()
+        codes = [add_kiosk(session, f"K{i}", ["W1"], "bench").code for i in range(CLIENTS)]
+        tokens = [enroll(session, code)[1] for code in codes]
+        session.commit()
+    engine.dispose()
+    return database_url, tokens
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    data_dir = tmp_path / "data"
+    database_url, tokens = _setup(data_dir)
+    port = free_port()
+    env = {**os.environ, "SHOPFLOOR_DATA_DIR": str(data_dir),
+           "SHOPFLOOR_DATABASE_URL": database_url, "SHOPFLOOR_TIMEZONE": "Asia/Shanghai"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
+         "--call", "server:create_app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)
+        yield Site(url, database_url, tokens)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        assert server.stderr is not None
+        server.stderr.close()
+
+
+def _events(client: int, mix: tuple[str, ...]) -> list[list[dict[str, Any]]]:
+    """Each client's batches: its own workers' shifts, in time order."""
+    batches = []
+    for b in range(BATCHES_PER_CLIENT):
+        batch = []
+        for i in range(BATCH):
+            n = b * BATCH + i
+            worker = f"W{(client * WORKERS // CLIENTS) + n % (WORKERS // CLIENTS):03d}"
+            kind = mix[n % len(mix)]
+            payload: dict[str, Any] = {}
+            if kind != "badge_in":
+                payload["machine"] = f"M{n % MACHINES:02d}"
+            if kind in ("output", "defect"):
+                payload["count"] = 5 if kind == "output" else 1
+            at = START + timedelta(seconds=n * 7)
+            batch.append({"uuid": str(uuid.uuid4()), "kind": kind, "worker": worker,
+                          "occurred_at": at.isoformat(), "payload": payload})
+        batches.append(batch)
+    return batches
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def _http(site: Site, work: list[list[list[dict[str, Any]]]]) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+    gate = threading.Barrier(CLIENTS + 1)
+
+    def client(index: int) -> None:
+        headers = {"Authorization": f"Bearer {site.tokens[index]}",
+                   "X-Kiosk-Queue-Depth": "0", "X-Kiosk-Version": "bench"}
+        with httpx.Client(base_url=site.url, headers=headers, timeout=60) as http:
+            gate.wait()
+            for batch in work[index]:
+                started = time.perf_counter()
+                response = http.post("/api/v1/events", json={"events": batch})
+                elapsed = time.perf_counter() - started
+                statuses = {r["status"] for r in response.json()["results"]}
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 200 or statuses != {"accepted"}:
+                        failures.append(f"{response.status_code} {statuses}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    total = time.perf_counter() - started
+    assert not failures, failures[:3]
+    return total, latencies
+
+
+def _raw_rows(work: list[list[list[dict[str, Any]]]], workers: dict[str, int],
+              ) -> list[list[dict[str, Any]]]:
+    """The rows the server stored, as Core insert parameters, batch by batch."""
+    now = datetime.now(UTC)
+    batches = []
+    for client_batches in work:
+        for batch in client_batches:
+            rows = []
+            for item in batch:
+                event = event_adapter.validate_python(item)
+                rows.append({"uuid": str(event.uuid), "kind": event.kind,
+                             "worker_id": workers[item["worker"]], "kiosk_id": 1,
+                             "occurred_at": event.occurred_at, "received_at": now,
+                             "payload": canonical_payload(event),
+                             "body_hash": body_hash(event)})
+            batches.append(rows)
+    return batches
+
+
+def _raw(tmp_path: Path, work: list[list[list[dict[str, Any]]]]) -> float:
+    database_url, _ = _setup(tmp_path / "raw")
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        workers = dict(connection.execute(select(Worker.code, Worker.id)).all())
+    batches = _raw_rows(work, workers)
+    table = Event.__table__
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        for rows in batches:
+            connection.execute(insert(table), rows)
+            connection.commit()
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+@pytest.mark.parametrize("mix", list(MIXES))
+def test_ingest_throughput(site: Site, tmp_path: Path, mix: str) -> None:
+    work = [_events(i, MIXES[mix]) for i in range(CLIENTS)]
+    events = CLIENTS * BATCHES_PER_CLIENT * BATCH
+    http_seconds, latencies = _http(site, work)
+    engine = make_engine(site.database_url)
+    with engine.connect() as connection:
+        stored = connection.scalar(select(func.count()).select_from(Event))
+    engine.dispose()
+    assert stored == events
+    raw_seconds = _raw(tmp_path, work)
+
+    http_rate, raw_rate = events / http_seconds, events / raw_seconds
+    figures = {
+        "events": events, "clients": CLIENTS, "batch": BATCH, "mix": mix,
+        "http_events_per_s": round(http_rate), "raw_core_events_per_s": round(raw_rate),
+        "ratio": round(http_rate / raw_rate, 3), "target_ratio": 0.25,
+        "batch_latency_ms_p50": round(statistics.median(latencies) * 1000, 1),
+        "batch_latency_ms_p95": round(_percentile(latencies, 0.95) * 1000, 1),
+    }
+    print("\ningest benchmark:", json.dumps(figures, ensure_ascii=False))

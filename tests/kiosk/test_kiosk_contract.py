@@ -1,0 +1,72 @@
+"""Every event the kiosk writes fits the server's own event models (services.event_kinds),
+so a kiosk event is never rejected for its shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kiosk_fakes import LI_UID, SUPERVISOR_PIN, ZHANG_UID, scorecard_json
+from kiosk_support import badge, tap_button
+
+from kiosk.events import card_credential
+from kiosk.store import claims_key
+
+event_kinds = pytest.importorskip("server.services.event_kinds")
+
+CLAIM = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def every_kind(app, store) -> None:
+    store.save_scorecard("W001", "week", scorecard_json())
+    app.ctx.snapshot = lambda: b"\xff\xd8\xff\xe0jpeg"
+    badge(app, card_credential(ZHANG_UID))
+    for kind in ("machine_start", "machine_stop", "machine_fault", "quality_issue"):
+        tap_button(app, "log")
+        tap_button(app, kind)
+        tap_button(app, "machine:M2")
+        app.scenes.pop_to("scorecard")
+    for kind in ("output", "defect"):
+        tap_button(app, "log")
+        tap_button(app, kind)
+        tap_button(app, "key:9")
+        tap_button(app, "done")
+        app.scenes.pop_to("scorecard")
+    tap_button(app, "claim")
+    tap_button(app, "category:IDEA")
+    tap_button(app, "photo")
+    tap_button(app, "send")
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "dim:uptime")
+    tap_button(app, "disagree")
+    tap_button(app, "reason:not_my_shift")
+    badge(app, "ef" * 32, "qr")
+    store.set_setting(claims_key("W1"), json.dumps([
+        {"id": CLAIM, "worker": "W001", "worker_name": "张三", "category": "IDEA",
+         "points": 20}]))
+    badge(app, card_credential(LI_UID))
+    tap_button(app, "supervisor")
+    for digit in SUPERVISOR_PIN:
+        tap_button(app, f"key:{digit}")
+    tap_button(app, "ok")
+    tap_button(app, "worker:W100")
+    tap_button(app, "worker:W101")
+    tap_button(app, "remark")
+    tap_button(app, "category:HELP")
+    app.scenes.update(2.0)
+    assert type(app.scenes.top).__name__ == "SupervisorScene" and not app.scenes.top.selected
+    tap_button(app, "claims")
+    tap_button(app, f"approve:{CLAIM}")
+
+
+def test_every_kiosk_event_fits_the_server_models(app, store):
+    every_kind(app, store)
+    items = store.claim_batch(100)
+    kinds = {item.kind for item in items}
+    assert kinds == set(event_kinds.KINDS) - {"training_progress"}
+    for item in items:
+        event = event_kinds.event_adapter.validate_python(item.as_api())
+        assert event.kind == item.kind
+    unknown = [i for i in items if i.kind == "badge_in" and i.worker is None]
+    assert unknown and unknown[0].payload == {"badge_hash": "ef" * 32, "kind": "qr",
+                                              "reader": "test"}

@@ -1,0 +1,57 @@
+"""The admin against a seeded plant, with clients logged in as each role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.admin.setup import fingerprint
+from server.models import User
+from support.admin_plant import Plant, build_plant
+
+ROLES = ("admin", "sup1", "view1")
+
+
+@pytest.fixture
+def plant(app: Flask, session: Session) -> Plant:
+    today = datetime.now(app.config["SHOPFLOOR"].zone).date()
+    built = build_plant(session, today)
+    session.commit()
+    return built
+
+
+@pytest.fixture
+def login_as(app: Flask, session: Session, plant: Plant) -> Callable[[str | None], FlaskClient]:
+    """A fresh client whose session is logged in as the named user (None: anonymous),
+    without the cost of an argon2 check per client."""
+
+    def make(username: str | None) -> FlaskClient:
+        client = app.test_client()
+        if username is not None:
+            user = session.scalars(select(User).where(User.username == username)).one()
+            with client.session_transaction() as state:
+                state["_user_id"] = f"{user.id}.{fingerprint(user)}"
+                state["_fresh"] = True
+                state.permanent = True
+        return client
+
+    return make
+
+
+def read_csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+@pytest.fixture
+def csrf_token() -> Callable[..., str]:
+    return read_csrf_token

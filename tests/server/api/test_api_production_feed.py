@@ -1,0 +1,86 @@
+"""POST /production: the CSV import's rows and rules over HTTP, idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEntry, IntegrationToken, ProductionRecord
+from tests.support.api_factory import Factory, bearer
+
+
+def row(**changes: Any) -> dict[str, Any]:
+    return {"date": "2026-03-09", "shift": "day", "worker_code": "W001", "machine_code": "M1",
+            "planned_minutes": 480, "run_minutes": 400, "output": 900, "defects": 3} | changes
+
+
+@pytest.fixture
+def send(client: FlaskClient, factory: Factory):  # type: ignore[no-untyped-def]
+    def post(body: object) -> tuple[int, dict[str, Any]]:
+        response = client.post("/api/v1/production", json=body,
+                               headers=bearer(factory.integration_token))
+        return response.status_code, response.get_json()
+    return post
+
+
+def _stored(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ProductionRecord)) or 0
+
+
+def test_rows_are_stored_and_a_resend_changes_nothing(send, session: Session) -> None:  # type: ignore[no-untyped-def]
+    rows = [row(), row(worker_code="W002", machine_code="M7")]
+    status, report = send({"records": rows})
+    assert status == 200
+    assert report == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0,
+                      "created_machines": ["M7"], "rejected": []}
+    audits = session.scalar(select(func.count()).select_from(AuditEntry))
+    status, report = send({"records": rows})
+    assert (report["created"], report["unchanged"]) == (0, 2)
+    assert _stored(session) == 2
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits
+    status, report = send({"records": [row(output=950)]})
+    assert report["updated"] == 1
+    last_used = session.scalars(select(IntegrationToken.last_used)).one()
+    assert last_used is not None
+
+
+@pytest.mark.parametrize(("bad", "needle"), [
+    (row(run_minutes=500), "records.1: run_minutes: 500 is more than planned_minutes 480"),
+    (row(defects=1000), "records.1: defects: 1000 is more than output 900"),
+    (row(worker_code="NOBODY"), "records.1: worker_code: no worker 'NOBODY'"),
+    (row(output=-1), "records.1: output: Input should be greater than or equal to 0"),
+    (row(date="2026-02-30"), "records.1: date:"),
+    ({k: v for k, v in row().items() if k != "shift"}, "records.1: shift: Field required"),
+    (row(), "records.1: repeats the date, shift, worker and machine of record 0"),
+])
+def test_a_bad_row_stores_nothing_and_is_named(send, session: Session, bad: dict,  # type: ignore[no-untyped-def,type-arg]
+                                               needle: str) -> None:
+    status, body = send({"records": [row(), bad]})
+    assert status == 422
+    assert body["error"]["code"] == "invalid_input"
+    assert needle in body["error"]["message"]
+    assert _stored(session) == 0
+
+
+def test_skip_bad_stores_the_good_rows_and_reports_the_rest(send, session: Session) -> None:  # type: ignore[no-untyped-def]
+    status, report = send({"records": [row(), row(worker_code="NOBODY"), "x"],
+                           "skip_bad": True})
+    assert status == 200
+    assert report["created"] == 1
+    assert [(p["row"], p["field"]) for p in report["rejected"]] == [(1, "worker_code"),
+                                                                     (2, None)]
+    assert _stored(session) == 1
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ({}, "records: Field required"),
+    ({"records": []}, "records: List should have at least 1 item"),
+    ({"records": [row()], "extra": 1}, "extra: Extra inputs are not permitted"),
+])
+def test_a_malformed_envelope_is_422_naming_the_field(send, body: object, needle: str) -> None:  # type: ignore[no-untyped-def]
+    status, answer = send(body)
+    assert status == 422 and needle in answer["error"]["message"]

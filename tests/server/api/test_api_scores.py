@@ -1,0 +1,92 @@
+"""Scorecards and leaderboards over the API give the same numbers as the CLI's services."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from server.models import RecordSource
+from server.services.production import upsert_production, validate_production_rows
+from server.services.scorecards import leaderboard, worker_scorecard
+from tests.support.api_factory import Factory
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def records(session: Session, factory: Factory) -> None:
+    rows = [
+        {"date": f"2026-03-{day:02d}", "shift": "day", "worker_code": code,
+         "machine_code": "M1" if code == "W001" else "M2", "planned_minutes": 480,
+         "run_minutes": run, "output": 200, "defects": 2}
+        for day in (9, 10, 11) for code, run in (("W001", 420), ("W002", 300))
+    ]
+    upsert_production(session, validate_production_rows(session, rows).rows,
+                      RecordSource.IMPORT, "test")
+    session.commit()
+
+
+def _json(data: object) -> object:
+    return json.loads(json.dumps(data, default=str))
+
+
+def test_the_scorecard_matches_the_service(client: FlaskClient, session: Session,
+                                           kiosk_headers: dict[str, str], records: None) -> None:
+    response = client.get("/api/v1/workers/W001/scorecard?period=week&date=2026-03-11",
+                          headers=kiosk_headers)
+    assert response.status_code == 200
+    card = response.get_json()
+    expected = worker_scorecard(session, "W001", "week", date(2026, 3, 11), ZONE)
+    assert {k: v for k, v in card.items() if k != "as_of"} == \
+        {k: v for k, v in _json(expected).items() if k != "as_of"}  # type: ignore[union-attr]
+    uptime = next(d for d in card["dimensions"] if d["key"] == "uptime")
+    assert uptime["met"] is True and uptime["record_ids"]
+
+
+def test_the_leaderboard_matches_the_service(client: FlaskClient, session: Session,
+                                             kiosk_headers: dict[str, str],
+                                             records: None) -> None:
+    response = client.get("/api/v1/leaderboard?workshop=W1&period=week&date=2026-03-11",
+                          headers=kiosk_headers)
+    assert response.status_code == 200
+    board = response.get_json()
+    expected = _json(leaderboard(session, "W1", "week", date(2026, 3, 11), ZONE))
+    assert board["standings"] == expected["standings"]  # type: ignore[index]
+    assert board["standings"][0]["code"] == "W001"
+
+
+def test_period_defaults_to_week_and_date_to_today(client: FlaskClient,
+                                                   kiosk_headers: dict[str, str]) -> None:
+    card = client.get("/api/v1/workers/W001/scorecard", headers=kiosk_headers).get_json()
+    assert card["period"] == "week"
+
+
+@pytest.mark.parametrize(("url", "status", "needle"), [
+    ("/api/v1/workers/W001/scorecard?period=year", 422, "period:"),
+    ("/api/v1/workers/W001/scorecard?date=yesterday", 422, "date:"),
+    ("/api/v1/workers/W001/scorecard?date=0001-01-01", 422, "date: Value error, must be"),
+    ("/api/v1/workers/W001/scorecard?colour=red", 422, "colour:"),
+    ("/api/v1/leaderboard?period=week", 422, "workshop: Field required"),
+    ("/api/v1/workers/NOBODY/scorecard", 404, "NOBODY"),
+    ("/api/v1/workers/W%00/scorecard", 404, "no worker"),
+    ("/api/v1/workers/W999/scorecard", 404, "W999"),  # no longer active
+    ("/api/v1/leaderboard?workshop=W404", 403, "W404"),
+])
+def test_bad_queries_are_4xx_naming_the_field(client: FlaskClient, kiosk_headers: dict[str, str],
+                                              url: str, status: int, needle: str) -> None:
+    response = client.get(url, headers=kiosk_headers)
+    assert response.status_code == status
+    assert needle in response.get_json()["error"]["message"]
+
+
+def test_a_workshop_without_a_scheme_is_a_clear_409(client: FlaskClient,
+                                                    kiosk_headers: dict[str, str]) -> None:
+    response = client.get("/api/v1/workers/W001/scorecard?date=2025-06-01",
+                          headers=kiosk_headers)
+    assert response.status_code == 409
+    assert "no scoring scheme" in response.get_json()["error"]["message"]
