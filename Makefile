@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: run install system-packages test-setup test bench soak lint clean
 
 run: install
-	$(BIN)/shopfloor-server demo
+	scripts/run-demo.sh
 
 install: system-packages $(STAMPS)/venv
 

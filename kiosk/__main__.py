@@ -97,7 +97,7 @@ def enroll(config: KioskConfig, code: str) -> dict[str, object]:
 
 
 def run(config: KioskConfig) -> None:
-    from kiosk.app import App, open_window
+    from kiosk.app import App
     from kiosk.client import KioskClient
     from kiosk.discovery import Candidate, browse, choose
     from kiosk.hardware import qr
@@ -106,6 +106,7 @@ def run(config: KioskConfig) -> None:
     from kiosk.scenes.base import Context
     from kiosk.sync import SyncWorker
     from kiosk.ui.fonts import font_path
+    from kiosk.ui.window import open_window
 
     font_path()
     store = Store(config.db_path)
@@ -130,11 +131,11 @@ def run(config: KioskConfig) -> None:
     badges = PcscBadgeReader()
     cameras = qr.camera_devices()
     camera = qr.CameraScanner(cameras[0]) if cameras else None
-    screen = open_window(config.fullscreen)
+    window = open_window(config.fullscreen)
     ctx = Context(store=store, speaker=speaker, sync=sync, language=config.default_language,
                   workshop=store.get_setting("kiosk_workshop") or "",
                   snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None)
-    app = App(config, ctx, screen, enrolled=token is not None)
+    app = App(config, ctx, window, enrolled=token is not None)
     started: list[Service] = [speaker, sync, badges, *([camera] if camera else [])]
     signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:

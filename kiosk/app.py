@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections import deque
 
 import pygame
 
 from kiosk import events
-from kiosk.config import LOGICAL_SIZE, KioskConfig
+from kiosk.config import KioskConfig
 from kiosk.errors import StoreError
 from kiosk.hardware.qr import WedgeDecoder
 from kiosk.i18n import t
@@ -25,32 +24,19 @@ from kiosk.scenes.idle import IdleScene
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.scenes.unknown_badge import UnknownBadgeScene
 from kiosk.ui import icons, theme, widgets
+from kiosk.ui.window import Window
 
 logger = logging.getLogger(__name__)
 
 STATS_KEPT = 1000  # recent frame times and badge latencies, for benchmarks and tests
 
 
-def open_window(fullscreen: bool) -> pygame.Surface:
-    pygame.display.init()
-    pygame.font.init()
-    flags = pygame.SCALED | pygame.FULLSCREEN if fullscreen else 0
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        screen = pygame.display.set_mode(LOGICAL_SIZE, flags)
-    for warning in caught:
-        log_event(logger, "display", logging.WARNING, message=str(warning.message))
-    pygame.display.set_caption("Shopfloor Kiosk")
-    pygame.key.start_text_input()
-    return screen
-
-
 class App:
-    def __init__(self, config: KioskConfig, ctx: Context, screen: pygame.Surface,
+    def __init__(self, config: KioskConfig, ctx: Context, window: Window,
                  enrolled: bool = True) -> None:
         self.config = config
         self.ctx = ctx
-        self.screen = screen
+        self.window = window
         self.wedge = WedgeDecoder()
         self._roster = Roster()
         ctx.roster = lambda: self._roster
@@ -64,6 +50,11 @@ class App:
         self.scorecard_latencies: deque[float] = deque(maxlen=STATS_KEPT)
         self._last = time.perf_counter()
         self._shown: tuple[int, float, str] | None = None
+
+    @property
+    def screen(self) -> pygame.Surface:
+        """The 1280x800 canvas every scene draws on."""
+        return self.window.canvas
 
     @property
     def roster(self) -> Roster:
@@ -93,10 +84,9 @@ class App:
             self.running = False
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             if not getattr(event, "touch", False):
-                self.scenes.handle_event(self._tap(event.pos))
+                self.scenes.handle_event(self._tap(self.window.to_canvas(event.pos)))
         elif event.type == pygame.FINGERDOWN:
-            w, h = LOGICAL_SIZE
-            self.scenes.handle_event(self._tap((event.x * w, event.y * h)))
+            self.scenes.handle_event(self._tap(self.window.finger_to_canvas(event.x, event.y)))
         elif event.type in (pygame.TEXTINPUT, pygame.KEYDOWN):
             text = self.wedge.feed(event)
             if text is None:
@@ -145,7 +135,7 @@ class App:
         started = time.perf_counter()
         self.scenes.draw(self.screen)
         self.draw_status(self.screen)
-        pygame.display.flip()
+        self.window.present()
         self.frame_times.append(time.perf_counter() - started)
 
     def draw_status(self, surface: pygame.Surface) -> None:

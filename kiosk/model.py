@@ -128,6 +128,57 @@ class Dimension:
     record_ids: tuple[Any, ...]
 
 
+TASK_KINDS = ("videos_due", "claims_decided", "appeals_answered")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One line of today's tasks: a video to watch, a claim decided, an appeal answered."""
+
+    kind: str
+    title: str = ""
+    title_en: str = ""
+    due: str = ""
+    progress: float = 0.0
+    status: str = ""
+    points: float | None = None
+    detail: str = ""
+    note: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title
+
+    @classmethod
+    def from_json(cls, kind: str, raw: dict[str, Any]) -> Task:
+        def text(key: str) -> str:
+            value = raw.get(key)
+            return str(value) if value is not None else ""
+
+        return cls(
+            kind=kind,
+            title=text("title"),
+            title_en=text("title_en"),
+            due=text("required_by"),
+            progress=min(1.0, max(0.0, _float(raw.get("progress")) or 0.0)),
+            status=text("status"),
+            points=_float(raw.get("points"), None),
+            detail=text("category") or text("dimension"),
+            note=text("note") or text("resolution"),
+        )
+
+
+def _task_items(tasks: Any) -> tuple[Task, ...]:
+    if not isinstance(tasks, dict):
+        return ()
+    return tuple(
+        Task.from_json(kind, raw)
+        for kind in TASK_KINDS
+        if isinstance(tasks.get(kind), list)
+        for raw in tasks[kind]
+        if isinstance(raw, dict)
+    )
+
+
 @dataclass(frozen=True)
 class Scorecard:
     period: str
@@ -146,6 +197,7 @@ class Scorecard:
     tasks: dict[str, int]
     period_start: str = ""
     period_end: str = ""
+    task_items: tuple[Task, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
@@ -198,6 +250,7 @@ class Scorecard:
             else {},
             period_start=str(data.get("period_start") or ""),
             period_end=str(data.get("period_end") or ""),
+            task_items=_task_items(tasks),
         )
 
 

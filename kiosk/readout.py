@@ -45,6 +45,22 @@ def scorecard_parts(lang: str, worker: Worker, card: Scorecard, *, cached: bool)
                   tier=tier_name(lang, card.next_tier)),
             )
         )
+    parts.extend(task_parts(lang, card))
     if cached:
         parts.append(("say.offline", t(lang, "say.offline")))
+    return parts
+
+
+def task_parts(lang: str, card: Scorecard) -> list[Part]:
+    """Today's tasks, one sentence per kind: videos to watch, claims decided, appeals."""
+    kinds = [task.kind for task in card.task_items]
+    statuses = {task.status for task in card.task_items if task.kind == "claims_decided"}
+    parts: list[Part] = []
+    if "videos_due" in kinds:
+        parts.append(("say.videos_due", t(lang, "say.videos_due", n=kinds.count("videos_due"))))
+    for status, key in (("approved", "say.claim_approved"), ("rejected", "say.claim_rejected")):
+        if status in statuses:
+            parts.append((key, t(lang, key)))
+    if "appeals_answered" in kinds:
+        parts.append(("say.appeal_answered", t(lang, "say.appeal_answered")))
     return parts

@@ -1,5 +1,6 @@
 """The sync worker: one thread that drains the outbox, refreshes the roster and fetches
-scorecards, backing off while the server is away. It talks to the UI only by posting
+scorecards, backing off while the server is away (a batch the server refuses outright is
+split until the one bad event is alone and marked failed). It talks to the UI only by posting
 pygame events (``SYNC_STATUS``, ``SCORECARD_READY``, ``ROSTER_READY``)."""
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from kiosk.client import KioskClient
 from kiosk.discovery import Candidate
 from kiosk.errors import ApiError, ClientError, StoreError
 from kiosk.logs import log_event
-from kiosk.store import Store, claims_key, now_iso
+from kiosk.store import OutboxItem, Store, claims_key, now_iso
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
+RETRY_STATUSES = {401, 403, 408, 429}  # refusals that are about the kiosk, not the events
 REDISCOVER_AFTER = 3
 DISCOVERY_INTERVAL_S = 30.0
 
@@ -46,7 +48,7 @@ class SyncWorker:
         self._next_discovery = 0.0
         self.interval_s = interval_s
         self.roster_interval_s = roster_interval_s
-        self.batch_size = batch_size
+        self.batch_size = self.max_batch = batch_size
         self._post = post
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -112,7 +114,7 @@ class SyncWorker:
                 self._refresh_roster(self.client)
                 self._next_roster = time.monotonic() + self.roster_interval_s
         except ClientError as exc:
-            if not isinstance(exc, ApiError) or exc.status in (401, 403):
+            if not isinstance(exc, ApiError) or exc.status in RETRY_STATUSES:
                 self._failures += 1
                 self._set_online(False, str(exc))
                 return
@@ -170,7 +172,12 @@ class SyncWorker:
             except queue.Empty:
                 break
         for workshop in sorted(workshops):
-            claims = client.pending_claims(workshop)
+            try:
+                claims = client.pending_claims(workshop)
+            except ClientError:
+                for rest in workshops:
+                    self._claims.put(rest)
+                raise
             self.store.set_setting(claims_key(workshop), json.dumps(claims, ensure_ascii=False))
             self._post(events.CLAIMS_READY, workshop=workshop)
 
@@ -181,10 +188,16 @@ class SyncWorker:
                 return
             try:
                 results = client.post_events([item.as_api() for item in batch])
+            except ApiError as exc:
+                if exc.status in RETRY_STATUSES:
+                    self._nack_all(batch, str(exc))
+                    raise
+                self._isolate(batch, str(exc))
+                continue
             except ClientError as exc:
-                for item in batch:
-                    self.store.nack(item.uuid, str(exc))
+                self._nack_all(batch, str(exc))
                 raise
+            self.batch_size = self.max_batch
             counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
             for item, result in zip(batch, results, strict=True):
                 status = result.get("status")
@@ -206,6 +219,20 @@ class SyncWorker:
                 rejected=counts["rejected"],
                 depth=self.store.depth(),
             )
+
+    def _nack_all(self, batch: list[OutboxItem], reason: str) -> None:
+        for item in batch:
+            self.store.nack(item.uuid, reason)
+
+    def _isolate(self, batch: list[OutboxItem], reason: str) -> None:
+        """The server refused a whole batch: send halves until the event it cannot take is
+        alone, then mark that one failed so it never blocks the others."""
+        if len(batch) == 1:
+            self.store.nack(batch[0].uuid, reason, permanent=True)
+            logger.warning("event %s refused: %s", batch[0].uuid, reason)
+            return
+        self.batch_size = max(1, len(batch) // 2)
+        self._nack_all(batch, reason)
 
     def _refresh_roster(self, client: KioskClient) -> None:
         _, etag = self.store.roster()

@@ -34,7 +34,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from server import errors
     from server.admin import setup as admin_setup
     from server.api import api
+    from server.services.standings import StandingsCache
     from server.wall import wall
+
+    # Standings by data version, shared by the kiosk API and the wall (one per database).
+    app.extensions["shopfloor.standings"] = StandingsCache()
 
     app.register_blueprint(api)
     app.register_blueprint(wall)

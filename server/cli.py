@@ -121,9 +121,12 @@ def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from server import cli_data, cli_displays, cli_serve
+    from server import cli_data, cli_devices, cli_displays, cli_serve
 
-    parser = argparse.ArgumentParser(prog="shopfloor-server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="shopfloor-server",
+        description="Shopfloor Kiosk server: data, scoring, kiosks and displays.",
+        epilog="Settings come from SHOPFLOOR_* environment variables; see README.md.")
     parser.add_argument("--version", action="version", version=f"shopfloor-server {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -141,12 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_serve.register(sub)
     cli_data.register(sub)
     cli_displays.register(sub)
-    try:
-        from server import cli_devices
-    except ImportError:  # the device commands arrive with the kiosk API
-        pass
-    else:
-        cli_devices.register(sub)
+    cli_devices.register(sub)
     return parser
 
 

@@ -59,6 +59,9 @@ def serve(config: Config, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "proc_name": "shopfloor-server",
         "preload_app": True,
+        # gunicorn's control socket lives at one path per user, which several servers
+        # on one machine (a test run, a demo beside a real site) would fight over.
+        "control_socket_disable": True,
     }
     logger.info("serving", extra={"url": f"http://{host}:{port}/", "workers": workers})
     ShopfloorServer(app, options).run()

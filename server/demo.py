@@ -7,12 +7,15 @@ admin password, supervisor PINs) are generated per build and printed once, never
 
 from __future__ import annotations
 
+import hashlib
+import io
 import random
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -43,6 +46,7 @@ SEED = 20260101
 WEEKS = 6
 WORKERS_PER_WORKSHOP = 20
 SUPERVISORS_PER_WORKSHOP = 2
+PHOTOS_PER_WORKSHOP = 8  # the first workers of each workshop get a drawn portrait
 
 # code, name, machine prefix, machine name, machines, output per run minute, scheme mode
 WORKSHOPS = (
@@ -159,6 +163,7 @@ def build_demo(config: Config, admin_password: str | None = None) -> DemoSummary
                 admin_password=init.generated_password,
             )
             _populate(session, rng, today, summary)
+            _photos(session, config.data_dir)
             session.commit()
     finally:
         engine.dispose()
@@ -261,11 +266,16 @@ def _points(session: Session, rng: random.Random, worker: Worker, supervisors: l
         status = (EntryStatus.PENDING if recent and category.needs_approval
                   else rng.choice((EntryStatus.APPROVED,) * 6 + (EntryStatus.REJECTED,)))
         supervisor = rng.choice(supervisors)
+        # decided the next morning (factory time near enough), never in the future
+        decided_at = (None if status == EntryStatus.PENDING
+                      else min(datetime.combine(day + timedelta(days=1), time(1), UTC),
+                               datetime.now(UTC)))
         session.add(PointEntry(
             worker=worker, category=category, points=category.points, date=day, status=status,
             reason=category.name,
             given_by_worker_id=None if category.needs_approval else supervisor.id,
             decided_by_worker_id=None if status == EntryStatus.PENDING else supervisor.id,
+            decided_at=decided_at,
         ))
         count += 1
     return count
@@ -277,3 +287,52 @@ def _open_appeal(session: Session, today: date) -> None:
                        period_start=today - timedelta(days=today.weekday() + 7),
                        dimension="uptime", reason="machine_broken",
                        status=AppealStatus.OPEN))
+
+
+def avatar_jpeg(code: str, size: tuple[int, int] = (240, 300)) -> bytes:
+    """A drawn head-and-shoulders portrait whose colours come from the worker code: a
+    stand-in for the photo HR would upload, so the kiosk shows a picture, not an icon."""
+    digest = hashlib.sha256(code.encode()).digest()
+    width, height = size
+    backgrounds = ((196, 222, 240), (222, 236, 206), (244, 224, 200), (230, 216, 238))
+    skins = ((241, 206, 176), (224, 180, 140), (198, 150, 112), (250, 220, 196))
+    hairs = ((40, 32, 28), (70, 50, 36), (20, 20, 24), (110, 80, 52))
+    uniforms = ((30, 90, 160), (40, 110, 80), (60, 70, 90), (170, 70, 50))
+    image = Image.new("RGB", size, backgrounds[digest[0] % 4])
+    draw = ImageDraw.Draw(image)
+    cx, head = width // 2, width * 0.22
+    top = height * 0.22
+    draw.ellipse((cx - width * 0.44, height * 0.66, cx + width * 0.44, height * 1.3),
+                 fill=uniforms[digest[1] % 4])
+    draw.rectangle((cx - width * 0.1, top + head * 1.7, cx + width * 0.1, height * 0.7),
+                   fill=skins[digest[2] % 4])
+    draw.ellipse((cx - head * 1.06, top - head * 0.12, cx + head * 1.06, top + head * 1.55),
+                 fill=hairs[digest[3] % 4])
+    draw.ellipse((cx - head, top + head * 0.2, cx + head, top + head * 2.2),
+                 fill=skins[digest[2] % 4])
+    for side in (-1, 1):
+        ex = cx + side * head * 0.38
+        draw.ellipse((ex - 6, top + head * 1.05 - 6, ex + 6, top + head * 1.05 + 6),
+                     fill=(40, 40, 40))
+    draw.arc((cx - head * 0.4, top + head * 1.2, cx + head * 0.4, top + head * 1.75),
+             20, 160, fill=(150, 70, 60), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _photos(session: Session, data_dir: Path) -> None:
+    """Portraits for the first workers of each workshop, in `<data dir>/photos` (the
+    folder HR's uploads go to), named like uploads: code and content hash."""
+    folder = data_dir / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    workers = session.scalars(select(Worker).order_by(Worker.code))
+    slots: dict[int, int] = {}
+    for worker in workers:
+        slot = slots[worker.workshop_id] = slots.get(worker.workshop_id, -1) + 1
+        if slot >= PHOTOS_PER_WORKSHOP:
+            continue
+        jpeg = avatar_jpeg(worker.code)
+        name = f"{worker.code}-{hashlib.sha256(jpeg).hexdigest()[:12]}.jpg"
+        (folder / name).write_bytes(jpeg)
+        worker.photo_path = f"photos/{name}"

@@ -238,8 +238,10 @@ class ProductionRecord(Base):
     __tablename__ = "production_records"
     __table_args__ = (
         UniqueConstraint("date", "shift", "worker_id", "machine_id", name="uq_production_key"),
-        # Scorecards read a workshop's records for a period: by worker, then by date.
-        Index("ix_production_worker_date", "worker_id", "date"),
+        # Scorecards sum a workshop's records for a period by worker; the sums are read
+        # from the index alone (covering), never from the table.
+        Index("ix_production_worker_date_sums", "worker_id", "date", "planned_minutes",
+              "run_minutes", "output", "defects"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

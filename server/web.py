@@ -6,6 +6,7 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from server.config import Config
+from server.services.standings import StandingsCache
 
 
 def db_session() -> Session:
@@ -19,3 +20,9 @@ def db_session() -> Session:
 def app_config() -> Config:
     config: Config = current_app.config["SHOPFLOOR"]
     return config
+
+
+def standings_cache() -> StandingsCache:
+    """The app's standings cache (see `server.services.standings`)."""
+    cache: StandingsCache = current_app.extensions["shopfloor.standings"]
+    return cache

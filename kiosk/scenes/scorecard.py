@@ -9,7 +9,7 @@ import pygame
 
 from kiosk import events
 from kiosk.i18n import t
-from kiosk.model import TIER_STARS, Dimension, Scorecard, Worker
+from kiosk.model import TIER_STARS, Dimension, Scorecard, Task, Worker
 from kiosk.readout import dimension_name, number, scorecard_parts, tier_name
 from kiosk.scenes.base import Context, Scene, footer
 from kiosk.scenes.claim import ClaimScene
@@ -25,6 +25,7 @@ TASK_ICONS = {"videos_due": "training", "claims_decided": "claim", "appeals_answ
 LEFT = pygame.Rect(theme.MARGIN, theme.TOP_BAR + 16, 400, 552)
 MIDDLE = pygame.Rect(440, theme.TOP_BAR + 16, 460, 552)
 RIGHT = pygame.Rect(916, theme.TOP_BAR + 16, 340, 552)
+TASK_ROW = 58
 
 
 class DimensionTile(Button):
@@ -248,6 +249,9 @@ class ScorecardScene(Scene):
         y += 20
         widgets.label(surface, self.tr("card.tasks"), 32, (x, y))
         y += 50
+        if card.task_items:
+            self._draw_task_items(surface, card.task_items, x, y, width)
+            return
         known = [(k, n) for k, n in card.tasks.items() if k in TASK_ICONS]
         if not known:
             widgets.label(surface, self.tr("card.no_tasks"), 28, (x, y), theme.MUTED)
@@ -256,3 +260,43 @@ class ScorecardScene(Scene):
             widgets.label(surface, self.tr(f"task.{key}", n=count), 28, (x + 56, y + 6),
                           max_width=width - 56)
             y += 58
+
+    def _draw_task_items(self, surface: pygame.Surface, items: tuple[Task, ...], x: int,
+                         y: int, width: int) -> None:
+        """Each task as a pictogram, a line and a second line (due date and progress, or
+        the supervisor's or HR's note); what does not fit is counted at the bottom."""
+        bottom = RIGHT.bottom - 12
+        text_x, text_width = x + 56, width - 56
+        for index, task in enumerate(items):
+            if y + TASK_ROW > bottom - (0 if index == len(items) - 1 else 36):
+                widgets.label(surface, self.tr("task.more", n=len(items) - index), 24,
+                              (text_x, y), theme.MUTED, max_width=text_width)
+                return
+            first, color, second = self._task_lines(task)
+            surface.blit(icons.icon(TASK_ICONS[task.kind], 44, color), (x, y))
+            widgets.label(surface, first, 26, (text_x, y), color if color != theme.PRIMARY
+                          else theme.INK, max_width=text_width)
+            if task.kind == "videos_due":
+                bar = pygame.Rect(text_x, y + 36, 90, 14)
+                widgets.progress_bar(surface, bar, task.progress, theme.PRIMARY)
+                widgets.label(surface, second, 22, (bar.right + 10, y + 31), theme.MUTED,
+                              max_width=text_width - bar.width - 10)
+            elif second:
+                widgets.label(surface, second, 22, (text_x, y + 31), theme.MUTED,
+                              max_width=text_width)
+            y += TASK_ROW
+
+    def _task_lines(self, task: Task) -> tuple[str, tuple[int, int, int], str]:
+        if task.kind == "videos_due":
+            due = (self.tr("task.due", date=task.due[5:].replace("-", "/")) if task.due
+                   else self.tr("task.due_now"))
+            return task.label(self.lang), theme.PRIMARY, due
+        if task.kind == "claims_decided":
+            approved = task.status == "approved"
+            first = (self.tr("task.claim_approved", points=number(task.points or 0))
+                     if approved else self.tr("task.claim_rejected"))
+            return first, theme.GOOD if approved else theme.BAD, task.note
+        upheld = task.status == "upheld"
+        first = self.tr("task.appeal_upheld" if upheld else "task.appeal_rejected",
+                        dim=dimension_name(self.lang, task.detail))
+        return first, theme.GOOD if upheld else theme.MUTED, task.note

@@ -22,8 +22,10 @@ from server.web import app_config, db_session
 @admin.route("/claims")
 @allow(READ)
 def claims() -> str:
-    return render_template("admin/claims.html",
-                           rows=service.pending_claims(db_session(), scope()))
+    db = db_session()
+    rows = service.pending_claims(db, scope())
+    return render_template("admin/claims.html", rows=rows,
+                           photos=service.with_photo(db, rows))
 
 
 @admin.route("/claims/decide", methods=["POST"])

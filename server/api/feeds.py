@@ -33,11 +33,23 @@ _SQLITE_WRITES = threading.Lock()
 
 @operation(
     "POST", "/events", auth="kiosk", summary="Send a batch of events (at most 500)",
-    description="Each event gets a result, in order: `accepted`; `duplicate` when an "
-                "identical event was stored before or earlier in the batch (never counted "
-                "twice); or `rejected` with a reason naming the field - an event that does "
-                "not fit its kind, names what this kiosk may not, or reuses a stored UUID "
-                "with a different body. One bad event does not reject the batch.",
+    description=(
+        "Each event gets a result, in order: `accepted`; `duplicate` when an identical "
+        "event (same uuid, kind, worker, occurred_at and payload) was stored before or "
+        "earlier in the batch - never counted twice; or `rejected` with a reason naming the "
+        "field: an event that does not fit its kind, names a worker, machine or workshop "
+        "this kiosk does not serve, or reuses a stored UUID with a different body. One bad "
+        "event does not reject the batch; resend only what got no answer.\n\n"
+        "What events do: badge_in (a worker's tap; with worker null and payload.badge_hash "
+        "for a badge that matched no one), machine_fault and quality_issue are logged. "
+        "machine_start/machine_stop pair into run minutes, and output/defect counts add up, "
+        "on the worker's kiosk production record for the machine and shift (day 06-18, "
+        "night 18-06, dated by its start); a record from MES or an import for that day "
+        "wins over it. point_claim opens a claim; claim_decision (payload.decided_by) "
+        "approves or rejects it; remark (payload.given_by) gives approved points; both need "
+        "a supervisor of the worker's workshop, and at most the category's points. "
+        "training_progress counts a video complete at 90 % watched; appeal opens an appeal."
+    ),
     body=EventBatch, responses={200: ("One result per event", EventResults)},
 )
 def post_events() -> Response:

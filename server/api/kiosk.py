@@ -29,7 +29,8 @@ from server.services.kiosk_reads import (
 )
 from server.services.kiosks import enroll
 from server.services.roster import roster, roster_etag
-from server.web import app_config, db_session
+from server.services.worker_tasks import worker_tasks
+from server.web import app_config, db_session, standings_cache
 
 document("GET", "/health", summary="Is the server up, and which one is it",
          description="No token needed; `server_id` is the id the server advertises by mDNS.",
@@ -81,7 +82,9 @@ def _today() -> datetime:
 @operation(
     "GET", "/workers/<code>/scorecard", auth="kiosk", summary="A worker's scorecard",
     description="Only workers of the kiosk's workshops (403 otherwise). Every number carries "
-                "its target, whether it was met, its points and the records behind it.",
+                "its target, whether it was met, its points and the records behind it. "
+                "`tasks`: videos still to watch, and claims decided and appeals answered "
+                "since the worker's previous badge-in.",
     query=ScorecardQuery, responses={200: ("The scorecard", Scorecard)}, errors=(404, 409),
 )
 def get_scorecard(code: str) -> Response:
@@ -89,7 +92,8 @@ def get_scorecard(code: str) -> Response:
     query = parse_query(ScorecardQuery)
     session = db_session()
     card = kiosk_scorecard(session, kiosk, code, query.period, query.date or _today().date(),
-                           app_config().zone)
+                           app_config().zone, cache=standings_cache())
+    card["tasks"] = worker_tasks(session, code)
     session.commit()
     return jsonify(card)
 
@@ -105,7 +109,8 @@ def get_leaderboard() -> Response:
     query = parse_query(LeaderboardQuery)
     session = db_session()
     board = kiosk_leaderboard(session, kiosk, query.workshop, query.period,
-                              query.date or _today().date(), app_config().zone)
+                              query.date or _today().date(), app_config().zone,
+                              cache=standings_cache())
     session.commit()
     return jsonify(board)
 

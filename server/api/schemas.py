@@ -183,6 +183,46 @@ class _PeriodHeader(_Answer):
     scheme: SchemeOut
 
 
+class VideoDue(_Answer):
+    id: int
+    title: str
+    title_en: str | None
+    required_by: str | None = Field(description="ISO date; null means due now")
+    progress: float = Field(description="share watched, 0 to 1")
+    seconds_watched: float
+    duration_s: float
+
+
+class ClaimDecided(_Answer):
+    id: int = Field(description="the point entry")
+    claim: str | None = Field(description="the point_claim event's uuid")
+    category: str | None
+    points: float
+    status: Literal["approved", "rejected"]
+    decided_at: str
+    note: str | None
+
+
+class AppealAnswered(_Answer):
+    id: int
+    dimension: str
+    period: str
+    period_start: str
+    status: Literal["upheld", "rejected"]
+    resolution: str | None
+    resolved_at: str
+
+
+class Tasks(_Answer):
+    since: str = Field(description="the worker's previous badge-in (or a week ago when none): "
+                                   "decisions after it are listed")
+    last_visit: str | None
+    videos_due: list[VideoDue] = Field(description="required videos not yet finished, "
+                                                   "most urgent first")
+    claims_decided: list[ClaimDecided] = Field(description="newest first")
+    appeals_answered: list[AppealAnswered] = Field(description="newest first")
+
+
 class Scorecard(_PeriodHeader):
     worker: ScorecardWorker
     total: float
@@ -201,6 +241,8 @@ class Scorecard(_PeriodHeader):
     projected_total: float | None
     projected_tier: str | None
     as_of: str
+    tasks: Tasks = Field(description="today's tasks: videos to watch, decisions since the "
+                                     "last visit")
 
 
 class Standing(_Answer):

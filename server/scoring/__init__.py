@@ -7,10 +7,19 @@ design (attendance, ties, projection, scaled targets) are written in the docstri
 `engine` and `ranking`.
 """
 
-from server.scoring.engine import is_met, period_totals, score, score_totals, total_of
+from server.scoring.engine import (
+    is_met,
+    period_totals,
+    score,
+    score_totals,
+    total_of,
+    totals_and_projections,
+    totals_of,
+)
 from server.scoring.model import (
     ADDITIVE,
     LOWER_IS_BETTER,
+    SUM_DIGITS,
     BadgeIn,
     DailyValue,
     Dim,
@@ -19,6 +28,7 @@ from server.scoring.model import (
     Mode,
     NextTier,
     PeriodTotals,
+    Placing,
     PointRow,
     ProductionRow,
     Scheme,
@@ -28,11 +38,20 @@ from server.scoring.model import (
     WorkerInputs,
 )
 from server.scoring.periods import Period, PeriodSpan, period_span, previous_span
-from server.scoring.ranking import competition_ranks, most_improved, rank, tier_cut
+from server.scoring.ranking import (
+    competition_ranks,
+    improvers,
+    most_improved,
+    place,
+    rank,
+    tier_cut,
+    with_placing,
+)
 
 __all__ = [
     "ADDITIVE",
     "LOWER_IS_BETTER",
+    "SUM_DIGITS",
     "BadgeIn",
     "DailyValue",
     "Dim",
@@ -43,6 +62,7 @@ __all__ = [
     "Period",
     "PeriodSpan",
     "PeriodTotals",
+    "Placing",
     "PointRow",
     "ProductionRow",
     "Scheme",
@@ -51,14 +71,19 @@ __all__ = [
     "TrainingItem",
     "WorkerInputs",
     "competition_ranks",
+    "improvers",
     "is_met",
     "most_improved",
     "period_span",
     "period_totals",
+    "place",
     "previous_span",
     "rank",
     "score",
     "score_totals",
     "tier_cut",
     "total_of",
+    "totals_and_projections",
+    "totals_of",
+    "with_placing",
 ]

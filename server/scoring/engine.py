@@ -34,6 +34,7 @@ from typing import TypeVar
 from server.scoring.model import (
     ADDITIVE,
     LOWER_IS_BETTER,
+    SUM_DIGITS,
     DailyValue,
     Dim,
     DimensionScore,
@@ -117,11 +118,13 @@ def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
     scheduled = [day for day, sums in tally.production.items() if day != skip and sums[0] > 0]
     point_days = [v for day, v in tally.points.items() if day != skip]
     return PeriodTotals(
-        planned_minutes=fsum(d[0] for d in days), run_minutes=fsum(d[1] for d in days),
+        planned_minutes=round(fsum(d[0] for d in days), SUM_DIGITS),
+        run_minutes=round(fsum(d[1] for d in days), SUM_DIGITS),
         output=fsum(d[2] for d in days), defects=fsum(d[3] for d in days),
         production_records=sum(d[4] for d in days), scheduled_days=len(scheduled),
         attended_days=sum(1 for day in scheduled if day in tally.badge_days),
-        points=fsum(v[0] for v in point_days), point_entries=sum(v[1] for v in point_days),
+        points=round(fsum(v[0] for v in point_days), SUM_DIGITS),
+        point_entries=sum(v[1] for v in point_days),
         required_videos=tally.required,
         completed_videos=sum(1 for day in tally.completed.values() if day != skip),
     )
@@ -164,11 +167,15 @@ _VALUES: dict[Dim, Callable[[PeriodTotals, float], float | None]] = {
 }
 
 
-def is_met(key: Dim, value: float, target: float) -> bool:
+def _bound(key: Dim, target: float) -> float:
+    """The value at which the target counts as met, with the tolerance."""
     slack = TOLERANCE * max(1.0, abs(target))
-    if key in LOWER_IS_BETTER:
-        return value <= target + slack
-    return value >= target - slack
+    return target + slack if key in LOWER_IS_BETTER else target - slack
+
+
+def is_met(key: Dim, value: float, target: float) -> bool:
+    bound = _bound(key, target)
+    return value <= bound if key in LOWER_IS_BETTER else value >= bound
 
 
 def _achievement(value: float, target: float, cap: float, lower: bool, met: bool) -> float:
@@ -234,7 +241,7 @@ class _Rules:
         for rule in self.dimensions:
             lines += rule.line(sums, scale)[2]
         hourly, entries = self.extras(sums, scale)
-        return _sum(lines, hourly, entries)
+        return round(lines + hourly + entries, 2)
 
     def total_and_projection(self, sums: PeriodTotals, as_of: date) -> tuple[float, float]:
         """The total, and the total "at this pace" as of `as_of` (clamped already)."""
@@ -245,21 +252,14 @@ class _Rules:
         return total, self.total(sums, self.span.days / elapsed)
 
 
-def _sum(lines: float, hourly: float, entries: float) -> float:
-    """A total: the lines' points (added in the scheme's order), hourly points, entries."""
-    return round(lines + hourly + entries, 2)
-
-
 def _rules(scheme: Scheme, span: PeriodSpan) -> _Rules:
     target_scale = span.days / reference_days(scheme.period, span)
     made = []
     for spec in scheme.dimensions:
         target = spec.target * target_scale if spec.key in ADDITIVE else spec.target
-        lower = spec.key in LOWER_IS_BETTER
-        slack = TOLERANCE * max(1.0, abs(target))
         made.append(_Rule(
-            spec=spec, value=_VALUES[spec.key], target=target, lower=lower,
-            bound=target + slack if lower else target - slack,
+            spec=spec, value=_VALUES[spec.key], target=target,
+            lower=spec.key in LOWER_IS_BETTER, bound=_bound(spec.key, target),
             threshold_points=(round(spec.points or 0.0, 2) if scheme.mode is Mode.THRESHOLD
                               else None),
             weight=spec.weight or 0.0, cap=spec.cap,
@@ -284,7 +284,7 @@ def _daily(key: Dim, tally: _Tally) -> tuple[DailyValue, ...]:
         for day in tally.completed.values():
             counts[day] += 1
         values = counts
-    return tuple(DailyValue(d, round(values[d], 4)) for d in sorted(values))
+    return tuple(DailyValue(d, round(v, 4)) for d, v in sorted(values.items()))
 
 
 def _record_ids(key: Dim, tally: _Tally) -> tuple[int, ...]:

@@ -32,6 +32,8 @@ LOWER_IS_BETTER = frozenset({Dim.DEFECT_RATE})
 # Sums grow with the length of a period; rates do not. Only sums have their targets scaled
 # to the period asked for and are extrapolated by the "at this pace" projection.
 ADDITIVE = frozenset({Dim.OUTPUT, Dim.POINTS})
+# Decimals kept of summed minutes and points (see `PeriodTotals`).
+SUM_DIGITS = 6
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -91,6 +93,10 @@ class PeriodTotals:
     workers whose detail nobody is looking at (`score_totals`). A scheduled day is a day
     with planned minutes > 0 (minutes are never negative, so "the day's sum > 0" and "a
     record > 0 that day" agree); an attended day is a scheduled day with a badge-in.
+
+    Minutes and points are summed and then rounded to `SUM_DIGITS` decimals: a database
+    adds floats in its own order and may miss the exact sum by a last digit, which could
+    tip a rounded point the other way. Rounded, both sums are the same number.
     """
 
     planned_minutes: float = 0.0
@@ -154,8 +160,9 @@ class Scheme:
 # --- outputs ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DailyValue:
+class DailyValue(NamedTuple):
+    """One day of a dimension; a tuple because a month of cards holds thousands."""
+
     date: date
     value: float
 

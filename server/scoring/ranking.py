@@ -18,7 +18,7 @@ The rules, so that every standing can be explained:
   without one) and the points that reach its lowest current total; when nobody holds that
   tier yet, the points that bring the worker to a total of 1.
 - **Projected tier**: the same top-tier rule applied to everyone's projected totals.
-
+"""
 
 from __future__ import annotations
 
@@ -141,10 +141,14 @@ def rank(
     placed = place(scorecards[0].scheme.tiers,
                    {c.worker_code: (c.total, c.projected_total) for c in scorecards},
                    previous_totals)
-    return [replace(by_code[p.worker_code], rank=p.rank, rank_of=p.rank_of, tier=p.tier,
-                    next_tier=p.next_tier, awards=p.awards, projected_tier=p.projected_tier,
-                    improvement=p.improvement)
-            for p in placed]
+    return [with_placing(by_code[p.worker_code], p) for p in placed]
+
+
+def with_placing(card: Scorecard, placing: Placing) -> Scorecard:
+    """The card with its rank, tier, awards and projection filled in."""
+    return replace(card, rank=placing.rank, rank_of=placing.rank_of, tier=placing.tier,
+                   next_tier=placing.next_tier, awards=placing.awards,
+                   projected_tier=placing.projected_tier, improvement=placing.improvement)
 
 
 class _Ranked(Protocol):

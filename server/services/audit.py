@@ -47,6 +47,17 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain head's lock now, for the rest of the caller's transaction.
+
+    A writer that reads what it is about to change and audit (kiosk production records)
+    calls this before reading: concurrent writers then take turns, and each reads what the
+    one before it committed, instead of both reading the same state and the later overwriting
+    the earlier. `record` takes the same lock, so calling both costs nothing more.
+    """
+    session.execute(select(Setting.key).where(Setting.key == CHAIN_HEAD_KEY).with_for_update())
+
+
 def record(
     session: Session,
     actor: str,

@@ -42,6 +42,15 @@ def pending_claims(session: Session, scope: Scope = None) -> list[PointEntry]:
     return list(session.scalars(query))
 
 
+def with_photo(session: Session, entries: Sequence[PointEntry]) -> set[int]:
+    """The ids of the entries whose claim came with a photo."""
+    event_ids = {e.event_id: e.id for e in entries if e.event_id is not None}
+    if not event_ids:
+        return set()
+    events = session.scalars(select(Event).where(Event.id.in_(event_ids)))
+    return {event_ids[e.id] for e in events if (e.payload or {}).get("photo_jpeg")}
+
+
 def claim_photo(session: Session, entry_id: int, scope: Scope = None) -> bytes | None:
     """The JPEG a worker took with a claim, if any."""
     entry = _entry(session, entry_id, scope)

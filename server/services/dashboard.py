@@ -126,15 +126,15 @@ def plant_week(session: Session, on: date, today: date, zone: ZoneInfo,
     shifts: dict[int, set[str]] = defaultdict(set)
     seen: dict[tuple[int, date], tuple[set[str], set[int], set[int]]] = defaultdict(
         lambda: (set(), set(), set()))
-    for shop, day, shift, worker_id, machine_id, planned, run, out, defects in rows:
-        day_status = status[(shop, day)]
+    for shop_id, day, shift, worker_id, machine_id, planned, run, out, defects in rows:
+        day_status = status[(shop_id, day)]
         day_status.records += 1
         day_status.planned += planned
         day_status.run += run
         day_status.output += out
         day_status.defects += defects
-        shifts[shop].add(shift)
-        day_shifts, day_workers, day_machines = seen[(shop, day)]
+        shifts[shop_id].add(shift)
+        day_shifts, day_workers, day_machines = seen[(shop_id, day)]
         day_shifts.add(shift)
         day_workers.add(worker_id)
         day_machines.add(machine_id)
@@ -171,7 +171,7 @@ def _add_scores(session: Session, week: WorkshopWeek, on: date, today: date,
 
 def chart_data(weeks: list[WorkshopWeek]) -> dict[str, Any]:
     """What the dashboard's charts draw, as JSON-ready values."""
-    days = [d.day.isoformat() for d in weeks[0].days] if weeks else []
+    days = [d.day.strftime("%m-%d") for d in weeks[0].days] if weeks else []
 
     def pct(value: float | None) -> float | None:
         return None if value is None else round(value * 100, 1)

@@ -8,13 +8,15 @@ trace, and one bad event never spoils the rest of its batch:
 - machine_start / machine_stop / output / defect: the kiosk-sourced production record of
   the worker, machine and shift is recomputed from all stored events (`kiosk_production`),
   so the order in which events arrive does not matter.
-- point_claim: a pending point entry; claim_decision approves or rejects it.
-- remark: an approved point entry per named worker, at most the category's points.
+- point_claim: a pending point entry (at most the category's points); claim_decision
+  approves or rejects it.
+- remark: an approved point entry for the event's worker, at most the category's points.
 - training_progress: the worker's progress on the video, completed at 90 % watched.
 - appeal: an open appeal.
 
-`remark` and `claim_decision` are made by the event's worker, who must be a supervisor of
-the workshop of every worker concerned; the kiosk has already checked their PIN.
+A remark names the supervisor who gave it (`given_by`), a claim_decision the one who
+decided (`decided_by`): a supervisor of the workshop of the worker concerned, whose PIN
+the kiosk has checked. Every change to points, training and production is audited.
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ Plan = Callable[[Event], None]
 Check = Callable[[Worker | None, Any, datetime], Plan]
 
 
+def _fields(event: KioskEvent) -> dict[str, Any]:
+    """The payload's fields by name. Kinds differ in fields, and asking a pydantic model
+    for one it lacks is slow; its __dict__ answers at once."""
+    return vars(event.payload)
+
+
 class Rejected(Exception):
     """The event is refused; the message is the reason the kiosk is told."""
 
@@ -102,11 +110,12 @@ class Effects:
         for event in events:
             if event.worker:
                 workers.add(event.worker)
+            fields = _fields(event)
             for field in ("given_by", "decided_by"):  # the supervisors acting
-                if getattr(event.payload, field, None):
-                    workers.add(getattr(event.payload, field))
-            if getattr(event.payload, "machine", None):
-                machines.add(event.payload.machine)  # type: ignore[attr-defined]
+                if fields.get(field):
+                    workers.add(fields[field])
+            if fields.get("machine"):
+                machines.add(fields["machine"])
         if workers:
             self._workers.update((w.code, w) for w in self.session.scalars(
                 select(Worker).where(Worker.code.in_(workers))))
@@ -185,7 +194,7 @@ class Effects:
         if event.occurred_at > self.now + FUTURE_LEEWAY:
             raise Rejected("occurred_at: is in the future; check the kiosk's clock")
         worker = self._worker(event.worker) if event.worker is not None else None
-        code = getattr(event.payload, "machine", None)
+        code = _fields(event).get("machine")
         machine = self._machine(code) if code is not None else None
         if machine is None and worker is not None and event.kind in _COUNT_KINDS:
             machine = self._running_machine(worker, event.occurred_at)

@@ -51,7 +51,7 @@ class BadgeInPayload(_Strict):
 
     badge_hash: Sha256Hex | None = None
     kind: Literal["card", "qr"] | None = Field(default=None, description="how the badge was read")
-    reader: Note | None = Field(default=None, max_length=64,
+    reader: Note | None = Field(default=None, max_length=128,
                                 description="which reader, for diagnosis")
 
 

@@ -25,17 +25,19 @@ never lets a kiosk row overwrite such a record; an MES record replaces a kiosk o
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
-from server.models import Event, Machine, ProductionRecord, RecordSource, Worker
-from server.services.production import upsert_production, validate_production_rows
+from server.models import Event, Machine, ProductionRecord, RecordSource, Worker, utcnow
+from server.services.audit import lock_chain, record
 
 ShiftKey = tuple[int, int, date, str]  # worker id, machine id, date, shift
 
@@ -43,7 +45,8 @@ DAY_START, NIGHT_START = time(6), time(18)
 SHIFT_LENGTH = timedelta(hours=12)
 MAX_RUN = timedelta(hours=16)
 PLANNED_MINUTES = 480.0
-_KINDS = ("machine_start", "machine_stop", "output", "defect")
+_RUN_KINDS = ("machine_start", "machine_stop")
+_COUNT_KINDS = ("output", "defect")
 
 
 def shift_of(at: datetime, zone: ZoneInfo) -> tuple[date, str]:
@@ -79,6 +82,29 @@ class _Mark:
     count: int
 
 
+class _Track:
+    """The production events of one worker on one machine, in time order."""
+
+    __slots__ = ("marks", "times", "_runs", "_starts")
+
+    def __init__(self) -> None:
+        self.marks: list[_Mark] = []
+        self.times: list[datetime] = []
+        self._runs: list[tuple[datetime, datetime]] | None = None
+        self._starts: list[datetime] = []
+
+    def add(self, mark: _Mark) -> None:
+        self.marks.append(mark)
+        self.times.append(mark.at)
+
+    def runs(self) -> tuple[list[tuple[datetime, datetime]], list[datetime]]:
+        """The runs, ordered by start, and their starts (for bisecting); made once."""
+        if self._runs is None:
+            self._runs = _runs(self.marks)
+            self._starts = [start for start, _ in self._runs]
+        return self._runs, self._starts
+
+
 def _runs(marks: list[_Mark]) -> list[tuple[datetime, datetime]]:
     runs = []
     start: datetime | None = None
@@ -92,86 +118,166 @@ def _runs(marks: list[_Mark]) -> list[tuple[datetime, datetime]]:
     return runs
 
 
-def _row(marks: list[_Mark], begin: datetime, end: datetime) -> dict[str, float] | None:
+def _row(track: _Track | None, begin: datetime, end: datetime) -> Values | None:
     # Pairing looks at most MAX_RUN back from each stop, so the runs that start in the
     # shift come out the same from any span of marks that covers the shift and MAX_RUN
     # either side of it: whichever batch recomputes a shift, the answer is the same.
+    if track is None:
+        return None
+    runs, starts = track.runs()
     minutes = sum((stop - start).total_seconds() / 60
-                  for start, stop in _runs(marks) if begin <= start < end)
-    inside = [m for m in marks if begin <= m.at < end]
-    output = sum(m.count for m in inside if m.kind == "output")
-    defects = sum(m.count for m in inside if m.kind == "defect")
+                  for start, stop in runs[bisect_left(starts, begin):bisect_left(starts, end)])
+    output = defects = 0
+    for mark in track.marks[bisect_left(track.times, begin):bisect_left(track.times, end)]:
+        if mark.kind == "output":
+            output += mark.count
+        elif mark.kind == "defect":
+            defects += mark.count
     if not (minutes or output or defects):
         return None
-    return {"planned_minutes": PLANNED_MINUTES,
-            "run_minutes": round(min(minutes, PLANNED_MINUTES), 1),
-            "output": output, "defects": defects}
+    return Values(PLANNED_MINUTES, round(min(minutes, PLANNED_MINUTES), 1), output, defects)
 
 
-def _covered_by_others(session: Session, keys: list[ShiftKey]) -> set[tuple[int, int, date]]:
-    """(worker, machine, date) that have a record from MES, an import or HR."""
-    rows = session.execute(
-        select(ProductionRecord.worker_id, ProductionRecord.machine_id, ProductionRecord.date)
-        .where(ProductionRecord.worker_id.in_({k[0] for k in keys}),
-               ProductionRecord.date.in_({k[2] for k in keys}),
-               ProductionRecord.source != RecordSource.KIOSK)
-    )
-    return {(w, m, d) for w, m, d in rows}
+def _marks(session: Session, workers: set[int], first: datetime, last: datetime
+           ) -> dict[tuple[int, str], _Track]:
+    """The production events of `workers` by worker and machine code, in time order:
+    starts and stops from MAX_RUN around [first, last) (runs cross shift ends), counts only
+    from inside it (the most numerous events, needed nowhere else). One query; the
+    database reads the machine and count out of the payload."""
 
+    def query(kinds: tuple[str, ...], since: datetime, until: datetime) -> Select[Any]:
+        return select(Event.occurred_at, Event.id, Event.worker_id, Event.kind,
+                      Event.payload["machine"].as_string().label("machine"),
+                      Event.payload["count"].as_integer().label("count"),
+                      ).where(Event.worker_id.in_(workers), Event.kind.in_(kinds),
+                              Event.occurred_at >= since, Event.occurred_at < until)
 
-def _marks(session: Session, keys: list[ShiftKey], windows: list[tuple[datetime, datetime]]
-           ) -> dict[tuple[int, str], list[_Mark]]:
-    """The production events of the keys' workers over all their spans, in one query,
-    grouped by worker and machine code, in time order."""
-    rows = session.execute(
-        select(Event.worker_id, Event.kind, Event.occurred_at, Event.payload)
-        .where(Event.worker_id.in_({k[0] for k in keys}), Event.kind.in_(_KINDS),
-               Event.occurred_at >= min(b for b, _ in windows) - MAX_RUN,
-               Event.occurred_at < max(e for _, e in windows) + MAX_RUN)
-        .order_by(Event.occurred_at, Event.id)
-    )
-    marks: dict[tuple[int, str], list[_Mark]] = defaultdict(list)
+    both = union_all(query(_RUN_KINDS, first - MAX_RUN, last + MAX_RUN),
+                     query(_COUNT_KINDS, first, last)).subquery()
+    rows = session.execute(select(both).order_by(both.c.occurred_at, both.c.id))
+    tracks: dict[tuple[int, str], _Track] = defaultdict(_Track)
     last_run: dict[int, tuple[datetime, str]] = {}  # worker -> latest start or stop
-    for worker_id, kind, at, payload in rows:
-        machine = payload.get("machine")
-        if kind in ("machine_start", "machine_stop"):
+    for at, _id, worker_id, kind, machine, count in rows:
+        if kind in _RUN_KINDS:
             last_run[worker_id] = (at, machine)
         elif machine is None:  # a count without a machine: the one the worker last ran
             run = last_run.get(worker_id)
             if run is None or at - run[0] > MAX_RUN:
                 continue
             machine = run[1]
-        marks[(worker_id, machine)].append(_Mark(kind, at, int(payload.get("count", 0))))
-    return marks
+        tracks[(worker_id, machine)].add(_Mark(kind, at, count or 0))
+    return tracks
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    planned_minutes: float
+    run_minutes: float
+    output: int
+    defects: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"planned_minutes": self.planned_minutes, "run_minutes": self.run_minutes,
+                "output": self.output, "defects": self.defects}
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    id: int
+    source: RecordSource
+    values: Values
+
+
+def _stored(session: Session, keys: list[ShiftKey]
+            ) -> tuple[dict[ShiftKey, _Stored], set[tuple[int, int, date]]]:
+    """The kiosk records of the keys' workers and dates by key, and the (worker, machine,
+    date) that have a record from MES, an import or HR: one query."""
+    found: dict[ShiftKey, _Stored] = {}
+    covered: set[tuple[int, int, date]] = set()
+    rows = session.execute(
+        select(ProductionRecord.id, ProductionRecord.worker_id, ProductionRecord.machine_id,
+               ProductionRecord.date, ProductionRecord.shift, ProductionRecord.source,
+               ProductionRecord.planned_minutes, ProductionRecord.run_minutes,
+               ProductionRecord.output, ProductionRecord.defects)
+        .where(ProductionRecord.worker_id.in_({k[0] for k in keys}),
+               ProductionRecord.date.in_({k[2] for k in keys}))
+    )
+    for id_, worker_id, machine_id, day, shift, source, *values in rows:
+        if source is RecordSource.KIOSK:
+            found[(worker_id, machine_id, day, shift)] = _Stored(id_, source, Values(*values))
+        else:
+            covered.add((worker_id, machine_id, day))
+    return found, covered
 
 
 def recompute(session: Session, keys: Iterable[ShiftKey], zone: ZoneInfo, actor: str) -> None:
-    """Bring the kiosk records of `keys` in line with the stored events.
+    """Bring the kiosk records of `keys` in line with the stored events, in a few queries
+    whatever the number of keys, with one audit entry for all the records that changed.
 
-    A row the production rules refuse (more defects than output, while the output count
-    has not arrived yet) is left alone; the next event for that shift tries again.
+    A key whose worker, machine and date have a record from MES, an import or HR is left
+    alone (MES wins). A row the production rules refuse (more defects than output, while
+    the output count has not arrived yet) is left alone too; the next event for that
+    shift tries again. The audit chain is locked before anything is read, so concurrent
+    batches take turns and the later one recomputes from what the earlier committed.
     """
     wanted = sorted(keys)
     if not wanted:
         return
-    covered = _covered_by_others(session, wanted)
+    lock_chain(session)
+    stored, covered = _stored(session, wanted)
     wanted = [k for k in wanted if k[:3] not in covered]
     if not wanted:
         return
     windows = [shift_window(day, shift, zone) for _, _, day, shift in wanted]
-    marks = _marks(session, wanted, windows)
-    workers = dict(session.execute(
-        select(Worker.id, Worker.code).where(Worker.id.in_({k[0] for k in wanted}))).all())
+    tracks = _marks(session, {k[0] for k in wanted}, min(b for b, _ in windows),
+                    max(e for _, e in windows))
     machines = dict(session.execute(
         select(Machine.id, Machine.code).where(Machine.id.in_({k[1] for k in wanted}))).all())
-    rows = []
-    for (worker_id, machine_id, day, shift), (begin, end) in zip(wanted, windows, strict=True):
-        values = _row(marks.get((worker_id, machines[machine_id]), []), begin, end)
-        if values is not None:
-            rows.append({"date": day, "shift": shift, "worker_code": workers[worker_id],
-                         "machine_code": machines[machine_id], **values})
-    if not rows:
-        return
-    checked = validate_production_rows(session, rows)
-    upsert_production(session, checked.rows, RecordSource.KIOSK, actor,
-                      audit_context={"from": "kiosk events"})
+    now = utcnow()
+    created: list[tuple[ShiftKey, Values]] = []
+    updated: list[tuple[ShiftKey, _Stored, Values]] = []
+    for key, (begin, end) in zip(wanted, windows, strict=True):
+        values = _row(tracks.get((key[0], machines[key[1]])), begin, end)
+        if values is None or values.defects > values.output:
+            continue
+        old = stored.get(key)
+        if old is None:
+            created.append((key, values))
+        elif old.values != values:
+            updated.append((key, old, values))
+    if created:
+        session.execute(insert(ProductionRecord), [
+            {"worker_id": w, "machine_id": m, "date": day, "shift": shift,
+             "source": RecordSource.KIOSK, "updated_at": now, **values.to_dict()}
+            for (w, m, day, shift), values in created])
+    if updated:
+        session.execute(update(ProductionRecord), [
+            {"id": old.id, "updated_at": now, **values.to_dict()}
+            for _, old, values in updated])
+    if created or updated:
+        _audit(session, actor, machines, created, updated)
+
+
+def _audit(session: Session, actor: str, machines: dict[int, str],
+           created: list[tuple[ShiftKey, Values]],
+           updated: list[tuple[ShiftKey, _Stored, Values]]) -> None:
+    """One entry for the batch, in the shape of `upsert_production`'s summary, listing
+    every changed record's key with its values before and after."""
+    workers = dict(session.execute(select(Worker.id, Worker.code).where(
+        Worker.id.in_({k[0] for k, *_ in created} | {k[0] for k, *_ in updated}))).all())
+
+    def text(key: ShiftKey) -> str:
+        worker_id, machine_id, day, shift = key
+        return "/".join((day.isoformat(), shift, workers[worker_id], machines[machine_id]))
+
+    source = {"source": RecordSource.KIOSK.value}
+    changes: list[dict[str, Any]] = [
+        {"key": text(key), "before": None, "after": {**values.to_dict(), **source}}
+        for key, values in created]
+    changes += [{"key": text(key), "id": old.id, "before": {**old.values.to_dict(), **source},
+                 "after": {**values.to_dict(), **source}} for key, old, values in updated]
+    record(session, actor, "production.upsert", "production_record", after={
+        "from": "kiosk events", **source, "created": len(created), "updated": len(updated),
+        "created_machines": [], "created_keys": [text(k) for k, _ in created],
+        "updated_keys": [text(k) for k, *_ in updated], "changes": changes,
+    })

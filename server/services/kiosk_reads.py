@@ -17,21 +17,23 @@ from sqlalchemy.orm import Session, aliased
 from server.models import EntryStatus, Event, Kiosk, PointCategory, PointEntry, Worker, Workshop
 from server.services import NotFound
 from server.services.roster import require_workshop, served_worker, served_workshop_ids
-from server.services.scorecards import leaderboard, worker_scorecard
+from server.services.scorecards import StandingsCache, leaderboard, worker_scorecard
 
 MAX_CLAIMS = 200
 
 
 def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: str,
-                    on: date, zone: ZoneInfo) -> dict[str, Any]:
+                    on: date, zone: ZoneInfo,
+                    cache: StandingsCache | None = None) -> dict[str, Any]:
     served_worker(session, kiosk, worker_code)
-    return worker_scorecard(session, worker_code, period, on, zone)
+    return worker_scorecard(session, worker_code, period, on, zone, cache=cache)
 
 
 def kiosk_leaderboard(session: Session, kiosk: Kiosk, workshop_code: str, period: str,
-                      on: date, zone: ZoneInfo) -> dict[str, Any]:
+                      on: date, zone: ZoneInfo,
+                      cache: StandingsCache | None = None) -> dict[str, Any]:
     require_workshop(kiosk, workshop_code)
-    return leaderboard(session, workshop_code, period, on, zone)
+    return leaderboard(session, workshop_code, period, on, zone, cache=cache)
 
 
 def pending_claims(session: Session, kiosk: Kiosk,

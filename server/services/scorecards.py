@@ -2,8 +2,8 @@
 
 A worker's card carries their rank in the workshop, so every card is computed with the
 whole workshop and the previous period (for "most improved"); `standings` does that in a
-fixed number of queries, never one per worker. Pass a `StandingsCache` (one per app) on
-busy paths: the worker's own numbers stay exact, colleagues' may be `ttl_seconds` old.
+fixed number of queries, never one per worker. Pass the app's `StandingsCache` on busy
+paths: it is keyed by the data version, so its answers are the fresh ones, only sooner.
 Without one, every answer is computed afresh.
 """
 
@@ -17,18 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Worker, Workshop
-from server.scoring import (
-    Period,
-    PeriodSpan,
-    Scheme,
-    Scorecard,
-    WorkerInputs,
-    most_improved,
-    period_span,
-)
+from server.scoring import PeriodSpan, Placing, Scheme, Scorecard, improvers, period_span
 from server.services import InvalidInput, NotFound
 from server.services.schemes import scheme_for
-from server.services.scoring_data import Person, people, workshop_inputs
+from server.services.scoring_data import Person
 from server.services.standings import (
     StandingsCache,
     build_standing,
@@ -39,21 +31,6 @@ from server.services.standings import (
 __all__ = ["StandingsCache", "all_scorecards", "card_dict", "leaderboard", "worker_scorecard"]
 
 
-def _people(session: Session, workshop_id: int, include: int | None) -> list[Person]:
-    """Kept for `scheme_preview`, which imports it; new code uses `scoring_data.people`."""
-    return people(session, workshop_id, include)
-
-
-def _load_inputs(
-    session: Session, workshop_id: int, persons: list[Person], start: date, end: date,
-    zone: ZoneInfo,
-) -> dict[int, WorkerInputs]:
-    """Kept for `scheme_preview`, which imports it; new code uses
-    `scoring_data.workshop_inputs`."""
-    span = PeriodSpan(Period.DAY if start == end else Period.MONTH, start, end)
-    return workshop_inputs(session, workshop_id, persons, span, zone)
-
-
 def _span(period: str, on: date) -> PeriodSpan:
     try:
         return period_span(period, on)
@@ -61,7 +38,7 @@ def _span(period: str, on: date) -> PeriodSpan:
         raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
 
 
-def _tier(card: Scorecard) -> dict[str, str] | None:
+def _tier(card: Scorecard | Placing) -> dict[str, str] | None:
     return None if card.tier is None else {"key": card.tier.key, "name": card.tier.name}
 
 
@@ -158,17 +135,18 @@ def leaderboard(
                 else cached_standing(session, cache, workshop, span, zone, as_of))
     persons = standing.people
 
-    def entry(card: Scorecard) -> dict[str, Any]:
-        return {"rank": card.rank, "code": card.worker_code,
-                "name": persons[card.worker_code].name, "total": card.total,
-                "tier": _tier(card), "awards": list(card.awards)}
+    def entry(placing: Placing) -> dict[str, Any]:
+        return {"rank": placing.rank, "code": placing.worker_code,
+                "name": persons[placing.worker_code].name, "total": placing.total,
+                "tier": _tier(placing), "awards": list(placing.awards)}
 
     return {
         "workshop": {"code": workshop.code, "name": workshop.name},
         **_header(standing.span, standing.scheme),
-        "standings": [entry(c) for c in standing.cards],
+        "standings": [entry(p) for p in standing.placings],
         "most_improved": [
-            {**entry(c), "improvement": c.improvement} for c in most_improved(standing.cards)
+            {**entry(p), "improvement": p.improvement}
+            for p in improvers(standing.placings, standing.scheme.tiers)
         ],
         "as_of": standing.as_of.isoformat(),
     }
@@ -189,8 +167,8 @@ def all_scorecards(
             skipped.append(workshop.code)
             continue
         standing = build_standing(session, workshop, span, zone, as_of, detail_all=True)
-        cards.extend(card_dict(c, standing.people[c.worker_code], workshop)
-                     for c in standing.cards)
+        cards.extend(card_dict(standing.card(p.worker_code), standing.people[p.worker_code],
+                               workshop) for p in standing.placings)
     return {
         "period": span.kind.value,
         "period_label": span.label,

@@ -9,9 +9,11 @@ Two shapes, for two needs:
   rows (`server.scoring.period_totals`; a test holds the two together), so a leaderboard
   of 200 workers costs a handful of aggregate queries and few row objects.
 
-Badge-ins are `badge_in` events; their day is the factory's calendar day, found by
-comparing the UTC instant with the UTC instants at which the factory's days begin (a
-bisection, cheaper than converting each timestamp to the zone).
+Badge-ins are `badge_in` events; their day is the factory's calendar day. For rows, it is
+found by comparing the UTC instant with the UTC instants at which the factory's days
+begin (a bisection, cheaper than converting each timestamp to the zone); for sums, the
+database dates them when it can (`_local_day`) and lists each worker's days, so that
+attendance costs two index passes and a set intersection per worker.
 
 What counts for training: a required, active video assigned to the worker's workshop (a
 video assigned to no workshop is for everyone), limited to the roles it names, that
@@ -23,13 +25,22 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, distinct, func, or_, select, tuple_
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -43,6 +54,7 @@ from server.models import (
     video_workshops,
 )
 from server.scoring import (
+    SUM_DIGITS,
     BadgeIn,
     Dim,
     PeriodSpan,
@@ -54,6 +66,14 @@ from server.scoring import (
 )
 
 BADGE_IN = "badge_in"
+# The workers to read: a list of ids, or a subquery selecting a workshop's workers (for a
+# whole workshop; cheaper to build and send than two hundred bound ids).
+Among = Sequence[int] | Select[Any]
+
+
+def workshop_workers(workshop_id: int) -> Select[Any]:
+    """Every worker of the workshop, active or not, as a subquery for `Among`."""
+    return select(Worker.id).where(Worker.workshop_id == workshop_id)
 
 
 @dataclass(frozen=True)
@@ -101,11 +121,12 @@ class _Video:
 class Training:
     """The workshop's required videos and who finished which, read once for all periods."""
 
-    def __init__(self, session: Session, workshop_id: int, worker_ids: Sequence[int],
+    def __init__(self, session: Session, workshop_id: int, worker_ids: Sequence[int] | None,
                  zone: ZoneInfo) -> None:
+        """`worker_ids` None reads the progress of the whole workshop."""
         assigned = select(video_workshops.c.video_id).where(
             video_workshops.c.workshop_id == workshop_id)
-        rows = session.execute(
+        rows = session.connection().execute(
             select(TrainingVideo.id, TrainingVideo.required_by, TrainingVideo.roles,
                    TrainingVideo.created_at)
             .where(TrainingVideo.required.is_(True), TrainingVideo.active.is_(True),
@@ -115,28 +136,39 @@ class Training:
         self.videos = [_Video(i, by, tuple(roles or ()), created.astimezone(zone).date())
                        for i, by, roles, created in rows]
         self.done: dict[tuple[int, int], date] = {}
-        if self.videos and worker_ids:
-            for worker_id, video_id, completed_at in session.execute(
+        among = workshop_workers(workshop_id) if worker_ids is None else worker_ids
+        if self.videos and (worker_ids is None or worker_ids):
+            for worker_id, video_id, completed_at in session.connection().execute(
                 select(TrainingProgress.worker_id, TrainingProgress.video_id,
                        TrainingProgress.completed_at)
-                .where(TrainingProgress.worker_id.in_(worker_ids),
+                .where(TrainingProgress.worker_id.in_(among),
                        TrainingProgress.completed_at.is_not(None),
                        TrainingProgress.video_id.in_([v.id for v in self.videos]))
             ):
                 if completed_at is not None:  # filtered above; this tells the type checker
                     self.done[(worker_id, video_id)] = completed_at.astimezone(zone).date()
 
-    def items(self, person: Person, end: date) -> tuple[TrainingItem, ...]:
-        """What the period ending on `end` asks of the worker."""
-        mine = []
+    def _asked(self, person: Person, end: date) -> Iterator[tuple[int, date | None]]:
+        """(video, finished on) for each video the period ending on `end` asks of them."""
         for video in self.videos:
             if video.created_on > end or (video.roles and person.role not in video.roles):
                 continue
             finished = self.done.get((person.id, video.id))
             due = video.required_by is None or video.required_by <= end
             if due or (finished is not None and finished <= end):
-                mine.append(TrainingItem(video.id, finished))
-        return tuple(mine)
+                yield video.id, finished
+
+    def items(self, person: Person, end: date) -> tuple[TrainingItem, ...]:
+        """What the period ending on `end` asks of the worker."""
+        return tuple(TrainingItem(video, finished) for video, finished in self._asked(person, end))
+
+    def counts(self, person: Person, end: date) -> tuple[int, int]:
+        """(required, completed by `end`): the sums of `items`."""
+        required = completed = 0
+        for _, finished in self._asked(person, end):
+            required += 1
+            completed += finished is not None and finished <= end
+        return required, completed
 
 
 # --- rows -------------------------------------------------------------------------------
@@ -200,7 +232,7 @@ def workshop_inputs(
 
 
 def _badge_days(
-    session: Session, ids: Sequence[int], span: PeriodSpan, zone: ZoneInfo
+    session: Session, ids: Among, span: PeriodSpan, zone: ZoneInfo
 ) -> dict[int | None, set[date]]:
     """The factory days each worker badged in on during `span`."""
     days, starts = _day_starts(span.start, span.end, zone)
@@ -234,65 +266,68 @@ def _local_day(session: Session, span: PeriodSpan, zone: ZoneInfo) -> Any:
     return None
 
 
-def _attendance(
-    session: Session, ids: Sequence[int], span: PeriodSpan, zone: ZoneInfo
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Per worker, (scheduled days, scheduled days with a badge-in), counted by the
-    database when it can date a timestamp in the factory's zone."""
-    record = ProductionRecord
-    scheduled_rows = (record.worker_id.in_(ids), record.date.between(span.start, span.end),
-                      record.planned_minutes > 0)
-    connection = session.connection()
+def _listed_days(text: str | None) -> set[str]:
+    return set(text.split(",")) if text else set()
+
+
+def _badge_day_sets(
+    session: Session, ids: Among, span: PeriodSpan, zone: ZoneInfo
+) -> dict[int | None, set[str]]:
+    """The factory days (ISO text) each worker badged in on during `span`: dated and
+    listed by the database in one pass over the badge-in index when it can date them,
+    else from the timestamps."""
     local_day = _local_day(session, span, zone)
     if local_day is None:
-        days: dict[int, set[date]] = defaultdict(set)
-        for worker_id, day in connection.execute(
-                select(record.worker_id, record.date).distinct().where(*scheduled_rows)):
-            days[worker_id].add(day)
-        badged = _badge_days(session, ids, span, zone)
-        return ({w: len(d) for w, d in days.items()},
-                {w: len(d & badged.get(w, set())) for w, d in days.items()})
+        return {worker_id: {day.isoformat() for day in days}
+                for worker_id, days in _badge_days(session, ids, span, zone).items()}
     _, starts = _day_starts(span.start, span.end, zone)
-    badge_days = select(Event.worker_id, local_day).where(
-        Event.worker_id.in_(ids), Event.kind == BADGE_IN,
-        Event.occurred_at >= starts[0], Event.occurred_at < starts[-1])
-    count_days = func.count(distinct(record.date))
-    scheduled = dict(connection.execute(
-        select(record.worker_id, count_days).where(*scheduled_rows)
-        .group_by(record.worker_id)).all())
-    attended = dict(connection.execute(
-        select(record.worker_id, count_days)
-        .where(*scheduled_rows, tuple_(record.worker_id, record.date).in_(badge_days))
-        .group_by(record.worker_id)).all())
-    return scheduled, attended
+    return {worker_id: _listed_days(days) for worker_id, days in session.connection().execute(
+        select(Event.worker_id, func.aggregate_strings(cast(local_day, String), ","))
+        .where(Event.worker_id.in_(ids), Event.kind == BADGE_IN,
+               Event.occurred_at >= starts[0], Event.occurred_at < starts[-1])
+        .group_by(Event.worker_id))}
+
+
+def _production_sums(
+    session: Session, ids: Among, span: PeriodSpan, attendance: bool,
+) -> dict[int, tuple[Any, ...]]:
+    """Per worker: planned, run, output, defects, number of records, and with `attendance`
+    the scheduled days (ISO text, comma-separated, repeats possible).
+
+    One pass over the covering index `ix_production_worker_date_sums`; a scheduled day is
+    a day with a record planned > 0, which is the same as a day whose planned sum is > 0.
+    """
+    record = ProductionRecord
+    columns: list[Any] = [
+        record.worker_id, func.sum(record.planned_minutes), func.sum(record.run_minutes),
+        func.sum(record.output), func.sum(record.defects), func.count()]
+    if attendance:
+        scheduled = case((record.planned_minutes > 0, cast(record.date, String)))
+        columns.append(func.aggregate_strings(scheduled, ","))
+    return {row[0]: tuple(row[1:]) for row in session.connection().execute(
+        select(*columns)
+        .where(record.worker_id.in_(ids), record.date.between(span.start, span.end))
+        .group_by(record.worker_id))}
 
 
 def load_totals(
     session: Session, persons: Sequence[Person], span: PeriodSpan, training: Training,
-    zone: ZoneInfo, needs: frozenset[Dim] = frozenset(Dim),
+    zone: ZoneInfo, needs: frozenset[Dim] = frozenset(Dim), workshop_id: int | None = None,
 ) -> dict[int, PeriodTotals]:
     """Per worker, the sums of `span` the engine would make from the rows.
 
     `needs` names the dimensions the scheme scores; sums nothing reads are left at 0
-    (attendance costs two extra reads, training one).
+    (attendance makes the pass over the records costlier, training reads progress).
+    `workshop_id`, when all `persons` belong to it, selects them with a subquery; the
+    sums of its other workers, if any, are made and left out.
     """
-    ids = [p.id for p in persons]
-    if not ids:
+    if not persons:
         return {}
-    record = ProductionRecord
-    in_span = (record.worker_id.in_(ids), record.date.between(span.start, span.end))
-    production = {
-        worker_id: (float(planned or 0), float(run or 0), float(output or 0),
-                    float(defects or 0), int(count))
-        for worker_id, planned, run, output, defects, count in session.connection().execute(
-            select(record.worker_id, func.sum(record.planned_minutes),
-                   func.sum(record.run_minutes), func.sum(record.output),
-                   func.sum(record.defects), func.count())
-            .where(*in_span).group_by(record.worker_id)
-        )
-    }
-    scheduled, attended = (_attendance(session, ids, span, zone)
-                           if Dim.ATTENDANCE in needs else ({}, {}))
+    ids: Among = ([p.id for p in persons] if workshop_id is None
+                  else workshop_workers(workshop_id))
+    attendance = Dim.ATTENDANCE in needs
+    production = _production_sums(session, ids, span, attendance)
+    badged = _badge_day_sets(session, ids, span, zone) if attendance else {}
     entry = PointEntry
     points = {
         worker_id: (float(total or 0), int(count))
@@ -303,18 +338,22 @@ def load_totals(
             .group_by(entry.worker_id)
         )
     }
+    empty: tuple[Any, ...] = (0.0, 0.0, 0.0, 0.0, 0, None)
     result = {}
     for person in persons:
-        planned, run, output, defects, count = production.get(person.id, (0.0,) * 4 + (0,))
-        items = training.items(person, span.end) if Dim.TRAINING in needs else ()
+        sums = production.get(person.id, empty)
+        planned, run, output, defects, count = sums[:5]
+        scheduled = _listed_days(sums[5]) if attendance else set()
+        required, completed = (training.counts(person, span.end) if Dim.TRAINING in needs
+                               else (0, 0))
+        entries = points.get(person.id, (0.0, 0))
         result[person.id] = PeriodTotals(
-            planned_minutes=planned, run_minutes=run, output=output, defects=defects,
-            production_records=count, scheduled_days=scheduled.get(person.id, 0),
-            attended_days=attended.get(person.id, 0),
-            points=points.get(person.id, (0.0, 0))[0],
-            point_entries=points.get(person.id, (0.0, 0))[1],
-            required_videos=len(items),
-            completed_videos=sum(1 for i in items
-                                 if i.completed_on is not None and i.completed_on <= span.end),
+            planned_minutes=round(float(planned or 0), SUM_DIGITS),
+            run_minutes=round(float(run or 0), SUM_DIGITS),
+            output=float(output or 0), defects=float(defects or 0), production_records=count,
+            scheduled_days=len(scheduled),
+            attended_days=len(scheduled & badged[person.id]) if person.id in badged else 0,
+            points=round(entries[0], SUM_DIGITS), point_entries=entries[1],
+            required_videos=required, completed_videos=completed,
         )
     return result

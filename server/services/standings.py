@@ -1,47 +1,51 @@
-"""A workshop ranked for one period, and a short-lived cache of such rankings.
+"""A workshop ranked for one period, and a cache of such rankings by data version.
 
 Every card carries the worker's rank, so every card needs the whole workshop: this
 module scores it. The worker(s) someone is looking at are scored from their rows, with
-every detail; the others from sums the database makes (`scoring_data.load_totals`).
+every detail (`score`); the others only to a total and a projection, from sums the
+database makes (`scoring_data.load_totals`, `totals_and_projections`), and placed
+(`place`) without building their cards.
 
-`StandingsCache` is for the server's busy paths (a kiosk tap, the wall display): it keeps
-a workshop's ranking for a few seconds. What can be stale is only the colleagues' side:
-`refresh_worker` always scores the worker who is looking from their own rows and ranks
-again when that changes their total, so a remark given a moment ago shows at once.
+`StandingsCache` (one per app) keeps standings keyed by the data version
+(`data_version`), so a change anywhere gives a new key at once and a cached standing is
+never older than the data; the worker's own card is still scored from their own rows.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from server.models import Workshop
+from server.models import ScoringScheme, Workshop
 from server.scoring import (
     Dim,
     PeriodSpan,
+    Placing,
     Scheme,
     Scorecard,
+    place,
     previous_span,
-    rank,
     score,
-    score_totals,
-    total_of,
+    totals_and_projections,
+    totals_of,
+    with_placing,
 )
 from server.services import ServiceError
+from server.services.data_version import DataVersion, data_version
 from server.services.schemes import scheme_for, to_scheme
 from server.services.scoring_data import Person, Training, load_inputs, load_totals, people
 
 
 @dataclass(frozen=True)
 class Standing:
-    """A workshop scored for one period: its scheme and its ranked cards, best first."""
+    """A workshop scored for one period: everyone's place, best first, and the full cards
+    of the workers scored in detail."""
 
     workshop_id: int
     scheme_id: int
@@ -49,11 +53,15 @@ class Standing:
     as_of: date
     scheme: Scheme
     people: dict[str, Person]
-    cards: list[Scorecard]
+    placings: list[Placing]
+    cards: dict[str, Scorecard]
     previous_totals: dict[str, float]
 
     def card(self, code: str) -> Scorecard:
-        return next(c for c in self.cards if c.worker_code == code)
+        return self.cards[code]
+
+    def placing(self, code: str) -> Placing:
+        return next(p for p in self.placings if p.worker_code == code)
 
 
 def _within(span: PeriodSpan, day: date) -> date:
@@ -65,12 +73,12 @@ def _needs(scheme: Scheme) -> frozenset[Dim]:
     return frozenset(spec.key for spec in scheme.dimensions)
 
 
-def _scheme_row_id(session: Session, workshop: Workshop, span: PeriodSpan) -> tuple[int, Scheme]:
+def _scheme_row(session: Session, workshop: Workshop, span: PeriodSpan) -> ScoringScheme:
     row = scheme_for(session, workshop.id, span.start)
     if row is None:
         raise ServiceError(f"workshop {workshop.code} has no scoring scheme in force on "
                            f"{span.start.isoformat()}; import one with `scheme import`")
-    return row.id, to_scheme(row)
+    return row
 
 
 def build_standing(
@@ -82,21 +90,24 @@ def build_standing(
     Raises ServiceError when no scheme is in force for the workshop at the period's start.
     """
     as_of = _within(span, as_of)
-    scheme_id, scheme = _scheme_row_id(session, workshop, span)
+    row = _scheme_row(session, workshop, span)
+    scheme = to_scheme(row)
     persons = people(session, workshop.id, include=detail_for)
-    training = Training(session, workshop.id, [p.id for p in persons], zone)
+    training = Training(session, workshop.id, None, zone)
     detailed = [p for p in persons if detail_all or p.id == detail_for]
     inputs = load_inputs(session, detailed, span, training, zone)
     others = [p for p in persons if p.id not in inputs]
-    current = load_totals(session, others, span, training, zone, _needs(scheme))
-    cards = [
-        score(scheme, inputs[p.id], span, as_of) if p.id in inputs
-        else score_totals(scheme, p.code, current[p.id], span, as_of)
-        for p in persons
-    ]
+    sums = load_totals(session, others, span, training, zone, _needs(scheme), workshop.id)
+    full = {p.code: score(scheme, inputs[p.id], span, as_of) for p in detailed}
+    results = totals_and_projections(scheme, {p.code: sums[p.id] for p in others}, span,
+                                     as_of)
+    results.update((code, (card.total, card.projected_total)) for code, card in full.items())
     previous = _previous_totals(session, workshop, span, scheme, persons, training, zone)
-    return Standing(workshop.id, scheme_id, span, as_of, scheme,
-                    {p.code: p for p in persons}, rank(cards, previous), previous)
+    placings = place(scheme.tiers, results, previous)
+    cards = {p.worker_code: with_placing(full[p.worker_code], p)
+             for p in placings if p.worker_code in full}
+    return Standing(workshop.id, row.id, span, as_of, scheme,
+                    {p.code: p for p in persons}, placings, cards, previous)
 
 
 def _previous_totals(
@@ -112,41 +123,46 @@ def _previous_totals(
     if row is None:
         return {}
     earlier = to_scheme(row)
-    sums = load_totals(session, persons, previous, training, zone, _needs(earlier))
-    return {p.code: total_of(earlier, sums[p.id], previous) for p in persons}
+    sums = load_totals(session, persons, previous, training, zone, _needs(earlier),
+                       workshop.id)
+    return totals_of(earlier, {p.code: sums[p.id] for p in persons}, previous)
 
 
 class StandingsCache:
-    """Standings kept `ttl_seconds` per workshop, scheme version, period and day.
+    """Standings of the newest data version seen, by workshop, scheme version, period and
+    day; the least recently used dropped beyond `max_entries`. One per app (database).
 
-    Belongs to one database (one app). A new scheme version is a new key, so importing
-    one takes effect at once; other changes reach colleagues' ranks within the TTL.
-    Thread-safe: a server answers kiosks from several threads.
+    Entries hold for one data version: a read at another version misses, and storing a
+    newer version drops the older entries at once, so nothing cached outlives a change.
+    Thread-safe: a server answers kiosks from several threads. Two threads missing the
+    same key may both build it; either answer is right.
     """
 
-    def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 256,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl_seconds = ttl_seconds
+    def __init__(self, max_entries: int = 64) -> None:
         self.max_entries = max_entries
-        self._clock = clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[float, Standing]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Standing] = OrderedDict()
+        self._version: DataVersion | None = None
 
-    def get(self, key: Hashable) -> Standing | None:
+    def get(self, version: DataVersion, key: Hashable) -> Standing | None:
         with self._lock:
-            found = self._entries.get(key)
-            if found is None:
+            if version != self._version:
                 return None
-            stored_at, standing = found
-            if self._clock() - stored_at > self.ttl_seconds:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
+            standing = self._entries.get(key)
+            if standing is not None:
+                self._entries.move_to_end(key)
             return standing
 
-    def put(self, key: Hashable, standing: Standing) -> None:
+    def put(self, version: DataVersion, key: Hashable, standing: Standing) -> None:
+        """Store a standing built from the data at `version`; one built from older data
+        than the cache holds is not kept."""
         with self._lock:
-            self._entries[key] = (self._clock(), standing)
+            if self._version is not None and version < self._version:
+                return
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            self._entries[key] = standing
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -158,6 +174,7 @@ class StandingsCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._version = None
 
 
 def cached_standing(
@@ -165,12 +182,13 @@ def cached_standing(
     zone: ZoneInfo, as_of: date,
 ) -> Standing:
     """The workshop's standing from the cache, built (without detail) when missing."""
-    scheme_id, _ = _scheme_row_id(session, workshop, span)
-    key = (workshop.id, scheme_id, span, _within(span, as_of))
-    standing = cache.get(key)
+    version = data_version(session)
+    scheme_id = _scheme_row(session, workshop, span).id  # a stored version never changes
+    key = (workshop.id, scheme_id, span, _within(span, as_of), zone.key)
+    standing = cache.get(version, key)
     if standing is None:
         standing = build_standing(session, workshop, span, zone, as_of)
-        cache.put(key, standing)
+        cache.put(version, key, standing)
     return standing
 
 
@@ -179,17 +197,17 @@ def refresh_worker(
 ) -> Scorecard:
     """The worker's card in full from their own rows, placed in `standing`.
 
-    When their total is what the standing holds, rank and tier stand as they are;
-    otherwise the workshop is ranked again with their fresh card.
+    When their total and projection are what the standing holds, their place stands as it
+    is; otherwise (rows written without moving the data version) the workshop is placed
+    again with their fresh numbers.
     """
     training = Training(session, workshop.id, [person.id], zone)
     inputs = load_inputs(session, [person], standing.span, training, zone)
     live = score(standing.scheme, inputs[person.id], standing.span, standing.as_of)
-    held = standing.card(person.code)
+    held = standing.placing(person.code)
     if (live.total, live.projected_total) != (held.total, held.projected_total):
-        cards = [live if c.worker_code == person.code else c for c in standing.cards]
-        held = next(c for c in rank(cards, standing.previous_totals)
-                    if c.worker_code == person.code)
-    return replace(live, rank=held.rank, rank_of=held.rank_of, tier=held.tier,
-                   next_tier=held.next_tier, awards=held.awards,
-                   projected_tier=held.projected_tier, improvement=held.improvement)
+        results = {p.worker_code: (p.total, p.projected_total) for p in standing.placings}
+        results[person.code] = (live.total, live.projected_total)
+        held = next(p for p in place(standing.scheme.tiers, results, standing.previous_totals)
+                    if p.worker_code == person.code)
+    return with_placing(live, held)

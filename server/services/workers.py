@@ -157,11 +157,11 @@ def save_photo(session: Session, code: str, data: bytes, photo_dir: Path,
                actor: str) -> Worker:
     worker = get_worker(session, code)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
+        with Image.open(io.BytesIO(data)) as opened:
+            picture = ImageOps.exif_transpose(opened).convert("RGB")
+            picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
             buffer = io.BytesIO()
-            image.save(buffer, "JPEG", quality=85)
+            picture.save(buffer, "JPEG", quality=85)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise InvalidInput("photo: not a picture this server can read (JPEG or PNG)") from None
     jpeg = buffer.getvalue()

@@ -14,10 +14,11 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from sqlalchemy import select
 
 from server.models import Display, Worker, utcnow
+from server.services.data_version import data_version
 from server.services.displays import display_workshops, lookup_display
-from server.wall.board import board_version, build_board
+from server.wall.board import build_board
 from server.wall.phrases import phrases
-from server.web import app_config, db_session
+from server.web import app_config, db_session, standings_cache
 
 wall = Blueprint("wall", __name__, url_prefix="/wall", template_folder="templates",
                  static_folder="static", static_url_path="/static")
@@ -69,12 +70,14 @@ def board(token: str) -> Response:
     session = db_session()
     zone = app_config().zone
     today = datetime.now(zone).date()
-    etag = f"{board_version(session)}-{today.isoformat()}-{display.id}"
+    version = "-".join(str(part) for part in data_version(session))
+    etag = f"{version}-{today.isoformat()}-{display.id}"
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
         workshops = display_workshops(session, display)
-        response = jsonify(build_board(session, workshops, today, zone, display.language))
+        response = jsonify(build_board(session, workshops, today, zone, display.language,
+                                       cache=standings_cache()))
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response

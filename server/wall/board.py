@@ -11,21 +11,15 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import AuditEntry, Language, Worker, Workshop
+from server.models import Language, Worker, Workshop
 from server.services import ServiceError
-from server.services.scorecards import leaderboard
+from server.services.scorecards import StandingsCache, leaderboard
 
 TOP = 5
 MOST_IMPROVED = 3
-
-
-def board_version(session: Session) -> int:
-    """Every change to scores, points and people is audited, so the newest audit id
-    changes whenever the board may have."""
-    return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def _avatar(name: str) -> str:
@@ -42,12 +36,12 @@ def _person(row: dict[str, Any], photos: dict[str, bool]) -> dict[str, Any]:
 
 
 def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneInfo,
-                    photos: dict[str, bool]) -> dict[str, Any]:
+                    photos: dict[str, bool], cache: StandingsCache | None) -> dict[str, Any]:
     base: dict[str, Any] = {"workshop": {"code": workshop.code, "name": workshop.name},
                             "top": [], "improved": [], "star": None}
     try:
-        week = leaderboard(session, workshop.code, "week", on, zone, today=on)
-        month = leaderboard(session, workshop.code, "month", on, zone, today=on)
+        week = leaderboard(session, workshop.code, "week", on, zone, today=on, cache=cache)
+        month = leaderboard(session, workshop.code, "month", on, zone, today=on, cache=cache)
     except ServiceError:
         return {**base, "no_scheme": True}
     base["period_start"], base["period_end"] = week["period_start"], week["period_end"]
@@ -69,12 +63,12 @@ def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneIn
 
 
 def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,
-                language: Language) -> dict[str, Any]:
+                language: Language, cache: StandingsCache | None = None) -> dict[str, Any]:
     photos = {code: path is not None for code, path in session.execute(
         select(Worker.code, Worker.photo_path).where(
             Worker.workshop_id.in_([w.id for w in workshops])))}
     return {
         "date": on.isoformat(),
         "language": language.value,
-        "boards": [_workshop_board(session, w, on, zone, photos) for w in workshops],
+        "boards": [_workshop_board(session, w, on, zone, photos, cache) for w in workshops],
     }

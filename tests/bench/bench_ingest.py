@@ -46,10 +46,12 @@ MACHINES = 10
 MIXES = {
     # Kiosks mostly report badge taps: the ingest path itself.
     "badge_taps": ("badge_in",),
-    # Every event changes a production record (recomputed, upserted, audited); far busier
-    # than a real shift, where a worker logs a count every few minutes, not every 7 s.
+    # Five in six events change a production record (recomputed, upserted, audited).
     "production": ("badge_in", "output", "output", "defect", "machine_start", "machine_stop"),
 }
+# A client's events are this far apart, so each of its 10 workers logs one every 35 min,
+# about 20 a shift: a busy kiosk, over the six days the benchmark's events span.
+SPACING = timedelta(seconds=210)
 START = datetime(2026, 3, 9, 0, 30, tzinfo=UTC)  # 08:30 in the factory
 
 
@@ -125,7 +127,7 @@ def _events(client: int, mix: tuple[str, ...]) -> list[list[dict[str, Any]]]:
                 payload["machine"] = f"M{n % MACHINES:02d}"
             if kind in ("output", "defect"):
                 payload["count"] = 5 if kind == "output" else 1
-            at = START + timedelta(seconds=n * 7)
+            at = START + n * SPACING
             batch.append({"uuid": str(uuid.uuid4()), "kind": kind, "worker": worker,
                           "occurred_at": at.isoformat(), "payload": payload})
         batches.append(batch)

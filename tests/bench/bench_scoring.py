@@ -247,7 +247,7 @@ def test_bench_scoring(factory: sessionmaker[Session]) -> None:
             result = all_scorecards(session, "month", TODAY, ZONE, today=TODAY)
             assert len(result["scorecards"]) == WORKSHOPS * WORKERS_PER_SHOP
 
-    cache = StandingsCache(ttl_seconds=3600)
+    cache = StandingsCache()
 
     def cached_card(i: int) -> None:
         with factory() as session:
@@ -266,7 +266,8 @@ def test_bench_scoring(factory: sessionmaker[Session]) -> None:
     _report("scorecard, one worker, month", _timed(60, one_card), 20)
     _report("leaderboard, 200-worker workshop, week", _timed(30, board), 50)
     _report("scorecards, all 2,000 workers, month", _timed(3, everyone), 5000, key="max")
-    print("with a warm StandingsCache (the worker's own card still read and scored fresh):")
+    print("with a warm StandingsCache, data unchanged (the worker's own card still read and "
+          "scored fresh):")
     for shop in range(WORKSHOPS):
         cached_board(shop)
         with factory() as session:

@@ -41,9 +41,9 @@ class Wall:
                              timeout=10, **kwargs)  # type: ignore[arg-type]
 
     def remark(self, worker: str, category: str = "fault_fix") -> None:
-        event = {"uuid": str(uuid.uuid4()), "kind": "remark", "worker": "S01",
+        event = {"uuid": str(uuid.uuid4()), "kind": "remark", "worker": worker,
                  "occurred_at": datetime.now(UTC).isoformat(),
-                 "payload": {"workers": [worker], "category": category}}
+                 "payload": {"category": category, "given_by": "S01"}}
         answer = self.api("POST", "/events", json={"events": [event]})
         assert answer.status_code == 200, answer.text
         assert answer.json()["results"][0]["status"] == "accepted", answer.text

@@ -17,10 +17,11 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 from kiosk_fakes import FakeSpeaker, FakeSync, roster_json  # noqa: E402
 
-from kiosk.app import App, open_window  # noqa: E402
+from kiosk.app import App
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
+from kiosk.ui.window import Window, open_window  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +55,9 @@ def sync() -> FakeSync:
 
 
 @pytest.fixture
-def display() -> Iterator[pygame.Surface]:
-    screen = open_window(False)
-    yield screen
+def display() -> Iterator[Window]:
+    window = open_window(False)
+    yield window
     pygame.display.quit()
 
 

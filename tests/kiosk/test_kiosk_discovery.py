@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 
 import pytest
 from kiosk_fakes import FakeServer
@@ -18,15 +19,18 @@ LOOPBACK = ["127.0.0.1"]
 @pytest.fixture
 def advertised():
     zc = Zeroconf(interfaces=LOOPBACK)
+    # A unique instance name: another test run on this machine may advertise at once.
     info = ServiceInfo(
-        SERVICE_TYPE, f"kiosk-test-{socket.gethostname()}.{SERVICE_TYPE}",
+        SERVICE_TYPE, f"kiosk-test-{socket.gethostname()}-{uuid.uuid4().hex[:8]}.{SERVICE_TYPE}",
         addresses=[socket.inet_aton("127.0.0.1")], port=8765,
         properties={"v": "1", "id": "srv-42", "api": "/api/v1"},
     )
-    zc.register_service(info)
-    yield info
-    zc.unregister_service(info)
-    zc.close()
+    try:
+        zc.register_service(info)
+        yield info
+        zc.unregister_service(info)
+    finally:
+        zc.close()
 
 
 def test_browse_finds_the_server_on_loopback(advertised):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
+import httpx
 import pytest
 from kiosk_fakes import FakeServer
 
@@ -142,3 +144,26 @@ def test_photos_are_fetched_once_per_url(worker, store, server):
     worker._next_roster = 0
     worker.run_once()
     assert server.photo_downloads == 2
+
+
+def test_a_batch_the_server_refuses_is_split_until_the_bad_event_is_alone(store, posted):
+    server = FakeServer()
+    refusing = server.handle
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/events") and any(
+                e["kind"] == "poison" for e in json.loads(request.content)["events"]):
+            return httpx.Response(400, json={"error": {"code": "bad", "message": "no"}})
+        return refusing(request)
+
+    client = KioskClient("http://127.0.0.1:9", "tok-123", transport=httpx.MockTransport(handle))
+    worker = SyncWorker(store, client, post=posted, batch_size=8)
+    good = [store.enqueue("badge_in", "W001", {}) for _ in range(5)]
+    bad = store.enqueue("poison", "W001", {})
+    good += [store.enqueue("badge_in", "W001", {}) for _ in range(2)]
+    for _ in range(6):
+        worker.run_once()
+    assert store.state_of(bad) is OutboxState.FAILED
+    assert set(server.events) == set(good) and store.depth() == 0
+    assert worker.batch_size == 8
+    worker.stop()

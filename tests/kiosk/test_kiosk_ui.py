@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pygame
 import pytest
 from kiosk_fakes import roster_json, scorecard_json
 
@@ -11,6 +12,7 @@ from kiosk.errors import FontMissingError
 from kiosk.model import Roster, Scorecard
 from kiosk.readout import scorecard_parts
 from kiosk.ui import fonts, icons
+from kiosk.ui.window import Window
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -51,3 +53,16 @@ def test_scorecard_tolerates_missing_fields():
                                 "tasks": {"videos_due": [1, 2]}, "rank": None})
     assert card.total == 12.5 and card.rank is None and card.dimensions[0].no_data
     assert card.tasks == {"videos_due": 2} and card.tier is None
+
+
+def test_full_screen_scaling_maps_taps_back_to_the_canvas(display):
+    screen = pygame.Surface((1920, 1080))
+    window = Window(screen)
+    assert window.scaled and window.target == pygame.Rect(96, 0, 1728, 1080)
+    assert window.to_canvas((96, 0)) == (0, 0)
+    assert window.to_canvas((96 + 1728 // 2, 540)) == (640, 400)
+    assert window.finger_to_canvas(1.0, 1.0)[1] == 800
+    window.canvas.fill((255, 0, 0))
+    window.present()
+    assert screen.get_at((960, 540))[:3] == (255, 0, 0)
+    assert screen.get_at((10, 540))[:3] == (0, 0, 0)

@@ -1,6 +1,7 @@
-"""The real kiosk process in a real X window (Xvfb): a QR badge typed by a keyboard-wedge
-scanner (xdotool), then xdotool clicks through "log output", a number and "done"; the
-event is in the outbox. The server is away, so this is also the offline path end to end."""
+"""The real kiosk process in a real X window (Xvfb), as a 1280x800 window and scaled to a
+1920x1080 full screen: a QR badge typed by a keyboard-wedge scanner (xdotool), then
+xdotool clicks through "log output", a number and "done"; the event is in the outbox.
+The server is away, so this is also the offline path end to end."""
 
 from __future__ import annotations
 
@@ -32,16 +33,21 @@ def free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-@pytest.fixture
-def xvfb() -> Iterator[str]:
+SCREENS = {"window": (1280, 800), "fullscreen": (1920, 1080)}
+
+
+@pytest.fixture(params=sorted(SCREENS))
+def xvfb(request) -> Iterator[tuple[str, str]]:
     display = f":{free_display()}"
-    process = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten",
-                                "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    width, height = SCREENS[request.param]
+    process = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{width}x{height}x24",
+                                "-nolisten", "tcp"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
         assert process.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
         time.sleep(0.05)
-    yield display
+    yield display, request.param
     process.terminate()
     process.wait(10)
 
@@ -100,13 +106,23 @@ def centres(app, names: list[str]) -> dict[str, tuple[int, int]]:
     return found
 
 
+def on_screen(pos: tuple[int, int], mode: str) -> tuple[int, int]:
+    """Where a canvas point is on the display: the canvas is scaled to fit, centred."""
+    width, height = SCREENS[mode]
+    scale = min(width / 1280, height / 800)
+    left, top = (width - round(1280 * scale)) // 2, (height - round(800 * scale)) // 2
+    return round(left + pos[0] * scale), round(top + pos[1] * scale)
+
+
 def test_wedge_badge_and_clicks_in_a_real_window(xvfb, data_dir, app):
+    display, mode = xvfb
     steps = ["log", "output", "key:4", "key:2", "done"]
     where = centres(app, steps)
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy",
-           "PCSCLITE_CSOCK_NAME": str(data_dir / "no-pcscd.comm")}
+    env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11",
+           "SDL_AUDIODRIVER": "dummy", "PCSCLITE_CSOCK_NAME": str(data_dir / "no-pcscd.comm")}
     env.pop("XAUTHORITY", None)
-    kiosk = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--data-dir", str(data_dir)],
+    command = [sys.executable, "-m", "kiosk", "run", "--data-dir", str(data_dir)]
+    kiosk = subprocess.Popen([*command, *(["--fullscreen"] if mode == "fullscreen" else [])],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_log(data_dir, {"event": "scene_changed", "scene": "idle"})
@@ -117,7 +133,7 @@ def test_wedge_badge_and_clicks_in_a_real_window(xvfb, data_dir, app):
         subprocess.run([*xdo, "key", "Return"], env=env, check=True)
         wait_for_log(data_dir, {"event": "scene_changed", "scene": "scorecard", "worker": "W002"})
         for name in steps:
-            x, y = where[name]
+            x, y = on_screen(where[name], mode)
             subprocess.run([*xdo, "mousemove", str(x), str(y), "click", "1"], env=env,
                            check=True)
             time.sleep(0.25)

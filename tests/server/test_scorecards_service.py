@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +28,8 @@ from server.models import (
 )
 from server.scoring import PeriodTotals, period_span, period_totals
 from server.services import InvalidInput, NotFound, ServiceError
+from server.services.audit import record
+from server.services.data_version import data_version
 from server.services.schemes import import_scheme
 from server.services.scorecards import (
     StandingsCache,
@@ -34,6 +38,7 @@ from server.services.scorecards import (
     worker_scorecard,
 )
 from server.services.scoring_data import Training, load_inputs, load_totals, people
+from server.services.standings import build_standing, cached_standing
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SCHEME = """\
@@ -239,16 +244,8 @@ def _fields(totals: PeriodTotals) -> dict[str, float]:
     return {f.name: getattr(totals, f.name) for f in fields(totals)}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_cached_card_equals_a_fresh_one(session: Session, factory: Workshop) -> None:
-    cache = StandingsCache(ttl_seconds=30)
+    cache = StandingsCache()
     for code in ("W001", "W004", "W010"):
         fresh = worker_scorecard(session, code, "week", MONDAY, ZONE, today=MONDAY)
         assert worker_scorecard(session, code, "week", MONDAY, ZONE, today=MONDAY,
@@ -257,31 +254,88 @@ def test_a_cached_card_equals_a_fresh_one(session: Session, factory: Workshop) -
     assert leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache) == board
 
 
-def test_the_workers_own_points_show_at_once_through_the_cache(session: Session,
-                                                               factory: Workshop) -> None:
-    clock = FakeClock()
-    cache = StandingsCache(ttl_seconds=30, clock=clock)
-    before = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+def _total_of(board: dict[str, Any], code: str) -> float:
+    return next(s["total"] for s in board["standings"] if s["code"] == code)
+
+
+def test_every_change_shows_at_once_through_the_cache(session: Session,
+                                                      factory: Workshop) -> None:
+    cache = StandingsCache()
+
+    def board() -> dict[str, Any]:
+        return leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+
+    before = board()
+    assert board() == before and len(cache) == 1
     w005 = session.scalars(select(Worker).where(Worker.code == "W005")).one()
-    session.add(PointEntry(worker_id=w005.id, points=20, date=MONDAY,
-                           status=EntryStatus.APPROVED, reason="helped a colleague"))
+    entry = PointEntry(worker_id=w005.id, points=20, date=MONDAY,
+                       status=EntryStatus.APPROVED, reason="helped a colleague")
+    session.add(entry)
     session.flush()
-    after = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
-    assert after["total"] == before["total"] + 20
-    assert after == worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY)
-    # The wall's board may show the old total until the cache entry is older than the TTL.
-    stale = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
-    assert next(s for s in stale["standings"] if s["code"] == "W005")["total"] == before["total"]
-    clock.now += 31
-    fresh = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
-    assert next(s for s in fresh["standings"] if s["code"] == "W005")["total"] == after["total"]
+    record(session, "test", "point.remark", "point_entry", entry.id)  # as every writer does
+    after = board()
+    assert _total_of(after, "W005") == _total_of(before, "W005") + 20
+    assert after == leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
+    card = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    assert card == worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY)
+    # A badge-in is not audited; it is an event, and the newest event moves the version.
+    week = period_span("week", MONDAY)
+    held = cached_standing(session, cache, factory, week, ZONE, MONDAY)
+    assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is held
+    w003 = session.scalars(select(Worker).where(Worker.code == "W003")).one()
+    session.add(Event(uuid="tap-w003", kind="badge_in", worker_id=w003.id, body_hash="x",
+                      occurred_at=datetime(2026, 3, 9, 0, 5, tzinfo=UTC)))
+    session.flush()
+    assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is not held
 
 
-def test_cache_keeps_a_bounded_number_of_standings(session: Session, factory: Workshop) -> None:
+def test_an_event_committed_late_below_the_newest_id_moves_the_version(
+        session: Session, factory: Workshop) -> None:
+    """On PostgreSQL a transaction can commit an event id lower than one already visible."""
+    w001 = session.scalars(select(Worker).where(Worker.code == "W001")).one()
+    session.add(Event(id=1000, uuid="newest", kind="badge_in", worker_id=w001.id,
+                      body_hash="x", occurred_at=datetime(2026, 3, 10, tzinfo=UTC)))
+    session.flush()
+    version = data_version(session)
+    session.add(Event(id=999, uuid="late", kind="badge_in", worker_id=w001.id,
+                      body_hash="x", occurred_at=datetime(2026, 3, 11, tzinfo=UTC)))
+    session.flush()
+    assert data_version(session) != version
+
+
+def test_cache_is_bounded_and_forgets_older_versions(session: Session,
+                                                     factory: Workshop) -> None:
     cache = StandingsCache(max_entries=2)
     for day in range(4):
         leaderboard(session, "W1", "day", MONDAY + timedelta(days=day), ZONE,
                     today=MONDAY + timedelta(days=day), cache=cache)
     assert len(cache) == 2
+    record(session, "test", "worker.update", "worker", "W001")
+    leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
+    assert len(cache) == 1  # the entries of the older version went at once
     cache.clear()
     assert len(cache) == 0
+
+
+def test_cache_is_safe_across_threads(session: Session, factory: Workshop) -> None:
+    standing = build_standing(session, factory, period_span("week", MONDAY), ZONE, MONDAY)
+    cache = StandingsCache(max_entries=8)
+    errors: list[BaseException] = []
+
+    def hammer(offset: int) -> None:
+        try:
+            for i in range(2000):
+                version = (i // 100, 0, 0)
+                cache.put(version, (offset + i) % 16, standing)
+                found = cache.get(version, (offset + i) % 16)
+                assert found is None or found is standing
+                assert len(cache) <= 8
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from server.scoring import (
     Dim,
@@ -14,8 +14,10 @@ from server.scoring import (
     TierSpec,
     WorkerInputs,
     competition_ranks,
+    improvers,
     most_improved,
     period_span,
+    place,
     rank,
     score,
     tier_cut,
@@ -108,6 +110,37 @@ def test_most_improved_against_the_previous_period() -> None:
     assert by_code(ranked)["W07"].improvement == 40
     assert by_code(ranked)["W05"].improvement == -20
     assert by_code(ranked)["W09"].improvement is None
+
+
+def test_most_improved_mid_period_compares_the_pace_with_the_previous_total() -> None:
+    """On 2 March (2 of 31 days), W01's 10 points are 155 at this pace: better than
+    February's 100. Against the bare total nobody could improve before the month ends."""
+    today = MARCH.start + timedelta(days=1)
+    ranked = rank(cards({"W01": 10.0, "W02": 5.0}, as_of=today), {"W01": 100.0, "W02": 100.0})
+    w01, w02 = by_code(ranked)["W01"], by_code(ranked)["W02"]
+    assert (w01.projected_total, w01.improvement) == (155.0, 55.0)
+    assert w02.improvement == -22.5  # 77.5 at this pace
+    assert [c.worker_code for c in most_improved(ranked)] == ["W01"]
+
+
+def test_a_finished_period_compares_its_total() -> None:
+    ranked = rank(cards({"W01": 120.0, "W02": 90.0}), {"W01": 100.0, "W02": 100.0})
+    assert [(c.worker_code, c.improvement) for c in ranked] == [("W01", 20.0), ("W02", -10.0)]
+    assert [c.worker_code for c in most_improved(ranked)] == ["W01"]
+
+
+def test_placings_are_what_rank_puts_on_the_cards() -> None:
+    totals = {f"W{i:02d}": float(i * 7 % 13) for i in range(20)}
+    previous = {code: 6.0 for code in totals}
+    ranked = rank(cards(totals, as_of=MARCH.start + timedelta(days=9)), previous)
+    placed = place(SCHEME.tiers, {c.worker_code: (c.total, c.projected_total) for c in ranked},
+                   previous)
+    assert [(p.worker_code, p.rank, p.tier, p.next_tier, p.awards, p.projected_tier,
+             p.improvement) for p in placed] == [
+        (c.worker_code, c.rank, c.tier, c.next_tier, c.awards, c.projected_tier,
+         c.improvement) for c in ranked]
+    assert improvers(placed, SCHEME.tiers) == [
+        p for c in most_improved(ranked) for p in placed if p.worker_code == c.worker_code]
 
 
 def test_no_improvement_means_no_most_improved() -> None:

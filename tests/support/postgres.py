@@ -70,7 +70,8 @@ class PrivateCluster:
             except psycopg.OperationalError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("PostgreSQL did not start: "
-                                       + (self.base / "server.log").read_text()[-2000:])
+                                       + (self.base / "server.log").read_text()[-2000:]
+                                       ) from None
                 time.sleep(0.1)
 
     def dsn(self, database: str) -> str:

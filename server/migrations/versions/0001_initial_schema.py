@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:32:03.810081
+Create Date: 2026-11-23 18:56:09.768474
 """
 
 from collections.abc import Sequence
@@ -263,7 +263,7 @@ def upgrade() -> None:
     with op.batch_alter_table('production_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_production_records_date'), ['date'], unique=False)
         batch_op.create_index(batch_op.f('ix_production_records_worker_id'), ['worker_id'], unique=False)
-        batch_op.create_index('ix_production_worker_date', ['worker_id', 'date'], unique=False)
+        batch_op.create_index('ix_production_worker_date_sums', ['worker_id', 'date', 'planned_minutes', 'run_minutes', 'output', 'defects'], unique=False)
 
     op.create_table('training_progress',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -351,7 +351,7 @@ def downgrade() -> None:
 
     op.drop_table('training_progress')
     with op.batch_alter_table('production_records', schema=None) as batch_op:
-        batch_op.drop_index('ix_production_worker_date')
+        batch_op.drop_index('ix_production_worker_date_sums')
         batch_op.drop_index(batch_op.f('ix_production_records_worker_id'))
         batch_op.drop_index(batch_op.f('ix_production_records_date'))
 

@@ -150,7 +150,7 @@ def test_role_matrix(no_csrf: Flask, session: Session, plant: Plant,
             if who is None and not allowed:
                 ok = to_login
             elif allowed:
-                ok = status < 500 and status not in (401, 403) and (
+                ok = status < 500 and status not in (400, 401, 403) and (
                     not to_login or endpoint in LEAVES or endpoint == "admin.login")
             else:
                 ok = status == 403

@@ -84,7 +84,7 @@ def _assert_pdf_text(data: bytes, wanted: str) -> None:
     assert wanted in out.stdout.decode()
 
 
-def test_report_periods(session: Session, plant: Plant) -> None:
+def test_report_periods() -> None:
     assert reports.parse_period(Period.MONTH, "2026-03").isoformat() == "2026-03-01"
     assert reports.parse_period(Period.WEEK, "2026-W11").isoformat() == "2026-03-09"
     with pytest.raises(InvalidInput):
@@ -221,3 +221,23 @@ def test_verification_finds_an_altered_row(session: Session, plant: Plant) -> No
     session.commit()
     report = audit.verify_chain(session)
     assert not report.ok and report.first_bad_id == 3
+
+
+def test_a_claim_photo_is_shown(session: Session, plant: Plant) -> None:
+    import base64
+    import uuid
+    from datetime import UTC, datetime
+
+    from server.models import Event
+
+    jpeg = b"\xff\xd8\xff\xe0 a tiny jpeg"
+    event = Event(uuid=str(uuid.uuid4()), kind="point_claim", occurred_at=datetime.now(UTC),
+                  payload={"photo_jpeg": base64.b64encode(jpeg).decode()}, body_hash="0" * 64)
+    session.add(event)
+    session.flush()
+    entry = session.get(PointEntry, plant.claim_id)
+    assert entry is not None
+    assert claims.with_photo(session, [entry]) == set()
+    entry.event_id = event.id
+    assert claims.with_photo(session, [entry]) == {entry.id}
+    assert claims.claim_photo(session, entry.id) == jpeg

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make run`: build the demo factory, serve it, and where a display exists open a kiosk
+# window enrolled to it. Ctrl+C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=.venv/bin
+port=${SHOPFLOOR_PORT:-8750}
+export SHOPFLOOR_DATA_DIR=${SHOPFLOOR_DATA_DIR:-var/demo}
+kiosk_dir=var/demo-kiosk
+
+"$bin/shopfloor-server" demo --no-serve
+
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "no display here: serving the demo without a kiosk window"
+  exec "$bin/shopfloor-server" run --port "$port"
+fi
+
+code=$("$bin/shopfloor-server" kiosk add demo-kiosk --workshop W1 --json \
+  | "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["code"])')
+
+"$bin/shopfloor-server" run --port "$port" &
+server_pid=$!
+kiosk_pid=""
+stop() {
+  [ -n "$kiosk_pid" ] && kill "$kiosk_pid" 2>/dev/null || true
+  kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if "$bin/python" -c "import httpx, sys; httpx.get('http://127.0.0.1:$port/api/v1/health', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.2
+done
+
+rm -rf "$kiosk_dir"
+"$bin/shopfloor-kiosk" enroll "$code" --server "http://127.0.0.1:$port" --data-dir "$kiosk_dir"
+"$bin/shopfloor-kiosk" run --server "http://127.0.0.1:$port" --data-dir "$kiosk_dir" &
+kiosk_pid=$!
+echo "kiosk window open (workshop W1); the server runs on http://127.0.0.1:$port/"
+wait "$kiosk_pid" || true

@@ -1,0 +1,145 @@
+"""Today's tasks on a worker's scorecard: training videos still to watch, and what was
+decided for them since their last visit (point claims decided, appeals answered).
+
+"Since the last visit" is since the worker's previous `badge_in` event. The tap that opened
+this scorecard may or may not have reached the server yet (the kiosk fetches the card and
+sends its outbox in either order), so badge-ins in the last `CURRENT_VISIT` before `now`
+count as this visit and the latest one before them is the previous visit. A worker with no
+earlier visit sees what was decided in the last `FIRST_VISIT_LOOKBACK`.
+
+Which videos are asked of whom follows the training dimension (services.scoring_data): a
+required, active video assigned to the worker's workshop (or to no workshop, meaning
+everyone), limited to the roles it names, not yet completed by the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Appeal,
+    AppealStatus,
+    EntryStatus,
+    Event,
+    PointCategory,
+    PointEntry,
+    TrainingProgress,
+    TrainingVideo,
+    Worker,
+    utcnow,
+    video_workshops,
+)
+from server.services import NotFound
+
+CURRENT_VISIT = timedelta(minutes=10)
+FIRST_VISIT_LOOKBACK = timedelta(days=7)
+MAX_ITEMS = 10
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def last_visit(session: Session, worker: Worker, now: datetime) -> datetime | None:
+    """When the worker badged in before this visit, or None if never."""
+    return session.scalar(
+        select(Event.occurred_at)
+        .where(Event.worker_id == worker.id, Event.kind == "badge_in",
+               Event.occurred_at < now - CURRENT_VISIT)
+        .order_by(Event.occurred_at.desc())
+        .limit(1)
+    )
+
+
+def videos_due(session: Session, worker: Worker) -> list[dict[str, Any]]:
+    """Required videos the worker has not finished, the most urgent first (no date = due
+    now)."""
+    assigned = select(video_workshops.c.video_id).where(
+        video_workshops.c.workshop_id == worker.workshop_id)
+    rows = session.execute(
+        select(TrainingVideo, TrainingProgress.seconds_watched)
+        .outerjoin(TrainingProgress, (TrainingProgress.video_id == TrainingVideo.id)
+                   & (TrainingProgress.worker_id == worker.id))
+        .where(TrainingVideo.required.is_(True), TrainingVideo.active.is_(True),
+               or_(TrainingVideo.id.in_(assigned),
+                   TrainingVideo.id.not_in(select(video_workshops.c.video_id))),
+               TrainingProgress.completed_at.is_(None))
+        .order_by(TrainingVideo.required_by.is_not(None), TrainingVideo.required_by,
+                  TrainingVideo.id)
+    )
+    due = []
+    for video, watched in rows:
+        if video.roles and worker.role.value not in video.roles:
+            continue
+        seconds = float(watched or 0.0)
+        progress = min(1.0, seconds / video.duration_s) if video.duration_s > 0 else 0.0
+        due.append({
+            "id": video.id, "title": video.title, "title_en": video.title_en,
+            "required_by": video.required_by.isoformat() if video.required_by else None,
+            "progress": round(progress, 3), "seconds_watched": seconds,
+            "duration_s": video.duration_s,
+        })
+    return due[:MAX_ITEMS]
+
+
+def claims_decided(session: Session, worker: Worker, since: datetime) -> list[dict[str, Any]]:
+    """The worker's point claims approved or rejected after `since`, newest first."""
+    rows = session.execute(
+        select(PointEntry, PointCategory.code, Event.uuid)
+        .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
+        .outerjoin(Event, PointEntry.event_id == Event.id)
+        .where(PointEntry.worker_id == worker.id,
+               PointEntry.status.in_([EntryStatus.APPROVED, EntryStatus.REJECTED]),
+               PointEntry.decided_at.is_not(None), PointEntry.decided_at > since)
+        .order_by(PointEntry.decided_at.desc(), PointEntry.id.desc())
+        .limit(MAX_ITEMS)
+    )
+    return [
+        {"id": entry.id, "claim": claim_uuid, "category": category, "points": entry.points,
+         "status": entry.status.value, "decided_at": _iso(entry.decided_at),
+         "note": entry.decision_note}
+        for entry, category, claim_uuid in rows
+    ]
+
+
+def appeals_answered(session: Session, worker: Worker, since: datetime) -> list[dict[str, Any]]:
+    """The worker's appeals resolved after `since`, newest first."""
+    appeals = session.scalars(
+        select(Appeal)
+        .where(Appeal.worker_id == worker.id, Appeal.status != AppealStatus.OPEN,
+               Appeal.resolved_at.is_not(None), Appeal.resolved_at > since)
+        .order_by(Appeal.resolved_at.desc(), Appeal.id.desc())
+        .limit(MAX_ITEMS)
+    )
+    return [
+        {"id": appeal.id, "dimension": appeal.dimension, "period": appeal.period,
+         "period_start": appeal.period_start.isoformat(), "status": appeal.status.value,
+         "resolution": appeal.resolution, "resolved_at": _iso(appeal.resolved_at)}
+        for appeal in appeals
+    ]
+
+
+def worker_tasks(session: Session, worker: Worker | str,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """The `tasks` object of a scorecard (DESIGN.md §6, issue 4), for a worker or a code.
+
+    Raises NotFound for an unknown code."""
+    if isinstance(worker, str):
+        found = session.scalars(select(Worker).where(Worker.code == worker)).first()
+        if found is None:
+            raise NotFound(f"no worker with code {worker!r}")
+        worker = found
+    now = now or utcnow()
+    previous = last_visit(session, worker, now)
+    since = previous or now - FIRST_VISIT_LOOKBACK
+    return {
+        "since": since.isoformat(),
+        "last_visit": _iso(previous),
+        "videos_due": videos_due(session, worker),
+        "claims_decided": claims_decided(session, worker, since),
+        "appeals_answered": appeals_answered(session, worker, since),
+    }
