@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 PYTEST_ARGS ?=
 
-.PHONY: run install system-packages test-setup test bench soak lint clean
+.PHONY: run install system-packages test-setup test bench soak lint clean image image-test
 
 run: install
 	scripts/run-demo.sh
@@ -37,9 +37,23 @@ test: test-setup
 bench: test-setup
 	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
 
+# The kiosk's root filesystem (kiosk-images/README.md); needs root. IMAGE_ARGS=--no-kernel
+# leaves out the kernel.
+IMAGE_DIR ?= build/kiosk-rootfs
+IMAGE_ARGS ?=
+image: install
+	@scripts/install-system-packages.sh scripts/packages/image.txt
+	rm -rf $(IMAGE_DIR)
+	PYTHON=$(BIN)/python kiosk-images/build-rootfs.sh $(IMAGE_DIR) $(IMAGE_ARGS)
+
+# Builds a root filesystem and checks the kiosk inside it (slow: not part of `make test`).
+image-test: test-setup
+	@scripts/install-system-packages.sh scripts/packages/image.txt
+	$(BIN)/python -m pytest tests/image -o python_files='image_*.py' -s $(PYTEST_ARGS)
+
 lint: test-setup
 	$(BIN)/ruff check server kiosk tests
 	$(BIN)/mypy server kiosk
 
 clean:
-	rm -rf $(STAMPS) build *.egg-info test-artifacts
+	rm -rf $(STAMPS) build *.egg-info test-artifacts .cache/kiosk-image

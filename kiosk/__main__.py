@@ -1,4 +1,4 @@
-"""shopfloor-kiosk: run | enroll CODE | status --json | --version (DESIGN.md §4c)."""
+"""shopfloor-kiosk: the touchscreen program a workshop kiosk runs, and its enrolment."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Protocol
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.errors import ClientError, KioskError
-from kiosk.logs import log_event, setup_logging
+from kiosk.logs import setup_logging
 from kiosk.store import Store
 
 logger = logging.getLogger("kiosk.main")
@@ -35,9 +35,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--server", help="server base URL, e.g. https://shopfloor.local:8443")
     run.add_argument("--fullscreen", action="store_true")
     run.add_argument("--data-dir", type=Path)
-    enroll = commands.add_parser("enroll", help="enrol this kiosk with a one-time code")
-    enroll.add_argument("code")
-    enroll.add_argument("--server")
+    enroll = commands.add_parser("enroll", help="enrol this kiosk with HR's enrolment code")
+    enroll.add_argument("code", help="the whole code from the QR (SFK1:...), or a bare "
+                                     "one-time code with --server and --trust-first-use")
+    enroll.add_argument("--server", help="where to look first, e.g. https://10.0.0.5:8750")
+    enroll.add_argument("--trust-first-use", action="store_true",
+                        help="with a bare code: pin whatever certificate --server presents")
     enroll.add_argument("--data-dir", type=Path)
     status = commands.add_parser("status", help="show enrolment and queue state")
     status.add_argument("--data-dir", type=Path)
@@ -55,12 +58,17 @@ def make_config(args: argparse.Namespace) -> KioskConfig:
 
 
 def status(config: KioskConfig) -> dict[str, object]:
+    from kiosk.locate import stored_pin
+
     store = Store(config.db_path)
     try:
+        pin = stored_pin(store)
         return {
             "enrolled": store.get_setting("token") is not None,
             "kiosk": store.get_setting("kiosk_name"),
             "server": store.get_setting("server_url"),
+            "server_id": pin.server_id if pin else None,
+            "fingerprint": pin.fingerprint if pin else None,
             "queue_depth": store.depth(),
             "last_sync": store.get_setting("last_sync"),
             "outbox": store.counts(),
@@ -69,29 +77,14 @@ def status(config: KioskConfig) -> dict[str, object]:
         store.close()
 
 
-def enroll(config: KioskConfig, code: str) -> dict[str, object]:
-    from kiosk.client import KioskClient
+def enroll(config: KioskConfig, code: str, trust_first_use: bool = False) -> dict[str, object]:
+    from kiosk.enrolment import enrol
+    from kiosk.locate import mdns_browser
 
     store = Store(config.db_path)
     try:
-        server = config.server_url or store.get_setting("server_url")
-        if not server:
-            raise KioskError("no server: pass --server URL")
-        with KioskClient(server) as client:
-            answer = client.enroll(code)
-            server_id = answer.get("server_id") or client.health().get("server_id")
-        store.set_setting("token", str(answer["token"]))
-        if server_id:
-            store.set_setting("server_id", str(server_id))
-        kiosk = answer.get("kiosk")
-        name = kiosk.get("name") if isinstance(kiosk, dict) else kiosk
-        store.set_setting("kiosk_name", str(name or ""))
-        workshops = kiosk.get("workshops") if isinstance(kiosk, dict) else None
-        if workshops:
-            store.set_setting("kiosk_workshop", "、".join(str(w) for w in workshops))
-        store.set_setting("server_url", server)
-        log_event(logger, "enrolled", kiosk=name, server=server)
-        return {"enrolled": True, "kiosk": name, "server": server}
+        return enrol(store, code, server_url=config.server_url, trust_first_use=trust_first_use,
+                     browse=mdns_browser(config.mdns_interfaces))
     finally:
         store.close()
 
@@ -99,10 +92,11 @@ def enroll(config: KioskConfig, code: str) -> dict[str, object]:
 def run(config: KioskConfig) -> None:
     from kiosk.app import App
     from kiosk.client import KioskClient
-    from kiosk.discovery import Candidate, browse, choose
+    from kiosk.enrolment import enrol
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
     from kiosk.hardware.speech import EspeakSpeaker
+    from kiosk.locate import Locator, mdns_browser, stored_pin
     from kiosk.scenes.base import Context
     from kiosk.sync import SyncWorker
     from kiosk.ui.fonts import font_path
@@ -110,23 +104,21 @@ def run(config: KioskConfig) -> None:
 
     font_path()
     store = Store(config.db_path)
-    token = store.get_setting("token")
-    server = config.server_url or store.get_setting("server_url")
-    client = None
-    if server and token:
-        store.set_setting("server_url", server)
-        log_event(logger, "server_found", url=server, source="config")
-        client = KioskClient(server, token, queue_depth=store.depth)
-
-    def discover() -> Candidate | None:
-        return choose(browse(config.mdns_interfaces), store.get_setting("server_id"))
+    browse = mdns_browser(config.mdns_interfaces)
+    locator = Locator(store, config.server_url, browse)
 
     def connect(url: str) -> KioskClient:
-        return KioskClient(url, token, queue_depth=store.depth)
+        # The token and the pin are read anew: enrolling again changes both.
+        pin = stored_pin(store)
+        return KioskClient(url, store.get_setting("token"), queue_depth=store.depth,
+                           tls=pin.context() if pin else None)
 
-    sync = SyncWorker(store, client, interval_s=config.sync_interval_s,
+    def enrol_here(code: str) -> dict[str, object]:
+        return enrol(store, code, server_url=config.server_url, browse=browse)
+
+    sync = SyncWorker(store, None, interval_s=config.sync_interval_s,
                       roster_interval_s=config.roster_interval_s,
-                      discover=discover if token else None, connect=connect)
+                      discover=locator.find, connect=connect, enrol=enrol_here)
     speaker = EspeakSpeaker(config.speech_cache_dir)
     badges = PcscBadgeReader()
     cameras = qr.camera_devices()
@@ -135,7 +127,7 @@ def run(config: KioskConfig) -> None:
     ctx = Context(store=store, speaker=speaker, sync=sync, language=config.default_language,
                   workshop=store.get_setting("kiosk_workshop") or "",
                   snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None)
-    app = App(config, ctx, window, enrolled=token is not None)
+    app = App(config, ctx, window, enrolled=store.get_setting("token") is not None)
     started: list[Service] = [speaker, sync, badges, *([camera] if camera else [])]
     signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:
@@ -158,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = status(config)["kiosk"]
         setup_logging(config.log_dir, kiosk_name=str(name) if name else None)
         if args.command == "enroll":
-            print(json.dumps(enroll(config, args.code), ensure_ascii=False))
+            print(json.dumps(enroll(config, args.code, args.trust_first_use),
+                             ensure_ascii=False))
             return 0
         run(config)
         return 0

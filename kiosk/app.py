@@ -41,8 +41,12 @@ class App:
         self._roster = Roster()
         ctx.roster = lambda: self._roster
         self.reload_roster()
-        home = IdleScene if enrolled else EnrollScene
-        self.scenes = SceneManager(lambda: home(ctx), config.scene_timeout_s)
+        self.enrolled = enrolled
+        self._lost_reason: str | None = None  # why the server stopped taking the token
+        self.scenes = SceneManager(
+            lambda: IdleScene(ctx) if self.enrolled else EnrollScene(ctx,
+                                                                     reason=self._lost_reason),
+            config.scene_timeout_s)
         ctx.manager = self.scenes
         self.scenes.reset()
         self.running = True
@@ -76,6 +80,19 @@ class App:
                         send_now=False)
         self.scenes.reset(ScorecardScene(self.ctx, worker, seen_at=seen_at))
 
+    def enrolment_changed(self, event: pygame.event.Event) -> None:
+        """Enrolled: go to idle with the new workshop. Token refused: back to the enrol scene
+        (the outbox keeps everything unsent). A failed attempt is the enrol scene's news."""
+        if event.enrolled:
+            self.enrolled = True
+            self.ctx.workshop = self.ctx.store.get_setting("kiosk_workshop") or ""
+            self.scenes.reset()
+        elif self.enrolled:
+            self.enrolled, self._lost_reason = False, event.reason
+            self.scenes.reset()
+        else:
+            self.scenes.handle_event(event)
+
     def _tap(self, pos: tuple[float, float]) -> pygame.event.Event:
         return pygame.event.Event(events.TAP, pos=(round(pos[0]), round(pos[1])))
 
@@ -95,8 +112,14 @@ class App:
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=text))
             else:
                 self.badge_in(events.qr_credential(text), "qr", "keyboard", time.perf_counter())
+        elif event.type == events.BADGE and self.scenes.top.name == "enroll":
+            # The camera reads every QR code as a badge; here it is an enrolment code.
+            if getattr(event, "text", None):
+                self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=event.text))
         elif event.type == events.BADGE:
             self.badge_in(event.credential, event.kind, event.reader, event.seen_at)
+        elif event.type == events.ENROLMENT:
+            self.enrolment_changed(event)
         elif event.type == events.SYNC_STATUS:
             self.ctx.status.online, self.ctx.status.depth = event.online, event.depth
         elif event.type == events.ROSTER_READY:

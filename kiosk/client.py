@@ -3,12 +3,19 @@
 Every request carries ``X-Kiosk-Version`` and ``X-Kiosk-Queue-Depth`` (the outbox depth
 from ``queue_depth``), and ``Authorization: Bearer <token>`` once the kiosk is enrolled.
 Network failures and 5xx answers raise :class:`ServerUnavailable`; 4xx answers raise
-:class:`ApiError` with the server's error code.
+:class:`ApiError` with the server's error code. ``tls`` is the pinned context from
+kiosk/trust.py: the client then trusts that one certificate and nothing else. Every answer's
+``Date`` header updates ``clock_offset_s`` (server minus kiosk), to notice a kiosk clock
+that is hours off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -28,11 +35,14 @@ class KioskClient:
         transport: httpx.BaseTransport | None = None,
         queue_depth: Callable[[], int] = lambda: 0,
         timeout: float = 5.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._queue_depth = queue_depth
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self.clock_offset_s: float | None = None
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout,
+                                  verify=tls if tls is not None else True)
 
     def close(self) -> None:
         self._http.close()
@@ -63,6 +73,7 @@ class KioskClient:
             )
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        self._note_clock(response)
         if response.status_code >= 500:
             raise ServerUnavailable(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
@@ -74,6 +85,17 @@ class KioskClient:
                 pass
             raise ApiError(response.status_code, code, message)
         return response
+
+    def _note_clock(self, response: httpx.Response) -> None:
+        date = response.headers.get("Date")
+        if not date:
+            return
+        try:
+            server_time = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        # Date has whole seconds; the answer took part of one more to arrive.
+        self.clock_offset_s = server_time - time.time()
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/health").json()
@@ -121,6 +143,21 @@ class KioskClient:
         if response.status_code >= 400:
             raise ApiError(response.status_code, "http_error", response.reason_phrase)
         return response.content
+
+    @contextmanager
+    def stream(self, url: str, headers: dict[str, str] | None = None
+               ) -> Iterator[httpx.Response]:
+        """A large file the server pointed to (a training video), to read in chunks with
+        ``iter_bytes``; a connection lost while reading raises ServerUnavailable too."""
+        try:
+            with self._http.stream("GET", url, headers=self._headers(headers)) as response:
+                if response.status_code >= 500:
+                    raise ServerUnavailable(f"GET {url}: HTTP {response.status_code}")
+                if response.status_code >= 400:
+                    raise ApiError(response.status_code, "http_error", response.reason_phrase)
+                yield response
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"GET {url}: {exc.__class__.__name__}: {exc}") from exc
 
     def pending_claims(self, workshop: str) -> list[dict[str, Any]]:
         """Claims waiting for a supervisor; a server without the endpoint has none."""

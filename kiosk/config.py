@@ -28,6 +28,9 @@ class KioskConfig:
     sync_interval_s: float = 5.0
     roster_interval_s: float = 60.0
     mdns_interfaces: list[str] | None = field(default_factory=_interfaces_from_env)
+    # Disk the training videos may use; required videos stay even beyond it.
+    video_budget_bytes: int = 8 * 1024**3
+    video_interval_s: float = 300.0
 
     @property
     def db_path(self) -> Path:
@@ -36,6 +39,10 @@ class KioskConfig:
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def video_dir(self) -> Path:
+        return self.data_dir / "videos"
 
     @property
     def speech_cache_dir(self) -> Path:

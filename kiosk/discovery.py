@@ -1,11 +1,13 @@
-"""Finding the server by mDNS (zeroconf): browse ``_shopfloor._tcp.local.`` for a while and
-return what answered. Discovery only finds addresses; the sync worker prefers the server
-whose id the kiosk already knows. Interfaces come from ``SHOPFLOOR_MDNS_INTERFACES``."""
+"""Finding the server by mDNS (zeroconf): browse ``_shopfloor._tcp.local.`` and hand out
+what answers, as it answers. Discovery only finds addresses: kiosk/locate.py checks each
+against the pinned certificate. Interfaces come from ``SHOPFLOOR_MDNS_INTERFACES``."""
 
 from __future__ import annotations
 
 import logging
-import threading
+import queue
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
@@ -27,10 +29,9 @@ def _text(properties: dict[bytes, bytes | None], key: str) -> str | None:
     return value.decode("utf-8", "replace") if value is not None else None
 
 
-def browse(interfaces: list[str] | None, timeout_s: float = 3.0) -> list[Candidate]:
-    """Servers that answer within ``timeout_s``, first answer first."""
-    found: list[Candidate] = []
-    first = threading.Event()
+def candidates(interfaces: list[str] | None, timeout_s: float = 3.0) -> Iterator[Candidate]:
+    """Servers as they answer, for at most ``timeout_s``; closing the iterator stops early."""
+    found: queue.SimpleQueue[Candidate] = queue.SimpleQueue()
     zc = Zeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only)
 
     def on_change(zeroconf: Zeroconf, service_type: str, name: str,
@@ -43,22 +44,19 @@ def browse(interfaces: list[str] | None, timeout_s: float = 3.0) -> list[Candida
         if _text(info.properties, "v") != PROTOCOL_VERSION:
             logger.warning("ignoring %s: protocol %s", name, _text(info.properties, "v"))
             return
-        scheme = _text(info.properties, "scheme") or "http"
-        url = f"{scheme}://{info.parsed_addresses()[0]}:{info.port}"
-        found.append(Candidate(url, _text(info.properties, "id")))
-        first.set()
+        # Kiosks speak HTTPS only: the server advertises itself only when it serves it.
+        for address in info.parsed_addresses():
+            found.put(Candidate(f"https://{address}:{info.port}", _text(info.properties, "id")))
 
     browser = ServiceBrowser(zc, SERVICE_TYPE, handlers=[on_change])
+    deadline = time.monotonic() + timeout_s
     try:
-        first.wait(timeout_s)
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                yield found.get(timeout=left)
+            except queue.Empty:
+                return
     finally:
         browser.cancel()
         zc.close()
-    return found
 
-
-def choose(candidates: list[Candidate], server_id: str | None) -> Candidate | None:
-    """The known server if it answered, else (for a kiosk that knows none) the first."""
-    if server_id:
-        return next((c for c in candidates if c.server_id == server_id), None)
-    return candidates[0] if candidates else None

@@ -8,6 +8,8 @@
 - ``ROSTER_READY``: the cached roster changed.
 - ``CLAIMS_READY``: ``workshop`` — the pending claims in the store were refreshed.
 - ``QR_TEXT``: ``text`` — a scanned code that is not a badge (e.g. an enrolment code).
+- ``ENROLMENT``: ``enrolled`` (bool), ``reason`` — the kiosk enrolled, an enrolment
+  failed, or the server no longer takes its token (revoked).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ SCORECARD_READY = pygame.event.custom_type()
 ROSTER_READY = pygame.event.custom_type()
 CLAIMS_READY = pygame.event.custom_type()
 QR_TEXT = pygame.event.custom_type()
+VIDEOS_READY = pygame.event.custom_type()
+VIDEO_DOWNLOAD = pygame.event.custom_type()
+ENROLMENT = pygame.event.custom_type()
 
 
 def card_credential(uid: bytes) -> str:

@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE TABLE IF NOT EXISTS photos (worker TEXT PRIMARY KEY, url TEXT NOT NULL,
     body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS video_files (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,
+    size INTEGER NOT NULL, last_used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS watched (worker TEXT NOT NULL, video INTEGER NOT NULL,
+    seconds REAL NOT NULL, completed INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL,
+    PRIMARY KEY (worker, video));
 """
 
 
@@ -120,6 +125,9 @@ class Store:
             (key, value),
         )
 
+    def delete_setting(self, key: str) -> None:
+        self._execute("DELETE FROM settings WHERE key = ?", (key,))
+
     # roster -------------------------------------------------------------------------
     def roster(self) -> tuple[dict[str, Any] | None, str | None]:
         rows = self._execute("SELECT body, etag FROM roster WHERE id = 1")
@@ -159,6 +167,44 @@ class Store:
             "INSERT INTO photos (worker, url, body) VALUES (?, ?, ?) ON CONFLICT (worker) "
             "DO UPDATE SET url = excluded.url, body = excluded.body",
             (worker, url, body),
+        )
+
+    # training videos: verified files on disk, and what each worker has watched here ----
+    def video_files(self) -> dict[str, tuple[str, int, float]]:
+        """sha256 -> (file name, size, last used) of every verified video on disk."""
+        rows = self._execute("SELECT sha256, name, size, last_used FROM video_files")
+        return {r[0]: (r[1], int(r[2]), float(r[3])) for r in rows}
+
+    def save_video_file(self, sha256: str, name: str, size: int) -> None:
+        self._execute(
+            "INSERT INTO video_files (sha256, name, size, last_used) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sha256) DO UPDATE SET name = excluded.name, size = excluded.size",
+            (sha256, name, size, time.time()),
+        )
+
+    def touch_video_file(self, sha256: str) -> None:
+        """Played just now: the last to be evicted."""
+        self._execute("UPDATE video_files SET last_used = ? WHERE sha256 = ?",
+                      (time.time(), sha256))
+
+    def forget_video_file(self, sha256: str) -> None:
+        self._execute("DELETE FROM video_files WHERE sha256 = ?", (sha256,))
+
+    def watched(self, worker: str) -> dict[int, tuple[float, bool]]:
+        """video id -> (seconds watched, completed) for the worker, as far as this kiosk
+        knows (its own playback, and the server's answer in the scorecard)."""
+        rows = self._execute("SELECT video, seconds, completed FROM watched WHERE worker = ?",
+                             (worker,))
+        return {int(r[0]): (float(r[1]), bool(r[2])) for r in rows}
+
+    def save_watched(self, worker: str, video: int, seconds: float, completed: bool) -> None:
+        """Keep the furthest point and, once completed, stay completed."""
+        self._execute(
+            "INSERT INTO watched (worker, video, seconds, completed, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker, video) DO UPDATE SET "
+            "seconds = MAX(seconds, excluded.seconds), "
+            "completed = MAX(completed, excluded.completed), updated_at = excluded.updated_at",
+            (worker, video, seconds, int(completed), time.time()),
         )
 
     # outbox -------------------------------------------------------------------------

@@ -1,7 +1,10 @@
-"""The sync worker: one thread that drains the outbox, refreshes the roster and fetches
-scorecards, backing off while the server is away (a batch the server refuses outright is
-split until the one bad event is alone and marked failed). It talks to the UI only by posting
-pygame events (``SYNC_STATUS``, ``SCORECARD_READY``, ``ROSTER_READY``)."""
+"""The sync worker: one thread that drains the outbox (oldest first, in batches), refreshes
+the roster (by ETag) and fetches scorecards, backing off while the server is away (a batch
+the server refuses outright is split until the one bad event is alone and marked failed).
+It also runs enrolments asked for by the enrol scene, and notices a revoked token: the
+kiosk then shows it is not enrolled and keeps its unsent events for the next enrolment.
+It talks to the UI only by posting pygame events (``SYNC_STATUS``, ``SCORECARD_READY``,
+``ROSTER_READY``, ``ENROLMENT``)."""
 
 from __future__ import annotations
 
@@ -12,11 +15,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from kiosk import events
 from kiosk.client import KioskClient
-from kiosk.discovery import Candidate
-from kiosk.errors import ApiError, ClientError, StoreError
+from kiosk.errors import ApiError, ClientError, KioskError, StoreError
+from kiosk.locate import CLOCK_SKEW_WARN_S
 from kiosk.logs import log_event
 from kiosk.store import OutboxItem, Store, claims_key, now_iso
 
@@ -38,14 +42,20 @@ class SyncWorker:
         roster_interval_s: float = 60.0,
         post: Callable[..., None] = events.post,
         batch_size: int = 50,
-        discover: Callable[[], Candidate | None] | None = None,
+        discover: Callable[[], str | None] | None = None,
         connect: Callable[[str], KioskClient] | None = None,
+        enrol: Callable[[str], dict[str, Any]] | None = None,
+        discovery_interval_s: float = DISCOVERY_INTERVAL_S,
     ) -> None:
         self.store = store
         self.client = client
         self._discover = discover
         self._connect = connect
+        self._enrol = enrol
+        self._enrolments: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.discovery_interval_s = discovery_interval_s
         self._next_discovery = 0.0
+        self._clock_skewed = False
         self.interval_s = interval_s
         self.roster_interval_s = roster_interval_s
         self.batch_size = self.max_batch = batch_size
@@ -84,6 +94,10 @@ class SyncWorker:
         self._claims.put(workshop)
         self._wake.set()
 
+    def request_enrolment(self, code: str) -> None:
+        self._enrolments.put(code)
+        self._wake.set()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -100,7 +114,11 @@ class SyncWorker:
         return base * random.uniform(0.8, 1.2)
 
     def run_once(self) -> None:
-        """One round: scorecard requests, then the outbox, then the roster when due."""
+        """One round: enrolments, scorecard requests, the outbox, the roster when due."""
+        self._serve_enrolments()
+        if self.client is None and self.store.get_setting("token") is None:
+            self._set_online(False, "not enrolled")
+            return
         if self.client is None or self._failures >= REDISCOVER_AFTER:
             self._rediscover()
         if self.client is None:
@@ -114,33 +132,76 @@ class SyncWorker:
                 self._refresh_roster(self.client)
                 self._next_roster = time.monotonic() + self.roster_interval_s
         except ClientError as exc:
+            if isinstance(exc, ApiError) and exc.status == 401:
+                self._lose_enrolment(exc)
+                return
             if not isinstance(exc, ApiError) or exc.status in RETRY_STATUSES:
                 self._failures += 1
                 self._set_online(False, str(exc))
                 return
             logger.warning("server refused a sync request: %s", exc)
         self._failures = 0
-        if self.store.get_setting("server_id") is None:
-            server_id = self.client.health().get("server_id")
-            if server_id:
-                self.store.set_setting("server_id", str(server_id))
+        self._note_clock(self.client)
         self._set_online(True)
 
+    def _note_clock(self, client: KioskClient) -> None:
+        offset = client.clock_offset_s
+        skewed = offset is not None and abs(offset) > CLOCK_SKEW_WARN_S
+        if skewed != self._clock_skewed:
+            log_event(logger, "clock_skew" if skewed else "clock_ok",
+                      logging.WARNING if skewed else logging.INFO,
+                      offset_s=round(offset or 0.0))
+        self._clock_skewed = skewed
+
+    def _serve_enrolments(self) -> None:
+        while True:
+            try:
+                code = self._enrolments.get_nowait()
+            except queue.Empty:
+                return
+            if self._enrol is None:
+                continue
+            try:
+                answer = self._enrol(code)
+            except KioskError as exc:
+                log_event(logger, "enrolment_failed", logging.WARNING, reason=str(exc))
+                self._post(events.ENROLMENT, enrolled=False, reason=str(exc))
+                continue
+            self._drop_client()
+            self._next_discovery = 0.0
+            self._failures = 0
+            self._post(events.ENROLMENT, enrolled=True, reason=None,
+                       kiosk=answer.get("kiosk"))
+
+    def _lose_enrolment(self, exc: ApiError) -> None:
+        """The server no longer takes the token (revoked, or enrolled elsewhere): forget it,
+        keep every unsent event, and show the enrol scene."""
+        self.store.delete_setting("token")
+        self._drop_client()
+        log_event(logger, "enrolment_lost", logging.WARNING, reason=exc.code,
+                  depth=self.store.depth())
+        self._set_online(False, "not enrolled")
+        self._post(events.ENROLMENT, enrolled=False, reason=exc.code)
+
+    def _drop_client(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
     def _rediscover(self) -> None:
-        """Look for the server by mDNS when there is none or it stopped answering."""
+        """Find the pinned server again (kiosk/locate.py) when there is none or it stopped
+        answering."""
         if self._discover is None or self._connect is None:
             return
         if time.monotonic() < self._next_discovery:
             return
-        self._next_discovery = time.monotonic() + DISCOVERY_INTERVAL_S
-        candidate = self._discover()
-        if candidate is None or (self.client and self.client.base_url == candidate.url):
+        self._next_discovery = time.monotonic() + self.discovery_interval_s
+        url = self._discover()
+        if url is None or (self.client and self.client.base_url == url):
             return
-        previous, self.client = self.client, self._connect(candidate.url)
+        previous, self.client = self.client, self._connect(url)
         if previous is not None:
             previous.close()
-        self.store.set_setting("server_url", candidate.url)
-        log_event(logger, "server_found", url=candidate.url, source="mdns")
 
     def _serve_requests(self, client: KioskClient) -> None:
         wanted: list[tuple[str, str]] = []

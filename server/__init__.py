@@ -20,6 +20,9 @@ except PackageNotFoundError:  # running from a source tree without an install
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     config = config or Config.from_env(**overrides)
     app = Flask(__name__)
+    from server.web import SpoolToDataDir
+
+    app.request_class = SpoolToDataDir
     app.config.update(
         SECRET_KEY=config.ensure_secret_key(),
         TESTING=config.testing,

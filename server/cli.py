@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server import __version__, logs
+from server.cli_common import CliError, emit
 from server.config import Config
 from server.db import current_revision, head_revision, make_engine, make_sessionmaker
 from server.models import UserRole
@@ -31,10 +30,6 @@ from server.services.setup import add_user, initialise
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
-
-
-class CliError(Exception):
-    """A problem to report as one line on stderr."""
 
 
 @dataclass
@@ -64,13 +59,6 @@ class Context:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
-
-
-def emit(args: argparse.Namespace, data: Any, text: str | Callable[[], str]) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        print(text() if callable(text) else text)
 
 
 def read_secret(prompt: str) -> str:
@@ -121,7 +109,15 @@ def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from server import cli_data, cli_devices, cli_displays, cli_serve
+    from server import (
+        cli_backup,
+        cli_data,
+        cli_devices,
+        cli_displays,
+        cli_reports,
+        cli_serve,
+        cli_videos,
+    )
 
     parser = argparse.ArgumentParser(
         prog="shopfloor-server",
@@ -145,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_data.register(sub)
     cli_displays.register(sub)
     cli_devices.register(sub)
+    cli_backup.register(sub)
+    cli_reports.register(sub)
+    cli_videos.register(sub)
     return parser
 
 

@@ -48,11 +48,11 @@ def cmd_scheme_import(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
         scheme = schemes.import_scheme(session, text, actor="cli")
         session.commit()
+        workshops = [w.code for w in scheme.workshops]
         data = {"name": scheme.name, "version": scheme.version,
-                "effective_from": scheme.effective_from.isoformat(),
-                "workshops": [w.code for w in scheme.workshops]}
+                "effective_from": scheme.effective_from.isoformat(), "workshops": workshops}
     emit(args, data, f"scheme {data['name']!r} saved as version {data['version']}, "
-                     f"effective from {data['effective_from']} for {', '.join(data['workshops'])}")
+                     f"effective from {data['effective_from']} for {', '.join(workshops)}")
     return 0
 
 

@@ -6,28 +6,45 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.cli import CliError, Context, emit
+from server.cli_common import CliError, emit
 from server.services.badges import assign_card, assign_qr, qr_png
 from server.services.event_kinds import KINDS
 from server.services.events import list_events
-from server.services.kiosks import IssuedCode, add_kiosk, issue_code, list_kiosks, revoke_kiosk
+from server.services.identity import server_id
+from server.services.kiosks import (
+    IssuedCode,
+    add_kiosk,
+    enrolment_payload,
+    issue_code,
+    list_kiosks,
+    revoke_kiosk,
+)
 from server.services.tokens import (
     SCOPES,
     add_integration_token,
     list_integration_tokens,
     revoke_integration_token,
 )
+from server.tls import ensure_identity, fingerprint_b32
+
+if TYPE_CHECKING:
+    from server.cli import Context
 
 ACTOR = "cli"
 
 
-def _code_answer(args: argparse.Namespace, issued: IssuedCode) -> None:
+def _code_answer(args: argparse.Namespace, ctx: Context, issued: IssuedCode,
+                 own_id: str) -> None:
+    identity = ensure_identity(ctx.config.data_dir)
+    payload = enrolment_payload(own_id, fingerprint_b32(identity.fingerprint), issued.code)
     data = {"kiosk": issued.kiosk.name, "workshops": [w.code for w in issued.kiosk.workshops],
-            "code": issued.code, "expires_at": issued.expires_at.isoformat()}
+            "code": issued.code, "payload": payload, "server_id": own_id,
+            "fingerprint": identity.fingerprint, "expires_at": issued.expires_at.isoformat()}
     emit(args, data, f"kiosk {data['kiosk']} ({', '.join(data['workshops'])}): enrolment code "
-                     f"{issued.code}\nenter it at the kiosk before {data['expires_at']}; "
+                     f"{payload}\nscan it at the kiosk (the admin pages show it as a QR code) "
+                     f"or run `shopfloor-kiosk enroll {payload}` before {data['expires_at']}; "
                      f"it works once")
 
 
@@ -36,7 +53,7 @@ def cmd_kiosk_add(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
         issued = add_kiosk(session, args.name, workshops, ACTOR)
         session.commit()
-        _code_answer(args, issued)
+        _code_answer(args, ctx, issued, server_id(session))
     return 0
 
 
@@ -44,7 +61,7 @@ def cmd_kiosk_code(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
         issued = issue_code(session, args.name, ACTOR)
         session.commit()
-        _code_answer(args, issued)
+        _code_answer(args, ctx, issued, server_id(session))
     return 0
 
 

@@ -2,7 +2,14 @@
 
 gunicorn (not Flask's development server) because it runs several workers and takes a
 TLS certificate and key directly; its master process owns what lives as long as the
-server does.
+server does: the mDNS advertisement (started when gunicorn is ready, withdrawn when it
+exits).
+
+By default the server serves HTTPS with its own self-signed certificate (server/tls.py)
+and plain HTTP for wall displays on a second port (server/plain_http.py). ``--http``
+serves plain HTTP only, for a reverse proxy on the same host that terminates TLS; the
+server then does not advertise itself, since kiosks only speak HTTPS to a pinned
+certificate.
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ from gunicorn.app.base import BaseApplication
 
 from server import create_app
 from server.config import Config
+from server.discovery import Advertiser
+from server.plain_http import PlainHttpGate, ShopfloorWorker
+from server.services.identity import server_id
+from server.tls import ensure_identity
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -25,13 +36,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8750
+DEFAULT_WALL_PORT = 8751
 DEMO_DIR = "var/demo"
 
 
-class ShopfloorServer(BaseApplication):  # type: ignore[misc]
+class ShopfloorServer(BaseApplication):
     """gunicorn driven from our CLI: the app is built once in the master, then forked."""
 
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
         self.application = app
         self.options = options
         super().__init__()
@@ -40,18 +52,39 @@ class ShopfloorServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         return self.application
 
 
-def serve(config: Config, host: str, port: int, workers: int) -> None:
+def _server_id(app: Flask) -> str:
+    with app.extensions["shopfloor.sessionmaker"]() as session:
+        return server_id(session)
+
+
+def serve(config: Config, host: str, port: int, workers: int, *, http: bool = False,
+          wall_port: int = DEFAULT_WALL_PORT) -> None:
     app = create_app(config)
+    advertiser = None if http else Advertiser(_server_id(app), port, host=host,
+                                              interfaces=config.mdns_interfaces)
     # Connections made in the master must not be shared with forked workers.
     app.extensions["shopfloor.engine"].dispose(close=False)
-    options = {
-        "bind": f"{host}:{port}",
+    binds, plain_ports = [f"{host}:{port}"], frozenset[int]()
+    wsgi: Any = app
+    options: dict[str, Any] = {}
+    fingerprint = None
+    if not http:
+        identity = ensure_identity(config.data_dir)
+        fingerprint = identity.fingerprint
+        options.update(certfile=str(identity.certfile), keyfile=str(identity.keyfile))
+        if wall_port:
+            binds.append(f"{host}:{wall_port}")
+            plain_ports = frozenset({wall_port})
+            wsgi = PlainHttpGate(app, port)
+    worker = type("Worker", (ShopfloorWorker,), {"plain_ports": plain_ports})
+    options |= {
+        "bind": binds,
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": worker,
         "threads": 8,
         "timeout": 60,
         "graceful_timeout": 10,
@@ -63,8 +96,14 @@ def serve(config: Config, host: str, port: int, workers: int) -> None:
         # on one machine (a test run, a demo beside a real site) would fight over.
         "control_socket_disable": True,
     }
-    logger.info("serving", extra={"url": f"http://{host}:{port}/", "workers": workers})
-    ShopfloorServer(app, options).run()
+    if advertiser is not None:
+        options["when_ready"] = lambda arbiter: advertiser.start()
+        options["on_exit"] = lambda arbiter: advertiser.stop()
+    scheme = "http" if http else "https"
+    logger.info("serving", extra={"url": f"{scheme}://{host}:{port}/", "workers": workers,
+                                  "wall_url": f"http://{host}:{wall_port}/wall"
+                                  if plain_ports else None, "fingerprint": fingerprint})
+    ShopfloorServer(wsgi, options).run()
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
@@ -72,7 +111,8 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
 
     args.json = False
     cmd_init(args, ctx)
-    serve(ctx.config, args.host, args.port, args.workers)
+    serve(ctx.config, args.host, args.port, args.workers, http=args.http,
+          wall_port=args.wall_port)
     return 0
 
 
@@ -84,9 +124,10 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
     summary = build_demo(config, admin_password=os.environ.get("SHOPFLOOR_ADMIN_PASSWORD"))
     emit(args, summary.to_dict(), summary.to_text)
     if not args.no_serve:
-        print(f"serving the demo on http://{args.host}:{args.port}/  (Ctrl+C stops it)",
-              flush=True)
-        serve(config, args.host, args.port, args.workers)
+        print(f"serving the demo on {'http' if args.http else 'https'}://{args.host}:"
+              f"{args.port}/  (Ctrl+C stops it)", flush=True)
+        serve(config, args.host, args.port, args.workers, http=args.http,
+              wall_port=args.wall_port)
     return 0
 
 
@@ -100,6 +141,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parser.add_argument("--port", type=int,
                             default=int(os.environ.get("SHOPFLOOR_PORT", DEFAULT_PORT)))
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument("--http", action="store_true",
+                            default=os.environ.get("SHOPFLOOR_HTTP", "") in ("1", "true", "yes"),
+                            help="plain HTTP only, behind a reverse proxy that terminates TLS "
+                                 "(also SHOPFLOOR_HTTP=1); not advertised by mDNS")
+        parser.add_argument("--wall-port", type=int,
+                            default=int(os.environ.get("SHOPFLOOR_WALL_PORT",
+                                                       DEFAULT_WALL_PORT)),
+                            help="plain-HTTP port serving only /wall and the health check "
+                                 "beside HTTPS (0: none)")
         if name == "demo":
             parser.add_argument("--no-serve", action="store_true", help="build, then exit")
             parser.add_argument("--json", action="store_true")

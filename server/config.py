@@ -10,6 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 SECRET_FILE_NAME = "secret_key"
+# Training videos: an hour of 720p at 3 Mbit/s is about 1.4 GB; SHOPFLOOR_VIDEO_MAX_MB
+# raises or lowers the limit.
+DEFAULT_VIDEO_MAX_MB = 2048
 
 
 def _local_zone_name() -> str:
@@ -24,6 +27,20 @@ def _local_zone_name() -> str:
         return "UTC"
 
 
+def _megabytes(value: str | None, default: int) -> int:
+    """A size in MB from the environment, in bytes; a value that is no positive number
+    is refused at start rather than guessed at."""
+    if not value or not value.strip():
+        return default * 1024 * 1024
+    try:
+        megabytes = int(value)
+    except ValueError:
+        raise ValueError(f"SHOPFLOOR_VIDEO_MAX_MB: {value!r} is not a whole number") from None
+    if megabytes <= 0:
+        raise ValueError(f"SHOPFLOOR_VIDEO_MAX_MB: {value!r} must be above 0")
+    return megabytes * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -31,6 +48,7 @@ class Config:
     timezone: str
     mdns_interfaces: tuple[str, ...] | None
     secret_key: str | None = None
+    video_max_bytes: int = DEFAULT_VIDEO_MAX_MB * 1024 * 1024
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -49,6 +67,7 @@ class Config:
             mdns_interfaces=tuple(i.strip() for i in interfaces.split(",") if i.strip())
             or None,
             secret_key=env.get("SHOPFLOOR_SECRET_KEY") or None,
+            video_max_bytes=_megabytes(env.get("SHOPFLOOR_VIDEO_MAX_MB"), DEFAULT_VIDEO_MAX_MB),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
             return error
         code = (error.name or "error").lower().replace(" ", "_")
         response = error_response(error.code or 500, code, error.description or code)
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 

@@ -298,45 +298,6 @@ class PointEntry(Base):
     category: Mapped[PointCategory | None] = relationship()
 
 
-video_workshops = Table(
-    "video_workshops",
-    Base.metadata,
-    Column("video_id", ForeignKey("training_videos.id", ondelete="CASCADE"), primary_key=True),
-    Column("workshop_id", ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
-)
-
-
-class TrainingVideo(Base):
-    __tablename__ = "training_videos"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    title_en: Mapped[str | None] = mapped_column(String(200))
-    sha256: Mapped[str] = mapped_column(String(64))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    duration_s: Mapped[float] = mapped_column(Float)
-    file_path: Mapped[str] = mapped_column(String(300))
-    required: Mapped[bool] = mapped_column(Boolean, default=False)
-    required_by: Mapped[date | None] = mapped_column(Date)
-    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-    workshops: Mapped[list[Workshop]] = relationship(secondary=video_workshops)
-
-
-class TrainingProgress(Base):
-    __tablename__ = "training_progress"
-    __table_args__ = (UniqueConstraint("worker_id", "video_id", name="uq_progress_worker_video"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
-    video_id: Mapped[int] = mapped_column(ForeignKey("training_videos.id"))
-    seconds_watched: Mapped[float] = mapped_column(Float, default=0.0)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
 scheme_workshops = Table(
     "scheme_workshops",
     Base.metadata,
@@ -451,3 +412,12 @@ class Display(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workshop: Mapped[Workshop | None] = relationship()
+
+
+# The training models live in their own module; importing them here keeps
+# `from server.models import TrainingVideo` working and registers their tables.
+from server.models_training import (  # noqa: E402,F401
+    TrainingProgress,
+    TrainingVideo,
+    video_workshops,
+)

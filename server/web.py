@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+import tempfile
+from typing import IO
+
+from flask import Request, current_app, g
 from sqlalchemy.orm import Session
 
 from server.config import Config
@@ -26,3 +29,23 @@ def standings_cache() -> StandingsCache:
     """The app's standings cache (see `server.services.standings`)."""
     cache: StandingsCache = current_app.extensions["shopfloor.standings"]
     return cache
+
+
+SPOOL_LIMIT = 500 * 1024  # what werkzeug keeps in memory before it uses a file
+
+
+class SpoolToDataDir(Request):
+    """Uploads over `SPOOL_LIMIT` go to a temporary file in the data folder rather than
+    the system's temporary folder, which may be a RAM disk: a video of a gigabyte never
+    sits in memory, and lands on the file system it is kept on."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
+        if total_content_length is not None and total_content_length <= SPOOL_LIMIT:
+            return super()._get_file_stream(total_content_length, content_type, filename,
+                                            content_length)
+        folder = app_config().data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        # Nameless, so nothing is left behind; the request closes it when it ends.
+        return tempfile.TemporaryFile("wb+", dir=folder)  # noqa: SIM115

@@ -60,6 +60,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path,
+                       request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second database on the same engine as `database_url`, with no tables at all."""
+    if database_url.startswith("sqlite"):
+        (tmp_path / "empty").mkdir()
+        yield f"sqlite:///{tmp_path / 'empty' / 'shopfloor.db'}"
+        return
+    cluster: PrivateCluster = request.getfixturevalue("pg_cluster")
+    name = f"e_{uuid.uuid4().hex[:16]}"
+    cluster.execute(f'CREATE DATABASE "{name}"')
+    yield cluster.url(name)
+    cluster.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def config(tmp_path: Path, database_url: str) -> Config:
     return Config.from_env(
         data_dir=tmp_path / "data",

@@ -25,6 +25,7 @@ from kiosk.store import Store
 from kiosk.ui import fonts, theme, widgets
 from kiosk.ui.photos import PhotoBook
 from kiosk.ui.widgets import Button
+from kiosk.videos import VideoLibrary
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Syncer(Protocol):
     def request_scorecard(self, worker: str, period: str) -> None: ...
 
     def request_claims(self, workshop: str) -> None: ...
+
+    def request_enrolment(self, code: str) -> None: ...
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Context:
     snapshot: Callable[[], bytes | None] | None = None
     clock: Callable[[], float] = time.monotonic
     manager: SceneManager | None = None
+    videos: VideoLibrary | None = None
     photos: PhotoBook = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +90,7 @@ class Scene:
     name = "scene"
     times_out = True
     animating = False  # True while the scene must be drawn every frame
+    fps: int | None = None  # frames a second it wants, when more than the kiosk's usual
 
     def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
         self.ctx = ctx

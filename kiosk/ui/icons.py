@@ -289,6 +289,26 @@ def _users(p: Pen) -> None:
     p.rect(44, 50, 46, 38, radius=16)
 
 
+def _play(p: Pen) -> None:
+    p.poly([(28, 14), (28, 86), (84, 50)])
+
+
+def _pause(p: Pen) -> None:
+    p.rect(20, 14, 22, 72, radius=4)
+    p.rect(58, 14, 22, 72, radius=4)
+
+
+def _rewind(p: Pen) -> None:
+    p.poly([(48, 20), (48, 80), (8, 50)])
+    p.poly([(90, 20), (90, 80), (50, 50)])
+
+
+def _download(p: Pen) -> None:
+    p.line([(50, 10), (50, 62)], 12)
+    p.poly([(24, 44), (76, 44), (50, 74)])
+    p.rect(12, 80, 76, 10, radius=4)
+
+
 ICONS: dict[str, Callable[[Pen], None]] = {
     "sun": _sun, "cloud": _cloud, "star": _star, "person": _person, "badge": _badge,
     "machine_start": _start, "machine_stop": _stop, "machine_fault": _fault,
@@ -299,6 +319,7 @@ ICONS: dict[str, Callable[[Pen], None]] = {
     "other": _dots, "camera": _camera, "qr": _qr, "unknown": _unknown, "uptime": _gauge,
     "defect_rate": _defect, "training": _training, "attendance": _calendar,
     "points": _medal, "offline": _offline, "backspace": _backspace, "users": _users,
+    "play": _play, "pause": _pause, "rewind": _rewind, "download": _download,
 }
 
 

@@ -9,10 +9,12 @@ Supervisors see only their own workshops: views pass `scope()` to the services.
     workers     list, edit, photo, import, a worker's page
     badges      cards, QR badges, badge sheets, revoke
     kiosks      enrol, list, revoke
+    displays    wall display links for workshop TVs, revoke
     schemes     editor with preview, versions; point categories
     queues      claims and appeals
     production  import, list, correct, completeness
     reports     weekly and monthly reports, payroll export
+    videos      training videos: upload, assign, retire, quiz
     people      users and the audit log
 """
 
@@ -102,11 +104,13 @@ NAV = (
     ("admin.workers", _l("Workers")),
     ("admin.badges", _l("Badges")),
     ("admin.kiosks", _l("Kiosks")),
+    ("admin.displays", _l("Wall displays")),
     ("admin.schemes", _l("Schemes")),
     ("admin.categories", _l("Point categories")),
     ("admin.claims", _l("Claims")),
     ("admin.appeals", _l("Appeals")),
     ("admin.production", _l("Production")),
+    ("admin.videos", _l("Training videos")),
     ("admin.reports", _l("Reports")),
     ("admin.audit", _l("Audit log")),
     ("admin.users", _l("Users")),
@@ -171,11 +175,13 @@ from server.admin import (  # noqa: E402,F401  (views register on import of the 
     auth,
     badges,
     dashboard,
+    displays,
     kiosks,
     people,
     production,
     queues,
     reports,
     schemes,
+    videos,
     workers,
 )

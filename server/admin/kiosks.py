@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -14,11 +12,15 @@ from server.admin.common import actor, done, failed, field
 from server.services import NotFound, ServiceError
 from server.services import kiosks as service
 from server.services import workers as people
-from server.web import db_session
+from server.services.identity import server_id
+from server.tls import ensure_identity, fingerprint_b32
+from server.web import app_config, db_session
 
 
 def _code_page(issued: service.IssuedCode) -> str:
-    payload = json.dumps({"code": issued.code}, separators=(",", ":"))
+    identity = ensure_identity(app_config().data_dir)
+    payload = service.enrolment_payload(server_id(db_session()),
+                                        fingerprint_b32(identity.fingerprint), issued.code)
     return render_template("admin/kiosk_code.html", issued=issued, qr=qr_svg(payload),
                            payload=payload)
 

@@ -5,4 +5,4 @@ from flask import Blueprint
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Routes register on import of the package.
-from server.api import auth, feeds, health, kiosk  # noqa: E402,F401
+from server.api import auth, feeds, health, kiosk, videos  # noqa: E402,F401

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from contextlib import AbstractContextManager, nullcontext
 
 from flask import Response, jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server import __version__
 from server.api.auth import current_integration, current_kiosk
@@ -22,8 +24,16 @@ from server.services.events import ingest, prepare
 from server.services.feed import receive_production
 from server.web import app_config, db_session
 
-# How often a batch is retried when a concurrent request stored one of its UUIDs first.
-INGEST_ATTEMPTS = 3
+# How often a batch is tried when a concurrent request stored one of its UUIDs first, or
+# the database broke a deadlock by failing this one. Each failure means another batch got
+# through, so a few kiosks resending the same events all get answers; the next attempt
+# sees what the other stored.
+INGEST_ATTEMPTS = 16
+# Before trying again a batch waits a random while up to this many seconds times the
+# attempts so far, so that batches that met do not meet again at once.
+RETRY_BACKOFF_S = 0.01
+# PostgreSQL's codes for a transaction it failed so that others could go on.
+_RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 # SQLite lets one connection write at a time, and a connection that finds the database
 # locked polls with sleeps of up to 100 ms. Batches from the threads of one process queue
 # here instead and get the database the moment it is free (several times the throughput
@@ -66,11 +76,19 @@ def post_events() -> Response:
                 results = ingest(session, kiosk, prepared, zone)
                 session.commit()
             break
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as error:
             session.rollback()
-            if attempt == INGEST_ATTEMPTS - 1:
+            if attempt == INGEST_ATTEMPTS - 1 or not _retryable(error):
                 raise
+            time.sleep(random.uniform(0, RETRY_BACKOFF_S * (attempt + 1)))
     return jsonify({"results": [r.to_dict() for r in results]})
+
+
+def _retryable(error: IntegrityError | OperationalError) -> bool:
+    """A unique key that a concurrent batch took first, or a deadlock or serialization
+    failure the database resolved by failing this transaction."""
+    return isinstance(error, IntegrityError) or (
+        getattr(error.orig, "sqlstate", None) in _RETRYABLE)
 
 
 @operation(

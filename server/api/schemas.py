@@ -335,3 +335,33 @@ class ProductionReport(_Answer):
     skipped: int
     created_machines: list[str]
     rejected: list[RowProblem]
+
+
+class QuizQuestionOut(_Answer):
+    question_url: str = Field(description="the question's picture")
+    answer_urls: list[str] = Field(description="the answer pictures, in order")
+    correct: int = Field(description="index in answer_urls of the right answer")
+
+
+class VideoOut(_Answer):
+    id: int
+    title: str = Field(description="the title in Chinese")
+    title_en: str | None
+    sha256: str = Field(description="hex digest of the file: check it after downloading")
+    size_bytes: int
+    duration_s: float
+    container: str | None = Field(description="mp4 or webm")
+    width: int | None
+    height: int | None
+    required: bool
+    required_by: str | None = Field(description="ISO date; null: no deadline")
+    roles: list[str] = Field(description="roles it is asked of; empty: every role")
+    workshops: list[str] = Field(description="workshop codes; empty: every workshop")
+    created_at: str
+    file_url: str = Field(description="the file; HTTP Range and ETag supported")
+    thumbnail_url: str | None
+    quiz: list[QuizQuestionOut] = Field(description="asked after the video; may be empty")
+
+
+class VideoList(_Answer):
+    videos: list[VideoOut]

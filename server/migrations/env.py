@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection server.db.migrate hands over, or on the URL."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 import server.models  # noqa: F401  (registers every table on Base.metadata)
 from server.config import Config
@@ -11,7 +11,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_with(connection) -> None:  # type: ignore[no-untyped-def]
+def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

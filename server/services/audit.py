@@ -47,6 +47,10 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
+_LOCK_HEAD = select(Setting.key).where(Setting.key == CHAIN_HEAD_KEY).with_for_update()
+_HEAD = select(Setting).where(Setting.key == CHAIN_HEAD_KEY).with_for_update()
+
+
 def lock_chain(session: Session) -> None:
     """Take the chain head's lock now, for the rest of the caller's transaction.
 
@@ -55,7 +59,7 @@ def lock_chain(session: Session) -> None:
     one before it committed, instead of both reading the same state and the later overwriting
     the earlier. `record` takes the same lock, so calling both costs nothing more.
     """
-    session.execute(select(Setting.key).where(Setting.key == CHAIN_HEAD_KEY).with_for_update())
+    session.execute(_LOCK_HEAD)
 
 
 def record(
@@ -68,9 +72,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction."""
-    head = session.scalars(
-        select(Setting).where(Setting.key == CHAIN_HEAD_KEY).with_for_update()
-    ).first()
+    head = session.scalars(_HEAD).first()
     if head is None:
         head = Setting(key=CHAIN_HEAD_KEY, value=GENESIS)
         session.add(head)

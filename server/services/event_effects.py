@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -54,7 +54,7 @@ from server.services.event_kinds import (
     RemarkPayload,
     TrainingProgressPayload,
 )
-from server.services.kiosk_production import MAX_RUN, ShiftKey, recompute, touched_shifts
+from server.services.kiosk_production import MAX_RUN, Touch, recompute
 from server.services.roster import served_workshop_ids
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
@@ -64,6 +64,12 @@ _RUN_KINDS = {"machine_start", "machine_stop"}
 _COUNT_KINDS = {"output", "defect"}
 _PRODUCTION_KINDS = _RUN_KINDS | _COUNT_KINDS
 
+
+# The batch's plain events go to the table in one statement, as rows made by `apply`.
+_INSERT_EVENTS = insert(cast(Table, Event.__table__))
+# The batch's workers and machines by code, each in one query (statements built once).
+_WORKERS = select(Worker).where(Worker.code.in_(bindparam("codes", expanding=True)))
+_MACHINES = select(Machine).where(Machine.code.in_(bindparam("codes", expanding=True)))
 
 # A check returns the writes to make once the event row exists (it needs the event's id).
 Plan = Callable[[Event], None]
@@ -90,7 +96,7 @@ class Effects:
         self._workers: dict[str, Worker] = {}
         self._machines: dict[str, Machine] = {}
         self._categories: dict[str, PointCategory] = {}
-        self._dirty: set[ShiftKey] = set()
+        self._touches: list[Touch] = []  # the production events, for `recompute`
         self._rows: list[dict[str, Any]] = []
         # Machine starts and stops earlier in this batch, not stored yet, by worker id.
         self._runs: dict[int, list[tuple[datetime, Machine]]] = {}
@@ -118,10 +124,10 @@ class Effects:
                 machines.add(fields["machine"])
         if workers:
             self._workers.update((w.code, w) for w in self.session.scalars(
-                select(Worker).where(Worker.code.in_(workers))))
+                _WORKERS, {"codes": sorted(workers)}))
         if machines:
             self._machines.update((m.code, m) for m in self.session.scalars(
-                select(Machine).where(Machine.code.in_(machines))))
+                _MACHINES, {"codes": sorted(machines)}))
 
     # --- checks -------------------------------------------------------------------------
 
@@ -209,8 +215,7 @@ class Effects:
             "payload": payload, "body_hash": digest,
         }
         if event.kind in _PRODUCTION_KINDS and worker is not None and machine is not None:
-            self._dirty.update(touched_shifts(worker.id, machine.id, event.kind,
-                                              event.occurred_at, self.zone))
+            self._touches.append((worker.id, machine.id, event.kind, event.occurred_at))
         if plan is None:
             self._rows.append(row)  # stored in one statement by finish()
             return
@@ -223,10 +228,14 @@ class Effects:
         """Store the batch's plain events in one INSERT, then recompute the production
         records the batch touched."""
         if self._rows:
-            self.session.execute(insert(Event), self._rows)
+            # In UUID order: concurrent batches holding some of the same events then take
+            # their keys in one order and wait for each other instead of deadlocking.
+            self.session.execute(_INSERT_EVENTS, sorted(self._rows, key=lambda r: r["uuid"]))
             self._rows.clear()
-        if self._dirty:
-            recompute(self.session, self._dirty, self.zone, self.actor)
+        if self._touches:
+            recompute(self.session, self._touches, self.zone, self.actor,
+                      workers={w.id: w.code for w in self._workers.values()},
+                      machines={m.id: m.code for m in self._machines.values()})
         self.session.flush()
 
     def _by(self, worker: Worker) -> str:
@@ -331,6 +340,9 @@ class Effects:
                 self.session.add(progress)
             watched = min(payload.seconds_watched, video.duration_s)
             progress.seconds_watched = max(progress.seconds_watched, watched)
+            if payload.quiz_total is not None and payload.quiz_correct is not None:
+                progress.quiz_correct = min(payload.quiz_correct, payload.quiz_total)
+                progress.quiz_total = payload.quiz_total
             done = progress.seconds_watched >= TRAINING_COMPLETE_SHARE * video.duration_s
             if done and progress.completed_at is None:
                 progress.completed_at = occurred_at

@@ -113,6 +113,10 @@ class ClaimDecisionPayload(_Strict):
 class TrainingProgressPayload(_Strict):
     video: int = Field(ge=1, le=2_147_483_647)
     seconds_watched: float = Field(ge=0, le=86_400)
+    quiz_correct: int | None = Field(default=None, ge=0, le=5,
+                                     description="right answers in the quiz just taken")
+    quiz_total: int | None = Field(default=None, ge=1, le=5,
+                                   description="questions in the quiz just taken")
 
 
 class AppealPayload(_Strict):
@@ -255,6 +259,11 @@ class RawBatch(BaseModel):
     events: list[Any] = Field(max_length=MAX_BATCH)
 
 
+# The JSON of a body to hash: keys sorted, no spaces, text as it is (made once; an encoder
+# keeps no state between calls).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_payload(event: KioskEvent) -> dict[str, Any]:
     return event.payload.model_dump(mode="json", exclude_none=True)
 
@@ -273,8 +282,7 @@ def body_hash(event: KioskEvent, payload: dict[str, Any] | None = None) -> str:
         event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         canonical_payload(event) if payload is None else payload,
     ]
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
 
 
 def describe(error: Any, kind: object = None) -> str:

@@ -169,9 +169,10 @@ def save_photo(session: Session, code: str, data: bytes, photo_dir: Path,
     photo_dir.mkdir(parents=True, exist_ok=True)
     (photo_dir / name).write_bytes(jpeg)
     before = worker.photo_path
-    worker.photo_path = name
+    # Relative to the data folder (photo_dir's parent): the kiosk API and the wall read it so.
+    worker.photo_path = (photo_dir / name).relative_to(photo_dir.parent).as_posix()
     record(session, actor, "worker.photo", "worker", code, before={"photo": before},
-           after={"photo": name})
+           after={"photo": worker.photo_path})
     return worker
 
 

@@ -285,8 +285,8 @@ def test_tap_scorecard_log_output_reaches_the_server_once(plant, xvfb, pcscd, tm
     env.pop("XAUTHORITY", None)
     kiosk_cli = [sys.executable, "-m", "kiosk"]
     enrolled = subprocess.run(
-        [*kiosk_cli, "enroll", plant.enrolment_code, "--server", plant.server.url,
-         "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=60)
+        [*kiosk_cli, "enroll", plant.server.payload(plant.enrolment_code), "--server",
+         plant.server.url, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=60)
     assert enrolled.returncode == 0, enrolled.stderr
     assert json.loads(enrolled.stdout.splitlines()[-1])["enrolled"] is True
 

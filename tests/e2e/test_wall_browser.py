@@ -33,12 +33,14 @@ class Wall:
         self.links = links
 
     def url(self, name: str) -> str:
-        return f"{self.server.url}{self.links[name]}"
+        # TV browsers reach the wall over the plain-HTTP port (server/plain_http.py).
+        return f"{self.server.wall_url}{self.links[name]}"
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         return httpx.request(method, f"{self.server.url}/api/v1{path}",
                              headers={"Authorization": f"Bearer {self.token}"},
-                             timeout=10, **kwargs)  # type: ignore[arg-type]
+                             timeout=10, verify=self.server.verify,
+                             **kwargs)  # type: ignore[arg-type]
 
     def remark(self, worker: str, category: str = "fault_fix") -> None:
         event = {"uuid": str(uuid.uuid4()), "kind": "remark", "worker": worker,

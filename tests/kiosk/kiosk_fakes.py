@@ -118,6 +118,7 @@ class FakeSync:
         self.kicks = 0
         self.scorecards: list[tuple[str, str]] = []
         self.claims: list[str] = []
+        self.enrolments: list[str] = []
 
     def kick(self) -> None:
         self.kicks += 1
@@ -127,6 +128,9 @@ class FakeSync:
 
     def request_claims(self, workshop: str) -> None:
         self.claims.append(workshop)
+
+    def request_enrolment(self, code: str) -> None:
+        self.enrolments.append(code)
 
 
 class FakeServer:

@@ -10,7 +10,8 @@ from kiosk_fakes import FakeServer
 from zeroconf import ServiceInfo, Zeroconf
 
 from kiosk.client import KioskClient
-from kiosk.discovery import SERVICE_TYPE, Candidate, browse, choose
+from kiosk.discovery import SERVICE_TYPE, Candidate, candidates
+from kiosk.locate import Locator
 from kiosk.sync import SyncWorker
 
 LOOPBACK = ["127.0.0.1"]
@@ -34,16 +35,33 @@ def advertised():
 
 
 def test_browse_finds_the_server_on_loopback(advertised):
-    found = browse(LOOPBACK, timeout_s=5)
-    assert Candidate("http://127.0.0.1:8765", "srv-42") in found
+    found = candidates(LOOPBACK, timeout_s=5)
+    try:
+        assert Candidate("https://127.0.0.1:8765", "srv-42") in found
+    finally:
+        found.close()
 
 
-def test_choose_prefers_the_known_server():
-    a, b = Candidate("http://10.0.0.1:80", "a"), Candidate("http://10.0.0.2:80", "b")
-    assert choose([a, b], "b") == b
-    assert choose([a], "b") is None
-    assert choose([a, b], None) == a
-    assert choose([], None) is None
+def test_the_locator_tries_the_last_address_then_mdns_then_the_configured_one(store,
+                                                                             monkeypatch):
+    tried: list[str] = []
+    monkeypatch.setattr("kiosk.locate.verify", lambda url, pin: tried.append(url) or False)
+    store.set_setting("server_id", "s1")
+    store.set_setting("server_cert", "PEM")
+    store.set_setting("server_url", "https://10.0.0.9:8750")
+    mdns = [Candidate("https://10.0.0.7:8750", "other"), Candidate("https://10.0.0.8:8750", "s1")]
+    locator = Locator(store, "https://10.0.0.6:8750", lambda: iter(mdns))
+    assert locator.find() is None
+    # Another server's advertisement is not even tried.
+    assert tried == ["https://10.0.0.9:8750", "https://10.0.0.8:8750", "https://10.0.0.6:8750"]
+
+    monkeypatch.setattr("kiosk.locate.verify", lambda url, pin: url.endswith(".8:8750"))
+    assert locator.find() == "https://10.0.0.8:8750"
+    assert store.get_setting("server_url") == "https://10.0.0.8:8750"
+
+
+def test_a_kiosk_that_never_enrolled_looks_for_nothing(store):
+    assert Locator(store, "https://10.0.0.6:8750", lambda: iter(())).find() is None
 
 
 def test_sync_worker_switches_to_a_discovered_server(store):
@@ -55,10 +73,10 @@ def test_sync_worker_switches_to_a_discovered_server(store):
         return KioskClient(url, "tok-123", transport=server.transport())
 
     store.enqueue("badge_in", "W001", {})
+    store.set_setting("token", "tok-123")
     worker = SyncWorker(store, None, post=lambda *a, **k: None, connect=connect,
-                        discover=lambda: Candidate("http://127.0.0.1:8765", "s1"))
+                        discover=lambda: "http://127.0.0.1:8765")
     worker.run_once()
     assert connected == ["http://127.0.0.1:8765"] and worker.online
-    assert store.get_setting("server_url") == "http://127.0.0.1:8765"
-    assert store.get_setting("server_id") == "s1" and len(server.events) == 1
+    assert len(server.events) == 1
     worker.stop()

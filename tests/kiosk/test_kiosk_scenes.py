@@ -328,6 +328,9 @@ def test_enroll_and_offline_screenshots(make_app, lang):
     app.scenes.reset()
     assert app.scenes.names == ["enroll"]
     screenshot(app, f"enroll_{lang}")
+    pygame.event.post(pygame.event.Event(events.ENROLMENT, enrolled=True, reason=None))
+    app.step()
+    assert app.scenes.names == ["idle"]
     badge_in(app, lang)
     pygame.event.post(pygame.event.Event(events.SYNC_STATUS, online=False, depth=12))
     screenshot(app, f"offline_scorecard_{lang}")

@@ -100,6 +100,8 @@ def production_rows(today: date) -> list[ProductionRow]:
     week_start = today - timedelta(days=today.weekday())
     for offset in range((today - week_start).days + 1):
         day = week_start + timedelta(days=offset)
+        if day < today.replace(day=1):
+            continue  # early in a month this week began last month: that day has its row
         for code in ("A001", "A002", "B001"):
             rows.append(ProductionRow(day, "day", code, MACHINE[SHOP[code]], 480, 400, 100, 2))
     return rows

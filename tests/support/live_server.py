@@ -1,15 +1,21 @@
-"""A real `shopfloor-server run` (gunicorn) in a subprocess on a free loopback port."""
+"""A real `shopfloor-server run` (gunicorn) in a subprocess on free loopback ports: HTTPS
+with the server's own certificate, and the plain-HTTP wall port beside it."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from kiosk.trust import EnrolmentPayload, pinned_context
+from server.tls import load_identity
 
 
 def free_port() -> int:
@@ -22,10 +28,14 @@ class LiveServer:
     """Owns one server process; `stop` and `start` again keep the same port and data."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
+        self.host = host
         self.port = free_port()
+        self.wall_port = free_port()
         self.workers = workers
+        # A wrapper such as ["ip", "netns", "exec", NS] to start the server elsewhere.
+        self.prefix: list[str] = []
         self.env = {
             **os.environ,
             "SHOPFLOOR_DATA_DIR": str(data_dir),
@@ -38,21 +48,56 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def wall_url(self) -> str:
+        """The plain-HTTP listener: /wall and the health check only."""
+        return f"http://{self.host}:{self.wall_port}"
+
+    @property
+    def certificate(self) -> str:
+        identity = load_identity(self.data_dir)
+        assert identity is not None, "the server has not made its certificate yet"
+        return identity.certfile.read_text()
+
+    @property
+    def fingerprint(self) -> str:
+        identity = load_identity(self.data_dir)
+        assert identity is not None, "the server has not made its certificate yet"
+        return identity.fingerprint
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        """TLS for httpx that trusts this server's certificate, as an enrolled kiosk does."""
+        return pinned_context(self.certificate)
+
+    @property
+    def server_id(self) -> str:
+        answer = httpx.get(f"{self.wall_url}/api/v1/health", timeout=5).json()
+        return str(answer["server_id"])
+
+    def payload(self, code: str) -> str:
+        """The enrolment QR's text for a one-time code of this server."""
+        return EnrolmentPayload(self.server_id, self.fingerprint, code).text()
 
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        # Its own session, so that kill() takes the gunicorn master and its workers at once.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "run", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(self.workers)],
+            [*self.prefix, sys.executable, "-m", "server.cli", "run", "--host", self.host,
+             "--port", str(self.port), "--wall-port", str(self.wall_port),
+             "--workers", str(self.workers)],
             env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                # The plain port answers the health check without the certificate dance.
+                if httpx.get(f"{self.wall_url}/api/v1/health", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -71,6 +116,17 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        """kill -9 the master and its workers: a crash with no goodbye of any kind."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
         self.process = None
 
     def restart(self) -> None:

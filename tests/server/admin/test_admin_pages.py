@@ -21,6 +21,7 @@ from server.models import (
     User,
     Worker,
 )
+from server.services.kiosk_reads import photo_file
 from support.admin_plant import PASSWORD, Plant
 
 
@@ -55,7 +56,8 @@ def test_create_edit_deactivate_a_worker(client: FlaskClient, session: Session) 
     assert {"worker.create", "worker.update", "worker.deactivate"} <= actions
 
 
-def test_a_photo_is_uploaded_and_served(client: FlaskClient) -> None:
+def test_a_photo_is_uploaded_and_served(client: FlaskClient, app: Flask,
+                                        session: Session) -> None:
     picture = io.BytesIO()
     Image.new("RGB", (800, 600), "orange").save(picture, "PNG")
     client.post("/admin/workers/A001/photo",
@@ -65,6 +67,12 @@ def test_a_photo_is_uploaded_and_served(client: FlaskClient) -> None:
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     assert max(Image.open(io.BytesIO(served.data)).size) == 400
     served.close()
+    # The kiosks and the wall read the same file through the path kept on the worker.
+    kiosk = session.scalars(select(Kiosk)).first()
+    assert kiosk is not None
+    session.expire_all()
+    on_disk = photo_file(session, kiosk, "A001", app.config["SHOPFLOOR"].data_dir)
+    assert on_disk.read_bytes()[:2] == b"\xff\xd8"
     bad = client.post("/admin/workers/A001/photo",
                       data={"photo": (io.BytesIO(b"not a picture"), "x.png")},
                       content_type="multipart/form-data", follow_redirects=True)
@@ -118,3 +126,24 @@ def test_reports_and_payroll_download(client: FlaskClient) -> None:
     assert "2026-W99" in _flash(weekly)
     payroll = client.get("/admin/reports/payroll?format=csv")
     assert payroll.status_code == 200 and "奖金 Bonus" in payroll.get_data(as_text=True)
+
+
+def test_a_wall_display_link_is_made_shown_once_and_revoked(
+        client: FlaskClient, session: Session) -> None:
+    empty = _flash(client.get("/admin/displays"))
+    assert "No wall displays yet" in empty or "还没有车间大屏" in empty
+    made = _flash(client.post("/admin/displays", data={
+        "name": "食堂电视", "workshop": "W1", "language": "zh_CN"}))
+    link = made.split('class="display-link">')[1].split("<")[0]
+    assert "/wall/" in link
+    board = client.get(link.split("localhost", 1)[1])
+    assert board.status_code == 200
+    assert link not in _flash(client.get("/admin/displays")), "the link is shown only once"
+    refused = _flash(client.post("/admin/displays", data={
+        "name": "x", "workshop": "W1", "language": "fr"}))
+    assert "fr" in refused
+    client.post("/admin/displays/食堂电视/revoke")
+    assert client.get(link.split("localhost", 1)[1]).status_code == 403
+    session.expire_all()
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"display.create", "display.revoke"} <= actions

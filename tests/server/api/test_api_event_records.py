@@ -131,6 +131,49 @@ def test_an_mes_record_under_another_shift_name_also_wins(
     assert [r[-1] for r in _records(session)] == ["mes"]
 
 
+def test_a_late_stop_cuts_short_a_run_begun_in_the_shift_before(
+    post_events: PostEvents, session: Session
+) -> None:
+    post_events(machine("machine_start", "17:00"), machine("machine_stop", "18:30"))
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 90.0, 0, 0, "kiosk")]
+    post_events(machine("machine_stop", "18:05"))  # in the night shift, sent late
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 65.0, 0, 0, "kiosk")]
+
+
+def test_a_late_start_takes_counts_without_a_machine_from_the_machine_they_were_on(
+    post_events: PostEvents, session: Session
+) -> None:
+    bare = make_event("output", payload={"count": 25}, occurred_at=at("09:00"))
+    post_events(machine("machine_start", "08:00"), count("output", 10, "08:10"), bare)
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 35, 0, "kiosk")]
+    post_events(machine("machine_start", "08:30", code="M2"))
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 10, 0, "kiosk"),
+                                 (date(2026, 3, 9), "day", 480.0, 0.0, 25, 0, "kiosk")]
+
+
+def test_one_audit_entry_per_batch_lists_each_changed_record_before_and_after(
+    post_events: PostEvents, session: Session
+) -> None:
+    post_events(count("output", 100, "09:00"), count("output", 40, "10:00", code="M2"),
+                count("output", 7, "19:00"))
+    post_events(count("defect", 3, "11:00"), count("output", 1, "12:00", code="M2"))
+    post_events(count("output", 5, "09:30"), count("output", 5, "09:30"))  # once stored
+    entries = list(session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "production.upsert").order_by(AuditEntry.id)))
+    assert [e.after["created"] + e.after["updated"] for e in entries if e.after] == [3, 2, 1]
+    first, second, _ = (e.after or {} for e in entries)
+    assert sorted(c["key"] for c in first["changes"]) == [
+        "2026-03-09/day/W001/M1", "2026-03-09/day/W001/M2", "2026-03-09/night/W001/M1"]
+    assert all(c["before"] is None for c in first["changes"])
+    changes = {c["key"]: (c["before"]["output"], c["before"]["defects"],
+                          c["after"]["output"], c["after"]["defects"])
+               for c in second["changes"]}
+    assert changes == {"2026-03-09/day/W001/M1": (100, 0, 100, 3),
+                       "2026-03-09/day/W001/M2": (40, 0, 41, 0)}
+    assert second["updated_keys"] == sorted(changes)
+    assert verify_chain(session).ok
+
+
 def test_a_point_claim_waits_for_a_supervisor_who_approves_it(
     client: FlaskClient, kiosk_headers: dict[str, str], post_events: PostEvents,
     session: Session

@@ -1,0 +1,226 @@
+"""Video playback: PyAV (FFmpeg) decodes, pygame shows the picture, pygame.mixer plays the
+sound.
+
+Everything runs on the UI thread, a frame at a time in ``update()``: decoding 720p takes a
+few milliseconds a frame on the kiosks (see tests/bench/bench_video.py), and one thread
+means nothing to hand over or stop. The clock is the player's own (``clock``, injectable
+so tests can run it fast): the picture shown is the last frame due at ``position``, and
+sound is queued on a mixer channel in short chunks stamped with their time; a chunk whose
+time has already passed is dropped rather than played late, so sound never drifts behind
+the picture. Frames that fall due while an earlier one is still waiting to be shown are
+counted in ``dropped``. Without an audio device the video plays silently (logged once).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import av
+import pygame
+
+from kiosk.logs import log_event
+
+logger = logging.getLogger(__name__)
+
+AUDIO_CHUNK_S = 0.1
+AUDIO_AHEAD_S = 0.3  # sound decoded ahead of the clock, so the channel never runs dry
+DUE_SLACK_S = 0.002  # a frame this close to due is due: clock readings are not exact
+
+
+class PlaybackError(Exception):
+    """The file cannot be played (it was checked when downloaded, so this is rare)."""
+
+
+def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled to fit ``box``, keeping its shape; even numbers for the scaler."""
+    scale = min(box[0] / size[0], box[1] / size[1])
+    return max(2, int(size[0] * scale) // 2 * 2), max(2, int(size[1] * scale) // 2 * 2)
+
+
+def open_audio() -> pygame.mixer.Channel | None:
+    """A mixer channel of our own, or None when there is no audio device."""
+    try:
+        if not pygame.mixer.get_init():
+            pygame.mixer.init(44100, -16, 2, 1024)
+        return pygame.mixer.Channel(pygame.mixer.get_num_channels() - 1)
+    except pygame.error as exc:
+        log_event(logger, "audio_unavailable", logging.WARNING,
+                  reason=str(exc).splitlines()[0])
+        return None
+
+
+class VideoPlayer:
+    def __init__(self, path: Path, box: tuple[int, int], *, start_at: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic, sound: bool = True) -> None:
+        try:
+            self._container = av.open(str(path))
+        except av.FFmpegError as exc:
+            raise PlaybackError(f"{path.name}: {exc}") from exc
+        self._video = self._container.streams.video[0]
+        self._video.thread_type = "AUTO"  # FFmpeg's own frame threads
+        streams = self._container.streams.audio
+        self._channel = open_audio() if sound and streams else None
+        self._audio = streams[0] if self._channel is not None else None
+        self._resampler: av.AudioResampler | None = None
+        if self._audio is not None:
+            rate, size, channels = pygame.mixer.get_init()
+            self._resampler = av.AudioResampler(
+                format="s16", layout="stereo" if channels == 2 else "mono", rate=rate)
+            self._bytes_per_s = rate * channels * abs(size) // 8
+        self.duration = (self._container.duration or 0) / 1_000_000
+        self.size = fit((self._video.codec_context.width, self._video.codec_context.height),
+                        box)
+        self._clock = clock
+        self.playing = False
+        self.ended = False
+        self.dropped = 0
+        self.shown = 0
+        self.frame: pygame.Surface | None = None
+        self._origin = 0.0  # clock reading at which `_base` was the position
+        self._base = 0.0
+        self._seek_to(max(0.0, min(start_at, self.duration)))
+
+    # the clock ------------------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        if not self.playing:
+            return self._base
+        return min(self.duration, self._base + self._clock() - self._origin)
+
+    def play(self) -> None:
+        if not self.playing and not self.ended:
+            self._origin, self.playing = self._clock(), True
+            if self._channel is not None:
+                self._channel.unpause()
+
+    def pause(self) -> None:
+        if self.playing:
+            self._base, self.playing = self.position, False
+            if self._channel is not None:
+                self._channel.pause()
+
+    def seek(self, seconds: float) -> None:
+        playing = self.playing
+        self.pause()
+        self._seek_to(max(0.0, min(seconds, self.duration)))
+        self.ended = False
+        if playing:
+            self.play()
+
+    def _seek_to(self, seconds: float) -> None:
+        if seconds > 0 and self._video.time_base:
+            # Lands on the keyframe before; frames before `seconds` are skipped in update.
+            self._container.seek(int(seconds / self._video.time_base), stream=self._video)
+        self._base = seconds
+        self._frames: deque[av.VideoFrame] = deque()
+        self._sound: deque[tuple[float, bytes]] = deque()
+        self._pending = b""
+        self._pending_at = seconds
+        self._packets: Iterator[av.Packet] = self._container.demux(
+            *(s for s in (self._video, self._audio) if s is not None))
+        self._exhausted = False
+        if self._channel is not None:
+            self._channel.stop()
+        self._show_due(seconds, count_drops=False)
+
+    # decoding -------------------------------------------------------------------------
+    def _decode_more(self) -> bool:
+        """Decode the next packet; False at the end of the file."""
+        if self._exhausted:
+            return False
+        try:
+            packet = next(self._packets)
+            frames = packet.decode()
+        except StopIteration:
+            self._exhausted = True
+            return False
+        except av.FFmpegError as exc:  # a damaged packet: skip it, keep playing
+            log_event(logger, "video_decode_error", logging.WARNING, reason=str(exc))
+            return True
+        for frame in frames:
+            if isinstance(frame, av.VideoFrame):
+                self._frames.append(frame)
+            elif self._resampler is not None:
+                self._add_sound(frame)
+        return True
+
+    def _add_sound(self, frame: av.AudioFrame) -> None:
+        assert self._resampler is not None
+        if not self._pending and frame.time is not None:
+            self._pending_at = float(frame.time)
+        for out in self._resampler.resample(frame):
+            self._pending += bytes(out.planes[0])[: out.samples * self._bytes_per_s
+                                                   // out.sample_rate]
+            if len(self._pending) >= AUDIO_CHUNK_S * self._bytes_per_s:
+                self._sound.append((self._pending_at, self._pending))
+                self._pending = b""
+
+    def _sound_until(self) -> float:
+        if not self._sound:
+            return self._pending_at
+        at, chunk = self._sound[-1]
+        return at + len(chunk) / self._bytes_per_s
+
+    # each frame -----------------------------------------------------------------------
+    def update(self) -> bool:
+        """Advance to the clock; True when a new picture is ready in ``frame``."""
+        if not self.playing:
+            return False
+        now = self.position
+        fresh = self._show_due(now, count_drops=True)
+        if self._channel is not None:
+            self._feed_sound(now)
+        if self._exhausted and not self._frames and now >= self.duration - 0.05:
+            self._base, self.playing, self.ended = self.duration, False, True
+        return fresh
+
+    def _show_due(self, now: float, *, count_drops: bool) -> bool:
+        """Make the last frame due at `now` the picture; skipped ones count as dropped."""
+        while self._need_more(now) and self._decode_more():
+            pass
+        due = None
+        while self._frames and self._frame_time(self._frames[0]) <= now + DUE_SLACK_S:
+            if due is not None and count_drops:
+                self.dropped += 1
+            due = self._frames.popleft()
+        if due is None:
+            return False
+        rgb = due.reformat(width=self.size[0], height=self.size[1], format="rgb24")
+        plane = rgb.planes[0]
+        self.frame = pygame.image.frombuffer(bytes(plane), self.size, "RGB", plane.line_size)
+        self.shown += 1
+        return True
+
+    def _need_more(self, now: float) -> bool:
+        """More decoding is needed until a frame after `now` waits and the sound is
+        decoded a little ahead."""
+        if self._exhausted:
+            return False
+        if not self._frames or self._frame_time(self._frames[-1]) <= now:
+            return True
+        return self._audio is not None and self._sound_until() < now + AUDIO_AHEAD_S
+
+    def _frame_time(self, frame: av.VideoFrame) -> float:
+        return float(frame.time) if frame.time is not None else 0.0
+
+    def _feed_sound(self, now: float) -> None:
+        assert self._channel is not None
+        # Chunks already in the past are dropped: late sound is worse than a gap.
+        while self._sound and self._sound[0][0] + AUDIO_CHUNK_S < now:
+            self._sound.popleft()
+        if self._sound and self._channel.get_queue() is None:
+            _, chunk = self._sound.popleft()
+            sound = pygame.mixer.Sound(buffer=chunk)
+            if self._channel.get_busy():
+                self._channel.queue(sound)
+            else:
+                self._channel.play(sound)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.stop()
+        self._container.close()

@@ -1,0 +1,295 @@
+"""Training videos on the kiosk: the list from the server, the files on disk, and the
+worker thread that downloads them.
+
+Downloads run in the background, one file at a time, into ``<sha256>.part``; an
+interrupted one resumes with ``Range`` (and ``If-Range`` with the file's sha256, so a
+changed file starts over rather than being spliced). A finished file is checked against
+its sha256 before it is kept. The folder has a size budget: to make room, the least
+recently played video that is not required goes first; a required one is never evicted.
+The thread talks to the UI only by posting ``VIDEOS_READY`` and ``VIDEO_DOWNLOAD``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kiosk import events
+from kiosk.client import KioskClient
+from kiosk.errors import ClientError, StoreError
+from kiosk.logs import log_event
+from kiosk.store import Store
+
+logger = logging.getLogger(__name__)
+
+LIST_KEY = "videos"
+CHUNK = 256 * 1024
+PROGRESS_EVERY_S = 0.25
+NEW_FOR = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    question: str  # picture file names in the video folder
+    answers: tuple[str, ...]
+    correct: int
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    id: int
+    title: str
+    title_en: str
+    sha256: str
+    size: int
+    duration_s: float
+    container: str
+    required: bool
+    required_by: str
+    roles: tuple[str, ...]
+    created_at: str
+    file_url: str
+    thumbnail_url: str
+    quiz_urls: tuple[tuple[str, tuple[str, ...], int], ...]
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> VideoInfo:
+        return cls(
+            id=int(raw["id"]), title=str(raw.get("title") or ""),
+            title_en=str(raw.get("title_en") or ""), sha256=str(raw["sha256"]),
+            size=int(raw.get("size_bytes") or 0), duration_s=float(raw.get("duration_s") or 0),
+            container=str(raw.get("container") or "mp4"), required=bool(raw.get("required")),
+            required_by=str(raw.get("required_by") or ""),
+            roles=tuple(raw.get("roles") or ()), created_at=str(raw.get("created_at") or ""),
+            file_url=str(raw["file_url"]), thumbnail_url=str(raw.get("thumbnail_url") or ""),
+            quiz_urls=tuple((str(q["question_url"]), tuple(map(str, q["answer_urls"])),
+                             int(q["correct"])) for q in raw.get("quiz") or ()))
+
+    def label(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.sha256}.{self.container}"
+
+    @property
+    def thumbnail_name(self) -> str:
+        return f"{self.sha256}-thumb.jpg"
+
+    @property
+    def quiz(self) -> tuple[QuizQuestion, ...]:
+        return tuple(QuizQuestion(f"{self.sha256}-q{n}.jpg",
+                                  tuple(f"{self.sha256}-q{n}a{a}.jpg"
+                                        for a in range(1, len(answers) + 1)), correct)
+                     for n, (_, answers, correct) in enumerate(self.quiz_urls, start=1))
+
+    def pictures(self) -> list[tuple[str, str]]:
+        """(url, file name) of the thumbnail and every quiz picture."""
+        found = [(self.thumbnail_url, self.thumbnail_name)] if self.thumbnail_url else []
+        for (question_url, answer_urls, _), item in zip(self.quiz_urls, self.quiz, strict=True):
+            found.append((question_url, item.question))
+            found += list(zip(answer_urls, item.answers, strict=True))
+        return found
+
+    def is_new(self, today: date) -> bool:
+        try:
+            created = datetime.fromisoformat(self.created_at).date()
+        except ValueError:
+            return False
+        return today - created <= NEW_FOR
+
+    def for_role(self, role: str) -> bool:
+        return not self.roles or role in self.roles
+
+
+class VideoLibrary:
+    """What the UI reads: the videos listed, which are on disk, how far a download got."""
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self.downloading: dict[int, float] = {}  # video id -> share downloaded
+
+    def videos(self, role: str | None = None) -> list[VideoInfo]:
+        raw = self.store.get_setting(LIST_KEY)
+        listed = [VideoInfo.from_json(item) for item in json.loads(raw)] if raw else []
+        return [v for v in listed if role is None or v.for_role(role)]
+
+    def path(self, video: VideoInfo) -> Path | None:
+        """The verified file, or None while it is not (yet) downloaded."""
+        if video.sha256 not in self.store.video_files():
+            return None
+        path = self.folder / video.file_name
+        return path if path.is_file() else None
+
+    def picture(self, name: str) -> Path | None:
+        path = self.folder / name
+        return path if path.is_file() else None
+
+    def played(self, video: VideoInfo) -> None:
+        self.store.touch_video_file(video.sha256)
+
+    def on_progress(self, video: int, done: int, total: int) -> None:
+        if total > 0 and done < total:
+            self.downloading[video] = done / total
+        else:
+            self.downloading.pop(video, None)
+
+
+class VideoDownloader:
+    """One background thread: list, fetch pictures, evict to the budget, download."""
+
+    def __init__(self, store: Store, folder: Path,
+                 connect: Callable[[], KioskClient | None], *, budget_bytes: int,
+                 interval_s: float = 300.0, post: Callable[..., None] = events.post) -> None:
+        self.store = store
+        self.folder = folder
+        self._connect = connect
+        self.budget_bytes = budget_bytes
+        self.interval_s = interval_s
+        self._post = post
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="kiosk-videos", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except (ClientError, StoreError, OSError) as exc:
+                log_event(logger, "video_sync_failed", logging.WARNING, reason=str(exc))
+            except Exception:  # a bug must not end the thread: log it and try later
+                logger.exception("video sync round failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    def run_once(self) -> None:
+        client = self._connect()
+        if client is None:
+            return
+        listed = client.videos()
+        self.store.set_setting(LIST_KEY, json.dumps(listed, ensure_ascii=False))
+        videos = [VideoInfo.from_json(item) for item in listed]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for video in videos:
+            for url, name in video.pictures():
+                if not (self.folder / name).is_file():
+                    self._save_small(client, url, name)
+        self._post(events.VIDEOS_READY)
+        self._drop_unlisted(videos)
+        # Required videos first (the server lists them so), then the rest.
+        for video in videos:
+            if self._stop.is_set():
+                return
+            if video.sha256 in self.store.video_files():
+                continue
+            if not self._make_room(video, videos):
+                log_event(logger, "video_budget_full", logging.WARNING, video=video.id,
+                          size=video.size, budget=self.budget_bytes)
+                continue
+            if self.fetch(client, video):
+                self._post(events.VIDEOS_READY)
+
+    def _save_small(self, client: KioskClient, url: str, name: str) -> None:
+        body = client.download(url)
+        part = self.folder / f"{name}.part"
+        part.write_bytes(body)
+        part.replace(self.folder / name)
+
+    def _drop_unlisted(self, videos: list[VideoInfo]) -> None:
+        """Files of videos the server no longer lists (retired) make room first."""
+        wanted = {v.sha256 for v in videos}
+        for sha256, (name, _, _) in self.store.video_files().items():
+            if sha256 not in wanted:
+                self._evict(sha256, name, "retired")
+
+    def _evict(self, sha256: str, name: str, why: str) -> None:
+        (self.folder / name).unlink(missing_ok=True)
+        self.store.forget_video_file(sha256)
+        log_event(logger, "video_evicted", sha256=sha256[:12], reason=why)
+
+    def _make_room(self, video: VideoInfo, videos: list[VideoInfo]) -> bool:
+        """Evict least recently played optional videos until `video` fits the budget;
+        False when it cannot fit without evicting a required one."""
+        required = {v.sha256 for v in videos if v.required}
+        files = self.store.video_files()
+        used = sum(size for _, size, _ in files.values())
+        candidates = sorted((last_used, sha256, name) for sha256, (name, _, last_used)
+                            in files.items() if sha256 not in required)
+        while used + video.size > self.budget_bytes:
+            if not candidates:
+                return video.required  # a required video comes in even over the budget
+            _, sha256, name = candidates.pop(0)
+            self._evict(sha256, name, "budget")
+            used -= files[sha256][1]
+        return True
+
+    def fetch(self, client: KioskClient, video: VideoInfo) -> bool:
+        """Download (or resume) one file and keep it if its sha256 matches."""
+        part = self.folder / f"{video.sha256}.part"
+        offset = part.stat().st_size if part.exists() else 0
+        # A part as long as the file was cut off between download and check: check it.
+        if offset < video.size or not video.size:
+            self._download(client, video, part, offset)
+        if self._stop.is_set():
+            return False
+        if _sha256(part) != video.sha256:
+            part.unlink(missing_ok=True)
+            log_event(logger, "video_corrupt", logging.WARNING, video=video.id)
+            return False
+        part.replace(self.folder / video.file_name)
+        self.store.save_video_file(video.sha256, video.file_name, video.size)
+        self._post(events.VIDEO_DOWNLOAD, video=video.id, done=video.size, total=video.size)
+        log_event(logger, "video_ready", video=video.id, size=video.size)
+        return True
+
+    def _download(self, client: KioskClient, video: VideoInfo, part: Path,
+                  offset: int) -> None:
+        log_event(logger, "video_download", video=video.id, size=video.size,
+                  resume_from=offset)
+        # If-Range with the sha256: a file that changed meanwhile comes whole (200).
+        headers = {"Range": f"bytes={offset}-", "If-Range": f'"{video.sha256}"'} if offset else {}
+        with client.stream(video.file_url, headers) as response:
+            if response.status_code != 206:
+                offset = 0  # the whole file came: start the part file over
+            done, reported = offset, 0.0
+            with part.open("ab" if offset else "wb") as out:
+                for chunk in response.iter_bytes(CHUNK):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if time.monotonic() - reported > PROGRESS_EVERY_S:
+                        reported = time.monotonic()
+                        self._post(events.VIDEO_DOWNLOAD, video=video.id, done=done,
+                                   total=video.size)
+                    if self._stop.is_set():
+                        return
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK * 4):
+            digest.update(chunk)
+    return digest.hexdigest()
