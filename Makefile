@@ -37,6 +37,11 @@ test: test-setup
 bench: test-setup
 	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
 
+# The kiosk kill -9 fault test for 1,000 rounds instead of make test's 100 (tests/discovery).
+SOAK_ROUNDS ?= 1000
+soak: test-setup
+	ROUNDS=$(SOAK_ROUNDS) $(BIN)/python -m pytest tests/discovery/test_fault_kiosk_kill.py -s $(PYTEST_ARGS)
+
 # The kiosk's root filesystem (kiosk-images/README.md); needs root. IMAGE_ARGS=--no-kernel
 # leaves out the kernel.
 IMAGE_DIR ?= build/kiosk-rootfs

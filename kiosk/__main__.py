@@ -15,7 +15,7 @@ from typing import Protocol
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.errors import ClientError, KioskError
-from kiosk.logs import setup_logging
+from kiosk.logs import log_event, setup_logging
 from kiosk.store import Store
 
 logger = logging.getLogger("kiosk.main")
@@ -101,17 +101,26 @@ def run(config: KioskConfig) -> None:
     from kiosk.sync import SyncWorker
     from kiosk.ui.fonts import font_path
     from kiosk.ui.window import open_window
+    from kiosk.videos import VideoDownloader, VideoLibrary
 
     font_path()
     store = Store(config.db_path)
+    if store.get_setting("token") and stored_pin(store) is None:
+        # Enrolled before kiosks pinned the server's certificate: enrol again (the outbox
+        # stays and is sent afterwards).
+        store.delete_setting("token")
+        log_event(logger, "enrolment_lost", reason="no pinned certificate",
+                  depth=store.depth())
     browse = mdns_browser(config.mdns_interfaces)
     locator = Locator(store, config.server_url, browse)
 
     def connect(url: str) -> KioskClient:
         # The token and the pin are read anew: enrolling again changes both.
         pin = stored_pin(store)
+        if pin is None:
+            raise KioskError("not enrolled: the kiosk has no pinned server certificate")
         return KioskClient(url, store.get_setting("token"), queue_depth=store.depth,
-                           tls=pin.context() if pin else None)
+                           tls=pin.context())
 
     def enrol_here(code: str) -> dict[str, object]:
         return enrol(store, code, server_url=config.server_url, browse=browse)
@@ -119,6 +128,16 @@ def run(config: KioskConfig) -> None:
     sync = SyncWorker(store, None, interval_s=config.sync_interval_s,
                       roster_interval_s=config.roster_interval_s,
                       discover=locator.find, connect=connect, enrol=enrol_here)
+    library = VideoLibrary(store, config.video_dir)
+
+    def video_client() -> KioskClient | None:
+        """A client for one round of video downloads, at the server last found."""
+        url = store.get_setting("server_url")
+        return connect(url) if url and store.get_setting("token") else None
+
+    videos = VideoDownloader(store, config.video_dir, video_client,
+                             budget_bytes=config.video_budget_bytes,
+                             interval_s=config.video_interval_s)
     speaker = EspeakSpeaker(config.speech_cache_dir)
     badges = PcscBadgeReader()
     cameras = qr.camera_devices()
@@ -126,9 +145,10 @@ def run(config: KioskConfig) -> None:
     window = open_window(config.fullscreen)
     ctx = Context(store=store, speaker=speaker, sync=sync, language=config.default_language,
                   workshop=store.get_setting("kiosk_workshop") or "",
-                  snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None)
+                  snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None,
+                  videos=library)
     app = App(config, ctx, window, enrolled=store.get_setting("token") is not None)
-    started: list[Service] = [speaker, sync, badges, *([camera] if camera else [])]
+    started: list[Service] = [speaker, sync, videos, badges, *([camera] if camera else [])]
     signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:
         for part in started:

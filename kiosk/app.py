@@ -122,6 +122,10 @@ class App:
             self.enrolment_changed(event)
         elif event.type == events.SYNC_STATUS:
             self.ctx.status.online, self.ctx.status.depth = event.online, event.depth
+        elif event.type == events.VIDEO_DOWNLOAD:
+            if self.ctx.videos is not None:
+                self.ctx.videos.on_progress(event.video, event.done, event.total)
+            self.scenes.handle_event(event)
         elif event.type == events.ROSTER_READY:
             self.reload_roster()
             self.ctx.photos.clear()
@@ -192,4 +196,4 @@ class App:
         clock = pygame.time.Clock()
         while self.running:
             self.step()
-            clock.tick(self.config.fps)
+            clock.tick(self.scenes.top.fps or self.config.fps)

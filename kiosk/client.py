@@ -116,6 +116,16 @@ class KioskClient:
         path = f"/workers/{worker}/scorecard"
         return self._request("GET", path, params={"period": period}).json()
 
+    def scorecard_if_changed(self, worker: str, period: str, etag: str | None
+                             ) -> tuple[dict[str, Any] | None, str | None]:
+        """The scorecard and its ETag, or ``(None, etag)`` when unchanged (304)."""
+        headers = {"If-None-Match": etag} if etag else None
+        response = self._request("GET", f"/workers/{worker}/scorecard",
+                                 params={"period": period}, headers=headers)
+        if response.status_code == 304:
+            return None, etag
+        return response.json(), response.headers.get("ETag")
+
     def post_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send events; one result per event in the same order."""
         body = self._request("POST", "/events", json={"events": events}).json()

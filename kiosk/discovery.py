@@ -10,7 +10,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
+from zeroconf import (
+    DNSQuestionType,
+    InterfaceChoice,
+    IPVersion,
+    ServiceBrowser,
+    ServiceStateChange,
+    Zeroconf,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +29,7 @@ PROTOCOL_VERSION = "1"
 class Candidate:
     url: str
     server_id: str | None
+    name: str | None = None  # the DNS-SD instance, for logs
 
 
 def _text(properties: dict[bytes, bytes | None], key: str) -> str | None:
@@ -39,16 +47,21 @@ def candidates(interfaces: list[str] | None, timeout_s: float = 3.0) -> Iterator
         if state_change is not ServiceStateChange.Added:
             return
         info = zeroconf.get_service_info(service_type, name, timeout=1500)
-        if info is None or not info.parsed_addresses() or not info.port:
+        addresses = info.parsed_addresses(IPVersion.V4Only) if info else []
+        if info is None or not addresses or not info.port:
             return
         if _text(info.properties, "v") != PROTOCOL_VERSION:
             logger.warning("ignoring %s: protocol %s", name, _text(info.properties, "v"))
             return
         # Kiosks speak HTTPS only: the server advertises itself only when it serves it.
-        for address in info.parsed_addresses():
-            found.put(Candidate(f"https://{address}:{info.port}", _text(info.properties, "id")))
+        for address in addresses:
+            found.put(Candidate(f"https://{address}:{info.port}", _text(info.properties, "id"),
+                                name))
 
-    browser = ServiceBrowser(zc, SERVICE_TYPE, handlers=[on_change])
+    # Ask for multicast answers: a unicast answer goes to one of the sockets sharing port
+    # 5353 on this host, perhaps not ours, and the next query comes only a second later.
+    browser = ServiceBrowser(zc, SERVICE_TYPE, handlers=[on_change],
+                             question_type=DNSQuestionType.QM)
     deadline = time.monotonic() + timeout_s
     try:
         while (left := deadline - time.monotonic()) > 0:

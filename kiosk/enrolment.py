@@ -13,7 +13,7 @@ token.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from kiosk.client import KioskClient
@@ -40,7 +40,7 @@ class EnrolmentFailed(ClientError):
 
 
 def _addresses(store: Store, server_url: str | None, server_id: str | None,
-               browse: Callable[[], Iterable[Candidate]] | None) -> Iterator[str]:
+               browse: Callable[[], Iterable[Candidate]] | None) -> Generator[str]:
     seen: set[str] = set()
     for url in (server_url, store.get_setting("server_url")):
         if url and url not in seen:
@@ -54,7 +54,7 @@ def _addresses(store: Store, server_url: str | None, server_id: str | None,
                 yield candidate.url
 
 
-def _pinned_address(payload: EnrolmentPayload, addresses: Iterator[str]) -> tuple[str, str]:
+def _pinned_address(payload: EnrolmentPayload, addresses: Generator[str]) -> tuple[str, str]:
     """The first address whose certificate has the payload's fingerprint, and that PEM."""
     tried: list[str] = []
     try:

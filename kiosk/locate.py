@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
 from kiosk.client import KioskClient
@@ -93,7 +93,7 @@ class Locator:
         self.configured_url = configured_url
         self._browse = browse
 
-    def _urls(self, server_id: str) -> Iterator[tuple[str, str]]:
+    def _urls(self, server_id: str) -> Generator[tuple[str, str]]:
         last = self.store.get_setting("server_url")
         if last:
             yield last, "last_known"

@@ -80,6 +80,11 @@ def claims_key(workshop: str) -> str:
     return f"pending_claims:{workshop}"
 
 
+def scorecard_etag_key(worker: str, period: str) -> str:
+    """The settings key of the ETag of the cached scorecard of ``worker`` for ``period``."""
+    return f"scorecard_etag:{worker}:{period}"
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
 

@@ -22,7 +22,7 @@ from kiosk.client import KioskClient
 from kiosk.errors import ApiError, ClientError, KioskError, StoreError
 from kiosk.locate import CLOCK_SKEW_WARN_S
 from kiosk.logs import log_event
-from kiosk.store import OutboxItem, Store, claims_key, now_iso
+from kiosk.store import OutboxItem, Store, claims_key, now_iso, scorecard_etag_key
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class SyncWorker:
         connect: Callable[[str], KioskClient] | None = None,
         enrol: Callable[[str], dict[str, Any]] | None = None,
         discovery_interval_s: float = DISCOVERY_INTERVAL_S,
+        max_backoff_s: float = MAX_BACKOFF_S,
     ) -> None:
         self.store = store
         self.client = client
@@ -54,6 +55,7 @@ class SyncWorker:
         self._enrol = enrol
         self._enrolments: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.discovery_interval_s = discovery_interval_s
+        self.max_backoff_s = max_backoff_s
         self._next_discovery = 0.0
         self._clock_skewed = False
         self.interval_s = interval_s
@@ -110,7 +112,7 @@ class SyncWorker:
             self._wake.clear()
 
     def _backoff(self) -> float:
-        base = min(self.interval_s * 2 ** (self._failures - 1), MAX_BACKOFF_S)
+        base = min(self.interval_s * 2 ** (self._failures - 1), self.max_backoff_s)
         return base * random.uniform(0.8, 1.2)
 
     def run_once(self) -> None:
@@ -213,8 +215,11 @@ class SyncWorker:
             if item not in wanted:
                 wanted.append(item)
         for index, (worker, period) in enumerate(wanted):
+            cached = self.store.scorecard(worker, period)
+            etag_key = scorecard_etag_key(worker, period)
+            etag = self.store.get_setting(etag_key) if cached else None
             try:
-                body = client.scorecard(worker, period)
+                body, new_etag = client.scorecard_if_changed(worker, period, etag)
             except ApiError as exc:
                 logger.warning("no scorecard for %s: %s", worker, exc)
                 continue
@@ -222,7 +227,12 @@ class SyncWorker:
                 for rest in wanted[index:]:
                     self._requests.put(rest)
                 raise
-            self.store.save_scorecard(worker, period, body)
+            if body is None and cached is not None:
+                body = cached.body  # unchanged (304): the cached card is current again
+            if body is not None:
+                self.store.save_scorecard(worker, period, body)
+            if new_etag:
+                self.store.set_setting(etag_key, new_etag)
             self._post(events.SCORECARD_READY, worker=worker, period=period)
 
     def _serve_claims(self, client: KioskClient) -> None:

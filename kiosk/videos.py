@@ -24,7 +24,7 @@ from typing import Any
 
 from kiosk import events
 from kiosk.client import KioskClient
-from kiosk.errors import ClientError, StoreError
+from kiosk.errors import ApiError, ClientError, StoreError
 from kiosk.logs import log_event
 from kiosk.store import Store
 
@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 LIST_KEY = "videos"
 CHUNK = 256 * 1024
 PROGRESS_EVERY_S = 0.25
+NO_SERVER_RETRY_S = 30.0  # not enrolled or no server found yet: look again soon
 NEW_FOR = timedelta(days=7)
+COMPLETE_SHARE = 0.9  # watched this much, a video counts as completed (as on the server)
 
 
 @dataclass(frozen=True)
@@ -176,19 +178,29 @@ class VideoDownloader:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            wait = self.interval_s
             try:
-                self.run_once()
+                if not self.run_once():
+                    wait = min(wait, NO_SERVER_RETRY_S)
             except (ClientError, StoreError, OSError) as exc:
                 log_event(logger, "video_sync_failed", logging.WARNING, reason=str(exc))
             except Exception:  # a bug must not end the thread: log it and try later
                 logger.exception("video sync round failed")
-            self._wake.wait(self.interval_s)
+            self._wake.wait(wait)
             self._wake.clear()
 
-    def run_once(self) -> None:
+    def run_once(self) -> bool:
+        """One round; False when there is no server to ask."""
         client = self._connect()
         if client is None:
-            return
+            return False
+        try:
+            self._round(client)
+        finally:
+            client.close()
+        return True
+
+    def _round(self, client: KioskClient) -> None:
         listed = client.videos()
         self.store.set_setting(LIST_KEY, json.dumps(listed, ensure_ascii=False))
         videos = [VideoInfo.from_json(item) for item in listed]
@@ -209,7 +221,13 @@ class VideoDownloader:
                 log_event(logger, "video_budget_full", logging.WARNING, video=video.id,
                           size=video.size, budget=self.budget_bytes)
                 continue
-            if self.fetch(client, video):
+            try:
+                fetched = self.fetch(client, video)
+            except ApiError as exc:  # this file is refused (say, retired meanwhile): next
+                log_event(logger, "video_refused", logging.WARNING, video=video.id,
+                          reason=str(exc))
+                continue
+            if fetched:
                 self._post(events.VIDEOS_READY)
 
     def _save_small(self, client: KioskClient, url: str, name: str) -> None:
@@ -276,7 +294,8 @@ class VideoDownloader:
                 offset = 0  # the whole file came: start the part file over
             done, reported = offset, 0.0
             with part.open("ab" if offset else "wb") as out:
-                for chunk in response.iter_bytes(CHUNK):
+                # As it arrives: a fixed chunk size would hold back what a cut loses.
+                for chunk in response.iter_bytes():
                     out.write(chunk)
                     done += len(chunk)
                     if time.monotonic() - reported > PROGRESS_EVERY_S:

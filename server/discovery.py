@@ -7,6 +7,7 @@ finds an address: kiosks trust the server through the certificate pinned at enro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 
@@ -27,6 +28,9 @@ API_PATH = "/api/v1"
 # DNS-SD limits (RFC 6763): a TXT string and an instance label hold at most 255 and 63 bytes.
 MAX_TXT_BYTES = 255
 MAX_LABEL_BYTES = 63
+# How long to ask whether someone already answers to our name: zeroconf only refuses a
+# name it has seen, and a fresh instance has seen nothing.
+CLASH_CHECK_MS = 500
 
 
 def instance_name(host: str, server_id: str) -> str:
@@ -50,7 +54,9 @@ def _addresses(host: str, interfaces: tuple[str, ...] | None) -> list[bytes]:
     if interfaces:
         return [socket.inet_aton(a) for a in interfaces]
     if host not in ("0.0.0.0", ""):
-        return [socket.inet_aton(host)]
+        # A name or an IPv6 address falls through: announce what the interfaces have.
+        with contextlib.suppress(OSError):
+            return [socket.inet_aton(host)]
     return [socket.inet_aton(str(ip.ip)) for adapter in ifaddr.get_adapters()
             for ip in adapter.ips if ip.is_IPv4 and not str(ip.ip).startswith("127.")]
 
@@ -74,6 +80,8 @@ class Advertiser:
         self._zc = Zeroconf(interfaces=list(self.interfaces) if self.interfaces
                             else InterfaceChoice.All, ip_version=IPVersion.V4Only)
         try:
+            if self._zc.get_service_info(SERVICE_TYPE, self.info.name, timeout=CLASH_CHECK_MS):
+                raise NonUniqueNameException(self.info.name)
             self._zc.register_service(self.info)
         except NonUniqueNameException:
             # Another server answers to this name: keep serving, unadvertised; kiosks that

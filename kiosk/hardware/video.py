@@ -72,6 +72,8 @@ class VideoPlayer:
                 format="s16", layout="stereo" if channels == 2 else "mono", rate=rate)
             self._bytes_per_s = rate * channels * abs(size) // 8
         self.duration = (self._container.duration or 0) / 1_000_000
+        if self.duration <= 0 and self._video.duration and self._video.time_base:
+            self.duration = float(self._video.duration * self._video.time_base)
         self.size = fit((self._video.codec_context.width, self._video.codec_context.height),
                         box)
         self._clock = clock
@@ -158,6 +160,11 @@ class VideoPlayer:
             if len(self._pending) >= AUDIO_CHUNK_S * self._bytes_per_s:
                 self._sound.append((self._pending_at, self._pending))
                 self._pending = b""
+
+    @property
+    def next_sound_at(self) -> float | None:
+        """Where in the video the next chunk of sound waiting to be queued starts."""
+        return self._sound[0][0] if self._sound else None
 
     def _sound_until(self) -> float:
         if not self._sound:

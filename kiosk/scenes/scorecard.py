@@ -17,6 +17,7 @@ from kiosk.scenes.dimension import DimensionScene
 from kiosk.scenes.log_event import LogEventScene
 from kiosk.scenes.scorecard_format import format_value
 from kiosk.scenes.supervisor import PinScene
+from kiosk.scenes.training import TrainingScene
 from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button
 
@@ -88,6 +89,8 @@ class ScorecardScene(Scene):
             for rect, p in zip(tabs, PERIODS, strict=True)
         ]
         actions = [("btn.log", "log", self._log), ("btn.claim", "claim", self._claim)]
+        if self.ctx.videos is not None:
+            actions.append(("btn.training", "training", self._training))
         if self.worker.is_supervisor:
             actions.append(("btn.supervisor", "supervisor", self._supervisor))
         actions.append(("btn.exit", "exit", self.ctx.scenes.reset))
@@ -130,6 +133,9 @@ class ScorecardScene(Scene):
 
     def _claim(self) -> None:
         self.ctx.scenes.push(ClaimScene(self.ctx, self.worker))
+
+    def _training(self) -> None:
+        self.ctx.scenes.push(TrainingScene(self.ctx, self.worker))
 
     def _supervisor(self) -> None:
         self.ctx.scenes.push(PinScene(self.ctx, self.worker))

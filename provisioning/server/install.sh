@@ -71,9 +71,13 @@ SHOPFLOOR_DATA_DIR=$DATA_DIR
 # Signs web sessions. Keep it secret; changing it logs everyone out.
 SHOPFLOOR_SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
 SHOPFLOOR_TIMEZONE=$zone
-# nginx on this machine terminates TLS and forwards here.
-SHOPFLOOR_HOST=127.0.0.1
+# The server serves HTTPS with a certificate it makes in SHOPFLOOR_DATA_DIR/tls; kiosks
+# pin it. Wall displays get plain HTTP on SHOPFLOOR_WALL_PORT (/wall and health only).
+# nginx (--nginx) may stand in front for browsers. SHOPFLOOR_HTTP=1 serves plain HTTP
+# instead, for a TLS-terminating proxy only; kiosks cannot use the server then.
+SHOPFLOOR_HOST=0.0.0.0
 SHOPFLOOR_PORT=8750
+SHOPFLOOR_WALL_PORT=8751
 SHOPFLOOR_WORKERS=2
 # Unset = SQLite in SHOPFLOOR_DATA_DIR. For PostgreSQL (see README.md), for example:
 # SHOPFLOOR_DATABASE_URL=postgresql+psycopg://shopfloor@/shopfloor?host=/var/run/postgresql
@@ -118,4 +122,4 @@ if [ $with_nginx = yes ]; then
   echo "nginx: put a certificate in $CONF_DIR/tls/ and enable the site (README.md, 'TLS')"
 fi
 
-step "done: the server listens on 127.0.0.1:8750; see README.md to put nginx in front"
+step "done: the server serves HTTPS on port 8750 (kiosks) and the wall on http port 8751; see README.md"

@@ -84,8 +84,12 @@ def _today() -> datetime:
     description="Only workers of the kiosk's workshops (403 otherwise). Every number carries "
                 "its target, whether it was met, its points and the records behind it. "
                 "`tasks`: videos still to watch, and claims decided and appeals answered "
-                "since the worker's previous badge-in.",
-    query=ScorecardQuery, responses={200: ("The scorecard", Scorecard)}, errors=(404, 409),
+                "since the worker's previous badge-in. Send the last ETag in If-None-Match: "
+                "an unchanged scorecard answers 304 with no body.",
+    query=ScorecardQuery, responses={200: ("The scorecard; the ETag header validates it",
+                                           Scorecard),
+                                     304: ("Unchanged since the ETag sent", None)},
+    errors=(404, 409),
 )
 def get_scorecard(code: str) -> Response:
     kiosk = current_kiosk()
@@ -95,7 +99,13 @@ def get_scorecard(code: str) -> Response:
                            app_config().zone, cache=standings_cache())
     card["tasks"] = worker_tasks(session, code)
     session.commit()
-    return jsonify(card)
+    # A kiosk back from days offline asks for many cards; unchanged ones cost a 304.
+    etag = roster_etag(card)
+    response = (Response(status=304) if request.if_none_match.contains_weak(etag)
+                else jsonify(card))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @operation(

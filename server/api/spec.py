@@ -102,12 +102,14 @@ def parse_query(model: type[M]) -> M:
         raise ApiError(422, "invalid_query", describe(error)) from None
 
 
+MAX_ID = 2_147_483_647
 _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 def _path_param(converter: str, name: str) -> dict[str, Any]:
     if converter == "int":
-        schema: dict[str, Any] = {"type": "integer", "minimum": 1}
+        # Ids are 32-bit on every engine (SQLite refuses larger numbers outright).
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         example: object = 1
     else:  # codes: what a worker or workshop code may hold, and never a slash
         schema = {"type": "string", "minLength": 1, "maxLength": 32,

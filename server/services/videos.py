@@ -122,8 +122,11 @@ def add_video(session: Session, data_dir: Path, upload: Path, assignment: Assign
     return video
 
 
+MAX_ID = 2_147_483_647  # a URL may carry any number; the database holds 32-bit ids
+
+
 def get_video(session: Session, video_id: int) -> TrainingVideo:
-    video = session.get(TrainingVideo, video_id)
+    video = session.get(TrainingVideo, video_id) if 0 < video_id <= MAX_ID else None
     if video is None:
         raise NotFound(f"there is no video {video_id}")
     return video
@@ -199,7 +202,7 @@ def kiosk_videos(session: Session, kiosk: Kiosk) -> list[dict[str, Any]]:
 
 
 def kiosk_video(session: Session, kiosk: Kiosk, video_id: int) -> TrainingVideo:
-    video = session.get(TrainingVideo, video_id)
+    video = session.get(TrainingVideo, video_id) if 0 < video_id <= MAX_ID else None
     if video is None or not _for_kiosk(kiosk, video):
         raise NotFound(f"no video {video_id} for this kiosk")
     return video

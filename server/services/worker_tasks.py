@@ -135,7 +135,9 @@ def worker_tasks(session: Session, worker: Worker | str,
         worker = found
     now = now or utcnow()
     previous = last_visit(session, worker, now)
-    since = previous or now - FIRST_VISIT_LOOKBACK
+    # On the hour: the scorecard that carries these tasks keeps its ETag for an hour,
+    # rather than changing with every request's clock.
+    since = previous or (now - FIRST_VISIT_LOOKBACK).replace(minute=0, second=0, microsecond=0)
     return {
         "since": since.isoformat(),
         "last_visit": _iso(previous),

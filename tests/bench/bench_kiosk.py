@@ -5,7 +5,6 @@ Run: .venv/bin/python -m pytest tests/bench -o python_files='bench_*.py' -s
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -13,7 +12,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -32,6 +30,7 @@ from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.sync import SyncWorker  # noqa: E402
 from kiosk.ui.window import open_window  # noqa: E402
+from server.tls import ensure_identity  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kiosk"))
 from kiosk_fakes import (  # noqa: E402
@@ -43,6 +42,8 @@ from kiosk_fakes import (  # noqa: E402
     scorecard_json,
 )
 from pcsc_support import VPCD_DRIVER, Pcscd, VirtualCard, point_client_at  # noqa: E402
+
+from support.xvfb import xvfb_display  # noqa: E402
 
 TAPS = 40
 
@@ -174,24 +175,6 @@ def test_tap_to_first_audio(tmp_path):
     assert len(samples) == 20 and p95(samples) <= 300
 
 
-@contextlib.contextmanager
-def xvfb_display(size: str = "1280x800") -> Iterator[str]:
-    """A private Xvfb for the duration; stopped by its PID."""
-    number = next(n for n in range(140, 190) if not Path(f"/tmp/.X11-unix/X{n}").exists())
-    process = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{size}x24",
-                                "-nolisten", "tcp"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
-            assert process.poll() is None and time.monotonic() < deadline, "no Xvfb"
-            time.sleep(0.05)
-        yield f":{number}"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def logged(data_dir: Path, event: str) -> int:
     path = data_dir / "logs" / "kiosk.jsonl"
     if not path.exists():
@@ -206,8 +189,11 @@ def test_kiosk_process_rss(tmp_path):
     """The real kiosk process in an X window, after five badge-ins (scorecard drawn and
     spoken each time), with the server away."""
     store = Store(tmp_path / "kiosk.sqlite3")
+    # Enrolled (a token and a pinned certificate) to a server that is not there.
+    store.set_setting("server_id", "0123456789abcdef")
+    store.set_setting("server_cert", ensure_identity(tmp_path / "server").certfile.read_text())
     store.set_setting("token", "tok-offline")
-    store.set_setting("server_url", "http://127.0.0.1:9")
+    store.set_setting("server_url", "https://127.0.0.1:9")
     store.save_roster(roster_json(), '"r1"')
     store.save_scorecard("W002", "week", scorecard_json("W002"))
     store.close()

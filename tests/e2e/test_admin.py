@@ -241,7 +241,8 @@ def test_screenshots_of_every_page(browser: Browser, admin: Admin, language: str
                               ignore_https_errors=True)
     page = ctx.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
+            if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(admin.url("/admin/login"))
     page.screenshot(path=ARTIFACTS / f"{lang}-login.png", full_page=True)

@@ -48,6 +48,7 @@ from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.ui import theme  # noqa: E402
 from kiosk.ui.window import open_window  # noqa: E402
+from kiosk.videos import VideoLibrary  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.demo import build_demo  # noqa: E402
@@ -250,7 +251,9 @@ def reference_app(folder: Path, kiosk: KioskProcess) -> Iterator[App]:
         store.save_photo(code, url, body)
     window = open_window(False)
     try:
-        ctx = Context(store=store, speaker=FakeSpeaker(), sync=FakeSync(), workshop="W1")
+        # The kiosk has a video library, so its scorecard offers training: so does this.
+        ctx = Context(store=store, speaker=FakeSpeaker(), sync=FakeSync(), workshop="W1",
+                      videos=VideoLibrary(store, folder / "videos"))
         pygame.event.clear()
         yield App(KioskConfig(data_dir=folder), ctx, window, enrolled=True)
     finally:
@@ -286,7 +289,8 @@ def test_tap_scorecard_log_output_reaches_the_server_once(plant, xvfb, pcscd, tm
     kiosk_cli = [sys.executable, "-m", "kiosk"]
     enrolled = subprocess.run(
         [*kiosk_cli, "enroll", plant.server.payload(plant.enrolment_code), "--server",
-         plant.server.url, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=60)
+         plant.server.url, "--data-dir", str(data_dir)],
+        env=env, capture_output=True, text=True, timeout=60)
     assert enrolled.returncode == 0, enrolled.stderr
     assert json.loads(enrolled.stdout.splitlines()[-1])["enrolled"] is True
 

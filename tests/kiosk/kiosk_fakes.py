@@ -174,7 +174,11 @@ class FakeServer:
             code = path.split("/")[2]
             if code not in {w["code"] for w in self.roster["workers"]}:
                 return httpx.Response(404, json={"error": {"code": "not_found", "message": code}})
-            return httpx.Response(200, json=scorecard_json(code, request.url.params["period"]))
+            card = scorecard_json(code, request.url.params["period"])
+            etag = f'"{code}-{card["total"]}"'
+            if request.headers.get("If-None-Match") == etag:
+                return httpx.Response(304, headers={"ETag": etag})
+            return httpx.Response(200, json=card, headers={"ETag": etag})
         if path == "/events":
             return httpx.Response(200, json={"results": [
                 self._store(e) for e in json.loads(request.content)["events"]]})

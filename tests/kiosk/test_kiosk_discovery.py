@@ -37,7 +37,7 @@ def advertised():
 def test_browse_finds_the_server_on_loopback(advertised):
     found = candidates(LOOPBACK, timeout_s=5)
     try:
-        assert Candidate("https://127.0.0.1:8765", "srv-42") in found
+        assert Candidate("https://127.0.0.1:8765", "srv-42", advertised.name) in found
     finally:
         found.close()
 

@@ -106,6 +106,19 @@ def test_scorecard_requests_are_fetched_and_kept_when_offline(worker, store, ser
     assert posted.of(events.SCORECARD_READY) == [{"worker": "W001", "period": "week"}]
 
 
+def test_an_unchanged_scorecard_is_refreshed_by_its_etag(worker, store, server, posted):
+    worker.request_scorecard("W001", "week")
+    worker.run_once()
+    first = store.scorecard("W001", "week")
+    worker.request_scorecard("W001", "week")
+    worker.run_once()
+    asked = [r for r in server.requests if r.url.path.endswith("/scorecard")]
+    assert asked[-1].headers["If-None-Match"] == '"W001-85.0"'
+    again = store.scorecard("W001", "week")
+    assert again.body == first.body and again.fetched_at >= first.fetched_at
+    assert len(posted.of(events.SCORECARD_READY)) == 2
+
+
 def test_claims_are_cached(worker, store, server, posted):
     server.claims = [{"id": 3, "worker": "W001", "points": 5}]
     worker.request_claims("W1")

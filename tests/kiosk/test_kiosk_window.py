@@ -20,6 +20,7 @@ from kiosk_fakes import ALICE_QR, roster_json, scorecard_json
 from kiosk_support import tap_button
 
 from kiosk.store import Store
+from server.tls import ensure_identity
 
 pytestmark = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
                                 reason="needs xvfb and xdotool (scripts/packages/test-kiosk.txt)")
@@ -62,8 +63,11 @@ def dead_port() -> int:
 def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "kiosk-data"
     store = Store(folder / "kiosk.sqlite3")
+    # Enrolled (a token and a pinned certificate) to a server that is not there.
+    store.set_setting("server_id", "0123456789abcdef")
+    store.set_setting("server_cert", ensure_identity(tmp_path / "server").certfile.read_text())
     store.set_setting("token", "tok-offline")
-    store.set_setting("server_url", f"http://127.0.0.1:{dead_port()}")
+    store.set_setting("server_url", f"https://127.0.0.1:{dead_port()}")
     store.save_roster(roster_json(), '"r1"')
     card = scorecard_json("W002")
     card["worker"]["name"] = "Alice Smith"

@@ -3,6 +3,7 @@ with the server's own certificate, and the plain-HTTP wall port beside it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -95,17 +96,20 @@ class LiveServer:
         log.close()
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                # The plain port answers the health check without the certificate dance.
-                if httpx.get(f"{self.wall_url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
+            if self.healthy():
+                return
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log_path.read_text()[-3000:]}")
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer its health check in time")
             time.sleep(0.1)
+
+    def healthy(self) -> bool:
+        try:
+            # The plain port answers the health check without the certificate dance.
+            return httpx.get(f"{self.wall_url}/api/v1/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def stop(self) -> None:
         if self.process is None:
@@ -122,10 +126,8 @@ class LiveServer:
         """kill -9 the master and its workers: a crash with no goodbye of any kind."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
         self.process = None
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import string
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from kiosk.trust import parse_payload
 from server.cli import main
 from server.config import Config
 from server.services.security import card_credential_hash, qr_credential_hash
+from server.tls import load_identity
 from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 
 
@@ -38,6 +42,12 @@ def _roster_worker(client: FlaskClient, token: str, code: str) -> dict[str, Any]
 def test_kiosk_add_enrol_list_revoke(cli, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
     added = cli("kiosk", "add", "Line-3", "--workshop", "W1,W2")
     assert added["workshops"] == ["W1", "W2"] and added["expires_at"]
+    # The enrolment QR's text names this server and its certificate, in QR alphanumerics.
+    payload = parse_payload(added["payload"])
+    assert payload.code == added["code"] and payload.server_id == added["server_id"]
+    assert payload.fingerprint == added["fingerprint"] == load_identity(
+        Path(os.environ["SHOPFLOOR_DATA_DIR"])).fingerprint  # type: ignore[union-attr]
+    assert set(added["payload"]) <= set(string.ascii_uppercase + string.digits + ":-")
     enrolled = client.post("/api/v1/enroll", json={"code": added["code"]}).get_json()
     headers = bearer(enrolled["token"], **{"X-Kiosk-Version": "1.2.0",
                                            "X-Kiosk-Queue-Depth": "4"})

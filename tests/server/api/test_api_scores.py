@@ -90,3 +90,16 @@ def test_a_workshop_without_a_scheme_is_a_clear_409(client: FlaskClient,
                           headers=kiosk_headers)
     assert response.status_code == 409
     assert "no scoring scheme" in response.get_json()["error"]["message"]
+
+
+def test_an_unchanged_scorecard_answers_304(client: FlaskClient, kiosk_headers: dict[str, str],
+                                            records: None) -> None:
+    path = "/api/v1/workers/W001/scorecard?period=week&date=2026-03-11"
+    first = client.get(path, headers=kiosk_headers)
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={**kiosk_headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get(path.replace("week", "day"), headers={**kiosk_headers,
+                                                             "If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+

@@ -169,3 +169,11 @@ def test_progress_events_complete_the_video_and_meet_the_training_target(
     assert training()["met"] is True
     actions = set(session.scalars(select(AuditEntry.action)))
     assert {"video.add", "training.complete"} <= actions
+
+
+def test_a_webm_is_kept_as_webm(app: Flask, session: Session, migrated: Config,
+                                tmp_path: Path, factory: Factory) -> None:
+    webm = make_clip(tmp_path / "clip.webm", 2.0, container="webm")
+    video = _add(session, migrated, webm)
+    assert (video.container, video.video_codec, video.audio_codec) == ("webm", "vp8", "opus")
+    assert (migrated.data_dir / video.file_path).name == f"{video.sha256}.webm"
