@@ -173,9 +173,6 @@ class VideoDownloader:
             self._thread.join(timeout)
             self._thread = None
 
-    def kick(self) -> None:
-        self._wake.set()
-
     def _run(self) -> None:
         while not self._stop.is_set():
             wait = self.interval_s
@@ -208,7 +205,11 @@ class VideoDownloader:
         for video in videos:
             for url, name in video.pictures():
                 if not (self.folder / name).is_file():
-                    self._save_small(client, url, name)
+                    try:
+                        self._save_small(client, url, name)
+                    except ApiError as exc:  # a missing picture shows a placeholder
+                        log_event(logger, "video_picture_refused", logging.WARNING,
+                                  video=video.id, reason=str(exc))
         self._post(events.VIDEOS_READY)
         self._drop_unlisted(videos)
         # Required videos first (the server lists them so), then the rest.

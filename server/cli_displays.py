@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 from typing import TYPE_CHECKING
 
-from server.cli_serve import DEFAULT_PORT
 from server.models import Language
 from server.services.displays import add_display, list_displays, revoke_display
+from server.wall.links import env_ports, wall_base_url
 
 if TYPE_CHECKING:
     from server.cli import Context
 
 
 def default_base_url() -> str:
-    """Where TVs reach this server: SHOPFLOOR_PUBLIC_URL, else this host's name and port."""
-    configured = os.environ.get("SHOPFLOOR_PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    port = os.environ.get("SHOPFLOOR_PORT", str(DEFAULT_PORT))
-    return f"http://{socket.gethostname()}:{port}"
+    """Where TVs reach this server: SHOPFLOOR_PUBLIC_URL, else this host's wall port."""
+    port, wall_port, http_only = env_ports()
+    return wall_base_url(socket.gethostname(), port, wall_port, http_only)
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:

@@ -27,6 +27,7 @@ from server.discovery import Advertiser
 from server.plain_http import PlainHttpGate, ShopfloorWorker
 from server.services.identity import server_id
 from server.tls import ensure_identity
+from server.wall.links import DEFAULT_PORT, DEFAULT_WALL_PORT
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8750
-DEFAULT_WALL_PORT = 8751
 DEMO_DIR = "var/demo"
 
 
@@ -66,6 +65,8 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     app = create_app(config)
     advertiser = None if http else Advertiser(_server_id(app), port, host=host,
                                               interfaces=config.mdns_interfaces)
+    # The admin's display links point TVs at the port that really serves the wall.
+    app.config["SHOPFLOOR_PORTS"] = (port, 0 if http else wall_port, http)
     # Connections made in the master must not be shared with forked workers.
     app.extensions["shopfloor.engine"].dispose(close=False)
     binds, plain_ports = [f"{host}:{port}"], frozenset[int]()

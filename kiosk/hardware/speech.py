@@ -45,6 +45,11 @@ class Player(Protocol):
     def stop(self) -> None: ...
 
 
+# One mixer for speech and training videos' sound, whichever opens it first: 44.1 kHz
+# stereo, as video sound comes; speech WAVs (22.05 kHz mono) are converted on loading.
+MIXER_FORMAT = (44100, -16, 2, 512)
+
+
 class MixerPlayer:
     """Plays WAVs through pygame.mixer; without an audio device it plays nothing."""
 
@@ -54,7 +59,7 @@ class MixerPlayer:
     def open(self) -> bool:
         try:
             if not pygame.mixer.get_init():
-                pygame.mixer.init(22050, -16, 1, 512)
+                pygame.mixer.init(*MIXER_FORMAT)
             self.available = True
         except pygame.error as exc:
             log_event(logger, "audio_unavailable", logging.WARNING, reason=str(exc).splitlines()[0])

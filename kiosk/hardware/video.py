@@ -5,10 +5,12 @@ Everything runs on the UI thread, a frame at a time in ``update()``: decoding 72
 few milliseconds a frame on the kiosks (see tests/bench/bench_video.py), and one thread
 means nothing to hand over or stop. The clock is the player's own (``clock``, injectable
 so tests can run it fast): the picture shown is the last frame due at ``position``, and
-sound is queued on a mixer channel in short chunks stamped with their time; a chunk whose
-time has already passed is dropped rather than played late, so sound never drifts behind
-the picture. Frames that fall due while an earlier one is still waiting to be shown are
-counted in ``dropped``. Without an audio device the video plays silently (logged once).
+sound is queued on a mixer channel in short chunks stamped with their time. As each chunk
+begins, its offset from the picture sets the picture clock's pace (at most 5 % off, so no
+frame is skipped for it): the sound card's clock leads. A chunk whose time has already
+passed (after a stall or a jump) is dropped rather than played late. Frames that fall due
+while an earlier one is still waiting to be shown are counted in ``dropped``. Without an
+audio device the video plays silently, and says so in the log.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import av
 import pygame
 
+from kiosk.hardware.speech import MIXER_FORMAT
 from kiosk.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,12 @@ logger = logging.getLogger(__name__)
 AUDIO_CHUNK_S = 0.1
 AUDIO_AHEAD_S = 0.3  # sound decoded ahead of the clock, so the channel never runs dry
 DUE_SLACK_S = 0.002  # a frame this close to due is due: clock readings are not exact
+# The sound card's clock is not the system's: the picture's clock is slewed (at most
+# MAX_SLEW faster or slower) toward the sound, never jumped, so no frame is skipped for it.
+# Offsets beyond SLEW_WITHIN are stalls or jumps, which dropping stale sound handles.
+MAX_SLEW = 0.05
+SLEW_GAIN = 2.0  # slew per second of offset: 25 ms off, 5 % faster or slower
+SLEW_WITHIN = 0.3
 
 
 class PlaybackError(Exception):
@@ -45,7 +54,7 @@ def open_audio() -> pygame.mixer.Channel | None:
     """A mixer channel of our own, or None when there is no audio device."""
     try:
         if not pygame.mixer.get_init():
-            pygame.mixer.init(44100, -16, 2, 1024)
+            pygame.mixer.init(*MIXER_FORMAT)
         return pygame.mixer.Channel(pygame.mixer.get_num_channels() - 1)
     except pygame.error as exc:
         log_event(logger, "audio_unavailable", logging.WARNING,
@@ -81,9 +90,14 @@ class VideoPlayer:
         self.ended = False
         self.dropped = 0
         self.shown = 0
+        # Seconds the sound was behind the picture as each chunk began (ahead: negative),
+        # seen to within a frame; for benchmarks and tests.
+        self.sound_offsets: deque[float] = deque(maxlen=10_000)
+        self._queued: float | None = None  # the time of the chunk waiting in the channel
         self.frame: pygame.Surface | None = None
         self._origin = 0.0  # clock reading at which `_base` was the position
         self._base = 0.0
+        self._rate = 1.0  # the picture's clock against the system clock (see MAX_SLEW)
         self._seek_to(max(0.0, min(start_at, self.duration)))
 
     # the clock ------------------------------------------------------------------------
@@ -91,7 +105,8 @@ class VideoPlayer:
     def position(self) -> float:
         if not self.playing:
             return self._base
-        return min(self.duration, self._base + self._clock() - self._origin)
+        return min(self.duration,
+                   self._base + (self._clock() - self._origin) * self._rate)
 
     def play(self) -> None:
         if not self.playing and not self.ended:
@@ -125,6 +140,8 @@ class VideoPlayer:
         self._packets: Iterator[av.Packet] = self._container.demux(
             *(s for s in (self._video, self._audio) if s is not None))
         self._exhausted = False
+        self._queued = None
+        self._rate = 1.0  # the sound starts afresh with the picture
         if self._channel is not None:
             self._channel.stop()
         self._show_due(seconds, count_drops=False)
@@ -219,13 +236,30 @@ class VideoPlayer:
         # Chunks already in the past are dropped: late sound is worse than a gap.
         while self._sound and self._sound[0][0] + AUDIO_CHUNK_S < now:
             self._sound.popleft()
+        if self._queued is not None and self._channel.get_queue() is None:
+            self._follow_sound(now - self._queued)  # it has just begun
+            self._queued = None
         if self._sound and self._channel.get_queue() is None:
-            _, chunk = self._sound.popleft()
+            at, chunk = self._sound.popleft()
             sound = pygame.mixer.Sound(buffer=chunk)
             if self._channel.get_busy():
                 self._channel.queue(sound)
+                self._queued = at
             else:
                 self._channel.play(sound)
+                self._follow_sound(now - at)
+
+    def _follow_sound(self, offset: float) -> None:
+        """The sound began `offset` seconds behind the picture (ahead: negative): set the
+        picture's pace so the two meet again."""
+        self.sound_offsets.append(offset)
+        rate = 1.0
+        if abs(offset) < SLEW_WITHIN:
+            rate = 1.0 - max(-MAX_SLEW, min(MAX_SLEW, offset * SLEW_GAIN))
+        if rate != self._rate:
+            now = self._clock()
+            self._base = self._base + (now - self._origin) * self._rate
+            self._origin, self._rate = now, rate
 
     def close(self) -> None:
         if self._channel is not None:

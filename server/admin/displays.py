@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -12,6 +14,7 @@ from server.models import Language
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services import displays as service
 from server.services import workers as people
+from server.wall.links import env_ports, public_url, wall_base_url
 from server.web import db_session
 
 
@@ -20,6 +23,16 @@ def _language(value: str) -> Language:
         return Language(value)
     except ValueError:
         raise InvalidInput(_("Unknown language: %(value)s", value=value)) from None
+
+
+def _link(token: str) -> str:
+    """The display link by the host name HR's browser used: the TVs share that LAN."""
+    port, wall_port, http_only = current_app.config.get("SHOPFLOOR_PORTS") or env_ports()
+    if http_only and public_url() is None:
+        return url_for("wall.page", token=token, _external=True)  # as the proxy says
+    host = urlsplit(request.host_url).hostname or "localhost"
+    base = wall_base_url(host, port, wall_port, http_only)
+    return f"{base}{url_for('wall.page', token=token)}"
 
 
 @admin.route("/displays", methods=["GET", "POST"])
@@ -35,7 +48,7 @@ def displays() -> str:
             failed(error)
         else:
             db.commit()
-            link = url_for("wall.page", token=made.token, _external=True)
+            link = _link(made.token)
     return render_template("admin/displays.html", displays=service.list_displays(db),
                            shops=people.workshops(db), link=link)
 

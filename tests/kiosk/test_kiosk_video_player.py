@@ -9,7 +9,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from kiosk.hardware.video import AUDIO_CHUNK_S, VideoPlayer
+from kiosk.hardware.video import AUDIO_CHUNK_S, MAX_SLEW, VideoPlayer
 from support.clips import make_clip
 
 
@@ -47,10 +47,12 @@ def test_the_picture_follows_the_clock_and_sound_never_lags(player, now) -> None
         player.update()
         upcoming = player.next_sound_at
         assert upcoming is None or upcoming >= player.position - AUDIO_CHUNK_S
-    assert colour_second(player) == 6
+    # The picture's clock leans toward the sound's (MAX_SLEW): the frame is the position's.
+    assert colour_second(player) == int(player.position)
+    assert player.position == pytest.approx(6.0, rel=MAX_SLEW)
     now[0] += 3.0  # a stall: three seconds at once
     player.update()
-    assert colour_second(player) == 9
+    assert colour_second(player) == int(player.position)
     assert player.next_sound_at is not None
     assert player.next_sound_at >= player.position - AUDIO_CHUNK_S, "stale sound dropped"
     assert player.dropped > 0, "the frames of the stall count as dropped"
@@ -68,7 +70,7 @@ def test_pause_holds_and_play_carries_on(player, now) -> None:
     player.play()
     now[0] += 1.0
     player.update()
-    assert player.position == pytest.approx(held + 1.0)
+    assert player.position == pytest.approx(held + 1.0, rel=MAX_SLEW)
 
 
 def test_a_seek_lands_on_the_frame_and_the_end_is_the_end(player, now) -> None:
@@ -89,7 +91,28 @@ def test_a_webm_plays_with_its_sound(tmp_path: Path, display, now: list[float]) 
             now[0] += 1 / 30
             player.update()
             assert player.position <= player.duration
-        assert player.shown >= 88 and player.dropped == 0
+        # Every frame came due (the fake clock and the real sound card disagree, so the
+        # picture's clock may lean and skip a few), and sound was played.
+        assert player.shown + player.dropped >= 88 and player.sound_offsets
+    finally:
+        player.close()
+        pygame.mixer.quit()
+
+
+def test_in_real_time_the_sound_keeps_with_the_picture(clip: Path, display) -> None:
+    """Four seconds on the real clock: SDL's dummy audio runs a few per cent fast (it
+    sleeps whole milliseconds), as a real sound card's clock may differ a little; the
+    picture's clock follows it, so the sound starts each chunk close to its picture."""
+    player = VideoPlayer(clip, (640, 400))
+    ticks = pygame.time.Clock()
+    try:
+        player.play()
+        while player.position < 4.0:
+            player.update()
+            ticks.tick(60)
+        settled = sorted(abs(o) for o in list(player.sound_offsets)[10:])
+        assert len(settled) >= 20
+        assert settled[len(settled) // 2] < 0.06, settled  # the median, seen to a frame
     finally:
         player.close()
         pygame.mixer.quit()

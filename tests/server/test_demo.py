@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk.trust import pinned_context
 from server.cli import main
+from server.tls import load_identity
 
 
 @pytest.fixture
@@ -61,9 +63,10 @@ def _free_port() -> int:
 
 
 def test_demo_serves_health_over_a_real_wsgi_server(demo_env: Path) -> None:
-    port = _free_port()
+    port, wall_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "server.cli", "demo", "--host", "127.0.0.1", "--port", str(port),
+         "--wall-port", str(wall_port)],
         env={**os.environ}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -71,7 +74,8 @@ def test_demo_serves_health_over_a_real_wsgi_server(demo_env: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                # The plain-HTTP wall port answers the health check too.
+                response = httpx.get(f"http://127.0.0.1:{wall_port}/api/v1/health", timeout=2)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, "the demo server exited"
@@ -80,6 +84,11 @@ def test_demo_serves_health_over_a_real_wsgi_server(demo_env: Path) -> None:
         assert response.status_code == 200
         assert response.json()["status"] == "ok"
         assert response.headers["Server"].startswith("gunicorn")
+        identity = load_identity(demo_env)
+        assert identity is not None, "the demo made its own certificate"
+        verify = pinned_context(identity.certfile.read_text())
+        tls = httpx.get(f"https://127.0.0.1:{port}/api/v1/health", timeout=5, verify=verify)
+        assert tls.json()["server_id"] == response.json()["server_id"]
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -101,6 +101,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log_path.read_text()[-3000:]}")
             if time.monotonic() > deadline:
+                self.kill()  # a server that never came up must not outlive the test
                 raise RuntimeError("the server did not answer its health check in time")
             time.sleep(0.1)
 
