@@ -32,6 +32,7 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 
 test: test-setup
 	$(BIN)/ruff check server kiosk tests
+	$(BIN)/mypy server kiosk
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: test-setup

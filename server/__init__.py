@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
@@ -30,6 +31,12 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config["SHOPFLOOR"] = config
+    if config.trusted_proxies:
+        n = config.trusted_proxies
+        # Behind nginx (provisioning/server/nginx): the client's address for logs and the
+        # login lockout, and https in links and for the Secure cookie flag.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     engine = make_engine(config.database_url)
     app.extensions["shopfloor.engine"] = engine
     app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)

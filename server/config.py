@@ -41,6 +41,14 @@ def _megabytes(value: str | None, default: int) -> int:
     return megabytes * 1024 * 1024
 
 
+def _count(name: str, value: str | None) -> int:
+    if not value or not value.strip():
+        return 0
+    if not value.strip().isdigit():
+        raise ValueError(f"{name}: {value!r} is not a whole number of 0 or more")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -49,6 +57,9 @@ class Config:
     mdns_interfaces: tuple[str, ...] | None
     secret_key: str | None = None
     video_max_bytes: int = DEFAULT_VIDEO_MAX_MB * 1024 * 1024
+    # How many reverse proxies in front may set X-Forwarded-*; 0 trusts none, so a client
+    # cannot claim another address or HTTPS by sending the headers itself.
+    trusted_proxies: int = 0
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +79,8 @@ class Config:
             or None,
             secret_key=env.get("SHOPFLOOR_SECRET_KEY") or None,
             video_max_bytes=_megabytes(env.get("SHOPFLOOR_VIDEO_MAX_MB"), DEFAULT_VIDEO_MAX_MB),
+            trusted_proxies=_count("SHOPFLOOR_TRUSTED_PROXIES",
+                                   env.get("SHOPFLOOR_TRUSTED_PROXIES")),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -29,8 +29,10 @@ API_PATH = "/api/v1"
 MAX_TXT_BYTES = 255
 MAX_LABEL_BYTES = 63
 # How long to ask whether someone already answers to our name: zeroconf only refuses a
-# name it has seen, and a fresh instance has seen nothing.
-CLASH_CHECK_MS = 500
+# name it has seen, and a fresh instance has seen nothing. Long enough for the second
+# query a second after the first: a responder stays silent to a query for a record it
+# multicast within the last second (RFC 6762 §6), so one query can go unanswered.
+CLASH_CHECK_MS = 1500
 
 
 def instance_name(host: str, server_id: str) -> str:

@@ -76,7 +76,10 @@ class VideoPlayer:
         self._audio = streams[0] if self._channel is not None else None
         self._resampler: av.AudioResampler | None = None
         if self._audio is not None:
-            rate, size, channels = pygame.mixer.get_init()
+            mixer = pygame.mixer.get_init()
+            if mixer is None:  # open_audio() gave a channel, so the mixer is open
+                raise PlaybackError("the sound mixer closed while the video opened")
+            rate, size, channels = mixer
             self._resampler = av.AudioResampler(
                 format="s16", layout="stereo" if channels == 2 else "mono", rate=rate)
             self._bytes_per_s = rate * channels * abs(size) // 8

@@ -76,6 +76,9 @@ SHOPFLOOR_TIMEZONE=$zone
 # nginx (--nginx) may stand in front for browsers. SHOPFLOOR_HTTP=1 serves plain HTTP
 # instead, for a TLS-terminating proxy only; kiosks cannot use the server then.
 SHOPFLOOR_HOST=0.0.0.0
+# With nginx in front (--nginx): 1, so the server believes its X-Forwarded-* headers
+# (client address, https). 0 when browsers reach the server directly.
+SHOPFLOOR_TRUSTED_PROXIES=$([ $with_nginx = yes ] && echo 1 || echo 0)
 SHOPFLOOR_PORT=8750
 SHOPFLOOR_WALL_PORT=8751
 SHOPFLOOR_WORKERS=2

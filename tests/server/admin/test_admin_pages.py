@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlsplit
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import Flask
@@ -11,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import create_app
+from server.config import Config
 from server.models import AuditEntry, User
 from server.services.users import MAX_FAILURES
 from support.admin_plant import PASSWORD, Plant
@@ -153,3 +156,14 @@ def test_language_from_the_browser_then_from_the_switch(
                                          "csrf_token": token})
     chosen = client.get("/admin/login", headers={"Accept-Language": "zh-CN"})
     assert "Log in" in chosen.get_data(as_text=True)
+
+
+def test_forwarded_headers_count_only_from_a_trusted_proxy(migrated: Config) -> None:
+    for trusted, secure in ((0, False), (1, True)):
+        app = create_app(replace(migrated, trusted_proxies=trusted))
+        try:
+            page = app.test_client().get("/admin/login",
+                                         headers={"X-Forwarded-Proto": "https"})
+            assert ("Secure" in page.headers["Set-Cookie"]) is secure
+        finally:
+            app.extensions["shopfloor.engine"].dispose()
