@@ -95,7 +95,7 @@ def run(config: KioskConfig) -> None:
     from kiosk.enrolment import enrol
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
-    from kiosk.hardware.speech import EspeakSpeaker
+    from kiosk.hardware.speech import ASSETS_VOICE, EspeakSpeaker
     from kiosk.locate import Locator, mdns_browser, stored_pin
     from kiosk.scenes.base import Context
     from kiosk.sync import SyncWorker
@@ -138,7 +138,8 @@ def run(config: KioskConfig) -> None:
     videos = VideoDownloader(store, config.video_dir, video_client,
                              budget_bytes=config.video_budget_bytes,
                              interval_s=config.video_interval_s)
-    speaker = EspeakSpeaker(config.speech_cache_dir)
+    voice_dir = config.voice_dir if config.voice_dir.is_dir() else ASSETS_VOICE
+    speaker = EspeakSpeaker(config.speech_cache_dir, voice_dir=voice_dir)
     badges = PcscBadgeReader()
     cameras = qr.camera_devices()
     camera = qr.CameraScanner(cameras[0]) if cameras else None

@@ -47,3 +47,9 @@ class KioskConfig:
     @property
     def speech_cache_dir(self) -> Path:
         return self.data_dir / "speech-cache"
+
+    @property
+    def voice_dir(self) -> Path:
+        """A site's recorded clips (`<lang>/<phrase key>.wav`): an installed kiosk has no
+        source tree whose assets/voice could hold them."""
+        return self.data_dir / "voice"
