@@ -40,7 +40,10 @@ def _text(properties: dict[bytes, bytes | None], key: str) -> str | None:
 def candidates(interfaces: list[str] | None, timeout_s: float = 3.0) -> Iterator[Candidate]:
     """Servers as they answer, for at most ``timeout_s``; closing the iterator stops early."""
     found: queue.SimpleQueue[Candidate] = queue.SimpleQueue()
-    zc = Zeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only)
+    # Our own thread and loop, always: a caller's thread may hold an asyncio loop that is
+    # not running (zeroconf would attach to it and wait forever).
+    zc = Zeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only,
+                  use_asyncio=False)
 
     def on_change(zeroconf: Zeroconf, service_type: str, name: str,
                   state_change: ServiceStateChange) -> None:

@@ -79,8 +79,10 @@ class Advertiser:
         self.registered = False
 
     def start(self) -> None:
+        # Its own thread and loop: the gunicorn master runs no asyncio loop of its own.
         self._zc = Zeroconf(interfaces=list(self.interfaces) if self.interfaces
-                            else InterfaceChoice.All, ip_version=IPVersion.V4Only)
+                            else InterfaceChoice.All, ip_version=IPVersion.V4Only,
+                            use_asyncio=False)
         try:
             if self._zc.get_service_info(SERVICE_TYPE, self.info.name, timeout=CLASH_CHECK_MS):
                 raise NonUniqueNameException(self.info.name)

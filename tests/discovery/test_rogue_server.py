@@ -56,7 +56,7 @@ def test_a_rogue_server_is_refused_and_the_real_one_found(real_and_rogue, tmp_pa
     enrol_store(kiosk, real, code)
     setup_logging(tmp_path / "logs")
     store = Store(kiosk / "kiosk.sqlite3")
-    zc = Zeroconf(interfaces=LOOPBACK)
+    zc = Zeroconf(interfaces=LOOPBACK, use_asyncio=False)
     try:
         info = impersonate(zc, rogue, real.server_id)
         # The address the kiosk knew now belongs to the rogue (say, DHCP gave it away).

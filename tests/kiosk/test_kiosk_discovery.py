@@ -19,7 +19,8 @@ LOOPBACK = ["127.0.0.1"]
 
 @pytest.fixture
 def advertised():
-    zc = Zeroconf(interfaces=LOOPBACK)
+    # Playwright's sync API leaves an idle asyncio loop on the main thread: not ours.
+    zc = Zeroconf(interfaces=LOOPBACK, use_asyncio=False)
     # A unique instance name: another test run on this machine may advertise at once.
     info = ServiceInfo(
         SERVICE_TYPE, f"kiosk-test-{socket.gethostname()}-{uuid.uuid4().hex[:8]}.{SERVICE_TYPE}",
