@@ -9,8 +9,10 @@ With no audio device the kiosk carries on silently and says so once in its log.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import gc
 import hashlib
 import io
 import logging
@@ -107,7 +109,16 @@ def shared_engine() -> Any:
 
             engine = pyttsx3.init("espeak")
             _shared_engine.append(engine)
+            atexit.register(_release_engine)
         return _shared_engine[0]
+
+
+def _release_engine() -> None:
+    """Let the engine go while the interpreter is whole: pyttsx3's finaliser needs module
+    globals that are already gone when it runs at shutdown (a traceback on every exit)."""
+    with _shared_engine_lock:
+        _shared_engine.clear()
+    gc.collect()
 
 
 class EspeakSpeaker:
