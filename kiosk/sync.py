@@ -12,12 +12,12 @@ import json
 import logging
 import queue
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from kiosk import events
+from kiosk.background import Rounds
 from kiosk.client import KioskClient
 from kiosk.errors import ApiError, ClientError, KioskError, StoreError
 from kiosk.locate import CLOCK_SKEW_WARN_S
@@ -62,54 +62,44 @@ class SyncWorker:
         self.roster_interval_s = roster_interval_s
         self.batch_size = self.max_batch = batch_size
         self._post = post
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._rounds = Rounds("kiosk-sync", self._round_then_delay)
         self._requests: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._claims: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
         self._failures = 0
         self._next_roster = 0.0
         self.online: bool | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._rounds.stop(timeout)
         if self.client is not None:
             self.client.close()
 
     def kick(self) -> None:
         """Something was queued: send it now rather than at the next interval."""
-        self._wake.set()
+        self._rounds.wake()
 
     def request_scorecard(self, worker: str, period: str) -> None:
         self._requests.put((worker, period))
-        self._wake.set()
+        self._rounds.wake()
 
     def request_claims(self, workshop: str) -> None:
         self._claims.put(workshop)
-        self._wake.set()
+        self._rounds.wake()
 
     def request_enrolment(self, code: str) -> None:
         self._enrolments.put(code)
-        self._wake.set()
+        self._rounds.wake()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("sync round failed")
-                self._set_online(False)
-            delay = self.interval_s if self._failures == 0 else self._backoff()
-            self._wake.wait(delay)
-            self._wake.clear()
+    def _round_then_delay(self) -> float:
+        try:
+            self.run_once()
+        except Exception:
+            logger.exception("sync round failed")
+            self._set_online(False)
+        return self.interval_s if self._failures == 0 else self._backoff()
 
     def _backoff(self) -> float:
         base = min(self.interval_s * 2 ** (self._failures - 1), self.max_backoff_s)
@@ -253,7 +243,7 @@ class SyncWorker:
             self._post(events.CLAIMS_READY, workshop=workshop)
 
     def _drain(self, client: KioskClient) -> None:
-        while not self._stop.is_set():
+        while not self._rounds.stopping:
             batch = self.store.claim_batch(self.batch_size)
             if not batch:
                 return

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import events
+from kiosk.background import Rounds
 from kiosk.client import KioskClient
 from kiosk.errors import ApiError, ClientError, StoreError
 from kiosk.logs import log_event
@@ -158,33 +158,24 @@ class VideoDownloader:
         self.budget_bytes = budget_bytes
         self.interval_s = interval_s
         self._post = post
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Rounds("kiosk-videos", self._round_then_delay)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="kiosk-videos", daemon=True)
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._rounds.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            wait = self.interval_s
-            try:
-                if not self.run_once():
-                    wait = min(wait, NO_SERVER_RETRY_S)
-            except (ClientError, StoreError, OSError) as exc:
-                log_event(logger, "video_sync_failed", logging.WARNING, reason=str(exc))
-            except Exception:  # a bug must not end the thread: log it and try later
-                logger.exception("video sync round failed")
-            self._wake.wait(wait)
-            self._wake.clear()
+    def _round_then_delay(self) -> float:
+        wait = self.interval_s
+        try:
+            if not self.run_once():
+                wait = min(wait, NO_SERVER_RETRY_S)
+        except (ClientError, StoreError, OSError) as exc:
+            log_event(logger, "video_sync_failed", logging.WARNING, reason=str(exc))
+        except Exception:  # a bug must not end the thread: log it and try later
+            logger.exception("video sync round failed")
+        return wait
 
     def run_once(self) -> bool:
         """One round; False when there is no server to ask."""
@@ -214,7 +205,7 @@ class VideoDownloader:
         self._drop_unlisted(videos)
         # Required videos first (the server lists them so), then the rest.
         for video in videos:
-            if self._stop.is_set():
+            if self._rounds.stopping:
                 return
             if video.sha256 in self.store.video_files():
                 continue
@@ -272,7 +263,7 @@ class VideoDownloader:
         # A part as long as the file was cut off between download and check: check it.
         if offset < video.size or not video.size:
             self._download(client, video, part, offset)
-        if self._stop.is_set():
+        if self._rounds.stopping:
             return False
         if _sha256(part) != video.sha256:
             part.unlink(missing_ok=True)
@@ -303,7 +294,7 @@ class VideoDownloader:
                         reported = time.monotonic()
                         self._post(events.VIDEO_DOWNLOAD, video=video.id, done=done,
                                    total=video.size)
-                    if self._stop.is_set():
+                    if self._rounds.stopping:
                         return
 
 
