@@ -58,7 +58,7 @@ def make_config(args: argparse.Namespace) -> KioskConfig:
 
 
 def status(config: KioskConfig) -> dict[str, object]:
-    from kiosk.locate import stored_pin
+    from kiosk.link.locate import stored_pin
 
     store = Store(config.db_path)
     try:
@@ -78,8 +78,8 @@ def status(config: KioskConfig) -> dict[str, object]:
 
 
 def enroll(config: KioskConfig, code: str, trust_first_use: bool = False) -> dict[str, object]:
-    from kiosk.enrolment import enrol
-    from kiosk.locate import mdns_browser
+    from kiosk.link.enrolment import enrol
+    from kiosk.link.locate import mdns_browser
 
     store = Store(config.db_path)
     try:
@@ -91,14 +91,14 @@ def enroll(config: KioskConfig, code: str, trust_first_use: bool = False) -> dic
 
 def run(config: KioskConfig) -> None:
     from kiosk.app import App
-    from kiosk.client import KioskClient
-    from kiosk.enrolment import enrol
+    from kiosk.background.sync import SyncWorker
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
     from kiosk.hardware.speech import ASSETS_VOICE, EspeakSpeaker
-    from kiosk.locate import Locator, mdns_browser, stored_pin
+    from kiosk.link.client import KioskClient
+    from kiosk.link.enrolment import enrol
+    from kiosk.link.locate import Locator, mdns_browser, stored_pin
     from kiosk.scenes.base import Context
-    from kiosk.sync import SyncWorker
     from kiosk.ui.fonts import font_path
     from kiosk.ui.window import open_window
     from kiosk.videos import VideoDownloader, VideoLibrary

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import events
-from kiosk.background import Rounds
-from kiosk.client import KioskClient
+from kiosk.background.rounds import Rounds
 from kiosk.errors import ApiError, ClientError, StoreError
+from kiosk.link.client import KioskClient
 from kiosk.logs import log_event
 from kiosk.store import Store
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flask import Flask, g
@@ -11,11 +10,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
+from server.version import __version__
 
-try:
-    __version__ = version("shopfloor-kiosk")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0"
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
@@ -44,7 +41,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from server import errors
     from server.admin import setup as admin_setup
     from server.api import api
-    from server.services.standings import StandingsCache
+    from server.services.scores.standings import StandingsCache
     from server.wall import wall
 
     # Standings by data version, shared by the kiosk API and the wall (one per database).

@@ -9,7 +9,7 @@ from flask import Request, current_app, g
 from sqlalchemy.orm import Session
 
 from server.config import Config
-from server.services.standings import StandingsCache
+from server.services.scores.standings import StandingsCache
 
 
 def db_session() -> Session:

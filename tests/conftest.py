@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server import create_app
 from server.config import Config
 from server.db import make_engine, make_sessionmaker, migrate
-from server.services.identity import ensure_server_id
+from server.services.devices.identity import ensure_server_id
 from support.postgres import PrivateCluster
 
 # mDNS never leaves loopback on the machines the tests run on.

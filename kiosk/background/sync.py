@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk import events
-from kiosk.background import Rounds
-from kiosk.client import KioskClient
+from kiosk.background.rounds import Rounds
 from kiosk.errors import ApiError, ClientError, KioskError, StoreError
-from kiosk.locate import CLOCK_SKEW_WARN_S
+from kiosk.link.client import KioskClient
+from kiosk.link.locate import CLOCK_SKEW_WARN_S
 from kiosk.logs import log_event
 from kiosk.store import OutboxItem, Store, claims_key, now_iso, scorecard_etag_key
 

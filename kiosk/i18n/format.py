@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.readout import number
+from kiosk.i18n.readout import number
 
 PERCENT_KEYS = {"uptime", "defect_rate", "training", "attendance"}
 

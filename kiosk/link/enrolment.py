@@ -16,12 +16,10 @@ import logging
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
-from kiosk.client import KioskClient
-from kiosk.discovery import Candidate
 from kiosk.errors import ApiError, ClientError, ConfigError
-from kiosk.logs import log_event
-from kiosk.store import Store
-from kiosk.trust import (
+from kiosk.link.client import KioskClient
+from kiosk.link.discovery import Candidate
+from kiosk.link.trust import (
     EnrolmentPayload,
     UntrustedServer,
     certificate_matching,
@@ -31,6 +29,8 @@ from kiosk.trust import (
     parse_payload,
     pinned_context,
 )
+from kiosk.logs import log_event
+from kiosk.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
-from kiosk.client import KioskClient
-from kiosk.discovery import Candidate, candidates
 from kiosk.errors import ClientError
+from kiosk.link.client import KioskClient
+from kiosk.link.discovery import Candidate, candidates
+from kiosk.link.trust import fingerprint_of_pem, pinned_context
 from kiosk.logs import log_event
 from kiosk.store import Store
-from kiosk.trust import fingerprint_of_pem, pinned_context
 
 logger = logging.getLogger(__name__)
 

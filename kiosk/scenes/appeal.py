@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.i18n.readout import dimension_name
 from kiosk.model import Worker
-from kiosk.readout import dimension_name
 from kiosk.scenes.base import Context, Scene
 from kiosk.scenes.done import DoneScene
 from kiosk.ui import theme, widgets

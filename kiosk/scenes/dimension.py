@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.i18n.format import format_value
+from kiosk.i18n.readout import dimension_name
 from kiosk.model import Dimension, Worker
-from kiosk.readout import dimension_name
 from kiosk.scenes.appeal import AppealScene
 from kiosk.scenes.base import Context, Scene, footer
-from kiosk.scenes.scorecard_format import format_value
 from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button
 

@@ -10,8 +10,8 @@ import pygame
 
 from kiosk import events
 from kiosk.i18n import t
+from kiosk.link.trust import is_payload
 from kiosk.scenes.base import Scene, wrapped
-from kiosk.trust import is_payload
 from kiosk.ui import icons, theme
 
 

@@ -9,13 +9,13 @@ import pygame
 
 from kiosk import events
 from kiosk.i18n import t
+from kiosk.i18n.format import format_value
+from kiosk.i18n.readout import dimension_name, number, scorecard_parts, tier_name
 from kiosk.model import TIER_STARS, Dimension, Scorecard, Task, Worker
-from kiosk.readout import dimension_name, number, scorecard_parts, tier_name
 from kiosk.scenes.base import Context, Scene, footer
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
 from kiosk.scenes.log_event import LogEventScene
-from kiosk.scenes.scorecard_format import format_value
 from kiosk.scenes.supervisor import PinScene
 from kiosk.scenes.training import TrainingScene
 from kiosk.ui import fonts, icons, theme, widgets

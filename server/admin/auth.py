@@ -14,7 +14,7 @@ from server.admin import READ, admin, allow, public
 from server.admin.common import actor, done, failed, field
 from server.admin.setup import LANGUAGE_COOKIE, LANGUAGES, LoginUser
 from server.services import ServiceError
-from server.services.users import LoginRefused, authenticate, set_password
+from server.services.people.users import LoginRefused, authenticate, set_password
 from server.web import db_session
 
 ONE_YEAR = 365 * 24 * 3600

@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 from server.admin import ADMIN, admin, allow
 from server.admin.common import actor, arg, done, failed, field, photo_dir
 from server.services import NotFound, ServiceError
-from server.services import badge_admin as service
-from server.services import workers as people
-from server.services.badges import assign_card, assign_qr
-from server.services.kiosks import list_kiosks
+from server.services.devices.kiosks import list_kiosks
+from server.services.people import badge_admin as service
+from server.services.people import workers as people
+from server.services.people.badges import assign_card, assign_qr
 from server.web import db_session
 
 

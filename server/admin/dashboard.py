@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from server.admin import READ, admin, allow, scope
 from server.admin import charts as ch
 from server.admin.common import date_arg, today
-from server.services import dashboard as service
-from server.services.payroll import get_settings, reminder_due
+from server.services.reports import dashboard as service
+from server.services.reports.payroll import get_settings, reminder_due
 from server.web import app_config, db_session
 
 

@@ -12,8 +12,8 @@ from server.admin import ADMIN, admin, allow
 from server.admin.common import actor, done, failed, field
 from server.models import Language
 from server.services import InvalidInput, NotFound, ServiceError
-from server.services import displays as service
-from server.services import workers as people
+from server.services.devices import displays as service
+from server.services.people import workers as people
 from server.wall.links import env_ports, public_url, wall_base_url
 from server.web import db_session
 

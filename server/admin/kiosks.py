@@ -10,10 +10,10 @@ from server.admin import ADMIN, admin, allow
 from server.admin.badges import qr_svg
 from server.admin.common import actor, done, failed, field
 from server.services import NotFound, ServiceError
-from server.services import kiosks as service
-from server.services import workers as people
-from server.services.identity import server_id
-from server.tls import ensure_identity, fingerprint_b32
+from server.services.devices import kiosks as service
+from server.services.devices.identity import server_id
+from server.services.people import workers as people
+from server.serving.tls import ensure_identity, fingerprint_b32
 from server.web import app_config, db_session
 
 

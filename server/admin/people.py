@@ -10,9 +10,9 @@ from server.admin import ADMIN, admin, allow
 from server.admin.common import actor, arg, date_arg, done, failed, field, page
 from server.models import UserRole
 from server.services import InvalidInput, NotFound, ServiceError, audit_log
-from server.services import users as service
 from server.services.audit import verify_chain
-from server.services.workers import workshops
+from server.services.people import users as service
+from server.services.people.workers import workshops
 from server.web import app_config, db_session
 
 

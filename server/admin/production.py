@@ -10,8 +10,8 @@ from server.admin import ADMIN, READ_PLANT, admin, allow
 from server.admin.common import actor, arg, date_arg, done, failed, field, number_field, page
 from server.admin.uploads import import_page
 from server.services import NotFound, ServiceError
-from server.services import production_admin as service
-from server.services.workers import workshops
+from server.services.people.workers import workshops
+from server.services.production import corrections as service
 from server.web import db_session
 
 

@@ -14,8 +14,8 @@ from server.admin import MANAGE, READ, admin, allow, scope
 from server.admin.common import arg, done, failed, field, today
 from server.models import User
 from server.services import NotFound, ServiceError
-from server.services import appeals as appeal_service
-from server.services import claims as service
+from server.services.points import appeals as appeal_service
+from server.services.points import claims as service
 from server.web import app_config, db_session
 
 

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 from server.admin import ADMIN, READ, admin, allow, scope
 from server.admin.common import actor, arg, done, failed, field, today
 from server.scoring import Period
-from server.services import InvalidInput, ServiceError, payroll
-from server.services import reports as service
-from server.services.workers import workshops
+from server.services import InvalidInput, ServiceError
+from server.services.people.workers import workshops
+from server.services.reports import payroll
+from server.services.reports import reports as service
 from server.web import app_config, db_session
 
 

@@ -15,11 +15,11 @@ from server.admin import ADMIN, READ_PLANT, admin, allow
 from server.admin.common import actor, arg, done, failed, field, number_field, today
 from server.models import PointLevel, ScoringScheme
 from server.services import NotFound, ServiceError
-from server.services import claims as points
-from server.services.categories import add_category
-from server.services.scheme_preview import preview
-from server.services.schemes import export_scheme, import_scheme
-from server.services.workers import workshops
+from server.services.people.workers import workshops
+from server.services.points import claims as points
+from server.services.points.categories import add_category
+from server.services.scores.preview import preview
+from server.services.scores.schemes import export_scheme, import_scheme
 from server.web import app_config, db_session
 
 NEW_SCHEME = """\

@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from server.admin import ADMIN, READ_PLANT, admin, allow
 from server.admin.common import actor, done, failed, field
 from server.services import InvalidInput, NotFound, ServiceError
-from server.services import video_quiz as quiz
-from server.services import videos as service
-from server.services import workers as people
-from server.services.video_probe import Unplayable
+from server.services.people import workers as people
+from server.services.training import quiz
+from server.services.training import videos as service
+from server.services.training.probe import Unplayable
 from server.web import app_config, db_session
 
 CHUNK = 1024 * 1024

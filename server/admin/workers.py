@@ -16,8 +16,8 @@ from server.admin.format import local_name
 from server.admin.uploads import import_page
 from server.models import Language, Role
 from server.services import NotFound, ServiceError
-from server.services import workers as service
-from server.services.scorecards import worker_scorecard
+from server.services.people import workers as service
+from server.services.scores.scorecards import worker_scorecard
 from server.web import app_config, db_session
 
 

@@ -13,7 +13,7 @@ from server.api import api
 from server.errors import error_response
 from server.models import IntegrationToken, Kiosk
 from server.services import Conflict, InvalidInput, NotFound, ServiceError
-from server.services.tokens import (
+from server.services.devices.tokens import (
     Contact,
     Forbidden,
     Unauthenticated,

@@ -10,7 +10,6 @@ from contextlib import AbstractContextManager, nullcontext
 from flask import Response, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from server import __version__
 from server.api.auth import current_integration, current_kiosk
 from server.api.schemas import (
     EventResults,
@@ -19,9 +18,10 @@ from server.api.schemas import (
     RawProductionBatch,
 )
 from server.api.spec import openapi_document, operation, parse_body
-from server.services.event_kinds import EventBatch, RawBatch
-from server.services.events import ingest, prepare
-from server.services.feed import receive_production
+from server.services.events.ingest import ingest, prepare
+from server.services.events.kinds import EventBatch, RawBatch
+from server.services.production.feed import receive_production
+from server.version import __version__
 from server.web import app_config, db_session
 
 # How often a batch is tried when a concurrent request stored one of its UUIDs first, or

@@ -1,8 +1,8 @@
 from flask import Response, jsonify
 
-from server import __version__
 from server.api import api
-from server.services.identity import server_id
+from server.services.devices.identity import server_id
+from server.version import __version__
 from server.web import db_session
 
 

@@ -20,16 +20,16 @@ from server.api.schemas import (
     ScorecardQuery,
 )
 from server.api.spec import document, operation, parse_body, parse_query
-from server.services.identity import server_id
-from server.services.kiosk_reads import (
+from server.services.devices.identity import server_id
+from server.services.devices.kiosks import enroll
+from server.services.devices.roster import roster, roster_etag
+from server.services.scores.kiosk_reads import (
     kiosk_leaderboard,
     kiosk_scorecard,
     pending_claims,
     photo_file,
 )
-from server.services.kiosks import enroll
-from server.services.roster import roster, roster_etag
-from server.services.worker_tasks import worker_tasks
+from server.services.scores.tasks import worker_tasks
 from server.web import app_config, db_session, standings_cache
 
 document("GET", "/health", summary="Is the server up, and which one is it",

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from server.services.event_kinds import Code
-from server.services.feed import MAX_PRODUCTION_ROWS, ProductionRowIn
+from server.services.events.kinds import Code
+from server.services.production.feed import MAX_PRODUCTION_ROWS, ProductionRowIn
 
 # Scorecards are computed for dates the factory's calendar can hold; this keeps time-zone
 # arithmetic away from the ends of Python's calendar.

@@ -22,7 +22,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from server.api import api
 from server.api.schemas import ErrorResponse
 from server.errors import ApiError
-from server.services.event_kinds import describe
+from server.services.events.kinds import describe
 
 Auth = Literal["kiosk", "integration"] | None
 M = TypeVar("M", bound=BaseModel)

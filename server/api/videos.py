@@ -8,8 +8,8 @@ from flask import Response, jsonify, send_file
 from server.api.auth import current_kiosk
 from server.api.schemas import VideoList
 from server.api.spec import operation
-from server.services.video_quiz import quiz_picture
-from server.services.videos import kiosk_video, kiosk_videos, stored_file
+from server.services.training.quiz import quiz_picture
+from server.services.training.videos import kiosk_video, kiosk_videos, stored_file
 from server.web import app_config, db_session
 
 IMAGE_MAX_AGE = 24 * 3600

@@ -9,18 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import make_url
 
+from server.cli.common import Context, emit
 from server.services.backup import BackupError, backup, read_manifest, restore, target_is_empty
-
-if TYPE_CHECKING:
-    from server.cli import Context
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     out = Path(args.out)
     manifest = backup(ctx.config, out)
@@ -37,7 +33,6 @@ def _confirmed(target: str) -> bool:
 
 
 def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     archive = Path(args.file)
     database = make_url(ctx.config.database_url).render_as_string(hide_password=True)

@@ -6,14 +6,13 @@ import argparse
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from server.cli.common import Context, emit
 from server.models import PointLevel
-from server.services import imports, schemes, scorecards
-from server.services.categories import add_category
-
-if TYPE_CHECKING:
-    from server.cli import Context
+from server.services import imports
+from server.services.points.categories import add_category
+from server.services.scores import schemes, scorecards
 
 
 def _date(value: str) -> date:
@@ -29,7 +28,6 @@ def _today(args: argparse.Namespace, ctx: Context) -> date:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     path = Path(args.file)
     run = imports.import_workers if args.kind == "workers" else imports.import_production
@@ -42,7 +40,6 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_scheme_import(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     text = Path(args.file).read_text(encoding="utf-8")
     with ctx.session() as session:
@@ -90,7 +87,6 @@ def _scorecard_text(card: dict[str, Any]) -> str:
 
 
 def cmd_scorecard(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         card = scorecards.worker_scorecard(session, args.worker, args.period,
@@ -112,7 +108,6 @@ def _leaderboard_text(board: dict[str, Any]) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         board = scorecards.leaderboard(session, args.workshop, args.period,
@@ -122,7 +117,6 @@ def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_category_add(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         category = add_category(session, args.code, args.name, PointLevel(args.level),

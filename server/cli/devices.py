@@ -6,14 +6,11 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server.cli_common import CliError, emit
-from server.services.badges import assign_card, assign_qr, qr_png
-from server.services.event_kinds import KINDS
-from server.services.events import list_events
-from server.services.identity import server_id
-from server.services.kiosks import (
+from server.cli.common import CliError, Context, emit
+from server.services.devices.identity import server_id
+from server.services.devices.kiosks import (
     IssuedCode,
     add_kiosk,
     enrolment_payload,
@@ -21,16 +18,16 @@ from server.services.kiosks import (
     list_kiosks,
     revoke_kiosk,
 )
-from server.services.tokens import (
+from server.services.devices.tokens import (
     SCOPES,
     add_integration_token,
     list_integration_tokens,
     revoke_integration_token,
 )
-from server.tls import ensure_identity, fingerprint_b32
-
-if TYPE_CHECKING:
-    from server.cli import Context
+from server.services.events.ingest import list_events
+from server.services.events.kinds import KINDS
+from server.services.people.badges import assign_card, assign_qr, qr_png
+from server.serving.tls import ensure_identity, fingerprint_b32
 
 ACTOR = "cli"
 

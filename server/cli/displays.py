@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import socket
-from typing import TYPE_CHECKING
 
+from server.cli.common import Context, emit
 from server.models import Language
-from server.services.displays import add_display, list_displays, revoke_display
+from server.services.devices.displays import add_display, list_displays, revoke_display
 from server.wall.links import env_ports, wall_base_url
-
-if TYPE_CHECKING:
-    from server.cli import Context
 
 
 def default_base_url() -> str:
@@ -21,7 +18,6 @@ def default_base_url() -> str:
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         made = add_display(session, args.name, None if args.all else args.workshop,
@@ -35,7 +31,6 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         rows = [{"name": d.name, "workshop": d.workshop.code if d.workshop else None,
@@ -50,7 +45,6 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     with ctx.session() as session:
         revoke_display(session, args.name, actor="cli")

@@ -11,16 +11,12 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from server.services.reports import FORMATS, KINDS, report_file
-
-if TYPE_CHECKING:
-    from server.cli import Context
+from server.cli.common import Context, emit
+from server.services.reports.reports import FORMATS, KINDS, report_file
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
 
     zone = ctx.config.zone
     period = args.month if args.kind == "monthly" else args.week

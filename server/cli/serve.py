@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 
 from server import create_app
+from server.cli.common import Context, emit
+from server.cli.setup import cmd_init
 from server.config import Config
-from server.discovery import Advertiser
-from server.plain_http import PlainHttpGate, ShopfloorWorker
-from server.services.identity import server_id
-from server.tls import ensure_identity
+from server.services.devices.identity import server_id
+from server.serving.discovery import Advertiser
+from server.serving.plain_http import PlainHttpGate, ShopfloorWorker
+from server.serving.tls import ensure_identity
 from server.wall.links import DEFAULT_PORT, DEFAULT_WALL_PORT
 
 if TYPE_CHECKING:
     from flask import Flask
-
-    from server.cli import Context
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,6 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import cmd_init
 
     args.json = False
     cmd_init(args, ctx)
@@ -118,7 +117,6 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
-    from server.cli import emit
     from server.demo import build_demo
 
     config = Config.from_env(data_dir=os.environ.get("SHOPFLOOR_DATA_DIR", DEMO_DIR))

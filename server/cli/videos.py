@@ -7,14 +7,11 @@ import shutil
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server.cli_common import CliError, emit
+from server.cli.common import CliError, Context, emit
 from server.models import Role
-from server.services import videos as service
-
-if TYPE_CHECKING:
-    from server.cli import Context
+from server.services.training import videos as service
 
 
 def _row(video: Any) -> dict[str, Any]:

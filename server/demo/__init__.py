@@ -38,7 +38,7 @@ from server.models import (
     Workshop,
 )
 from server.services.audit import record
-from server.services.schemes import import_scheme
+from server.services.scores.schemes import import_scheme
 from server.services.security import card_credential_hash, hash_secret
 from server.services.setup import initialise
 

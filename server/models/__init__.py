@@ -416,7 +416,7 @@ class Display(Base):
 
 # The training models live in their own module; importing them here keeps
 # `from server.models import TrainingVideo` working and registers their tables.
-from server.models_training import (  # noqa: E402,F401
+from server.models.training import (  # noqa: E402,F401
     TrainingProgress,
     TrainingVideo,
     video_workshops,

@@ -30,10 +30,10 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
-from server import __version__
 from server.config import Config
 from server.db import current_revision, head_revision, make_engine
 from server.services import ServiceError
+from server.version import __version__
 
 FORMAT = "shopfloor-backup"
 FORMAT_VERSION = 1

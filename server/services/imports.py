@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from server.models import Language, RecordSource, Role, Worker, Workshop
 from server.services import InvalidInput
 from server.services.audit import record as audit
-from server.services.production import FIELDS as PRODUCTION_COLUMNS
-from server.services.production import (
+from server.services.production.records import FIELDS as PRODUCTION_COLUMNS
+from server.services.production.records import (
     MAX_CODE,
     FieldError,
     Outcome,

@@ -12,8 +12,8 @@ from server.db import migrate
 from server.models import PointCategory, PointLevel, User, UserRole
 from server.services import Conflict, InvalidInput
 from server.services.audit import record
-from server.services.categories import add_category
-from server.services.identity import ensure_server_id
+from server.services.devices.identity import ensure_server_id
+from server.services.points.categories import add_category
 from server.services.security import hash_secret
 
 # (code, 中文名, English name, level, points, needs approval): A-level good deeds +20 and

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from sqlalchemy import select
 
 from server.models import Display, Worker, utcnow
-from server.services.data_version import data_version
-from server.services.displays import display_workshops, lookup_display
+from server.services.devices.displays import display_workshops, lookup_display
+from server.services.scores.data_version import data_version
 from server.wall.board import build_board
 from server.wall.phrases import phrases
 from server.web import app_config, db_session, standings_cache

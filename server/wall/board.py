@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Language, Worker, Workshop
 from server.services import ServiceError
-from server.services.scorecards import StandingsCache, leaderboard
+from server.services.scores.scorecards import StandingsCache, leaderboard
 
 TOP = 5
 MOST_IMPROVED = 3

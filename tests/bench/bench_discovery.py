@@ -21,10 +21,10 @@ os.environ.setdefault("SHOPFLOOR_MDNS_INTERFACES", "127.0.0.1")
 import pytest  # noqa: E402
 from fault_support import enrol_store, plant_server  # noqa: E402
 
-from kiosk.client import KioskClient  # noqa: E402
-from kiosk.locate import Locator, mdns_browser, stored_pin  # noqa: E402
+from kiosk.background.sync import SyncWorker  # noqa: E402
+from kiosk.link.client import KioskClient  # noqa: E402
+from kiosk.link.locate import Locator, mdns_browser, stored_pin  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.sync import SyncWorker  # noqa: E402
 from support.live_server import LiveServer  # noqa: E402
 
 LOOPBACK = ["127.0.0.1"]

@@ -33,9 +33,9 @@ from sqlalchemy import func, insert, select
 
 from server.db import make_engine, make_sessionmaker, migrate
 from server.models import Event, Machine, Worker, Workshop
-from server.services.event_kinds import body_hash, canonical_payload, event_adapter
-from server.services.identity import ensure_server_id
-from server.services.kiosks import add_kiosk, enroll
+from server.services.devices.identity import ensure_server_id
+from server.services.devices.kiosks import add_kiosk, enroll
+from server.services.events.kinds import body_hash, canonical_payload, event_adapter
 from tests.support.live_server import free_port
 
 CLIENTS = 4

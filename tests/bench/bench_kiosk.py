@@ -22,15 +22,15 @@ import pytest  # noqa: E402
 
 from kiosk import events  # noqa: E402
 from kiosk.app import App
-from kiosk.client import KioskClient  # noqa: E402
+from kiosk.background.sync import SyncWorker  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.hardware.badge import PcscBadgeReader  # noqa: E402
 from kiosk.hardware.speech import EspeakSpeaker  # noqa: E402
+from kiosk.link.client import KioskClient  # noqa: E402
 from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.sync import SyncWorker  # noqa: E402
 from kiosk.ui.window import open_window  # noqa: E402
-from server.tls import ensure_identity  # noqa: E402
+from server.serving.tls import ensure_identity  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kiosk"))
 from kiosk_fakes import (  # noqa: E402

@@ -38,8 +38,8 @@ from server.models import (
     Workshop,
     video_workshops,
 )
-from server.services.schemes import import_scheme
-from server.services.scorecards import (
+from server.services.scores.schemes import import_scheme
+from server.services.scores.scorecards import (
     StandingsCache,
     all_scorecards,
     leaderboard,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db import make_engine, make_sessionmaker
 from server.models import Workshop
-from server.services.kiosks import add_kiosk
+from server.services.devices.kiosks import add_kiosk
 from support.deploy_checks import require, shellcheck, verify_units
 from support.live_server import LiveServer
 

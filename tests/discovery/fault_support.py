@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from kiosk.enrolment import enrol
+from kiosk.link.enrolment import enrol
 from kiosk.store import Store
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
-from server.services.kiosks import add_kiosk
+from server.services.devices.kiosks import add_kiosk
 from server.services.setup import initialise
 from support.factory import small_factory
 from support.live_server import LiveServer

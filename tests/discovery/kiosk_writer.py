@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.client import KioskClient
-from kiosk.locate import Locator, stored_pin
+from kiosk.background.sync import SyncWorker
+from kiosk.link.client import KioskClient
+from kiosk.link.locate import Locator, stored_pin
 from kiosk.logs import setup_logging
 from kiosk.store import Store
-from kiosk.sync import SyncWorker
 
 WORKER = "A00"
 

@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.discovery import candidates
-from kiosk.locate import Pin, verify
+from kiosk.link.discovery import candidates
+from kiosk.link.locate import Pin, verify
 
 
 def main() -> int:

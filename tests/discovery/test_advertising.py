@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fault_support import enrol_store, plant_server
 
-from kiosk.discovery import candidates
-from kiosk.locate import Locator, mdns_browser
+from kiosk.link.discovery import candidates
+from kiosk.link.locate import Locator, mdns_browser
 from kiosk.store import Store
-from server.discovery import Advertiser, instance_name, txt_record
+from server.serving.discovery import Advertiser, instance_name, txt_record
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -79,7 +79,7 @@ def test_a_name_clash_is_a_log_line_not_a_crash(caplog):
     # the clash is with a server that has been up a little while.
     time.sleep(1.5)
     try:
-        with caplog.at_level(logging.ERROR, logger="server.discovery"):
+        with caplog.at_level(logging.ERROR, logger="server.serving.discovery"):
             second.start()
         assert not second.registered
         assert any(r.getMessage().startswith("mdns_name_clash") for r in caplog.records)

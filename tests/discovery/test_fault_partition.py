@@ -13,8 +13,8 @@ from fault_support import Ledger, plant_server, start_writer, stored, wait_for_l
 from fault_support import writer_command as command
 from netns import SERVER_IP, Namespace, NamespacedServer, ip, tag, veth_pair
 
-from kiosk.trust import EnrolmentPayload
-from server.tls import load_identity
+from kiosk.link.trust import EnrolmentPayload
+from server.serving.tls import load_identity
 
 EVENTS = 3000
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk.discovery import candidates
+from kiosk.link.discovery import candidates
 from tests.support.live_server import free_port
 
 LOOPBACK = ["127.0.0.1"]

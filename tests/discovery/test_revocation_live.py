@@ -7,13 +7,13 @@ from __future__ import annotations
 from fault_support import plant_server, stored
 
 from kiosk import events
-from kiosk.client import KioskClient
-from kiosk.enrolment import enrol
-from kiosk.locate import Locator, stored_pin
+from kiosk.background.sync import SyncWorker
+from kiosk.link.client import KioskClient
+from kiosk.link.enrolment import enrol
+from kiosk.link.locate import Locator, stored_pin
 from kiosk.store import Store
-from kiosk.sync import SyncWorker
 from server.db import make_engine, make_sessionmaker
-from server.services.kiosks import issue_code, revoke_kiosk
+from server.services.devices.kiosks import issue_code, revoke_kiosk
 
 
 def hr(server, action):  # type: ignore[no-untyped-def]

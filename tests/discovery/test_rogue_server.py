@@ -13,8 +13,8 @@ import pytest
 from fault_support import enrol_store, plant_server
 from zeroconf import ServiceInfo, Zeroconf
 
-from kiosk.discovery import SERVICE_TYPE
-from kiosk.locate import Locator, mdns_browser
+from kiosk.link.discovery import SERVICE_TYPE
+from kiosk.link.locate import Locator, mdns_browser
 from kiosk.logs import setup_logging
 from kiosk.store import Store
 from support.live_server import LiveServer

@@ -53,7 +53,7 @@ from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.demo import build_demo  # noqa: E402
 from server.models import TrainingVideo, Workshop  # noqa: E402
-from server.services.kiosks import add_kiosk  # noqa: E402
+from server.services.devices.kiosks import add_kiosk  # noqa: E402
 from support.live_server import LiveServer  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "kiosk-e2e"

@@ -19,22 +19,22 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import pygame  # noqa: E402
 
 from kiosk.app import App  # noqa: E402
-from kiosk.client import KioskClient  # noqa: E402
+from kiosk.background.sync import SyncWorker  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.errors import ServerUnavailable  # noqa: E402
+from kiosk.link.client import KioskClient  # noqa: E402
 from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.sync import SyncWorker  # noqa: E402
 from kiosk.ui.window import open_window  # noqa: E402
 from kiosk.videos import VideoDownloader, VideoLibrary  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.models import TrainingProgress, Worker, Workshop  # noqa: E402
-from server.services.badges import assign_card  # noqa: E402
-from server.services.kiosks import add_kiosk, enroll  # noqa: E402
-from server.services.schemes import import_scheme  # noqa: E402
+from server.services.devices.kiosks import add_kiosk, enroll  # noqa: E402
+from server.services.people.badges import assign_card  # noqa: E402
+from server.services.scores.schemes import import_scheme  # noqa: E402
 from server.services.setup import initialise  # noqa: E402
-from server.services.videos import Assignment, add_video, video_dir  # noqa: E402
+from server.services.training.videos import Assignment, add_video, video_dir  # noqa: E402
 from support.clips import make_clip  # noqa: E402
 from support.cutting_proxy import CuttingProxy  # noqa: E402
 from support.live_server import LiveServer  # noqa: E402

@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.models import Language
-from server.services.displays import add_display, revoke_display
-from server.services.kiosks import add_kiosk, enroll
+from server.services.devices.displays import add_display, revoke_display
+from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.setup import initialise
 from support.factory import small_factory
 from support.live_server import LiveServer

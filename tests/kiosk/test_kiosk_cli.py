@@ -16,9 +16,9 @@ import pytest
 
 from kiosk import __version__
 from kiosk.__main__ import main
+from kiosk.link.trust import EnrolmentPayload
 from kiosk.store import Store
-from kiosk.trust import EnrolmentPayload
-from server.tls import TlsIdentity, ensure_identity
+from server.serving.tls import TlsIdentity, ensure_identity
 
 
 class EnrollHandler(BaseHTTPRequestHandler):

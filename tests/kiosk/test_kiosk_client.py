@@ -7,8 +7,8 @@ import pytest
 from kiosk_fakes import FakeServer
 
 from kiosk import __version__
-from kiosk.client import KioskClient
 from kiosk.errors import ApiError, ServerUnavailable
+from kiosk.link.client import KioskClient
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from kiosk_support import badge, tap_button
 from kiosk.events import card_credential
 from kiosk.store import claims_key
 
-event_kinds = pytest.importorskip("server.services.event_kinds")
+event_kinds = pytest.importorskip("server.services.events.kinds")
 
 CLAIM = "0f8fad5b-d9cb-469f-a165-70867728950e"
 

@@ -9,10 +9,10 @@ import pytest
 from kiosk_fakes import FakeServer
 from zeroconf import ServiceInfo, Zeroconf
 
-from kiosk.client import KioskClient
-from kiosk.discovery import SERVICE_TYPE, Candidate, candidates
-from kiosk.locate import Locator
-from kiosk.sync import SyncWorker
+from kiosk.background.sync import SyncWorker
+from kiosk.link.client import KioskClient
+from kiosk.link.discovery import SERVICE_TYPE, Candidate, candidates
+from kiosk.link.locate import Locator
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -46,7 +46,7 @@ def test_browse_finds_the_server_on_loopback(advertised):
 def test_the_locator_tries_the_last_address_then_mdns_then_the_configured_one(store,
                                                                              monkeypatch):
     tried: list[str] = []
-    monkeypatch.setattr("kiosk.locate.verify", lambda url, pin: tried.append(url) or False)
+    monkeypatch.setattr("kiosk.link.locate.verify", lambda url, pin: tried.append(url) or False)
     store.set_setting("server_id", "s1")
     store.set_setting("server_cert", "PEM")
     store.set_setting("server_url", "https://10.0.0.9:8750")
@@ -56,7 +56,7 @@ def test_the_locator_tries_the_last_address_then_mdns_then_the_configured_one(st
     # Another server's advertisement is not even tried.
     assert tried == ["https://10.0.0.9:8750", "https://10.0.0.8:8750", "https://10.0.0.6:8750"]
 
-    monkeypatch.setattr("kiosk.locate.verify", lambda url, pin: url.endswith(".8:8750"))
+    monkeypatch.setattr("kiosk.link.locate.verify", lambda url, pin: url.endswith(".8:8750"))
     assert locator.find() == "https://10.0.0.8:8750"
     assert store.get_setting("server_url") == "https://10.0.0.8:8750"
 

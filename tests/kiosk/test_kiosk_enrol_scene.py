@@ -8,7 +8,7 @@ import pytest
 from kiosk_support import screenshot
 
 from kiosk import events
-from kiosk.trust import EnrolmentPayload
+from kiosk.link.trust import EnrolmentPayload
 
 PAYLOAD = EnrolmentPayload("a1b2c3d4e5f60718", "ab" * 32, "ABCD-EFGH-JKLM").text()
 

@@ -10,10 +10,10 @@ from PIL import Image
 
 from kiosk.errors import ConfigError
 from kiosk.hardware.qr import decode_qr
-from kiosk.trust import EnrolmentPayload, is_payload, parse_payload
-from server.services.badges import qr_png
-from server.services.kiosks import enrolment_payload
-from server.tls import fingerprint_b32
+from kiosk.link.trust import EnrolmentPayload, is_payload, parse_payload
+from server.services.devices.kiosks import enrolment_payload
+from server.services.people.badges import qr_png
+from server.serving.tls import fingerprint_b32
 
 FINGERPRINT = "9f" * 32
 

@@ -8,9 +8,9 @@ import pytest
 from kiosk_fakes import ZHANG_UID, FakeServer, scorecard_json
 from kiosk_support import badge, screenshot, tap_button
 
-from kiosk.client import KioskClient
+from kiosk.background.sync import SyncWorker
 from kiosk.events import card_credential
-from kiosk.sync import SyncWorker
+from kiosk.link.client import KioskClient
 
 
 def pump(app, until, timeout: float = 5.0) -> None:

@@ -11,10 +11,10 @@ import httpx
 from kiosk_fakes import FakeServer
 
 from kiosk import events
-from kiosk.client import KioskClient
+from kiosk.background.sync import SyncWorker
 from kiosk.errors import ConfigError
+from kiosk.link.client import KioskClient
 from kiosk.store import OutboxState
-from kiosk.sync import SyncWorker
 
 
 class Posted(list):
@@ -74,7 +74,7 @@ def test_a_kiosk_clock_hours_off_is_logged_once(store, caplog):
 
     client = KioskClient("http://server", "tok-123", transport=httpx.MockTransport(dated))
     worker = SyncWorker(store, client, post=lambda *a, **k: None)
-    with caplog.at_level(logging.INFO, logger="kiosk.sync"):
+    with caplog.at_level(logging.INFO, logger="kiosk.background.sync"):
         for hours in (-5, -5, 0):
             skew = timedelta(hours=hours)
             store.enqueue("badge_in", "W001", {})

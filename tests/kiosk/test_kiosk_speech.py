@@ -16,8 +16,8 @@ import pytest
 from kiosk_fakes import roster_json, scorecard_json
 
 from kiosk.hardware.speech import EspeakSpeaker, MixerPlayer
+from kiosk.i18n.readout import scorecard_parts
 from kiosk.model import Roster, Scorecard
-from kiosk.readout import scorecard_parts
 
 
 class RecordingPlayer:

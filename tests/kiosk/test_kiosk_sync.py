@@ -10,9 +10,9 @@ import pytest
 from kiosk_fakes import FakeServer
 
 from kiosk import events
-from kiosk.client import KioskClient
+from kiosk.background.sync import SyncWorker
+from kiosk.link.client import KioskClient
 from kiosk.store import OutboxState
-from kiosk.sync import SyncWorker
 
 
 class Posted:

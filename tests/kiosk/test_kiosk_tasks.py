@@ -8,8 +8,8 @@ from kiosk_fakes import ALICE_QR, ZHANG_UID, photo_jpeg, roster_json, scorecard_
 from kiosk_support import badge, screenshot
 
 from kiosk.events import card_credential, qr_credential
+from kiosk.i18n.readout import scorecard_parts
 from kiosk.model import Roster, Scorecard
-from kiosk.readout import scorecard_parts
 from kiosk.ui import fonts
 
 TASKS = {

@@ -20,7 +20,7 @@ from kiosk import events
 from kiosk.events import card_credential, qr_credential
 from kiosk.store import Store
 from kiosk.videos import LIST_KEY, VideoDownloader, VideoInfo, VideoLibrary
-from server.services.video_probe import thumbnail
+from server.services.training.probe import thumbnail
 from support.clips import make_clip
 
 CLIP_S = 25.0

@@ -9,8 +9,8 @@ import pytest
 from kiosk_fakes import roster_json, scorecard_json
 
 from kiosk.errors import FontMissingError
+from kiosk.i18n.readout import scorecard_parts
 from kiosk.model import Roster, Scorecard
-from kiosk.readout import scorecard_parts
 from kiosk.ui import fonts, icons
 from kiosk.ui.window import Window
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from kiosk.client import KioskClient
+from kiosk.link.client import KioskClient
 from kiosk.store import Store
 from kiosk.videos import LIST_KEY, VideoDownloader, VideoLibrary
 

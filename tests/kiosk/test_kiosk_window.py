@@ -20,7 +20,7 @@ from kiosk_fakes import ALICE_QR, roster_json, scorecard_json
 from kiosk_support import tap_button
 
 from kiosk.store import Store
-from server.tls import ensure_identity
+from server.serving.tls import ensure_identity
 
 pytestmark = pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xdotool")),
                                 reason="needs xvfb and xdotool (scripts/packages/test-kiosk.txt)")

@@ -19,9 +19,9 @@ from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.demo import build_demo
 from server.models import Worker
-from server.services import scorecards
 from server.services.audit import verify_chain
 from server.services.backup import BackupError, backup, restore, target_is_empty
+from server.services.scores import scorecards
 
 
 def snapshot(config: Config) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk.trust import pinned_context
+from kiosk.link.trust import pinned_context
 from server.cli import main
-from server.tls import load_identity
+from server.serving.tls import load_identity
 
 
 @pytest.fixture

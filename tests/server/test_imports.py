@@ -21,7 +21,7 @@ from server.models import (
 from server.services import InvalidInput
 from server.services.imports import import_production, import_workers
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "server" / "demo_data"
+DEMO_DATA = Path(__file__).resolve().parents[2] / "server" / "demo" / "data"
 
 WORKERS = """code,name,workshop,role,language
 W001,张伟,W1,worker,zh_CN

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.config import Config
 from server.models import Display, Language, Worker
 from server.services.audit import record
-from server.services.displays import add_display, revoke_display
+from server.services.devices.displays import add_display, revoke_display
 from support.factory import small_factory
 
 

@@ -26,16 +26,16 @@ from server.models import (
     UserRole,
     Worker,
 )
-from server.schemes import parse_yaml
 from server.scoring import ProductionRow as EngineRow
 from server.scoring import Scorecard, WorkerInputs, period_span, rank, score
-from server.services.badges import assign_card
+from server.scoring.schemes import parse_yaml
+from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.imports import import_workers
-from server.services.kiosks import add_kiosk, enroll
-from server.services.production import ProductionRow, upsert_production
-from server.services.schemes import import_scheme
+from server.services.people.badges import assign_card
+from server.services.people.users import create_user
+from server.services.production.records import ProductionRow, upsert_production
+from server.services.scores.schemes import import_scheme
 from server.services.setup import add_default_categories, add_user
-from server.services.users import create_user
 
 PASSWORD = "admin password 1"
 WORKERS_CSV = """code,name,workshop,role,language

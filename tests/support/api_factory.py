@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.models import Machine, Role, Worker, Workshop
-from server.services.kiosks import add_kiosk, enroll
-from server.services.schemes import import_scheme
+from server.services.devices.kiosks import add_kiosk, enroll
+from server.services.devices.tokens import add_integration_token
+from server.services.scores.schemes import import_scheme
 from server.services.security import hash_secret
 from server.services.setup import add_default_categories
-from server.services.tokens import add_integration_token
 
 SCHEME = """
 name: test scheme

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from server.models import Machine, ProductionRecord, RecordSource, Role, Worker, Workshop
-from server.services.schemes import import_scheme
+from server.services.scores.schemes import import_scheme
 from server.services.security import hash_secret
 
 SUPERVISOR_PIN = "246810"

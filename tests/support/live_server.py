@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from kiosk.trust import EnrolmentPayload, pinned_context
-from server.tls import load_identity
+from kiosk.link.trust import EnrolmentPayload, pinned_context
+from server.serving.tls import load_identity
 
 
 def free_port() -> int:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from server.models import EnrolmentCode, Kiosk, Workshop, utcnow
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
+from server.services.devices.tokens import Unauthenticated
 from server.services.security import new_token, token_digest
-from server.services.tokens import Unauthenticated
 
 CODE_LIFETIME = timedelta(hours=1)
 # No 0/O, 1/I: the code may be read aloud or typed on a touch screen.

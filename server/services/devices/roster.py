@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.models import Kiosk, Machine, PointCategory, Role, Worker
 from server.services import NotFound
-from server.services.tokens import Forbidden
+from server.services.devices.tokens import Forbidden
 
 
 def served_workshop_ids(kiosk: Kiosk) -> set[int]:

@@ -46,7 +46,8 @@ from server.models import (
 )
 from server.scoring.periods import period_span
 from server.services.audit import record
-from server.services.event_kinds import (
+from server.services.devices.roster import served_workshop_ids
+from server.services.events.kinds import (
     AppealPayload,
     ClaimDecisionPayload,
     KioskEvent,
@@ -54,8 +55,7 @@ from server.services.event_kinds import (
     RemarkPayload,
     TrainingProgressPayload,
 )
-from server.services.kiosk_production import MAX_RUN, Touch, recompute
-from server.services.roster import served_workshop_ids
+from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
 FUTURE_LEEWAY = timedelta(hours=1)

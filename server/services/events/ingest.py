@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, aliased
 
 from server.models import Event, Kiosk, Worker, utcnow
 from server.services import InvalidInput
-from server.services.event_effects import Effects, Rejected
-from server.services.event_kinds import (
+from server.services.events.effects import Effects, Rejected
+from server.services.events.kinds import (
     KINDS,
     KioskEvent,
     body_hash,

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from server.models import Badge, BadgeKind, Event, Kiosk, Worker, utcnow
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
-from server.services.badges import assign_qr, qr_png
-from server.services.pdf import new_document, output
-from server.services.workers import get_worker, photo_file
+from server.services.people.badges import assign_qr, qr_png
+from server.services.people.workers import get_worker, photo_file
+from server.services.reports.pdf import new_document, output
 
 TAP_WINDOW = timedelta(minutes=10)
 SHEET_COLUMNS, SHEET_ROWS = 3, 4

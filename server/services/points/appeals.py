@@ -28,7 +28,7 @@ from server.models import (
 )
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.audit import record
-from server.services.scorecards import worker_scorecard
+from server.services.scores.scorecards import worker_scorecard
 
 Scope = Collection[int] | None
 MAX_NOTE = 1000

@@ -28,7 +28,7 @@ from server.models import (
 )
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
-from server.services.categories import MAX_CATEGORY_POINTS
+from server.services.points.categories import MAX_CATEGORY_POINTS
 
 Scope = Collection[int] | None
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Machine, ProductionRecord, RecordSource, Worker, Workshop
 from server.services import InvalidInput, NotFound
-from server.services.production import ProductionRow, upsert_production
+from server.services.production.records import ProductionRow, upsert_production
 
 PAGE_SIZE = 100
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from server.models import RecordSource
 from server.services import InvalidInput
-from server.services.event_kinds import Code
-from server.services.production import RowError, upsert_production, validate_production_rows
+from server.services.events.kinds import Code
+from server.services.production.records import RowError, upsert_production, validate_production_rows
 
 MAX_PRODUCTION_ROWS = 5000
 _SHOWN_PROBLEMS = 10

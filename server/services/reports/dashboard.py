@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Machine, ProductionRecord, Worker, Workshop
 from server.services import ServiceError
-from server.services.scorecards import leaderboard
+from server.services.scores.scorecards import leaderboard
 
 Scope = Collection[int] | None
 

@@ -24,8 +24,8 @@ from server.models import ScoringScheme, Setting, Workshop
 from server.scoring import Period, period_span
 from server.services import InvalidInput
 from server.services.audit import record
-from server.services.schemes import scheme_for
-from server.services.scorecards import leaderboard
+from server.services.scores.schemes import scheme_for
+from server.services.scores.scorecards import leaderboard
 
 BONUS_KEY = "payroll.bonus"
 REMINDER_KEY = "payroll.reminder_day"

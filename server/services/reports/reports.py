@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from server.scoring import Period, PeriodSpan, period_span
 from server.services import InvalidInput
-from server.services.pdf import new_document, output
-from server.services.scorecards import all_scorecards, leaderboard
+from server.services.reports.pdf import new_document, output
+from server.services.scores.scorecards import all_scorecards, leaderboard
 
 FORMATS = ("xlsx", "csv", "pdf")
 KINDS = {"weekly": Period.WEEK, "monthly": Period.MONTH}

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, aliased
 
 from server.models import EntryStatus, Event, Kiosk, PointCategory, PointEntry, Worker, Workshop
 from server.services import NotFound
-from server.services.roster import require_workshop, served_worker, served_workshop_ids
-from server.services.scorecards import StandingsCache, leaderboard, worker_scorecard
+from server.services.devices.roster import require_workshop, served_worker, served_workshop_ids
+from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
 
 MAX_CLAIMS = 200
 

@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import schemes
 from server.models import Workshop
-from server.scoring import PeriodSpan, Scheme, period_span, previous_span, rank, score
+from server.scoring import PeriodSpan, Scheme, period_span, previous_span, rank, schemes, score
 from server.services import InvalidInput, ServiceError
-from server.services.scorecards import leaderboard
-from server.services.scoring_data import people, workshop_inputs
+from server.services.scores.inputs import people, workshop_inputs
+from server.services.scores.scorecards import leaderboard
 
 
 @dataclass(frozen=True)

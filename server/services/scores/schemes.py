@@ -12,9 +12,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import schemes
 from server.models import ScoringScheme, Workshop, scheme_workshops
-from server.scoring import Scheme
+from server.scoring import Scheme, schemes
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
 

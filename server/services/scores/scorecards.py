@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from server.models import Worker, Workshop
 from server.scoring import PeriodSpan, Placing, Scheme, Scorecard, improvers, period_span
 from server.services import InvalidInput, NotFound
-from server.services.schemes import scheme_for
-from server.services.scoring_data import Person
-from server.services.standings import (
+from server.services.scores.inputs import Person
+from server.services.scores.schemes import scheme_for
+from server.services.scores.standings import (
     StandingsCache,
     build_standing,
     cached_standing,

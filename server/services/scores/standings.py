@@ -37,9 +37,9 @@ from server.scoring import (
     with_placing,
 )
 from server.services import ServiceError
-from server.services.data_version import DataVersion, data_version
-from server.services.schemes import scheme_for, to_scheme
-from server.services.scoring_data import Person, Training, load_inputs, load_totals, people
+from server.services.scores.data_version import DataVersion, data_version
+from server.services.scores.inputs import Person, Training, load_inputs, load_totals, people
+from server.services.scores.schemes import scheme_for, to_scheme
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
-from server.services.videos import get_video, video_dir
+from server.services.training.videos import get_video, video_dir
 
 MAX_QUESTIONS = 5
 MIN_ANSWERS, MAX_ANSWERS = 2, 4

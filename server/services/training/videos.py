@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from server.models import Kiosk, Role, TrainingProgress, TrainingVideo, Workshop
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
-from server.services.video_probe import probe, thumbnail
+from server.services.training.probe import probe, thumbnail
 
 VIDEO_DIR = "videos"
 CHUNK = 1024 * 1024

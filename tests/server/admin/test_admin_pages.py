@@ -22,7 +22,7 @@ from server.models import (
     User,
     Worker,
 )
-from server.services.kiosk_reads import photo_file
+from server.services.scores.kiosk_reads import photo_file
 from support.admin_plant import PASSWORD, Plant
 
 

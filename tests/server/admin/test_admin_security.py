@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server import create_app
 from server.config import Config
 from server.models import AuditEntry, User
-from server.services.users import MAX_FAILURES
+from server.services.people.users import MAX_FAILURES
 from support.admin_plant import PASSWORD, Plant
 
 

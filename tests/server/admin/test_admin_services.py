@@ -25,20 +25,13 @@ from server.models import (
     User,
 )
 from server.scoring import Period
-from server.services import (
-    Conflict,
-    InvalidInput,
-    appeals,
-    audit,
-    badge_admin,
-    claims,
-    dashboard,
-    payroll,
-    reports,
-)
-from server.services.production_admin import correct
-from server.services.scheme_preview import preview
-from server.services.users import UserChange, update_user
+from server.services import Conflict, InvalidInput, audit
+from server.services.people import badge_admin
+from server.services.people.users import UserChange, update_user
+from server.services.points import appeals, claims
+from server.services.production.corrections import correct
+from server.services.reports import dashboard, payroll, reports
+from server.services.scores.preview import preview
 from support.admin_plant import Plant, expected_scores, last_month_days
 
 
@@ -93,8 +86,8 @@ def test_report_periods() -> None:
 
 def test_the_reports_command_writes_the_same_file(app: Flask, plant: Plant,
                                                  tmp_path: Path) -> None:
-    from server import cli_reports
     from server.cli import Context
+    from server.cli import reports as cli_reports
 
     parser = argparse.ArgumentParser()
     cli_reports.register(parser.add_subparsers())

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import EnrolmentCode, Kiosk, utcnow
-from server.services.kiosks import add_kiosk, issue_code, revoke_kiosk
+from server.services.devices.kiosks import add_kiosk, issue_code, revoke_kiosk
+from server.services.devices.tokens import revoke_integration_token
 from server.services.security import token_digest
-from server.services.tokens import revoke_integration_token
 from tests.support.api_factory import Factory, bearer
 
 KIOSK_ROUTES = [

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from kiosk.trust import parse_payload
+from kiosk.link.trust import parse_payload
 from server.cli import main
 from server.config import Config
 from server.services.security import card_credential_hash, qr_credential_hash
-from server.tls import load_identity
+from server.serving.tls import load_identity
 from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.api import feeds
 from server.models import Event
-from server.services.event_kinds import body_hash, event_adapter
+from server.services.events.kinds import body_hash, event_adapter
 from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.api.schemas import Roster
 from server.models import Worker
-from server.services.event_kinds import KINDS
+from server.services.events.kinds import KINDS
 from tests.support.api_factory import Factory
 
 

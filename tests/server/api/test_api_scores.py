@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from server.models import RecordSource
-from server.services.production import upsert_production, validate_production_rows
-from server.services.scorecards import leaderboard, worker_scorecard
+from server.services.production.records import upsert_production, validate_production_rows
+from server.services.scores.scorecards import leaderboard, worker_scorecard
 from tests.support.api_factory import Factory
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -22,10 +22,10 @@ from server.cli import main
 from server.config import Config
 from server.models import AuditEntry, TrainingProgress, TrainingVideo
 from server.services import Conflict
-from server.services.schemes import import_scheme
-from server.services.video_probe import Unplayable
-from server.services.video_quiz import add_question
-from server.services.videos import Assignment, add_video, video_dir
+from server.services.scores.schemes import import_scheme
+from server.services.training.probe import Unplayable
+from server.services.training.quiz import add_question
+from server.services.training.videos import Assignment, add_video, video_dir
 from tests.support.api_factory import Factory, PostEvents, bearer, make_event
 from tests.support.clips import corrupt_copy, make_clip
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from server.db import make_engine, make_sessionmaker
 from server.models import Event, ProductionRecord, RecordSource
-from server.services.kiosks import add_kiosk, enroll
+from server.services.devices.kiosks import add_kiosk, enroll
 from support.live_server import LiveServer
 from support.postgres import PrivateCluster
 from tests.support.api_factory import bearer, build_factory, make_event

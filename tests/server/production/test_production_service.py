@@ -19,7 +19,7 @@ from server.models import (
 )
 from server.services import InvalidInput
 from server.services.audit import verify_chain
-from server.services.production import (
+from server.services.production.records import (
     Outcome,
     ProductionRow,
     upsert_production,

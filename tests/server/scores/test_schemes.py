@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from server.schemes import SchemeError, from_definition, parse_yaml, to_definition, to_yaml
 from server.scoring import Dim, Mode, Period
+from server.scoring.schemes import SchemeError, from_definition, parse_yaml, to_definition, to_yaml
 
 DESIGN_EXAMPLE = """\
 name: 机加工车间 2026

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import AuditEntry, Workshop
-from server.schemes import parse_yaml
+from server.scoring.schemes import parse_yaml
 from server.services import InvalidInput, NotFound
-from server.services.schemes import export_scheme, import_scheme, scheme_for, to_scheme
+from server.services.scores.schemes import export_scheme, import_scheme, scheme_for, to_scheme
 
 SCHEME = """\
 name: 机加工车间 2026

@@ -29,16 +29,16 @@ from server.models import (
 from server.scoring import PeriodTotals, period_span, period_totals
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.audit import record
-from server.services.data_version import data_version
-from server.services.schemes import import_scheme
-from server.services.scorecards import (
+from server.services.scores.data_version import data_version
+from server.services.scores.inputs import Training, load_inputs, load_totals, people
+from server.services.scores.schemes import import_scheme
+from server.services.scores.scorecards import (
     StandingsCache,
     all_scorecards,
     leaderboard,
     worker_scorecard,
 )
-from server.services.scoring_data import Training, load_inputs, load_totals, people
-from server.services.standings import build_standing, cached_standing
+from server.services.scores.standings import build_standing, cached_standing
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SCHEME = """\

@@ -28,9 +28,9 @@ from server.models import (
     Workshop,
 )
 from server.scoring import period_span, previous_span, rank, score
-from server.services.schemes import import_scheme, scheme_for, to_scheme
-from server.services.scoring_data import Training, load_inputs, people
-from server.services.standings import build_standing
+from server.services.scores.inputs import Training, load_inputs, people
+from server.services.scores.schemes import import_scheme, scheme_for, to_scheme
+from server.services.scores.standings import build_standing
 
 ZONE = ZoneInfo("Europe/Berlin")  # summer time ends on 25 October 2026
 SCHEMES = {

@@ -25,7 +25,7 @@ from server.models import (
     Workshop,
 )
 from server.services import NotFound
-from server.services.worker_tasks import FIRST_VISIT_LOOKBACK, worker_tasks
+from server.services.scores.tasks import FIRST_VISIT_LOOKBACK, worker_tasks
 from tests.support.api_factory import bearer, build_factory
 
 NOW = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
@@ -176,7 +176,7 @@ def test_the_kiosk_scorecard_carries_the_tasks(app, plant: Session) -> None:
 
 
 def _kiosk_token(session: Session) -> str:
-    from server.services.kiosks import add_kiosk, enroll
+    from server.services.devices.kiosks import add_kiosk, enroll
 
     code = add_kiosk(session, "K-tasks", ["W1"], "test").code
     token = enroll(session, code)[1]

@@ -1,0 +1,1 @@
+"""Background threads: the round runner, the outbox sync and video downloads."""

@@ -1,0 +1,1 @@
+"""Devices: kiosks, their tokens, wall displays, the server's identity and the roster."""

@@ -1,0 +1,1 @@
+"""People: workers, their badges, and the web users of the admin."""

@@ -1,0 +1,1 @@
+"""Points: categories, workers' claims and appeals."""

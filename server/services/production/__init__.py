@@ -1,0 +1,1 @@
+"""Production records: stored rows, HR corrections, kiosk-derived rows, the MES feed."""

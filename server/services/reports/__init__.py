@@ -1,0 +1,1 @@
+"""Reports: period reports, payroll export, PDF files and the plant dashboard."""

@@ -1,0 +1,1 @@
+"""Training: videos, their probe on upload, and quizzes."""
