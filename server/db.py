@@ -10,13 +10,11 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.models.base import Base as Base  # the one declarative Base lives with the models
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 def make_engine(url: str) -> Engine:

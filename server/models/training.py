@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base
-from server.models import UTCDateTime, Workshop, utcnow
+from server.models.base import Base, UTCDateTime, utcnow
+from server.models.people import Workshop
 
 video_workshops = Table(
     "video_workshops",

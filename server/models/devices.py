@@ -1,0 +1,89 @@
+"""Devices that talk to the server: kiosks and their enrolment codes, integration tokens,
+wall displays, and the server's own small settings (its id among them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, Language, UTCDateTime, _enum, utcnow
+from server.models.people import Workshop
+
+kiosk_workshops = Table(
+    "kiosk_workshops",
+    Base.metadata,
+    Column("kiosk_id", ForeignKey("kiosks.id", ondelete="CASCADE"), primary_key=True),
+    Column("workshop_id", ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[str | None] = mapped_column(String(32))
+    queue_depth: Mapped[int | None] = mapped_column(Integer)
+
+    workshops: Mapped[list[Workshop]] = relationship(secondary=kiosk_workshops)
+
+
+class IntegrationToken(Base):
+    """A machine-to-machine token (MES/ERP) with a narrow scope, such as `production`."""
+
+    __tablename__ = "integration_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EnrolmentCode(Base):
+    __tablename__ = "enrolment_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    kiosk: Mapped[Kiosk] = relationship()
+
+
+class Display(Base):
+    """A wall display link: a TV browser opens /wall/<token>; revoking the link stops it."""
+
+    __tablename__ = "displays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None: the display rotates through every workshop.
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"))
+    language: Mapped[Language] = mapped_column(_enum(Language, "language"),
+                                               default=Language.ZH_CN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    workshop: Mapped[Workshop | None] = relationship()
+
+
+class Setting(Base):
+    """Small server-wide values: the server id, the audit chain head (locked on write)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
