@@ -174,3 +174,17 @@ def improvers(ranked: Sequence[R], tiers: Sequence[TierSpec]) -> list[R]:
 def most_improved(ranked: Sequence[Scorecard]) -> list[Scorecard]:
     """`improvers` among ranked cards, with the tiers of their scheme."""
     return improvers(ranked, ranked[0].scheme.tiers if ranked else ())
+
+
+def tier_stars(tiers: Sequence[TierSpec], key: str | None) -> int:
+    """How many stars a tier is drawn with, from the scheme rather than from its key.
+
+    Rank tiers by their share, smallest first: the narrowest earns 3 stars, the next 2, any
+    wider 1; a most-improved tier earns 1. A key the scheme does not know earns none.
+    """
+    ranked = sorted((t for t in tiers if t.top_percent is not None),
+                    key=lambda t: t.top_percent or 0)
+    for place, tier in enumerate(ranked):
+        if tier.key == key:
+            return max(3 - place, 1)
+    return 1 if any(t.key == key for t in tiers) else 0

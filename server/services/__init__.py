@@ -1,11 +1,25 @@
 """Services: take a Session and plain values, never `request` or `current_app`.
 
-Errors a caller should show to a person derive from ServiceError:
+The domains (docs/ARCHITECTURE.md): people, devices, events, production, points, training,
+scores, reports; beside them audit, security, images, imports, setup and backup.
 
-    ServiceError
-     ├── NotFound        a named thing does not exist
-     ├── Conflict        the change clashes with what is stored
-     └── InvalidInput    a value does not fit (the message names it)
+Errors a caller should show to a person derive from ServiceError; server/errors.py maps
+each to an HTTP status. The whole tree:
+
+    ServiceError                    (raised bare: no scheme in force, a PDF font missing)
+     ├── NotFound                   a named thing does not exist                       404
+     ├── Conflict                   the change clashes with what is stored             409
+     ├── InvalidInput               a value does not fit (the message names it)        422
+     │    └── Unplayable            training/probe: an upload no decoder can play
+     ├── Unauthenticated            devices/tokens: no token, or a wrong or revoked one 401
+     ├── Forbidden                  devices/tokens: a token of the wrong kind or place 403
+     ├── LoginRefused               people/users: a wrong password or a locked account
+     └── BackupError                backup: a backup or restore that cannot go on
+
+Errors that never leave their module: events.effects.Rejected (one event refused, told
+back in the batch's results), production.records.FieldError (one bad field of a row,
+gathered into InvalidInput). The scoring engine's SchemeError (server/scoring/schemes.py)
+is turned into InvalidInput where a scheme is imported.
 """
 
 

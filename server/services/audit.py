@@ -2,7 +2,7 @@
 
 Each entry's hash covers its own content and the previous entry's hash, so altering or
 deleting a row breaks `verify_chain`. Writers lock the chain head row, which serialises
-appends on PostgreSQL as on SQLite.
+appends on PostgreSQL as on SQLite. Reading for people (filter and page) is `search`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import AuditEntry, Setting, utcnow
@@ -115,3 +116,44 @@ def verify_chain(session: Session) -> ChainReport:
     if head is not None and head.value != prev:
         return ChainReport(False, count, None, "the newest entries were deleted")
     return ChainReport(True, count)
+
+
+# Reading the log: filter and page.
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    entity: str = ""
+    entity_id: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def search(session: Session, flt: AuditFilter, zone: ZoneInfo,
+           page: int = 1) -> tuple[list[AuditEntry], int]:
+    query = select(AuditEntry)
+    if flt.actor:
+        query = query.where(AuditEntry.actor.ilike(f"%{flt.actor}%"))
+    if flt.action:
+        query = query.where(AuditEntry.action.ilike(f"{flt.action}%"))
+    if flt.entity:
+        query = query.where(AuditEntry.entity == flt.entity)
+    if flt.entity_id:
+        query = query.where(AuditEntry.entity_id == flt.entity_id)
+    if flt.since:
+        query = query.where(AuditEntry.at >= datetime.combine(flt.since, time(), zone))
+    if flt.until:
+        query = query.where(
+            AuditEntry.at < datetime.combine(flt.until + timedelta(days=1), time(), zone))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEntry.id.desc())
+                           .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return list(rows), total
+
+
+def entities(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))

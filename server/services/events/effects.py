@@ -48,8 +48,11 @@ from server.scoring.periods import period_span
 from server.services.audit import record
 from server.services.devices.roster import served_workshop_ids
 from server.services.events.kinds import (
+    COUNT_KINDS,
+    RUN_KINDS,
     AppealPayload,
     ClaimDecisionPayload,
+    EventKind,
     KioskEvent,
     PointClaimPayload,
     RemarkPayload,
@@ -60,9 +63,7 @@ from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
 FUTURE_LEEWAY = timedelta(hours=1)
 TRAINING_COMPLETE_SHARE = 0.9
-_RUN_KINDS = {"machine_start", "machine_stop"}
-_COUNT_KINDS = {"output", "defect"}
-_PRODUCTION_KINDS = _RUN_KINDS | _COUNT_KINDS
+_PRODUCTION_KINDS = frozenset(RUN_KINDS + COUNT_KINDS)
 
 
 # The batch's plain events go to the table in one statement, as rows made by `apply`.
@@ -102,11 +103,11 @@ class Effects:
         self._runs: dict[int, list[tuple[datetime, Machine]]] = {}
         # The kinds that make more than an event row; the rest are stored as they are.
         self._checks: dict[str, Check] = {
-            "point_claim": self._check_point_claim,
-            "claim_decision": self._check_claim_decision,
-            "remark": self._check_remark,
-            "training_progress": self._check_training_progress,
-            "appeal": self._check_appeal,
+            EventKind.POINT_CLAIM: self._check_point_claim,
+            EventKind.CLAIM_DECISION: self._check_claim_decision,
+            EventKind.REMARK: self._check_remark,
+            EventKind.TRAINING_PROGRESS: self._check_training_progress,
+            EventKind.APPEAL: self._check_appeal,
         }
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
@@ -170,7 +171,7 @@ class Effects:
         earliest = at - MAX_RUN
         latest = self.session.execute(
             select(Event.occurred_at, Event.payload)
-            .where(Event.worker_id == worker.id, Event.kind.in_(_RUN_KINDS),
+            .where(Event.worker_id == worker.id, Event.kind.in_(RUN_KINDS),
                    Event.occurred_at <= at, Event.occurred_at >= earliest)
             .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(1)
         ).first()
@@ -202,9 +203,9 @@ class Effects:
         worker = self._worker(event.worker) if event.worker is not None else None
         code = _fields(event).get("machine")
         machine = self._machine(code) if code is not None else None
-        if machine is None and worker is not None and event.kind in _COUNT_KINDS:
+        if machine is None and worker is not None and event.kind in COUNT_KINDS:
             machine = self._running_machine(worker, event.occurred_at)
-        if machine is not None and worker is not None and event.kind in _RUN_KINDS:
+        if machine is not None and worker is not None and event.kind in RUN_KINDS:
             self._runs.setdefault(worker.id, []).append((event.occurred_at, machine))
         check = self._checks.get(event.kind)
         plan = check(worker, event.payload, event.occurred_at) if check else None
@@ -272,7 +273,7 @@ class Effects:
         supervisor = self._supervisor(payload.decided_by, "payload.decided_by")
         entry = self.session.scalars(
             select(PointEntry).join(Event, PointEntry.event_id == Event.id)
-            .where(Event.uuid == str(payload.claim), Event.kind == "point_claim")
+            .where(Event.uuid == str(payload.claim), Event.kind == EventKind.POINT_CLAIM.value)
         ).first()
         if entry is None:
             raise Rejected(f"payload.claim: no point claim {payload.claim}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -39,6 +40,30 @@ PhotoJpeg = Annotated[
 ]
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class EventKind(StrEnum):
+    """Every kind of event a kiosk sends; the one list the server keeps of them."""
+
+    BADGE_IN = "badge_in"
+    MACHINE_START = "machine_start"
+    MACHINE_STOP = "machine_stop"
+    MACHINE_FAULT = "machine_fault"
+    OUTPUT = "output"
+    DEFECT = "defect"
+    QUALITY_ISSUE = "quality_issue"
+    POINT_CLAIM = "point_claim"
+    REMARK = "remark"
+    CLAIM_DECISION = "claim_decision"
+    TRAINING_PROGRESS = "training_progress"
+    APPEAL = "appeal"
+
+
+# Kinds that change a production record: a machine run, or a count of pieces.
+RUN_KINDS: tuple[str, ...] = (EventKind.MACHINE_START.value, EventKind.MACHINE_STOP.value)
+COUNT_KINDS: tuple[str, ...] = (EventKind.OUTPUT.value, EventKind.DEFECT.value)
+# Kinds a worker reports as trouble on the floor.
+TROUBLE_KINDS: tuple[str, ...] = (EventKind.QUALITY_ISSUE.value, EventKind.MACHINE_FAULT.value)
 
 
 class _Strict(BaseModel):
@@ -227,10 +252,7 @@ EventIn = Annotated[
     | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent,
     Field(discriminator="kind"),
 ]
-KINDS: tuple[str, ...] = (
-    "badge_in", "machine_start", "machine_stop", "machine_fault", "output", "defect",
-    "quality_issue", "point_claim", "remark", "claim_decision", "training_progress", "appeal",
-)
+KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)
 MAX_BATCH = 500
 
 event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)

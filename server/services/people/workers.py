@@ -8,7 +8,6 @@ in `<data dir>/photos`, named by worker code and content hash.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -34,6 +32,8 @@ from server.models import (
 )
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
+from server.services.events.kinds import TROUBLE_KINDS
+from server.services.images import normalised_jpeg
 from server.services.security import hash_secret
 
 PAGE_SIZE = 50
@@ -156,15 +156,7 @@ def set_active(session: Session, code: str, active: bool, actor: str) -> Worker:
 def save_photo(session: Session, code: str, data: bytes, photo_dir: Path,
                actor: str) -> Worker:
     worker = get_worker(session, code)
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            picture = ImageOps.exif_transpose(opened).convert("RGB")
-            picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
-            buffer = io.BytesIO()
-            picture.save(buffer, "JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidInput("photo: not a picture this server can read (JPEG or PNG)") from None
-    jpeg = buffer.getvalue()
+    jpeg = normalised_jpeg(data, PHOTO_SIZE, "photo")
     name = f"{code}-{hashlib.sha256(jpeg).hexdigest()[:12]}.jpg"
     photo_dir.mkdir(parents=True, exist_ok=True)
     (photo_dir / name).write_bytes(jpeg)
@@ -238,7 +230,7 @@ def effort_by_day(session: Session, worker: Worker, start: date, end: date,
     until = _midnight(end + timedelta(days=1), zone)
     for (occurred_at,) in session.execute(
         select(Event.occurred_at).where(
-            Event.worker_id == worker.id, Event.kind.in_(("quality_issue", "machine_fault")),
+            Event.worker_id == worker.id, Event.kind.in_(TROUBLE_KINDS),
             Event.occurred_at >= since, Event.occurred_at < until)
     ):
         effort[occurred_at.astimezone(zone).date()] += 1

@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Event, Machine, ProductionRecord, RecordSource, utcnow
 from server.services.audit import lock_chain, record
+from server.services.events.kinds import COUNT_KINDS, RUN_KINDS, EventKind
 
 ShiftKey = tuple[int, int, date, str]  # worker id, machine id, date, shift
 # A production event as the batch applies it: worker id, machine id, kind, occurred_at.
@@ -65,21 +66,19 @@ DAY_START, NIGHT_START = time(6), time(18)
 SHIFT_LENGTH = timedelta(hours=12)
 MAX_RUN = timedelta(hours=16)
 PLANNED_MINUTES = 480.0
-_RUN_KINDS = ("machine_start", "machine_stop")
-_COUNT_KINDS = ("output", "defect")
 
 # The statements run for every batch, built once; the database reads the machine and the
 # count out of the payload.
 _MACHINE = Event.payload["machine"].as_string()
 _COUNT = Event.payload["count"].as_integer()
 _WORKERS = Event.worker_id.in_(bindparam("workers", expanding=True))
-_BARE_COUNT = Event.kind.in_(_COUNT_KINDS) & _MACHINE.is_(None)  # counts without a machine
+_BARE_COUNT = Event.kind.in_(COUNT_KINDS) & _MACHINE.is_(None)  # counts without a machine
 # Starts and stops from `since` to `until`, and the counts without a machine among them
 # unless `bare` is false, in time order.
 _MARKS = (
     select(Event.occurred_at, Event.worker_id, Event.kind, _MACHINE, _COUNT)
     .where(_WORKERS,
-           Event.kind.in_(_RUN_KINDS) | (_BARE_COUNT & bindparam("bare", type_=Boolean)),
+           Event.kind.in_(RUN_KINDS) | (_BARE_COUNT & bindparam("bare", type_=Boolean)),
            Event.occurred_at >= bindparam("since"), Event.occurred_at < bindparam("until"))
     .order_by(Event.occurred_at, Event.id)
 )
@@ -108,7 +107,7 @@ def _sums_statement(boundaries: int) -> Select[Any]:
         select(Event.worker_id, _MACHINE.label("machine"), Event.kind,
                (case(*ends, else_=len(ends)) if ends else literal(0)).label("shift"),
                _COUNT.label("count"))
-        .where(_WORKERS, Event.kind.in_(_COUNT_KINDS), _MACHINE.is_not(None),
+        .where(_WORKERS, Event.kind.in_(COUNT_KINDS), _MACHINE.is_not(None),
                Event.occurred_at >= moments[0], Event.occurred_at < moments[-1])
         .subquery()
     )
@@ -153,7 +152,7 @@ class _Track:
     def add(self, mark: _Mark) -> None:
         self.marks.append(mark)
         self.times.append(mark.at)
-        if mark.kind == "machine_start":
+        if mark.kind == EventKind.MACHINE_START:
             self.starts.append(mark.at)
 
     def runs(self) -> tuple[list[tuple[datetime, datetime]], list[datetime]]:
@@ -168,9 +167,9 @@ def _runs(marks: list[_Mark]) -> list[tuple[datetime, datetime]]:
     runs = []
     start: datetime | None = None
     for mark in marks:
-        if mark.kind == "machine_start":
+        if mark.kind == EventKind.MACHINE_START:
             start = mark.at
-        elif mark.kind == "machine_stop":
+        elif mark.kind == EventKind.MACHINE_STOP:
             if start is not None and mark.at - start <= MAX_RUN:
                 runs.append((start, mark.at))
             start = None
@@ -200,7 +199,7 @@ class _Marks:
         rows = db.execute(_MARKS, {"workers": workers, "bare": True, "since": since,
                                    "until": until}).all()
         bare = sorted({worker for _, worker, kind, code, _ in rows
-                       if code is None and kind in _COUNT_KINDS})
+                       if code is None and kind in COUNT_KINDS})
         if bare:
             rows = [*db.execute(_MARKS, {"workers": bare, "bare": False,
                                          "since": since - MAX_RUN, "until": since}), *rows]
@@ -210,7 +209,7 @@ class _Marks:
         self.ran: dict[int, tuple[list[datetime], list[str]]] = defaultdict(lambda: ([], []))
         last_run: dict[int, tuple[datetime, str]] = {}  # worker -> latest start or stop
         for at, worker, kind, code, count in rows:
-            if kind in _RUN_KINDS:
+            if kind in RUN_KINDS:
                 last_run[worker] = (at, code)
                 times, codes = self.ran[worker]
                 times.append(at)
@@ -349,7 +348,7 @@ def recompute(session: Session, touches: Iterable[Touch], zone: ZoneInfo, actor:
     ids = sorted({worker for worker, *_ in touched})
     keys = {(worker, machine, *shift_of(at, zone)) for worker, machine, _, at in touched}
     runs = [(worker, machine, at) for worker, machine, kind, at in touched
-            if kind in _RUN_KINDS]
+            if kind in RUN_KINDS]
     first, last = _span(keys, zone)
     # One read serves both: finding the shifts the starts and stops change (from MAX_RUN
     # before the earliest), and, when they lie within it, making their records.

@@ -64,8 +64,9 @@ from server.scoring import (
     TrainingItem,
     WorkerInputs,
 )
+from server.services.events.kinds import EventKind
 
-BADGE_IN = "badge_in"
+BADGE_IN = EventKind.BADGE_IN.value
 # The workers to read: a list of ids, or a subquery selecting a workshop's workers (for a
 # whole workshop; cheaper to build and send than two hundred bound ids).
 Among = Sequence[int] | Select[Any]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from server.models import EntryStatus, Event, Kiosk, PointCategory, PointEntry, Worker, Workshop
 from server.services import NotFound
 from server.services.devices.roster import require_workshop, served_worker, served_workshop_ids
+from server.services.events.kinds import EventKind
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
 
 MAX_CLAIMS = 200
@@ -51,7 +52,7 @@ def pending_claims(session: Session, kiosk: Kiosk,
         .join(claimant, PointEntry.worker_id == claimant.id)
         .join(Workshop, claimant.workshop_id == Workshop.id)
         .join(PointCategory, PointEntry.category_id == PointCategory.id)
-        .where(PointEntry.status == EntryStatus.PENDING, Event.kind == "point_claim",
+        .where(PointEntry.status == EntryStatus.PENDING, Event.kind == EventKind.POINT_CLAIM.value,
                claimant.workshop_id.in_(workshop_ids))
         .order_by(Event.occurred_at, Event.id)
         .limit(MAX_CLAIMS)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Worker, Workshop
 from server.scoring import PeriodSpan, Placing, Scheme, Scorecard, improvers, period_span
+from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
 from server.services.scores.inputs import Person
 from server.services.scores.schemes import scheme_for
@@ -38,8 +39,16 @@ def _span(period: str, on: date) -> PeriodSpan:
         raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
 
 
-def _tier(card: Scorecard | Placing) -> dict[str, str] | None:
-    return None if card.tier is None else {"key": card.tier.key, "name": card.tier.name}
+def _tier_named(scheme: Scheme, key: str | None) -> dict[str, Any] | None:
+    """A tier as kiosk, wall and admin show it: the scheme's name and its stars."""
+    spec = next((t for t in scheme.tiers if t.key == key), None)
+    if spec is None:
+        return None
+    return {"key": spec.key, "name": spec.name, "stars": tier_stars(scheme.tiers, spec.key)}
+
+
+def _tier(card: Scorecard | Placing, scheme: Scheme) -> dict[str, Any] | None:
+    return None if card.tier is None else _tier_named(scheme, card.tier.key)
 
 
 def _header(span: PeriodSpan, scheme: Scheme) -> dict[str, Any]:
@@ -49,6 +58,7 @@ def _header(span: PeriodSpan, scheme: Scheme) -> dict[str, Any]:
         "period_start": span.start.isoformat(),
         "period_end": span.end.isoformat(),
         "scheme": {"name": scheme.name, "version": scheme.version, "mode": scheme.mode.value},
+        "tiers": [_tier_named(scheme, t.key) for t in scheme.tiers],
     }
 
 
@@ -76,9 +86,10 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop) -> dict[str, 
         "point_entry_ids": list(card.point_entry_ids),
         "rank": card.rank,
         "rank_of": card.rank_of,
-        "tier": _tier(card),
+        "tier": _tier(card, card.scheme),
         "next_tier": None if next_tier is None else {
-            "key": next_tier.key, "points_needed": next_tier.points_needed},
+            **(_tier_named(card.scheme, next_tier.key) or {"key": next_tier.key}),
+            "points_needed": next_tier.points_needed},
         "awards": list(card.awards),
         "today_points": card.today_points,
         "projected_total": card.projected_total,
@@ -138,7 +149,7 @@ def leaderboard(
     def entry(placing: Placing) -> dict[str, Any]:
         return {"rank": placing.rank, "code": placing.worker_code,
                 "name": persons[placing.worker_code].name, "total": placing.total,
-                "tier": _tier(placing), "awards": list(placing.awards)}
+                "tier": _tier(placing, standing.scheme), "awards": list(placing.awards)}
 
     return {
         "workshop": {"code": workshop.code, "name": workshop.name},

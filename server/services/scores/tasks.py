@@ -34,6 +34,7 @@ from server.models import (
     video_workshops,
 )
 from server.services import NotFound
+from server.services.events.kinds import EventKind
 
 CURRENT_VISIT = timedelta(minutes=10)
 FIRST_VISIT_LOOKBACK = timedelta(days=7)
@@ -48,7 +49,7 @@ def last_visit(session: Session, worker: Worker, now: datetime) -> datetime | No
     """When the worker badged in before this visit, or None if never."""
     return session.scalar(
         select(Event.occurred_at)
-        .where(Event.worker_id == worker.id, Event.kind == "badge_in",
+        .where(Event.worker_id == worker.id, Event.kind == EventKind.BADGE_IN.value,
                Event.occurred_at < now - CURRENT_VISIT)
         .order_by(Event.occurred_at.desc())
         .limit(1)

@@ -5,14 +5,13 @@ JPEG of sane size) into `<data dir>/videos/quiz/`."""
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
+from server.services.images import normalised_jpeg
 from server.services.training.videos import get_video, video_dir
 
 MAX_QUESTIONS = 5
@@ -22,16 +21,7 @@ PICTURE_SIZE = 600
 
 def _picture(data: bytes, folder: Path, what: str) -> str:
     """Store one picture; returns its name in the quiz folder."""
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            picture = ImageOps.exif_transpose(opened).convert("RGB")
-            picture.thumbnail((PICTURE_SIZE, PICTURE_SIZE))
-            buffer = io.BytesIO()
-            picture.save(buffer, "JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidInput(f"{what}: not a picture this server can read (JPEG or PNG)"
-                           ) from None
-    jpeg = buffer.getvalue()
+    jpeg = normalised_jpeg(data, PICTURE_SIZE, what)
     name = f"{hashlib.sha256(jpeg).hexdigest()[:20]}.jpg"
     (folder / name).write_bytes(jpeg)
     return name
