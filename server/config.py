@@ -1,4 +1,8 @@
-"""One configuration object: environment variables plus defaults; tests pass overrides."""
+"""One configuration object: environment variables plus defaults; tests pass overrides.
+
+Every SHOPFLOOR_* setting of the server is read here, once, in `Config.from_env`; the rest
+of server/ takes its values from the Config (tests/server/test_settings.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ SECRET_FILE_NAME = "secret_key"
 # Training videos: an hour of 720p at 3 Mbit/s is about 1.4 GB; SHOPFLOOR_VIDEO_MAX_MB
 # raises or lowers the limit.
 DEFAULT_VIDEO_MAX_MB = 2048
+# Where `run` and `demo` serve HTTPS, and plain HTTP for the wall displays beside it.
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_PORT = 8750
+DEFAULT_WALL_PORT = 8751
+DEFAULT_DATA_DIR = "var"
 
 
 def _local_zone_name() -> str:
@@ -49,6 +58,20 @@ def _count(name: str, value: str | None) -> int:
     return int(value)
 
 
+def _port(name: str, value: str | None, default: int, *, lowest: int = 1) -> int:
+    """A TCP port from the environment; one that is no port is refused at start."""
+    if not value or not value.strip():
+        return default
+    text = value.strip()
+    if not text.isdigit() or not lowest <= int(text) <= 65535:
+        raise ValueError(f"{name}: {value!r} is not a port number ({lowest} to 65535)")
+    return int(text)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "") in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -60,13 +83,30 @@ class Config:
     # How many reverse proxies in front may set X-Forwarded-*; 0 trusts none, so a client
     # cannot claim another address or HTTPS by sending the headers itself.
     trusted_proxies: int = 0
+    # Where `run` and `demo` serve (their --host/--port/--wall-port/--http override these,
+    # and the app they serve carries the values they chose): HTTPS on `port`, plain HTTP for
+    # the wall on `wall_port` (0: none), or, with `http`, plain HTTP only behind a proxy.
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    wall_port: int = DEFAULT_WALL_PORT
+    http: bool = False
+    # How TVs reach the wall when a reverse proxy stands in front (no trailing slash).
+    public_url: str | None = None
+    # A .ttf/.ttc font with Chinese glyphs for PDF files, tried before the system's own.
+    pdf_font: str | None = None
+    # The first admin's password for `init` and `demo`; unset, one is made and shown once.
+    admin_password: str | None = field(default=None, repr=False)
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> Config:
+    def from_env(cls, *, default_data_dir: str | Path = DEFAULT_DATA_DIR,
+                 **overrides: Any) -> Config:
+        """The settings from the environment; `overrides` (field names) take precedence.
+        A setting that is no valid value raises ValueError naming the variable."""
         env = os.environ
-        data_dir = Path(overrides.pop("data_dir", None) or env.get("SHOPFLOOR_DATA_DIR", "var"))
+        data_dir = Path(overrides.pop("data_dir", None)
+                        or env.get("SHOPFLOOR_DATA_DIR", str(default_data_dir)))
         database_url = overrides.pop("database_url", None) or env.get(
             "SHOPFLOOR_DATABASE_URL"
         ) or f"sqlite:///{(data_dir / 'shopfloor.db').resolve()}"
@@ -81,6 +121,14 @@ class Config:
             video_max_bytes=_megabytes(env.get("SHOPFLOOR_VIDEO_MAX_MB"), DEFAULT_VIDEO_MAX_MB),
             trusted_proxies=_count("SHOPFLOOR_TRUSTED_PROXIES",
                                    env.get("SHOPFLOOR_TRUSTED_PROXIES")),
+            host=env.get("SHOPFLOOR_HOST", "").strip() or DEFAULT_HOST,
+            port=_port("SHOPFLOOR_PORT", env.get("SHOPFLOOR_PORT"), DEFAULT_PORT),
+            wall_port=_port("SHOPFLOOR_WALL_PORT", env.get("SHOPFLOOR_WALL_PORT"),
+                            DEFAULT_WALL_PORT, lowest=0),
+            http=_flag(env.get("SHOPFLOOR_HTTP")),
+            public_url=env.get("SHOPFLOOR_PUBLIC_URL", "").strip().rstrip("/") or None,
+            pdf_font=env.get("SHOPFLOOR_PDF_FONT") or None,
+            admin_password=env.get("SHOPFLOOR_ADMIN_PASSWORD"),
         )
         return replace(config, **overrides) if overrides else config
 

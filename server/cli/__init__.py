@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     args = build_parser().parse_args(argv)
-    ctx = Context(Config.from_env())
+    try:
+        ctx = Context(Config.from_env())
+    except ValueError as error:  # a SHOPFLOOR_* setting that is no valid value
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     handler: Handler = args.handler
     try:
         return handler(args, ctx)

@@ -6,15 +6,15 @@ import argparse
 import socket
 
 from server.cli.common import Context, emit
+from server.config import Config
 from server.models import Language
 from server.services.devices.displays import add_display, list_displays, revoke_display
-from server.wall.links import env_ports, wall_base_url
+from server.wall.links import wall_base_url
 
 
-def default_base_url() -> str:
+def default_base_url(config: Config) -> str:
     """Where TVs reach this server: SHOPFLOOR_PUBLIC_URL, else this host's wall port."""
-    port, wall_port, http_only = env_ports()
-    return wall_base_url(socket.gethostname(), port, wall_port, http_only)
+    return wall_base_url(config, socket.gethostname())
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
@@ -23,7 +23,8 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
         made = add_display(session, args.name, None if args.all else args.workshop,
                            Language(args.lang), actor="cli")
         session.commit()
-    url = f"{args.base_url.rstrip('/')}{made.path()}"
+    base_url = args.base_url or default_base_url(ctx.config)
+    url = f"{base_url.rstrip('/')}{made.path()}"
     emit(args, {"name": args.name, "workshop": None if args.all else args.workshop,
                 "language": args.lang, "url": url},
          f"display {args.name}: open this link on the TV (shown once):\n{url}")
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scope.add_argument("--all", action="store_true", help="rotate through every workshop")
     add.add_argument("--lang", choices=[lang.value for lang in Language],
                      default=Language.ZH_CN.value)
-    add.add_argument("--base-url", default=default_base_url(),
+    add.add_argument("--base-url",
                      help="how TVs reach this server (default: SHOPFLOOR_PUBLIC_URL or "
                           "http://<host name>:<port>)")
     add.add_argument("--json", action="store_true")

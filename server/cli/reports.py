@@ -22,7 +22,8 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
     period = args.month if args.kind == "monthly" else args.week
     with ctx.session() as session:
         name, data = report_file(session, args.kind, args.workshop, args.format, zone,
-                                 period, datetime.now(zone).date())
+                                 period, datetime.now(zone).date(),
+                                 font=ctx.config.pdf_font)
     out = Path(args.out) if args.out else Path(name)
     out.write_bytes(data)
     emit(args, {"file": str(out), "report": name, "bytes": len(data)},

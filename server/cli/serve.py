@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
@@ -24,12 +24,11 @@ from gunicorn.app.base import BaseApplication
 from server import create_app
 from server.cli.common import Context, emit
 from server.cli.setup import cmd_init
-from server.config import Config
+from server.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WALL_PORT, Config
 from server.services.devices.identity import server_id
 from server.serving.discovery import Advertiser
 from server.serving.plain_http import PlainHttpGate, ShopfloorWorker
 from server.serving.tls import ensure_identity
-from server.wall.links import DEFAULT_PORT, DEFAULT_WALL_PORT
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -62,11 +61,13 @@ def _server_id(app: Flask) -> str:
 
 def serve(config: Config, host: str, port: int, workers: int, *, http: bool = False,
           wall_port: int = DEFAULT_WALL_PORT) -> None:
+    # The app carries the ports it really serves on: the admin's display links point TVs
+    # at the port that serves the wall.
+    config = replace(config, host=host, port=port, wall_port=0 if http else wall_port,
+                     http=http)
     app = create_app(config)
     advertiser = None if http else Advertiser(_server_id(app), port, host=host,
                                               interfaces=config.mdns_interfaces)
-    # The admin's display links point TVs at the port that really serves the wall.
-    app.config["SHOPFLOOR_PORTS"] = (port, 0 if http else wall_port, http)
     # Connections made in the master must not be shared with forked workers.
     app.extensions["shopfloor.engine"].dispose(close=False)
     binds, plain_ports = [f"{host}:{port}"], frozenset[int]()
@@ -107,26 +108,36 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     ShopfloorServer(wsgi, options).run()
 
 
+def _chosen(args: argparse.Namespace, config: Config) -> Config:
+    """`config` with what the command line chose over the settings' host and ports."""
+    return replace(config,
+                   host=config.host if args.host is None else args.host,
+                   port=config.port if args.port is None else args.port,
+                   wall_port=config.wall_port if args.wall_port is None else args.wall_port,
+                   http=bool(args.http) or config.http)
+
+
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
 
     args.json = False
     cmd_init(args, ctx)
-    serve(ctx.config, args.host, args.port, args.workers, http=args.http,
-          wall_port=args.wall_port)
+    config = _chosen(args, ctx.config)
+    serve(config, config.host, config.port, args.workers, http=config.http,
+          wall_port=config.wall_port)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
     from server.demo import build_demo
 
-    config = Config.from_env(data_dir=os.environ.get("SHOPFLOOR_DATA_DIR", DEMO_DIR))
-    summary = build_demo(config, admin_password=os.environ.get("SHOPFLOOR_ADMIN_PASSWORD"))
+    config = _chosen(args, Config.from_env(default_data_dir=DEMO_DIR))
+    summary = build_demo(config, admin_password=config.admin_password)
     emit(args, summary.to_dict(), summary.to_text)
     if not args.no_serve:
-        print(f"serving the demo on {'http' if args.http else 'https'}://{args.host}:"
-              f"{args.port}/  (Ctrl+C stops it)", flush=True)
-        serve(config, args.host, args.port, args.workers, http=args.http,
-              wall_port=args.wall_port)
+        print(f"serving the demo on {'http' if config.http else 'https'}://{config.host}:"
+              f"{config.port}/  (Ctrl+C stops it)", flush=True)
+        serve(config, config.host, config.port, args.workers, http=config.http,
+              wall_port=config.wall_port)
     return 0
 
 
@@ -136,19 +147,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("demo", cmd_demo, "build a believable demo factory in ./var/demo and serve it"),
     ):
         parser = sub.add_parser(name, help=help_text)
-        parser.add_argument("--host", default=os.environ.get("SHOPFLOOR_HOST", "0.0.0.0"))
+        # Unset options fall back to the settings (Config), resolved by the handler.
+        parser.add_argument("--host",
+                            help=f"address to serve on (default: SHOPFLOOR_HOST or {DEFAULT_HOST})")
         parser.add_argument("--port", type=int,
-                            default=int(os.environ.get("SHOPFLOOR_PORT", DEFAULT_PORT)))
+                            help=f"HTTPS port (default: SHOPFLOOR_PORT or {DEFAULT_PORT})")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-        parser.add_argument("--http", action="store_true",
-                            default=os.environ.get("SHOPFLOOR_HTTP", "") in ("1", "true", "yes"),
+        parser.add_argument("--http", action="store_true", default=None,
                             help="plain HTTP only, behind a reverse proxy that terminates TLS "
                                  "(also SHOPFLOOR_HTTP=1); not advertised by mDNS")
         parser.add_argument("--wall-port", type=int,
-                            default=int(os.environ.get("SHOPFLOOR_WALL_PORT",
-                                                       DEFAULT_WALL_PORT)),
                             help="plain-HTTP port serving only /wall and the health check "
-                                 "beside HTTPS (0: none)")
+                                 "beside HTTPS (0: none; default: SHOPFLOOR_WALL_PORT or "
+                                 f"{DEFAULT_WALL_PORT})")
         if name == "demo":
             parser.add_argument("--no-serve", action="store_true", help="build, then exit")
             parser.add_argument("--json", action="store_true")

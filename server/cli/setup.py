@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from server.cli.common import Context, emit, read_secret
 from server.models import UserRole
@@ -12,7 +11,7 @@ from server.services.setup import add_user, initialise
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session(require_schema=False) as session:
-        result = initialise(ctx.engine, session, os.environ.get("SHOPFLOOR_ADMIN_PASSWORD"))
+        result = initialise(ctx.engine, session, ctx.config.admin_password)
     data = {
         "database": ctx.engine.url.render_as_string(hide_password=True),
         "migrated": result.migrated,

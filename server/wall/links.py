@@ -2,38 +2,22 @@
 
 TVs reach the wall over plain HTTP (a TV browser cannot be told to trust the server's
 own certificate), on the wall port beside HTTPS. An operator whose TVs go through a
-reverse proxy names its address in SHOPFLOOR_PUBLIC_URL instead.
+reverse proxy names its address in SHOPFLOOR_PUBLIC_URL instead (`Config.public_url`).
 """
 
 from __future__ import annotations
 
-import os
-
-PUBLIC_URL_ENV = "SHOPFLOOR_PUBLIC_URL"
-DEFAULT_PORT = 8750
-DEFAULT_WALL_PORT = 8751
+from server.config import Config
 
 
-def public_url() -> str | None:
-    configured = os.environ.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
-    return configured or None
-
-
-def env_ports() -> tuple[int, int, bool]:
-    """(HTTPS port, wall port, plain HTTP only) as the environment sets them for `run`."""
-    http_only = os.environ.get("SHOPFLOOR_HTTP", "") in ("1", "true", "yes")
-    return (int(os.environ.get("SHOPFLOOR_PORT", DEFAULT_PORT)),
-            int(os.environ.get("SHOPFLOOR_WALL_PORT", DEFAULT_WALL_PORT)), http_only)
-
-
-def wall_base_url(host: str, port: int, wall_port: int, http_only: bool) -> str:
-    """The base of a display link for a server reached by the name `host`."""
-    configured = public_url()
-    if configured:
-        return configured
+def wall_base_url(config: Config, host: str) -> str:
+    """The base of a display link for a server reached by the name `host`, serving on the
+    ports (and in the mode) `config` names."""
+    if config.public_url:
+        return config.public_url
     name = f"[{host}]" if ":" in host else host
-    if http_only:
-        return f"http://{name}:{port}"
-    if wall_port:
-        return f"http://{name}:{wall_port}"
-    return f"https://{name}:{port}"
+    if config.http:
+        return f"http://{name}:{config.port}"
+    if config.wall_port:
+        return f"http://{name}:{config.wall_port}"
+    return f"https://{name}:{config.port}"

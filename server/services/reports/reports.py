@@ -188,8 +188,8 @@ def _fmt(value: Any, key: str | None = None) -> str:
     return str(value)
 
 
-def to_pdf(report: Report) -> bytes:
-    pdf = new_document("landscape")
+def to_pdf(report: Report, *, font: str | None = None) -> bytes:
+    pdf = new_document("landscape", font=font)
     pdf.add_page()
     pdf.set_font_size(15)
     pdf.cell(text=report.title, new_x="LMARGIN", new_y="NEXT")
@@ -221,18 +221,20 @@ def to_pdf(report: Report) -> bytes:
     return output(pdf)
 
 
-def render(report: Report, fmt: str) -> bytes:
+def render(report: Report, fmt: str, *, font: str | None = None) -> bytes:
+    """The report as a file; `font` is the configured PDF font (`Config.pdf_font`)."""
     if fmt == "xlsx":
         return to_xlsx(report)
     if fmt == "csv":
         return to_csv(report)
     if fmt == "pdf":
-        return to_pdf(report)
+        return to_pdf(report, font=font)
     raise InvalidInput(f"format: one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
 def report_file(session: Session, kind: str, workshop_code: str, fmt: str, zone: ZoneInfo,
-                period: str | None = None, today: date | None = None) -> tuple[str, bytes]:
+                period: str | None = None, today: date | None = None, *,
+                font: str | None = None) -> tuple[str, bytes]:
     """(file name, bytes) of a weekly or monthly report; default: the last full period."""
     if kind not in KINDS:
         raise InvalidInput(f"report: weekly or monthly, not {kind!r}")
@@ -240,4 +242,4 @@ def report_file(session: Session, kind: str, workshop_code: str, fmt: str, zone:
     today = today or datetime.now(zone).date()
     on = parse_period(period_kind, period) if period else last_full_period(period_kind, today)
     report = build_report(session, workshop_code, period_kind, on, zone, today=today)
-    return report.file_name(fmt), render(report, fmt)
+    return report.file_name(fmt), render(report, fmt, font=font)
