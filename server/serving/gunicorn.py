@@ -1,0 +1,103 @@
+"""Serving the app under gunicorn, a real WSGI server.
+
+gunicorn (not Flask's development server) because it runs several workers and takes a
+TLS certificate and key directly; its master process owns what lives as long as the
+server does: the mDNS advertisement (started when gunicorn is ready, withdrawn when it
+exits).
+
+By default the server serves HTTPS with its own self-signed certificate (serving/tls.py)
+and plain HTTP for wall displays on a second port (serving/plain_http.py). ``http=True``
+serves plain HTTP only, for a reverse proxy on the same host that terminates TLS; the
+server then does not advertise itself, since kiosks only speak HTTPS to a pinned
+certificate.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from gunicorn.app.base import BaseApplication
+
+from server import create_app
+from server.config import DEFAULT_WALL_PORT, Config
+from server.services.devices.identity import server_id
+from server.serving.discovery import Advertiser
+from server.serving.plain_http import PlainHttpGate, ShopfloorWorker
+from server.serving.tls import ensure_identity
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+
+class ShopfloorServer(BaseApplication):
+    """gunicorn driven from our CLI: the app is built once in the master, then forked."""
+
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+
+def _server_id(app: Flask) -> str:
+    with app.extensions["shopfloor.sessionmaker"]() as session:
+        return server_id(session)
+
+
+def serve(config: Config, host: str, port: int, workers: int, *, http: bool = False,
+          wall_port: int = DEFAULT_WALL_PORT) -> None:
+    # The app carries the ports it really serves on: the admin's display links point TVs
+    # at the port that serves the wall.
+    config = replace(config, host=host, port=port, wall_port=0 if http else wall_port,
+                     http=http)
+    app = create_app(config)
+    advertiser = None if http else Advertiser(_server_id(app), port, host=host,
+                                              interfaces=config.mdns_interfaces)
+    # Connections made in the master must not be shared with forked workers.
+    app.extensions["shopfloor.engine"].dispose(close=False)
+    binds, plain_ports = [f"{host}:{port}"], frozenset[int]()
+    wsgi: Any = app
+    options: dict[str, Any] = {}
+    fingerprint = None
+    if not http:
+        identity = ensure_identity(config.data_dir)
+        fingerprint = identity.fingerprint
+        options.update(certfile=str(identity.certfile), keyfile=str(identity.keyfile))
+        if wall_port:
+            binds.append(f"{host}:{wall_port}")
+            plain_ports = frozenset({wall_port})
+            wsgi = PlainHttpGate(app, port)
+    worker = type("Worker", (ShopfloorWorker,), {"plain_ports": plain_ports})
+    options |= {
+        "bind": binds,
+        "workers": workers,
+        "worker_class": worker,
+        "threads": 8,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "errorlog": "-",
+        "proc_name": "shopfloor-server",
+        "preload_app": True,
+        # gunicorn's control socket lives at one path per user, which several servers
+        # on one machine (a test run, a demo beside a real site) would fight over.
+        "control_socket_disable": True,
+    }
+    if advertiser is not None:
+        options["when_ready"] = lambda arbiter: advertiser.start()
+        options["on_exit"] = lambda arbiter: advertiser.stop()
+    scheme = "http" if http else "https"
+    logger.info("serving", extra={"url": f"{scheme}://{host}:{port}/", "workers": workers,
+                                  "wall_url": f"http://{host}:{wall_port}/wall"
+                                  if plain_ports else None, "fingerprint": fingerprint})
+    ShopfloorServer(wsgi, options).run()
