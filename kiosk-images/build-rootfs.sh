@@ -68,8 +68,8 @@ mount_in_root() {  # mount_in_root TARGET MOUNT-ARGS...
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
 
-step "wheels for the kiosk program"
-"$PYTHON" -m pip wheel --quiet --wheel-dir "$CACHE/wheels" "$SOURCE"
+step "wheels for the kiosk program (the kiosk extra: no Flask)"
+"$PYTHON" -m pip wheel --quiet --wheel-dir "$CACHE/wheels" "$SOURCE[kiosk]"
 
 step "debootstrap $SUITE from $MIRROR"
 debootstrap --variant=minbase --cache-dir="$CACHE/debs" "$SUITE" "$ROOT" "$MIRROR" \
@@ -114,7 +114,7 @@ step "the kiosk program in /opt/shopfloor/venv"
 in_root python3 -m venv /opt/shopfloor/venv
 mount_in_root /tmp/wheels --bind "$CACHE/wheels"
 in_root /opt/shopfloor/venv/bin/pip install --quiet --no-index --find-links /tmp/wheels \
-  shopfloor-kiosk
+  "shopfloor-kiosk[kiosk]"
 install -m 0755 "$SOURCE/provisioning/kiosk/enroll.sh" "$ROOT/opt/shopfloor/enroll.sh"
 install -m 0644 "$HERE/selfcheck.py" "$ROOT/opt/shopfloor/selfcheck.py"
 install -m 0644 "$SOURCE/README.md" "$ROOT/opt/shopfloor/README.md"

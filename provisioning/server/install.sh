@@ -97,7 +97,7 @@ step "program $VENV"
 install -d -m 0755 "$PREFIX"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "${SOURCE}[postgresql]"
+"$VENV/bin/python" -m pip install -q "${SOURCE}[server,postgresql]"
 install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 
 step "database"

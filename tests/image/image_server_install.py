@@ -65,7 +65,7 @@ def installed(debian: Path) -> tuple[Path, str]:
     # PyPI is reached through a proxy whose certificate a fresh Debian does not trust.
     wheels = debian / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheels),
-                    f"{REPO}[postgresql]", "setuptools>=77", "wheel", "pip"],
+                    f"{REPO}[server,postgresql]", "setuptools>=77", "wheel", "pip"],
                    check=True, capture_output=True, timeout=900)
     result = in_root(debian, "env", "PIP_NO_INDEX=1", "PIP_FIND_LINKS=/wheels", "bash", INSTALL,
                      "--postgresql", timeout=1500)
