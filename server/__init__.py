@@ -39,6 +39,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)
 
     from server import errors
+    from server.admin import admin
     from server.admin import setup as admin_setup
     from server.api import api
     from server.services.scores.standings import StandingsCache
@@ -49,7 +50,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(api)
     app.register_blueprint(wall)
-    admin_setup.init_app(app)
+    admin_setup.init_app(app)  # logins, CSRF, the UI language: before the admin's routes
+    app.register_blueprint(admin)
     errors.register(app)
 
     @app.teardown_appcontext

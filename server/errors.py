@@ -1,6 +1,12 @@
-"""One error shape for the API, and an app-wide handler that answers as the client asked.
+"""One error shape for the API, the one table of ServiceError → HTTP status, and an
+app-wide handler that answers as the client asked.
 
 API errors are `{"error": {"code": "...", "message": "..."}}` with a 4xx status.
+
+`STATUS` names a status for every direct subclass of ServiceError (and for ServiceError
+raised bare). A deeper subclass answers as its nearest listed base, found by walking its
+MRO: `Unplayable(InvalidInput)` is a 422. tests/server/test_errors.py fails when a new
+direct subclass has no entry.
 """
 
 from __future__ import annotations
@@ -10,7 +16,24 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from server.services import Conflict, InvalidInput, NotFound, ServiceError
+from server.services.backup import BackupError
+from server.services.devices.tokens import Forbidden, Unauthenticated
+from server.services.people.users import LoginRefused
+
 logger = logging.getLogger(__name__)
+
+# error class -> (HTTP status, the error shape's code)
+STATUS: dict[type[ServiceError], tuple[int, str]] = {
+    ServiceError: (409, "unavailable"),  # raised bare: no scheme in force yet, a font missing
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    InvalidInput: (422, "invalid_input"),
+    Unauthenticated: (401, "unauthorized"),
+    Forbidden: (403, "forbidden"),
+    LoginRefused: (409, "unavailable"),  # the admin's login form; no API route raises it
+    BackupError: (409, "unavailable"),  # the CLI's backup and restore; no API route raises it
+}
 
 
 class ApiError(Exception):
@@ -26,6 +49,26 @@ class ApiError(Exception):
 def error_response(status: int, code: str, message: str) -> Response:
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
+    return response
+
+
+def service_status(kind: type[ServiceError]) -> tuple[int, str]:
+    """(status, code) of the nearest class in `kind`'s MRO that `STATUS` lists."""
+    for cls in kind.__mro__:
+        if cls in STATUS:
+            if cls is ServiceError and kind is not ServiceError:
+                logger.warning("%s.%s has no entry in server.errors.STATUS; it answers as "
+                               "a bare ServiceError", kind.__module__, kind.__qualname__)
+            return STATUS[cls]
+    raise TypeError(f"{kind!r} is not a ServiceError")
+
+
+def service_error_response(error: ServiceError) -> Response:
+    """A service's refusal in the API's error shape."""
+    status, code = service_status(type(error))
+    response = error_response(status, code, str(error))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shopfloor"'
     return response
 
 

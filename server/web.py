@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import IO
 
-from flask import Request, current_app, g
+from flask import Request, Response, current_app, g
 from sqlalchemy.orm import Session
 
 from server.config import Config
@@ -29,6 +30,23 @@ def standings_cache() -> StandingsCache:
     """The app's standings cache (see `server.services.standings`)."""
     cache: StandingsCache = current_app.extensions["shopfloor.standings"]
     return cache
+
+
+def conditional(request: Request, etag: str, build: Callable[[], Response]) -> Response:
+    """The answer to a request for something whose current version is `etag`.
+
+    A GET or HEAD whose If-None-Match matches gets 304 with no body, and `build` is never
+    called; anything else gets what `build()` makes. Either way the response carries the
+    ETag, as a strong validator. The match is the weak comparison RFC 9110 (13.1.2) asks
+    for with If-None-Match: `W/"x"` matches `"x"`, any tag of a list may match, and `*`
+    matches whatever there is.
+    """
+    if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = build()
+    response.set_etag(etag)
+    return response
 
 
 SPOOL_LIMIT = 500 * 1024  # what werkzeug keeps in memory before it uses a file

@@ -1,8 +1,11 @@
 """Blueprint /admin: HR's pages in the browser.
 
-Access is deny-by-default. Every view declares the roles that may open it with `allow`;
-an endpoint without a rule answers 403 to everyone, and the role-matrix test fails on it.
-Supervisors see only their own workshops: views pass `scope()` to the services.
+This package only gathers: the blueprint object, its access rules and page-wide hooks live
+in `blueprint`, and importing the view modules below registers their routes on it.
+
+    blueprint   the `admin` object, `allow` / `public` / `scope`, hooks, error pages
+    setup       wiring into the app: logins, CSRF, the UI language, cookies
+    common      what the views share: form fields, messages, `saving`
 
     auth        log in and out, language, own password
     dashboard   completeness, trends, comparison, heat map
@@ -18,160 +21,7 @@ Supervisors see only their own workshops: views pass `scope()` to the services.
     people      users and the audit log
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TypeVar
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from werkzeug.wrappers import Response
-
-from server.admin.setup import SECURITY_HEADERS, csrf
-from server.models import UserRole
-
-admin = Blueprint("admin", __name__, url_prefix="/admin")
-
-ADMIN = frozenset({UserRole.ADMIN})
-MANAGE = frozenset({UserRole.ADMIN, UserRole.SUPERVISOR})
-READ = frozenset({UserRole.ADMIN, UserRole.SUPERVISOR, UserRole.VIEWER})
-READ_PLANT = frozenset({UserRole.ADMIN, UserRole.VIEWER})
-
-# endpoint -> roles allowed; PUBLIC endpoints need no login.
-RULES: dict[str, frozenset[UserRole]] = {}
-PUBLIC: set[str] = set()
-
-View = TypeVar("View", bound=Callable[..., object])
-
-
-def allow(roles: frozenset[UserRole]) -> Callable[[View], View]:
-    """Declare who may open a view: put it under `@admin.route`."""
-
-    def decorate(view: View) -> View:
-        RULES[f"admin.{view.__name__}"] = roles
-        return view
-
-    return decorate
-
-
-def public(view: View) -> View:
-    PUBLIC.add(f"admin.{view.__name__}")
-    return view
-
-
-def scope() -> frozenset[int] | None:
-    """The workshop ids the user may see, or None for every workshop."""
-    if current_user.role is UserRole.SUPERVISOR:
-        return frozenset(w.id for w in current_user.workshops)
-    return None
-
-
-@admin.before_request
-def _check_access() -> Response | None:
-    endpoint = request.endpoint or ""
-    if endpoint in PUBLIC:
-        return None
-    if not current_user.is_authenticated:
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-    roles = RULES.get(endpoint)
-    if roles is None or current_user.role not in roles:
-        abort(403)
-    return None
-
-
-@admin.before_request
-def _check_csrf() -> None:
-    enabled = current_app.config.get("WTF_CSRF_ENABLED", True)
-    if enabled and request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
-
-
-@admin.after_request
-def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.vary.add("Cookie")
-    return response
-
-
-NAV = (
-    ("admin.dashboard", _l("Dashboard")),
-    ("admin.workers", _l("Workers")),
-    ("admin.badges", _l("Badges")),
-    ("admin.kiosks", _l("Kiosks")),
-    ("admin.displays", _l("Wall displays")),
-    ("admin.schemes", _l("Schemes")),
-    ("admin.categories", _l("Point categories")),
-    ("admin.claims", _l("Claims")),
-    ("admin.appeals", _l("Appeals")),
-    ("admin.production", _l("Production")),
-    ("admin.videos", _l("Training videos")),
-    ("admin.reports", _l("Reports")),
-    ("admin.audit", _l("Audit log")),
-    ("admin.users", _l("Users")),
-)
-
-
-LABELS = {
-    "role_names": {"admin": _l("admin"), "supervisor": _l("supervisor"),
-                   "viewer": _l("viewer"), "worker": _l("worker")},
-    "status_names": {"pending": _l("pending"), "approved": _l("approved"),
-                     "rejected": _l("rejected"), "open": _l("open"), "upheld": _l("upheld")},
-    "dim_names": {"uptime": _l("Uptime"), "defect_rate": _l("Defect rate"),
-                  "output": _l("Output"), "training": _l("Training"),
-                  "attendance": _l("Attendance"), "points": _l("Points"),
-                  "total": _l("Total")},
-    "language_names": {"zh_CN": "中文", "en": "English"},
-    "period_names": {"day": _l("day"), "week": _l("week"), "month": _l("month")},
-}
-
-
-@admin.context_processor
-def _page_context() -> dict[str, object]:
-    nav = []
-    if current_user.is_authenticated:
-        nav = [(endpoint, label) for endpoint, label in NAV
-               if current_user.role in RULES.get(endpoint, ())]
-    return {"nav": nav, "locale": ui_language(), "page_url": _page_url, **LABELS}
-
-
-def ui_language() -> str:
-    """zh_CN or en: the UI language of this request (Babel itself says zh_Hans_CN)."""
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh_CN"
-
-
-def _page_url(number: int) -> str:
-    """This page's address with another page number, keeping the filters."""
-    args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
-    return url_for(request.endpoint or "admin.dashboard", **args)
-
-
-@admin.errorhandler(403)
-def _forbidden(_error: Exception) -> tuple[str, int]:
-    return render_template("admin/error.html", code=403,
-                           message=_("Your role may not open this page.")), 403
-
-
-@admin.errorhandler(404)
-def _not_found(_error: Exception) -> tuple[str, int]:
-    return render_template("admin/error.html", code=404,
-                           message=_("There is nothing here, or it is not yours to see.")), 404
-
-
-@admin.errorhandler(CSRFError)
-def _csrf_refused(error: CSRFError) -> tuple[str, int]:
-    return render_template("admin/error.html", code=400,
-                           message=_("The form had expired or was sent from elsewhere. "
-                                     "Go back, reload the page and try again.")), 400
-
-
-from server.admin import (  # noqa: E402,F401  (views register on import of the package)
+from server.admin import (
     auth,
     badges,
     dashboard,
@@ -185,3 +35,23 @@ from server.admin import (  # noqa: E402,F401  (views register on import of the 
     videos,
     workers,
 )
+from server.admin.blueprint import (
+    ADMIN,
+    MANAGE,
+    PUBLIC,
+    READ,
+    READ_PLANT,
+    RULES,
+    admin,
+    allow,
+    public,
+    scope,
+)
+
+__all__ = [
+    "ADMIN", "MANAGE", "PUBLIC", "READ", "READ_PLANT", "RULES", "admin", "allow", "public",
+    "scope",
+    # the view modules, imported so that their routes register on `admin`
+    "auth", "badges", "dashboard", "displays", "kiosks", "people", "production", "queues",
+    "reports", "schemes", "videos", "workers",
+]

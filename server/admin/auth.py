@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from server.admin import READ, admin, allow, public
-from server.admin.common import actor, done, failed, field
+from server.admin.blueprint import READ, admin, allow, public
+from server.admin.common import actor, failed, field, saving
 from server.admin.setup import LANGUAGE_COOKIE, LANGUAGES, LoginUser
 from server.services import ServiceError
 from server.services.people.users import LoginRefused, authenticate, set_password
@@ -83,15 +83,11 @@ def account() -> Response | str:
         if new != request.form.get("repeat_password", ""):
             failed(ServiceError(_("The two new passwords differ.")))
         else:
-            db = db_session()
-            try:
-                user = set_password(db, current_user.id, new, actor(),
+            with saving() as saved:
+                user = set_password(db_session(), current_user.id, new, actor(),
                                     current=request.form.get("current_password", ""))
-            except ServiceError as error:
-                failed(error)
-            else:
-                db.commit()
+                saved.done(_("Your password was changed."))
+            if saved.ok:
                 login_user(LoginUser(user))  # the session follows the new password
-                done(_("Your password was changed."))
                 return redirect(url_for("admin.account"))
     return render_template("admin/account.html")

@@ -7,19 +7,18 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, admin, allow
-from server.admin.common import actor, arg, done, failed, field, photo_dir
-from server.services import NotFound, ServiceError
+from server.admin.blueprint import ADMIN, admin, allow
+from server.admin.common import actor, arg, field, photo_dir, saving
 from server.services.devices.kiosks import list_kiosks
-from server.services.people import badge_admin as service
+from server.services.people import badges as service
 from server.services.people import workers as people
 from server.services.people.badges import assign_card, assign_qr
-from server.web import db_session
+from server.web import app_config, db_session
 
 
 def qr_svg(text: str) -> Markup:
@@ -46,13 +45,9 @@ def badges() -> str:
 @allow(ADMIN)
 def badges_card() -> Response:
     db = db_session()
-    try:
+    with saving() as saved:
         badge = assign_card(db, field("worker"), field("uid"), actor())
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("The card was given to %(code)s.", code=badge.worker.code))
+        saved.done(_("The card was given to %(code)s.", code=badge.worker.code))
     return redirect(url_for("admin.badges", worker=field("worker")))
 
 
@@ -60,12 +55,10 @@ def badges_card() -> Response:
 @allow(ADMIN)
 def badges_qr() -> Response | str:
     db = db_session()
-    try:
+    with saving() as saved:
         badge, secret = assign_qr(db, field("worker"), actor())
-    except ServiceError as error:
-        failed(error)
+    if not saved.ok:
         return redirect(url_for("admin.badges"))
-    db.commit()
     return render_template("admin/badge_qr.html", badge=badge, qr=qr_svg(secret))
 
 
@@ -74,12 +67,11 @@ def badges_qr() -> Response | str:
 def badges_sheet() -> Response:
     db = db_session()
     codes = request.form.getlist("workers")
-    try:
-        pdf = service.badge_sheet(db, codes, photo_dir(), actor())
-    except ServiceError as error:
-        failed(error)
+    with saving() as saved:
+        pdf = service.badge_sheet(db, codes, photo_dir(), actor(),
+                                  font=app_config().pdf_font)
+    if not saved.ok:
         return redirect(url_for("admin.badges", workshop=field("workshop")))
-    db.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name="badges.pdf")
 
@@ -88,13 +80,10 @@ def badges_sheet() -> Response:
 @allow(ADMIN)
 def badges_revoke(badge_id: int) -> Response:
     db = db_session()
-    try:
+    with saving(not_found=404) as saved:
         badge = service.revoke_badge(db, badge_id, actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("The badge of %(code)s was revoked; kiosks refuse it from their next roster "
-           "update.", code=badge.worker.code))
+        saved.done(_("The badge of %(code)s was revoked; kiosks refuse it from their next "
+                     "roster update.", code=badge.worker.code))
     return redirect(url_for("admin.badges", worker=arg("worker")))
 
 
@@ -109,11 +98,8 @@ def badges_taps() -> str:
 @allow(ADMIN)
 def badges_tap_assign(event_id: int) -> Response:
     db = db_session()
-    try:
+    with saving() as saved:
         badge = service.assign_tapped(db, event_id, field("worker"), actor())
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("The card tapped at the kiosk was given to %(code)s.", code=badge.worker.code))
+        saved.done(_("The card tapped at the kiosk was given to %(code)s.",
+                     code=badge.worker.code))
     return redirect(url_for("admin.badges", kiosk=arg("kiosk")))

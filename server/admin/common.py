@@ -1,16 +1,20 @@
-"""Small helpers the admin views share: who acts, reading form fields, paging, messages."""
+"""Small helpers the admin views share: who acts, reading form fields, paging, messages,
+and `saving`, the skeleton of every view that changes something."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from server.services import ServiceError
-from server.web import app_config
+from server.services import InvalidInput, NotFound, ServiceError
+from server.web import app_config, db_session
 
 
 def actor() -> str:
@@ -60,7 +64,7 @@ def number_field(name: str, *, integer: bool = False) -> float:
     return value
 
 
-class FieldProblem(ServiceError):
+class FieldProblem(InvalidInput):
     def __init__(self, name: str, text: str) -> None:
         super().__init__(f"{name}: {text!r} is not a number")
 
@@ -71,3 +75,46 @@ def failed(error: ServiceError) -> None:
 
 def done(message: str) -> None:
     flash(message, "ok")
+
+
+class Saved:
+    """What the block under `saving` leaves for it, and what `saving` tells the view after."""
+
+    def __init__(self) -> None:
+        self.ok = False
+        self.message: str | None = None
+
+    def done(self, message: str) -> None:
+        """The message to show once the change is committed."""
+        self.message = message
+
+
+@contextmanager
+def saving(*, not_found: Literal[404] | None = None) -> Iterator[Saved]:
+    """Run the service calls of a view that changes something, and commit them once.
+
+        with saving(not_found=404) as saved:
+            user = service.set_password(db, user_id, password, actor())
+            saved.done(_("The password of %(name)s was set.", name=user.username))
+        return redirect(url_for("admin.users"))
+
+    When the block ends normally: commit, then show the message given to `saved.done`.
+    When it raises a ServiceError: roll back, show the error and go on after the block;
+    with `not_found=404` a NotFound answers 404 instead (for the thing the URL names; one
+    named in the form is shown like any other error). `saved.ok` tells the view whether
+    the change was committed, for views that answer differently then.
+    """
+    db = db_session()
+    saved = Saved()
+    try:
+        yield saved
+    except ServiceError as error:
+        db.rollback()
+        if not_found is not None and isinstance(error, NotFound):
+            abort(not_found)
+        failed(error)
+    else:
+        db.commit()
+        saved.ok = True
+        if saved.message is not None:
+            done(saved.message)

@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import render_template
 from flask_babel import gettext as _
 
-from server.admin import READ, admin, allow, scope
 from server.admin import charts as ch
+from server.admin.blueprint import READ, admin, allow, scope
 from server.admin.common import date_arg, today
 from server.services.reports import dashboard as service
 from server.services.reports.payroll import get_settings, reminder_due

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, admin, allow
-from server.admin.common import actor, done, failed, field
+from server.admin.blueprint import ADMIN, admin, allow
+from server.admin.common import actor, field, saving
 from server.models import Language
-from server.services import InvalidInput, NotFound, ServiceError
+from server.services import InvalidInput
 from server.services.devices import displays as service
 from server.services.people import workers as people
-from server.wall.links import env_ports, public_url, wall_base_url
-from server.web import db_session
+from server.wall.links import wall_base_url
+from server.web import app_config, db_session
 
 
 def _language(value: str) -> Language:
@@ -27,11 +27,11 @@ def _language(value: str) -> Language:
 
 def _link(token: str) -> str:
     """The display link by the host name HR's browser used: the TVs share that LAN."""
-    port, wall_port, http_only = current_app.config.get("SHOPFLOOR_PORTS") or env_ports()
-    if http_only and public_url() is None:
+    config = app_config()  # `run` builds the app with the ports it really serves on
+    if config.http and config.public_url is None:
         return url_for("wall.page", token=token, _external=True)  # as the proxy says
     host = urlsplit(request.host_url).hostname or "localhost"
-    base = wall_base_url(host, port, wall_port, http_only)
+    base = wall_base_url(config, host)
     return f"{base}{url_for('wall.page', token=token)}"
 
 
@@ -41,13 +41,10 @@ def displays() -> str:
     db = db_session()
     link = None
     if request.method == "POST":
-        try:
+        with saving() as saved:
             made = service.add_display(db, field("name"), field("workshop") or None,
                                        _language(field("language", "zh_CN")), actor())
-        except ServiceError as error:
-            failed(error)
-        else:
-            db.commit()
+        if saved.ok:
             link = _link(made.token)
     return render_template("admin/displays.html", displays=service.list_displays(db),
                            shops=people.workshops(db), link=link)
@@ -56,11 +53,8 @@ def displays() -> str:
 @admin.route("/displays/<name>/revoke", methods=["POST"])
 @allow(ADMIN)
 def displays_revoke(name: str) -> Response:
-    db = db_session()
-    try:
-        service.revoke_display(db, name, actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("Display %(name)s was revoked; its screen now says it is not enrolled.", name=name))
+    with saving(not_found=404) as saved:
+        service.revoke_display(db_session(), name, actor())
+        saved.done(_("Display %(name)s was revoked; its screen now says it is not enrolled.",
+                     name=name))
     return redirect(url_for("admin.displays"))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, admin, allow
 from server.admin.badges import qr_svg
-from server.admin.common import actor, done, failed, field
-from server.services import NotFound, ServiceError
+from server.admin.blueprint import ADMIN, admin, allow
+from server.admin.common import actor, field, saving
 from server.services.devices import kiosks as service
 from server.services.devices.identity import server_id
 from server.services.people import workers as people
@@ -30,13 +29,10 @@ def _code_page(issued: service.IssuedCode) -> str:
 def kiosks() -> str:
     db = db_session()
     if request.method == "POST":
-        try:
+        with saving() as saved:
             issued = service.add_kiosk(db, field("name"), request.form.getlist("workshops"),
                                        actor())
-        except ServiceError as error:
-            failed(error)
-        else:
-            db.commit()
+        if saved.ok:
             return _code_page(issued)
     return render_template("admin/kiosks.html", kiosks=service.list_kiosks(db),
                            shops=people.workshops(db))
@@ -44,24 +40,18 @@ def kiosks() -> str:
 
 @admin.route("/kiosks/<name>/code", methods=["POST"])
 @allow(ADMIN)
-def kiosks_code(name: str) -> str:
-    db = db_session()
-    try:
-        issued = service.issue_code(db, name, actor())
-    except NotFound:
-        abort(404)
-    db.commit()
+def kiosks_code(name: str) -> Response | str:
+    with saving(not_found=404) as saved:
+        issued = service.issue_code(db_session(), name, actor())
+    if not saved.ok:
+        return redirect(url_for("admin.kiosks"))
     return _code_page(issued)
 
 
 @admin.route("/kiosks/<name>/revoke", methods=["POST"])
 @allow(ADMIN)
 def kiosks_revoke(name: str) -> Response:
-    db = db_session()
-    try:
-        service.revoke_kiosk(db, name, actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("Kiosk %(name)s was revoked; its token no longer works.", name=name))
+    with saving(not_found=404) as saved:
+        service.revoke_kiosk(db_session(), name, actor())
+        saved.done(_("Kiosk %(name)s was revoked; its token no longer works.", name=name))
     return redirect(url_for("admin.kiosks"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, admin, allow
-from server.admin.common import actor, arg, date_arg, done, failed, field, page
+from server.admin.blueprint import ADMIN, admin, allow
+from server.admin.common import actor, arg, date_arg, field, page, saving
 from server.models import UserRole
-from server.services import InvalidInput, NotFound, ServiceError, audit_log
+from server.services import InvalidInput
+from server.services import audit as audit_trail
 from server.services.audit import verify_chain
 from server.services.people import users as service
 from server.services.people.workers import workshops
@@ -34,51 +35,33 @@ def users() -> str:
 @admin.route("/users/new", methods=["POST"])
 @allow(ADMIN)
 def users_new() -> Response:
-    db = db_session()
-    try:
-        user = service.create_user(db, field("username"), _role(),
+    with saving() as saved:
+        user = service.create_user(db_session(), field("username"), _role(),
                                    request.form.get("password", ""),
                                    request.form.getlist("workshops"), actor())
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("User %(name)s was added.", name=user.username))
+        saved.done(_("User %(name)s was added.", name=user.username))
     return redirect(url_for("admin.users"))
 
 
 @admin.route("/users/<int:user_id>", methods=["POST"])
 @allow(ADMIN)
 def users_edit(user_id: int) -> Response:
-    db = db_session()
-    try:
-        user = service.update_user(db, user_id, service.UserChange(
+    with saving(not_found=404) as saved:
+        user = service.update_user(db_session(), user_id, service.UserChange(
             role=_role(), workshops=request.form.getlist("workshops"),
             active=field("active") == "1"), actor())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("User %(name)s was saved.", name=user.username))
+        saved.done(_("User %(name)s was saved.", name=user.username))
     return redirect(url_for("admin.users"))
 
 
 @admin.route("/users/<int:user_id>/password", methods=["POST"])
 @allow(ADMIN)
 def users_password(user_id: int) -> Response:
-    db = db_session()
-    try:
-        user = service.set_password(db, user_id, request.form.get("password", ""), actor())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("The password of %(name)s was set; their other sessions have ended.",
-               name=user.username))
+    with saving(not_found=404) as saved:
+        user = service.set_password(db_session(), user_id, request.form.get("password", ""),
+                                    actor())
+        saved.done(_("The password of %(name)s was set; their other sessions have ended.",
+                     name=user.username))
     return redirect(url_for("admin.users"))
 
 
@@ -86,12 +69,12 @@ def users_password(user_id: int) -> Response:
 @allow(ADMIN)
 def audit() -> str:
     db = db_session()
-    flt = audit_log.AuditFilter(actor=arg("actor"), action=arg("action"),
+    flt = audit_trail.AuditFilter(actor=arg("actor"), action=arg("action"),
                                 entity=arg("entity"), entity_id=arg("entity_id"),
                                 since=date_arg("since"), until=date_arg("until"))
-    rows, total = audit_log.search(db, flt, app_config().zone, page())
+    rows, total = audit_trail.search(db, flt, app_config().zone, page())
     return render_template("admin/audit.html", rows=rows, total=total, page=page(),
-                           page_size=audit_log.PAGE_SIZE, entities=audit_log.entities(db),
+                           page_size=audit_trail.PAGE_SIZE, entities=audit_trail.entities(db),
                            check=None)
 
 
@@ -99,7 +82,7 @@ def audit() -> str:
 @allow(ADMIN)
 def audit_verify() -> str:
     db = db_session()
-    rows, total = audit_log.search(db, audit_log.AuditFilter(), app_config().zone, 1)
+    rows, total = audit_trail.search(db, audit_trail.AuditFilter(), app_config().zone, 1)
     return render_template("admin/audit.html", rows=rows, total=total, page=1,
-                           page_size=audit_log.PAGE_SIZE, entities=audit_log.entities(db),
+                           page_size=audit_trail.PAGE_SIZE, entities=audit_trail.entities(db),
                            check=verify_chain(db))

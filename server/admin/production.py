@@ -6,10 +6,10 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, READ_PLANT, admin, allow
-from server.admin.common import actor, arg, date_arg, done, failed, field, number_field, page
+from server.admin.blueprint import ADMIN, READ_PLANT, admin, allow
+from server.admin.common import actor, arg, date_arg, field, number_field, page, saving
 from server.admin.uploads import import_page
-from server.services import NotFound, ServiceError
+from server.services import NotFound
 from server.services.people.workers import workshops
 from server.services.production import corrections as service
 from server.web import db_session
@@ -42,14 +42,11 @@ def production_edit(record_id: int) -> Response | str:
     except NotFound:
         abort(404)
     if request.method == "POST":
-        try:
+        with saving() as saved:
             service.correct(db, record_id, number_field("planned_minutes"),
                             number_field("run_minutes"), int(number_field("output")),
                             int(number_field("defects")), field("reason"), actor())
-        except ServiceError as error:
-            failed(error)
-        else:
-            db.commit()
-            done(_("The record was corrected; the change is in the audit log."))
+            saved.done(_("The record was corrected; the change is in the audit log."))
+        if saved.ok:
             return redirect(url_for("admin.production", worker=record.worker.code))
     return render_template("admin/production_edit.html", record=record)

@@ -10,10 +10,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from server.admin import MANAGE, READ, admin, allow, scope
-from server.admin.common import arg, done, failed, field, today
+from server.admin.blueprint import MANAGE, READ, admin, allow, scope
+from server.admin.common import arg, field, saving, today
 from server.models import User
-from server.services import NotFound, ServiceError
+from server.services import NotFound
 from server.services.points import appeals as appeal_service
 from server.services.points import claims as service
 from server.web import app_config, db_session
@@ -34,18 +34,12 @@ def claims_decide() -> Response:
     db = db_session()
     ids = [int(i) for i in request.form.getlist("claims") if i.isdigit()]
     approve = field("decision") == "approve"
-    try:
+    with saving(not_found=404) as saved:
         changed = service.decide_claims(db, ids, approve, field("note"), current_user_row(),
                                         scope())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(ngettext("%(num)s claim approved.", "%(num)s claims approved.", changed)
-             if approve else
-             ngettext("%(num)s claim rejected.", "%(num)s claims rejected.", changed))
+        saved.done(ngettext("%(num)s claim approved.", "%(num)s claims approved.", changed)
+                   if approve else
+                   ngettext("%(num)s claim rejected.", "%(num)s claims rejected.", changed))
     return redirect(url_for("admin.claims"))
 
 
@@ -90,15 +84,10 @@ def appeal(appeal_id: int) -> str:
 @admin.route("/appeals/<int:appeal_id>/resolve", methods=["POST"])
 @allow(MANAGE)
 def appeals_resolve(appeal_id: int) -> Response:
-    db = db_session()
-    try:
-        appeal_service.resolve(db, appeal_id, field("decision") == "upheld", field("note"),
-                               current_user_row(), scope())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
+    with saving(not_found=404) as saved:
+        appeal_service.resolve(db_session(), appeal_id, field("decision") == "upheld",
+                               field("note"), current_user_row(), scope())
+        saved.done(_("The appeal was resolved; the worker sees the note on the kiosk."))
+    if not saved.ok:
         return redirect(url_for("admin.appeal", appeal_id=appeal_id))
-    db.commit()
-    done(_("The appeal was resolved; the worker sees the note on the kiosk."))
     return redirect(url_for("admin.appeals"))

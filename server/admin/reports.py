@@ -9,8 +9,8 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, READ, admin, allow, scope
-from server.admin.common import actor, arg, done, failed, field, today
+from server.admin.blueprint import ADMIN, READ, admin, allow, scope
+from server.admin.common import actor, arg, failed, field, saving, today
 from server.scoring import Period
 from server.services import InvalidInput, ServiceError
 from server.services.people.workers import workshops
@@ -62,7 +62,8 @@ def reports_download() -> Response:
     kind, _period_kind, shop, period = _choice()
     try:
         name, data = service.report_file(db_session(), kind, shop, arg("format", "xlsx"),
-                                         app_config().zone, period, today())
+                                         app_config().zone, period, today(),
+                                         font=app_config().pdf_font)
     except ServiceError as error:
         failed(error)
         return redirect(url_for("admin.reports", kind=kind, workshop=shop, period=period))
@@ -89,8 +90,7 @@ def reports_payroll() -> Response:
 @admin.route("/reports/payroll/settings", methods=["POST"])
 @allow(ADMIN)
 def reports_payroll_settings() -> Response:
-    db = db_session()
-    try:
+    with saving() as saved:
         bonus = {}
         for key in request.form.getlist("tier"):
             text = request.form.get(f"bonus_{key}", "").strip() or "0"
@@ -101,10 +101,6 @@ def reports_payroll_settings() -> Response:
         day = field("reminder_day")
         if not day.isdigit():
             raise InvalidInput(f"reminder day: {day!r} is not a day of the month")
-        payroll.save_settings(db, payroll.PayrollSettings(bonus, int(day)), actor())
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("The payroll settings were saved."))
+        payroll.save_settings(db_session(), payroll.PayrollSettings(bonus, int(day)), actor())
+        saved.done(_("The payroll settings were saved."))
     return redirect(url_for("admin.reports") + "#payroll")

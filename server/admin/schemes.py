@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, READ_PLANT, admin, allow
-from server.admin.common import actor, arg, done, failed, field, number_field, today
+from server.admin.blueprint import ADMIN, READ_PLANT, admin, allow
+from server.admin.common import actor, arg, done, field, number_field, saving, today
 from server.models import PointLevel, ScoringScheme
 from server.services import NotFound, ServiceError
 from server.services.people.workers import workshops
@@ -148,33 +148,21 @@ def _level() -> PointLevel:
 @admin.route("/categories/new", methods=["POST"])
 @allow(ADMIN)
 def categories_new() -> Response:
-    db = db_session()
-    try:
-        add_category(db, field("code"), field("name"), _level(), number_field("points"),
-                     field("needs_approval") == "1", name_en=field("name_en") or None,
-                     actor=actor())
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("Category %(code)s was added.", code=field("code")))
+    with saving() as saved:
+        add_category(db_session(), field("code"), field("name"), _level(),
+                     number_field("points"), field("needs_approval") == "1",
+                     name_en=field("name_en") or None, actor=actor())
+        saved.done(_("Category %(code)s was added.", code=field("code")))
     return redirect(url_for("admin.categories"))
 
 
 @admin.route("/categories/<code>", methods=["POST"])
 @allow(ADMIN)
 def categories_edit(code: str) -> Response:
-    db = db_session()
-    try:
-        points.update_category(db, code, points.CategoryChange(
+    with saving(not_found=404) as saved:
+        points.update_category(db_session(), code, points.CategoryChange(
             name=field("name"), name_en=field("name_en") or None, level=_level(),
             points=number_field("points"), needs_approval=field("needs_approval") == "1",
             active=field("active") == "1"), actor())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("Category %(code)s was saved.", code=code))
+        saved.done(_("Category %(code)s was saved.", code=code))
     return redirect(url_for("admin.categories"))

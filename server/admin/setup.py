@@ -88,6 +88,7 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    """Everything the admin needs from the app; `create_app` then registers the blueprint."""
     minutes = int(app.config.get("ADMIN_SESSION_MINUTES", 30))
     app.config.update(
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=minutes),
@@ -105,8 +106,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     Babel(app, locale_selector=select_locale)
 
-    from server.admin import admin
     from server.admin.format import register_filters
 
     register_filters(app)
-    app.register_blueprint(admin)

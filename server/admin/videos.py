@@ -13,8 +13,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, READ_PLANT, admin, allow
-from server.admin.common import actor, done, failed, field
+from server.admin.blueprint import ADMIN, READ_PLANT, admin, allow
+from server.admin.common import actor, failed, field, saving
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.people import workers as people
 from server.services.training import quiz
@@ -92,24 +92,23 @@ def videos_upload() -> Response:
     if upload is None or not upload.filename:
         failed(ServiceError(_("Choose an MP4 or WebM file first.")))
         return redirect(url_for("admin.videos"))
-    try:
+    with saving() as saved:
         assignment = _assignment()
         name, digest = _receive(upload)
-        video = service.add_video(db, app_config().data_dir,
-                                  service.video_dir(app_config().data_dir) / name,
-                                  assignment, actor(), sha256=digest)
-    except Unplayable as error:
-        failed(ServiceError(_("%(file)s cannot be played on the kiosks, so it was not kept: "
-                              "%(reason)s. Upload an MP4 (H.264 with AAC sound) or a WebM "
-                              "file.", file=upload.filename, reason=str(error))))
+        try:
+            video = service.add_video(db, app_config().data_dir,
+                                      service.video_dir(app_config().data_dir) / name,
+                                      assignment, actor(), sha256=digest)
+        except Unplayable as error:  # said for HR, with what to upload instead
+            raise InvalidInput(_(
+                "%(file)s cannot be played on the kiosks, so it was not kept: %(reason)s. "
+                "Upload an MP4 (H.264 with AAC sound) or a WebM file.",
+                file=upload.filename, reason=str(error))) from error
+        saved.done(_("%(title)s was added (%(seconds)s s, %(width)s×%(height)s). Add a quiz "
+                     "below if you like.", title=video.title, seconds=round(video.duration_s),
+                     width=video.width, height=video.height))
+    if not saved.ok:
         return redirect(url_for("admin.videos"))
-    except ServiceError as error:
-        failed(error)
-        return redirect(url_for("admin.videos"))
-    db.commit()
-    done(_("%(title)s was added (%(seconds)s s, %(width)s×%(height)s). Add a quiz below if "
-           "you like.", title=video.title, seconds=round(video.duration_s),
-           width=video.width, height=video.height))
     return redirect(url_for("admin.videos_edit", video_id=video.id))
 
 
@@ -122,14 +121,9 @@ def videos_edit(video_id: int) -> Response | str:
     except NotFound:
         abort(404)
     if request.method == "POST":
-        try:
+        with saving() as saved:
             service.update_video(db, video_id, _assignment(), actor())
-        except ServiceError as error:
-            db.rollback()
-            failed(error)
-        else:
-            db.commit()
-            done(_("Saved."))
+            saved.done(_("Saved."))
         return redirect(url_for("admin.videos_edit", video_id=video_id))
     return render_template("admin/video.html", video=video, shops=people.workshops(db),
                            roles=ROLES, max_questions=quiz.MAX_QUESTIONS,
@@ -139,14 +133,12 @@ def videos_edit(video_id: int) -> Response | str:
 @admin.route("/videos/<int:video_id>/active", methods=["POST"])
 @allow(ADMIN)
 def videos_active(video_id: int) -> Response:
-    db = db_session()
-    try:
-        video = service.set_active(db, video_id, field("active") == "1", actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("%(title)s is shown on the kiosks again.", title=video.title) if video.active
-         else _("%(title)s was retired: kiosks no longer show it.", title=video.title))
+    with saving(not_found=404) as saved:
+        video = service.set_active(db_session(), video_id, field("active") == "1", actor())
+        saved.done(_("%(title)s is shown on the kiosks again.", title=video.title)
+                   if video.active
+                   else _("%(title)s was retired: kiosks no longer show it.",
+                          title=video.title))
     return redirect(url_for("admin.videos"))
 
 
@@ -157,31 +149,21 @@ def videos_quiz_add(video_id: int) -> Response:
     answers = [request.files.get(f"answer{i}") for i in range(1, quiz.MAX_ANSWERS + 1)]
     question = request.files.get("question")
     correct = field("correct")
-    try:
+    with saving(not_found=404) as saved:
         count = quiz.add_question(
             db, app_config().data_dir, video_id, question.read() if question else b"",
             [a.read() for a in answers if a is not None and a.filename],
             int(correct) - 1 if correct.isdigit() else -1, actor())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("Question %(n)s was added.", n=count))
+        saved.done(_("Question %(n)s was added.", n=count))
     return redirect(url_for("admin.videos_edit", video_id=video_id))
 
 
 @admin.route("/videos/<int:video_id>/quiz/<int:question>/remove", methods=["POST"])
 @allow(ADMIN)
 def videos_quiz_remove(video_id: int, question: int) -> Response:
-    db = db_session()
-    try:
-        quiz.remove_question(db, video_id, question, actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("Question %(n)s was removed.", n=question))
+    with saving(not_found=404) as saved:
+        quiz.remove_question(db_session(), video_id, question, actor())
+        saved.done(_("Question %(n)s was removed.", n=question))
     return redirect(url_for("admin.videos_edit", video_id=video_id))
 
 

@@ -9,9 +9,9 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from server.admin import ADMIN, READ, admin, allow, scope
 from server.admin import charts as ch
-from server.admin.common import actor, arg, done, failed, field, page, photo_dir, today
+from server.admin.blueprint import ADMIN, READ, admin, allow, scope
+from server.admin.common import actor, arg, field, page, photo_dir, saving, today
 from server.admin.format import local_name
 from server.admin.uploads import import_page
 from server.models import Language, Role
@@ -46,13 +46,10 @@ def _form() -> service.WorkerForm:
 def workers_new() -> Response | str:
     db = db_session()
     if request.method == "POST":
-        try:
+        with saving() as saved:
             worker = service.create_worker(db, _form(), actor())
-        except ServiceError as error:
-            failed(error)
-        else:
-            db.commit()
-            done(_("Worker %(code)s was created.", code=worker.code))
+            saved.done(_("Worker %(code)s was created.", code=worker.code))
+        if saved.ok:
             return redirect(url_for("admin.worker", code=worker.code))
     return render_template("admin/worker_form.html", worker=None, form=request.form,
                            shops=service.workshops(db))
@@ -64,13 +61,10 @@ def workers_edit(code: str) -> Response | str:
     db = db_session()
     worker = _worker_or_404(code)
     if request.method == "POST":
-        try:
+        with saving() as saved:
             service.update_worker(db, code, _form(), actor())
-        except ServiceError as error:
-            failed(error)
-        else:
-            db.commit()
-            done(_("Worker %(code)s was saved.", code=code))
+            saved.done(_("Worker %(code)s was saved.", code=code))
+        if saved.ok:
             return redirect(url_for("admin.worker", code=code))
     return render_template("admin/worker_form.html", worker=worker, form=request.form,
                            shops=service.workshops(db))
@@ -79,33 +73,23 @@ def workers_edit(code: str) -> Response | str:
 @admin.route("/workers/<code>/active", methods=["POST"])
 @allow(ADMIN)
 def workers_active(code: str) -> Response:
-    db = db_session()
-    try:
-        worker = service.set_active(db, code, field("active") == "1", actor())
-    except NotFound:
-        abort(404)
-    db.commit()
-    done(_("Worker %(code)s is active again.", code=code) if worker.active
-         else _("Worker %(code)s was deactivated; their badges no longer work.", code=code))
+    with saving(not_found=404) as saved:
+        worker = service.set_active(db_session(), code, field("active") == "1", actor())
+        saved.done(_("Worker %(code)s is active again.", code=code) if worker.active
+                   else _("Worker %(code)s was deactivated; their badges no longer work.",
+                          code=code))
     return redirect(url_for("admin.worker", code=code))
 
 
 @admin.route("/workers/<code>/photo", methods=["POST"])
 @allow(ADMIN)
 def workers_photo_upload(code: str) -> Response:
-    db = db_session()
     upload = request.files.get("photo")
-    try:
+    with saving(not_found=404) as saved:
         if upload is None or not upload.filename:
             raise ServiceError(_("Choose a photo file first."))
-        service.save_photo(db, code, upload.read(), photo_dir(), actor())
-    except NotFound:
-        abort(404)
-    except ServiceError as error:
-        failed(error)
-    else:
-        db.commit()
-        done(_("The photo was saved."))
+        service.save_photo(db_session(), code, upload.read(), photo_dir(), actor())
+        saved.done(_("The photo was saved."))
     return redirect(url_for("admin.worker", code=code))
 
 

@@ -1,8 +1,19 @@
-"""Blueprint /api/v1: the contract with kiosks and MES/ERP (DESIGN.md §5)."""
+"""Blueprint /api/v1 for kiosks and MES/ERP (docs/ARCHITECTURE.md, "The kiosk–server contract").
 
-from flask import Blueprint
+This package only gathers: the blueprint object lives in `blueprint`, and importing the
+route modules below registers their routes on it.
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+    blueprint   the `api` object and its ServiceError handler
+    auth        bearer tokens: which kiosk or integration is calling
+    spec        `operation`: register a route and describe it in the OpenAPI document
+    schemas     the request and response bodies
+    health      GET /health
+    kiosk       enrol, roster, scorecards, leaderboards, claims, photos
+    feeds       events from kiosks, production from MES, the OpenAPI document
+    videos      training videos, their files and quiz pictures
+"""
 
-# Routes register on import of the package.
-from server.api import auth, feeds, health, kiosk, videos  # noqa: E402,F401
+from server.api import auth, feeds, health, kiosk, videos
+from server.api.blueprint import api
+
+__all__ = ["api", "auth", "feeds", "health", "kiosk", "videos"]

@@ -1,22 +1,19 @@
-"""Who is calling: bearer tokens from the request, and service errors as HTTP answers.
+"""Who is calling: bearer tokens from the request.
 
 Every route that needs a token calls `current_kiosk()` or `current_integration(scope)`
 first. A kiosk's `X-Kiosk-Version` and `X-Kiosk-Queue-Depth` headers are written to its row
-with its last contact, committed together with whatever the view commits.
+with its last contact, committed together with whatever the view commits. A missing,
+wrong or revoked token raises Unauthenticated (401), a token of the wrong kind or place
+Forbidden (403); the statuses come from `server.errors.STATUS`.
 """
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 
-from server.api import api
-from server.errors import error_response
 from server.models import IntegrationToken, Kiosk
-from server.services import Conflict, InvalidInput, NotFound, ServiceError
 from server.services.devices.tokens import (
     Contact,
-    Forbidden,
-    Unauthenticated,
     authenticate_integration,
     authenticate_kiosk,
 )
@@ -48,25 +45,3 @@ def current_kiosk() -> Kiosk:
 
 def current_integration(scope: str) -> IntegrationToken:
     return authenticate_integration(db_session(), bearer_token(), scope)
-
-
-_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
-    (Unauthenticated, 401, "unauthorized"),
-    (Forbidden, 403, "forbidden"),
-    (NotFound, 404, "not_found"),
-    (Conflict, 409, "conflict"),
-    (InvalidInput, 422, "invalid_input"),
-)
-
-
-@api.errorhandler(ServiceError)
-def _service_error(error: ServiceError) -> Response:
-    status, code = 409, "unavailable"  # e.g. a workshop with no scoring scheme yet
-    for cls, cls_status, cls_code in _STATUS:
-        if isinstance(error, cls):
-            status, code = cls_status, cls_code
-            break
-    response = error_response(status, code, str(error))
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="shopfloor"'
-    return response

@@ -1,6 +1,6 @@
 from flask import Response, jsonify
 
-from server.api import api
+from server.api.blueprint import api
 from server.services.devices.identity import server_id
 from server.version import __version__
 from server.web import db_session

@@ -30,7 +30,7 @@ from server.services.scores.kiosk_reads import (
     photo_file,
 )
 from server.services.scores.tasks import worker_tasks
-from server.web import app_config, db_session, standings_cache
+from server.web import app_config, conditional, db_session, standings_cache
 
 document("GET", "/health", summary="Is the server up, and which one is it",
          description="No token needed; `server_id` is the id the server advertises by mDNS.",
@@ -67,10 +67,7 @@ def get_roster() -> Response:
     session = db_session()
     content = roster(session, kiosk)
     session.commit()
-    etag = roster_etag(content)
-    response = (Response(status=304) if request.if_none_match.contains_weak(etag)
-                else jsonify(content))
-    response.set_etag(etag)
+    response = conditional(request, roster_etag(content), lambda: jsonify(content))
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -100,10 +97,7 @@ def get_scorecard(code: str) -> Response:
     card["tasks"] = worker_tasks(session, code)
     session.commit()
     # A kiosk back from days offline asks for many cards; unchanged ones cost a 304.
-    etag = roster_etag(card)
-    response = (Response(status=304) if request.if_none_match.contains_weak(etag)
-                else jsonify(card))
-    response.set_etag(etag)
+    response = conditional(request, roster_etag(card), lambda: jsonify(card))
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

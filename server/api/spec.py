@@ -19,7 +19,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from server.api import api
+from server.api.blueprint import api
 from server.api.schemas import ErrorResponse
 from server.errors import ApiError
 from server.services.events.kinds import describe
@@ -199,8 +199,8 @@ def openapi_document(version: str) -> dict[str, Any]:
         "info": {
             "title": "Shopfloor Kiosk API",
             "version": version,
-            "description": "The contract between kiosks, MES/ERP systems and the server "
-                           "(DESIGN.md §5). Errors are {\"error\": {\"code\", \"message\"}} "
+            "description": "Kiosks, MES/ERP and the server (docs/ARCHITECTURE.md, 'The kiosk–"
+                           "server contract'). Errors are {\"error\": {\"code\", \"message\"}} "
                            "with a 4xx status; a 5xx is a bug.",
         },
         "servers": [{"url": "/"}],

@@ -1,100 +1,16 @@
 """Blueprint /wall: the workshop TV's weekly leaderboard, opened by a display link.
 
-Live updates are a 1-second poll of `board.json` with If-None-Match rather than
-server-sent events: an unchanged board costs one indexed query and a 304, a held-open
-stream would pin a server thread per TV, and a poll recovers from restarts and network
-drops by itself.
+This package only gathers: the blueprint object lives in `blueprint`, and importing
+`views` registers its routes on it.
+
+    blueprint   the `wall` object, with the wall's templates and static files
+    views       the board page, its `board.json` poll (ETag / 304), workers' photos
+    board       the board's content: standings of the display's workshops
+    links       the address a TV opens the wall by
+    phrases     the board's words in Chinese and English
 """
 
-from __future__ import annotations
+from server.wall import views
+from server.wall.blueprint import wall
 
-from datetime import datetime, timedelta
-
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
-from sqlalchemy import select
-
-from server.models import Display, Worker, utcnow
-from server.services.devices.displays import display_workshops, lookup_display
-from server.services.scores.data_version import data_version
-from server.wall.board import build_board
-from server.wall.phrases import phrases
-from server.web import app_config, db_session, standings_cache
-
-wall = Blueprint("wall", __name__, url_prefix="/wall", template_folder="templates",
-                 static_folder="static", static_url_path="/static")
-
-LAST_SEEN_EVERY = timedelta(minutes=1)
-POLL_MS = 1000
-ROTATE_S = 15
-
-
-def _display_or_refusal(token: str) -> Display | Response:
-    display = lookup_display(db_session(), token)
-    if display is None or display.revoked_at is not None:
-        if display is not None:
-            language = display.language.value
-        else:
-            language = "en" if request.accept_languages.best_match(["zh", "en"]) == "en" \
-                else "zh_CN"
-        return Response(render_template("wall/not_enrolled.html", t=phrases(language)),
-                        status=403)
-    return display
-
-
-def _touch(display: Display) -> None:
-    """Remember when the TV last asked, without a write on every poll."""
-    now = utcnow()
-    if display.last_seen is None or now - display.last_seen > LAST_SEEN_EVERY:
-        display.last_seen = now
-        db_session().commit()
-
-
-@wall.get("/<token>")
-def page(token: str) -> Response | str:
-    display = _display_or_refusal(token)
-    if isinstance(display, Response):
-        return display
-    _touch(display)
-    language = display.language.value
-    return render_template("wall/board.html", t=phrases(language), token=token,
-                           language=language, poll_ms=POLL_MS, rotate_s=ROTATE_S,
-                           timezone=app_config().timezone)
-
-
-@wall.get("/<token>/board.json")
-def board(token: str) -> Response:
-    display = _display_or_refusal(token)
-    if isinstance(display, Response):
-        return display
-    _touch(display)
-    session = db_session()
-    zone = app_config().zone
-    today = datetime.now(zone).date()
-    version = "-".join(str(part) for part in data_version(session))
-    etag = f"{version}-{today.isoformat()}-{display.id}"
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        workshops = display_workshops(session, display)
-        response = jsonify(build_board(session, workshops, today, zone, display.language,
-                                       cache=standings_cache()))
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-@wall.get("/<token>/photo/<code>")
-def photo(token: str, code: str) -> Response:
-    display = _display_or_refusal(token)
-    if isinstance(display, Response):
-        return display
-    session = db_session()
-    worker = session.scalar(select(Worker).where(Worker.code == code))
-    allowed = {w.id for w in display_workshops(session, display)}
-    if worker is None or worker.photo_path is None or worker.workshop_id not in allowed:
-        abort(404)
-    data_dir = app_config().data_dir.resolve()
-    path = (data_dir / worker.photo_path).resolve()
-    if not path.is_relative_to(data_dir) or not path.is_file():
-        abort(404)
-    return send_file(path, max_age=3600)
+__all__ = ["views", "wall"]
