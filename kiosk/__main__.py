@@ -91,6 +91,7 @@ def enroll(config: KioskConfig, code: str, trust_first_use: bool = False) -> dic
 
 def run(config: KioskConfig) -> None:
     from kiosk.app import App
+    from kiosk.background.downloads import VideoDownloader
     from kiosk.background.sync import SyncWorker
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
@@ -101,7 +102,7 @@ def run(config: KioskConfig) -> None:
     from kiosk.scenes.base import Context
     from kiosk.ui.fonts import font_path
     from kiosk.ui.window import open_window
-    from kiosk.videos import VideoDownloader, VideoLibrary
+    from kiosk.videos import VideoLibrary
 
     font_path()
     store = Store(config.db_path)

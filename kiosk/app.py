@@ -17,7 +17,7 @@ from kiosk.hardware.qr import WedgeDecoder
 from kiosk.i18n import t
 from kiosk.logs import log_event
 from kiosk.model import Roster
-from kiosk.scenes.base import Context, SceneManager
+from kiosk.scenes.base import Context, Scene, SceneManager
 from kiosk.scenes.enroll import EnrollScene
 from kiosk.scenes.error import ErrorScene
 from kiosk.scenes.idle import IdleScene
@@ -54,6 +54,10 @@ class App:
         self.scorecard_latencies: deque[float] = deque(maxlen=STATS_KEPT)
         self._last = time.perf_counter()
         self._shown: tuple[int, float, str] | None = None
+        self._on_screen: tuple[int, float] | None = None  # the top, as of the last frame
+        # A scorecard opened by a badge, and when the badge was read: its first frame
+        # is the badge-to-card latency.
+        self._badge_seen: tuple[Scene, float] | None = None
 
     @property
     def screen(self) -> pygame.Surface:
@@ -78,7 +82,9 @@ class App:
             return
         self.ctx.record("badge_in", worker.code, {"kind": kind, "reader": reader},
                         send_now=False)
-        self.scenes.reset(ScorecardScene(self.ctx, worker, seen_at=seen_at))
+        card = ScorecardScene(self.ctx, worker)
+        self._badge_seen = None if seen_at is None else (card, seen_at)
+        self.scenes.reset(card)
 
     def enrolment_changed(self, event: pygame.event.Event) -> None:
         """Enrolled: go to idle with the new workshop. Token refused: back to the enrol scene
@@ -108,12 +114,12 @@ class App:
             text = self.wedge.feed(event)
             if text is None:
                 return
-            if self.scenes.top.name == "enroll":
+            if self.scenes.top.reads_codes:
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=text))
             else:
                 self.badge_in(events.qr_credential(text), "qr", "keyboard", time.perf_counter())
-        elif event.type == events.BADGE and self.scenes.top.name == "enroll":
-            # The camera reads every QR code as a badge; here it is an enrolment code.
+        elif event.type == events.BADGE and self.scenes.top.reads_codes:
+            # The camera reads every QR code as a badge; here it is text for the scene.
             if getattr(event, "text", None):
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=event.text))
         elif event.type == events.BADGE:
@@ -149,21 +155,32 @@ class App:
         if pending or top.animating or shown != self._shown:
             self._shown = shown
             self.render()
-        if (isinstance(top, ScorecardScene) and top.seen_at is not None
-                and top.first_frame_at is not None):
-            latency = top.first_frame_at - top.seen_at
-            self.scorecard_latencies.append(latency)
-            log_event(logger, "scorecard_shown", worker=top.worker.code,
-                      ms=round(latency * 1000, 1))
-            top.seen_at = None
 
     def render(self) -> None:
         """Draw the whole frame and show it."""
         started = time.perf_counter()
+        top = self.scenes.top
         self.scenes.draw(self.screen)
+        drawn = time.perf_counter()
         self.draw_status(self.screen)
         self.window.present()
         self.frame_times.append(time.perf_counter() - started)
+        on_screen = (id(top), self.scenes.changed_at)
+        if on_screen != self._on_screen:
+            self._on_screen = on_screen
+            self._first_frame(top, drawn)
+
+    def _first_frame(self, scene: Scene, drawn_at: float) -> None:
+        """The first frame of a newly entered top is on screen (drawn at `drawn_at`): tell
+        the scene, and when a badge opened it, log the badge-to-card latency."""
+        scene.shown()
+        if self._badge_seen is None or self._badge_seen[0] is not scene:
+            return
+        latency = drawn_at - self._badge_seen[1]
+        self._badge_seen = None
+        self.scorecard_latencies.append(latency)
+        log_event(logger, "scorecard_shown", worker=scene.worker.code if scene.worker else None,
+                  ms=round(latency * 1000, 1))
 
     def draw_status(self, surface: pygame.Surface) -> None:
         lang = self.scenes.top.lang

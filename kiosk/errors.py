@@ -1,13 +1,19 @@
-"""The kiosk's exceptions.
+"""The kiosk's exceptions: every one the kiosk defines, wherever it lives, is in this tree
+(tests/kiosk/test_kiosk_errors.py checks it). The ones defined elsewhere name their module.
 
     KioskError
     ├── ConfigError          bad command line or environment
+    │   └── UntrustedServer      an address showed another certificate than the one
+    │                            expected (kiosk/link/trust.py)
     ├── StoreError           the local SQLite store cannot be used
     ├── ClientError          talking to the server failed
     │   ├── ServerUnavailable    no answer, a timeout, or a 5xx
-    │   └── ApiError             a 4xx with the server's error code and message
-    └── HardwareError        a device or a system resource is missing
-        └── FontMissingError     the CJK font is not installed
+    │   ├── ApiError             a 4xx with the server's error code and message
+    │   └── EnrolmentFailed      the code's server was not found, or it refused the code
+    │                            (kiosk/link/enrolment.py)
+    └── HardwareError        a device or a system resource is missing or failed
+        ├── FontMissingError     the CJK font is not installed
+        └── PlaybackError        a video file cannot be played (kiosk/hardware/video.py)
 """
 
 

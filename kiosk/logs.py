@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object a line, to stdout and <data-dir>/logs/kiosk.jsonl.
+"""Structured logs: one JSON object a line, to stdout and <data-dir>/logs/kiosk.jsonl, in
+the server's shape (``ts``, ``level``, ``logger``, ``event``, the event's fields).
 
 Call sites log ``logger.info("badge_read", extra={"fields": {...}})`` through
 :func:`log_event`; the formatter never prints a PIN, a token or a raw badge UID because
@@ -15,16 +16,27 @@ from pathlib import Path
 from typing import Any
 
 FORBIDDEN_KEYS = frozenset({"pin", "token", "uid", "secret", "password", "authorization"})
+# What every log record carries; anything else on a record is a field of its event.
+RECORD_KEYS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "fields"}
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
-    logger.log(level, event, extra={"fields": fields})
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ``ts`` (ISO 8601 with milliseconds and offset), ``level``,
+    ``logger``, ``event``, then the event's fields; ``exc`` holds a traceback.
 
+    A record with fields (``extra={"fields": {...}}``, or any other ``extra=`` keys) is the
+    event its message names; any other record is the event ``message``, its text under
+    ``message``. ``static`` fields (the kiosk's name) go on every line that lacks them. A
+    key in FORBIDDEN_KEYS is never written.
 
-class JsonLineFormatter(logging.Formatter):
-    def __init__(self, kiosk_name: str | None = None) -> None:
+    kiosk/logs.py and server/logs.py hold the same copy of this class (neither imports
+    the other): tests/kiosk/test_kiosk_logs.py checks that they stay identical.
+    """
+
+    def __init__(self, **static: Any) -> None:
         super().__init__()
-        self.kiosk_name = kiosk_name
+        self.static = static
 
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created).astimezone()
@@ -33,18 +45,25 @@ class JsonLineFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        fields = getattr(record, "fields", None)
-        if fields is None:
+        nested = getattr(record, "fields", None)
+        fields = {k: v for k, v in vars(record).items() if k not in RECORD_KEYS}
+        if isinstance(nested, dict):
+            fields.update(nested)
+        if nested is None and not fields:
             line["event"] = "message"
             line["message"] = record.getMessage()
         else:
-            line["event"] = record.msg
+            line["event"] = record.getMessage()
             line.update({k: v for k, v in fields.items() if k.lower() not in FORBIDDEN_KEYS})
-        if self.kiosk_name and "kiosk" not in line:
-            line["kiosk"] = self.kiosk_name
+        for key, value in self.static.items():
+            line.setdefault(key, value)
         if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+            line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+    logger.log(level, event, extra={"fields": fields})
 
 
 def setup_logging(log_dir: Path | None, kiosk_name: str | None = None) -> None:
@@ -53,7 +72,7 @@ def setup_logging(log_dir: Path | None, kiosk_name: str | None = None) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
-    formatter = JsonLineFormatter(kiosk_name)
+    formatter = JsonFormatter(**({"kiosk": kiosk_name} if kiosk_name else {}))
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)

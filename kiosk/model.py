@@ -113,10 +113,18 @@ class Roster:
 class DailyValue:
     date: str
     value: float | None
+    met: bool = False  # as the server judged the day (see `Dimension.from_json`)
+
+
+BETTER = ("higher", "lower")
+UNITS = ("percent", "count", "points")  # percent: a share from 0 to 1
 
 
 @dataclass(frozen=True)
 class Dimension:
+    """One line of a scorecard. Which way is better, the unit and each day's `met` are
+    the server's (the kiosk keeps no list of dimensions of its own)."""
+
     key: str
     value: float | None
     target: float | None
@@ -126,6 +134,66 @@ class Dimension:
     no_data: bool
     daily: tuple[DailyValue, ...]
     record_ids: tuple[Any, ...]
+    better: str = "higher"
+    unit: str = "count"
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.better == "lower"
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Dimension:
+        """A card cached from a server older than `better`, `unit` and `daily_met` lacks
+        them: they are then read off the card itself (see `_better`, `_unit`), and a day
+        is met when its value reaches the target (without the server's tolerance)."""
+        no_data = bool(raw.get("no_data", raw.get("value") is None))
+        value = _float(raw.get("value"), None)
+        target = _float(raw.get("target"), None)
+        days = [(str(d.get("date", "")), _float(d.get("value"), None))
+                for d in raw.get("daily") or [] if isinstance(d, dict)]
+        better = raw.get("better")
+        if better not in BETTER:
+            better = _better(value, target, raw.get("met"))
+        unit = raw.get("unit")
+        if unit not in UNITS:
+            unit = _unit([value, target, *(v for _, v in days)])
+        sent = raw.get("daily_met")
+        judged = sent if isinstance(sent, dict) else {}
+
+        def day_met(day: str, day_value: float | None) -> bool:
+            if day in judged:
+                return bool(judged[day])
+            if day_value is None or target is None:
+                return target is None
+            return day_value <= target if better == "lower" else day_value >= target
+
+        return cls(
+            key=str(raw.get("key") or "other"),
+            value=value,
+            target=target,
+            met=bool(raw.get("met", False)) and not no_data,
+            points=_float(raw.get("points")) or 0.0,
+            max_points=_float(raw.get("max_points"), None),
+            no_data=no_data,
+            daily=tuple(DailyValue(day, v, day_met(day, v)) for day, v in days),
+            record_ids=tuple(raw.get("record_ids") or ()),
+            better=better,
+            unit=unit,
+        )
+
+
+def _better(value: float | None, target: float | None, met: Any) -> str:
+    """Which way is better, from an old card: "lower" when the period's `met` only fits
+    that (met below the target, or missed above it), else "higher"."""
+    if value is None or target is None or not isinstance(met, bool) or value == target:
+        return "higher"
+    return "lower" if met == (value < target) else "higher"
+
+
+def _unit(numbers: list[float | None]) -> str:
+    """The unit, from an old card: shares (every number from 0 to 1) are percentages."""
+    known = [n for n in numbers if n is not None]
+    return "percent" if known and all(0.0 <= n <= 1.0 for n in known) else "count"
 
 
 TASK_KINDS = ("videos_due", "claims_decided", "appeals_answered")
@@ -194,32 +262,15 @@ class Scorecard:
     today_points: float | None
     projected_total: float | None
     projected_tier: str | None
-    tasks: dict[str, int]
+    tasks: dict[str, int]  # how many of each kind of task (the server sends lists)
     period_start: str = ""
     period_end: str = ""
     task_items: tuple[Task, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
-        dims = []
-        for raw in data.get("dimensions") or []:
-            no_data = bool(raw.get("no_data", raw.get("value") is None))
-            dims.append(
-                Dimension(
-                    key=str(raw.get("key") or "other"),
-                    value=_float(raw.get("value"), None),
-                    target=_float(raw.get("target"), None),
-                    met=bool(raw.get("met", False)) and not no_data,
-                    points=_float(raw.get("points")) or 0.0,
-                    max_points=_float(raw.get("max_points"), None),
-                    no_data=no_data,
-                    daily=tuple(
-                        DailyValue(str(d.get("date", "")), _float(d.get("value"), None))
-                        for d in raw.get("daily") or []
-                    ),
-                    record_ids=tuple(raw.get("record_ids") or ()),
-                )
-            )
+        dims = [Dimension.from_json(raw) for raw in data.get("dimensions") or []
+                if isinstance(raw, dict)]
         tier = data.get("tier") or {}
         next_tier = data.get("next_tier") or {}
         tasks = data.get("tasks") or {}
@@ -241,11 +292,7 @@ class Scorecard:
             today_points=_float(data.get("today_points"), None),
             projected_total=_float(data.get("projected_total"), None),
             projected_tier=data.get("projected_tier"),
-            tasks={
-                str(k): len(v) if isinstance(v, list) else int(v)
-                for k, v in tasks.items()
-                if isinstance(v, list | int | float) and v
-            }
+            tasks={str(k): len(v) for k, v in tasks.items() if isinstance(v, list) and v}
             if isinstance(tasks, dict)
             else {},
             period_start=str(data.get("period_start") or ""),

@@ -62,7 +62,7 @@ class SyncWorker:
         self.roster_interval_s = roster_interval_s
         self.batch_size = self.max_batch = batch_size
         self._post = post
-        self._rounds = Rounds("kiosk-sync", self._round_then_delay)
+        self._rounds = Rounds("kiosk-sync", self._round_then_delay, retry_s=interval_s)
         self._requests: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._claims: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._failures = 0
@@ -96,8 +96,8 @@ class SyncWorker:
     def _round_then_delay(self) -> float:
         try:
             self.run_once()
-        except Exception:
-            logger.exception("sync round failed")
+        except KioskError as exc:  # the store failed, or no client could be made
+            logger.warning("sync round failed: %s", exc)
             self._set_online(False)
         return self.interval_s if self._failures == 0 else self._backoff()
 

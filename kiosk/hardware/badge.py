@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from kiosk import events
 from kiosk.logs import log_event
@@ -31,12 +30,6 @@ BadgeCallback = Callable[[str, str, float], None]
 
 def post_badge(credential: str, reader: str, seen_at: float) -> None:
     events.post(events.BADGE, credential=credential, kind="card", reader=reader, seen_at=seen_at)
-
-
-class BadgeSource(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 class PcscBadgeReader:

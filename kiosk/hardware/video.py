@@ -24,6 +24,7 @@ from pathlib import Path
 import av
 import pygame
 
+from kiosk.errors import HardwareError
 from kiosk.hardware.speech import MIXER_FORMAT
 from kiosk.logs import log_event
 
@@ -40,7 +41,7 @@ SLEW_GAIN = 2.0  # slew per second of offset: 25 ms off, 5 % faster or slower
 SLEW_WITHIN = 0.3
 
 
-class PlaybackError(Exception):
+class PlaybackError(HardwareError):
     """The file cannot be played (it was checked when downloaded, so this is rare)."""
 
 

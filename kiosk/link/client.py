@@ -1,4 +1,4 @@
-"""The HTTP client to the server's /api/v1 (DESIGN.md §5); the transport is injectable.
+"""HTTP client of /api/v1 (docs/ARCHITECTURE.md, "The kiosk–server contract"), transport injectable.
 
 Every request carries ``X-Kiosk-Version`` and ``X-Kiosk-Queue-Depth`` (the outbox depth
 from ``queue_depth``), and ``Authorization: Bearer <token>`` once the kiosk is enrolled.

@@ -2,8 +2,14 @@
 
 A scene gets what it needs through its constructor (a :class:`Context` and its own
 arguments); ``handle_event`` returns the event to pass it on or ``None`` to consume it;
-``draw`` changes nothing. The manager sends every screen but idle back to idle after
-``timeout_s`` without a touch, so the next person never sees the last one's data.
+``update`` advances it; ``draw`` changes nothing (it may be called any number of times).
+``enter`` and ``exit`` come in pairs: ``enter`` when the scene becomes the top of the
+stack, ``exit`` when it stops being the top (covered by a push, or dropped by a pop,
+``pop_to``, ``replace`` or ``reset``). A scene under the top was exited when it was
+covered, so every scene the stack drops has had its ``exit``. The loop calls ``shown``
+once the first frame of a newly entered top is on screen. The manager sends every screen
+but idle back to idle after ``timeout_s`` without a touch, so the next person never sees
+the last one's data.
 """
 
 from __future__ import annotations
@@ -91,6 +97,9 @@ class Scene:
     times_out = True
     animating = False  # True while the scene must be drawn every frame
     fps: int | None = None  # frames a second it wants, when more than the kiosk's usual
+    # A QR code read while this scene is on top is text for the scene (a ``QR_TEXT``
+    # event), not a badge: the enrol scene reads enrolment codes.
+    reads_codes = False
 
     def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
         self.ctx = ctx
@@ -105,7 +114,11 @@ class Scene:
         """Called when the scene becomes the top of the stack."""
 
     def exit(self) -> None:
-        """Called when the scene leaves the top of the stack."""
+        """Called when the scene leaves the top of the stack, covered or dropped."""
+
+    def shown(self) -> None:
+        """Called once the first frame after ``enter`` is on screen: work that must not
+        delay that frame starts here."""
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
         if event.type == events.TAP:
@@ -168,7 +181,10 @@ class SceneManager:
         return [scene.name for scene in self._stack]
 
     def _entered(self, previous: Scene | None) -> None:
-        if previous is not None and previous is not self.top:
+        """The stack changed: the old top (`previous`) exits, the new top enters. Scenes
+        dropped from under the old top exited when they were covered; when the same
+        scene stays on top (``pop_to`` itself) it exits and enters again."""
+        if previous is not None:
             previous.exit()
         self.changed_at = self._clock()
         self.last_input = self.changed_at

@@ -1,4 +1,5 @@
-"""One dimension up close: the records behind it, day by day as bars, against the target."""
+"""One dimension up close: the records behind it, day by day as bars, against the target
+(a bar is green when the server says the day met it)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button
 
 CHART = pygame.Rect(theme.MARGIN + 20, 250, theme.WIDTH - 2 * theme.MARGIN - 40, 330)
-LOWER_IS_BETTER = {"defect_rate"}
 
 
 class DimensionScene(Scene):
@@ -37,12 +37,6 @@ class DimensionScene(Scene):
         self.ctx.scenes.push(AppealScene(self.ctx, self.worker, self.period, self.dim.key,
                                          self.period_start))
 
-    def _met(self, value: float) -> bool:
-        target = self.dim.target
-        if target is None:
-            return True
-        return value <= target if self.dim.key in LOWER_IS_BETTER else value >= target
-
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
         dim = self.dim
@@ -53,9 +47,9 @@ class DimensionScene(Scene):
         if dim.no_data:
             summary = self.tr("card.no_data")
         else:
-            summary = self.tr("dim.value", value=format_value(dim.key, dim.value))
+            summary = self.tr("dim.value", value=format_value(dim, dim.value))
         if dim.target is not None:
-            summary += "   " + self.tr("dim.target", target=format_value(dim.key, dim.target))
+            summary += "   " + self.tr("dim.target", target=format_value(dim, dim.target))
         widgets.label(surface, summary, 36, (x, theme.TOP_BAR + 88), theme.MUTED)
         self._draw_chart(surface)
 
@@ -85,9 +79,9 @@ class DimensionScene(Scene):
                 continue
             h = max(4, round(height * day.value / top))
             rect = pygame.Rect(cx - bar_w // 2, base_y - h, bar_w, h)
-            color = theme.GOOD if self._met(day.value) else theme.BAD
+            color = theme.GOOD if day.met else theme.BAD  # as the server judged the day
             pygame.draw.rect(surface, color, rect, border_radius=6)
             if len(days) <= 10:
-                widgets.label(surface, format_value(self.dim.key, day.value), 22,
+                widgets.label(surface, format_value(self.dim, day.value), 22,
                               (cx, rect.y - 4), theme.INK, "midbottom")
         pygame.draw.line(surface, theme.LINE, (CHART.x, base_y), (CHART.right, base_y), 2)

@@ -18,6 +18,7 @@ from kiosk.ui import icons, theme
 class EnrollScene(Scene):
     name = "enroll"
     times_out = False
+    reads_codes = True
 
     def __init__(self, ctx, lang: str | None = None, reason: str | None = None) -> None:
         super().__init__(ctx, lang)

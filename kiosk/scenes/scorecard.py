@@ -54,11 +54,11 @@ class DimensionTile(Button):
             value = t(self.lang, "card.no_data")
             color = theme.MUTED
         else:
-            value = format_value(dim.key, dim.value)
+            value = format_value(dim, dim.value)
             color = theme.GOOD if dim.met else theme.BAD
         widgets.label(surface, value, 40, (x, self.rect.y + 52), color, max_width=width)
         if dim.target is not None:
-            target = t(self.lang, "dim.target", target=format_value(dim.key, dim.target))
+            target = t(self.lang, "dim.target", target=format_value(dim, dim.target))
             widgets.label(surface, target, 22, (x, self.rect.bottom - 32), theme.MUTED,
                           max_width=width)
 
@@ -66,16 +66,13 @@ class DimensionTile(Button):
 class ScorecardScene(Scene):
     name = "scorecard"
 
-    def __init__(self, ctx: Context, worker: Worker, period: str = "week",
-                 seen_at: float | None = None) -> None:
+    def __init__(self, ctx: Context, worker: Worker, period: str = "week") -> None:
         super().__init__(ctx, worker=worker)
         self.worker: Worker = worker
         self.period = period
         self.card: Scorecard | None = None
         self.fetched_at: float | None = None
         self.opened_at = time.time()
-        self.seen_at = seen_at
-        self.first_frame_at: float | None = None
         self.spoken: set[str] = set()
         self.requested: set[str] = set()
         self.tiles: list[DimensionTile] = []
@@ -143,11 +140,10 @@ class ScorecardScene(Scene):
     def enter(self) -> None:
         self.load()
 
-    def update(self, dt: float) -> None:
+    def shown(self) -> None:
         # Ask for a fresh card once the cached one is on screen, so the sync thread's
         # work does not delay the first frame.
-        if self.first_frame_at is not None:
-            self._request()
+        self._request()
 
     def _request(self) -> None:
         if self.period not in self.requested:
@@ -187,8 +183,6 @@ class ScorecardScene(Scene):
             widgets.label(surface, self.tr("card.no_data"), 36,
                           (MIDDLE.centerx, MIDDLE.y + 300), theme.MUTED, "center")
         self._draw_right(surface)
-        if self.first_frame_at is None:
-            self.first_frame_at = time.perf_counter()
 
     def _draw_left(self, surface: pygame.Surface) -> None:
         widgets.panel(surface, LEFT)
@@ -257,15 +251,8 @@ class ScorecardScene(Scene):
         y += 50
         if card.task_items:
             self._draw_task_items(surface, card.task_items, x, y, width)
-            return
-        known = [(k, n) for k, n in card.tasks.items() if k in TASK_ICONS]
-        if not known:
+        else:
             widgets.label(surface, self.tr("card.no_tasks"), 28, (x, y), theme.MUTED)
-        for key, count in known:
-            surface.blit(icons.icon(TASK_ICONS[key], 44, theme.PRIMARY), (x, y))
-            widgets.label(surface, self.tr(f"task.{key}", n=count), 28, (x + 56, y + 6),
-                          max_width=width - 56)
-            y += 58
 
     def _draw_task_items(self, surface: pygame.Surface, items: tuple[Task, ...], x: int,
                          y: int, width: int) -> None:

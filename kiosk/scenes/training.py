@@ -72,7 +72,7 @@ class VideoTile(Button):
         pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
         thumb = pygame.Rect(self.rect.x + 10, self.rect.y + 10, self.rect.width - 20, THUMB_H)
         ready = scene.library.path(video) is not None
-        picture = scene.thumbnail(video, thumb.size)
+        picture = scene.thumbnail(video)
         if picture is not None:
             if not ready:
                 picture = picture.copy()
@@ -157,12 +157,15 @@ class TrainingScene(Scene):
     def is_new(self, video: VideoInfo) -> bool:
         return video.is_new(self.today) and self.progress.get(video.id, 0) == 0
 
-    def thumbnail(self, video: VideoInfo, size: tuple[int, int]) -> pygame.Surface | None:
-        """The thumbnail scaled to cover `size`, cropped to it; None until downloaded."""
+    def thumbnail(self, video: VideoInfo) -> pygame.Surface | None:
+        """The tile's thumbnail as `_layout` loaded it; None until downloaded."""
+        return self._thumbs.get(video.thumbnail_name)
+
+    def _load_thumbnail(self, video: VideoInfo, size: tuple[int, int]) -> None:
+        """Scale the thumbnail to cover `size`, cropped to it (once: draw only reads it)."""
         if video.thumbnail_name not in self._thumbs:
             path = self.library.picture(video.thumbnail_name)
             self._thumbs[video.thumbnail_name] = _cover(path, size) if path else None
-        return self._thumbs[video.thumbnail_name]
 
     def _layout(self) -> None:
         shown = self.videos[self.page * PER_PAGE:(self.page + 1) * PER_PAGE]
@@ -171,6 +174,7 @@ class TrainingScene(Scene):
             tile = VideoTile(rect, "", self._opener(video), name=f"video:{video.id}")
             tile.video, tile.scene = video, self
             tiles.append(tile)
+            self._load_thumbnail(video, (rect.width - 20, THUMB_H))
         footer = pygame.Rect(theme.MARGIN, theme.HEIGHT - 152, 240, 128)
         buttons: list[Button] = [*tiles, self.back_button(footer)]
         if self.pages > 1:

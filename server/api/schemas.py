@@ -156,15 +156,24 @@ class DimensionOut(_Answer):
     no_data: bool
     record_ids: list[int]
     daily: list[DailyOut]
+    better: Literal["higher", "lower"] = Field(
+        description="which way the value improves (a defect rate: lower)")
+    unit: Literal["percent", "count", "points"] = Field(
+        description="percent: a share from 0 to 1, read as a percentage")
+    daily_met: dict[str, bool] = Field(
+        description="per day of `daily` (by its date): whether that day's value meets the "
+                    "target, judged as the period's `met` is (with its tolerance)")
 
 
 class TierOut(_Answer):
     key: str
-    name: str
+    name: str = Field(description="the name the scheme gives the tier; kiosk, wall and admin "
+                                  "show this, not the key")
+    stars: int = Field(ge=0, le=3, description="stars drawn for it: 3 for the narrowest top "
+                                               "tier, then 2, then 1; 1 for most improved")
 
 
-class NextTierOut(_Answer):
-    key: str
+class NextTierOut(TierOut):
     points_needed: float
 
 
@@ -181,6 +190,7 @@ class _PeriodHeader(_Answer):
     period_start: str
     period_end: str
     scheme: SchemeOut
+    tiers: list[TierOut] = Field(description="the scheme's tiers, in the scheme's order")
 
 
 class VideoDue(_Answer):

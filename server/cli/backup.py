@@ -1,4 +1,4 @@
-"""`backup --out FILE` and `restore FILE [--yes]` (DESIGN.md §4b).
+"""`backup --out FILE` and `restore FILE [--yes]` (docs/ARCHITECTURE.md, "The command line").
 
 Restore asks before it replaces a site that holds anything; with no terminal to ask on it
 refuses instead, unless `--yes` says so up front.
@@ -17,7 +17,6 @@ from server.services.backup import BackupError, backup, read_manifest, restore, 
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Context) -> int:
-
     out = Path(args.out)
     manifest = backup(ctx.config, out)
     emit(args, {"file": str(out), "kind": manifest.kind,
@@ -33,7 +32,6 @@ def _confirmed(target: str) -> bool:
 
 
 def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
-
     archive = Path(args.file)
     database = make_url(ctx.config.database_url).render_as_string(hide_password=True)
     target = f"the database {database} or the data folder {ctx.config.data_dir}"

@@ -18,7 +18,6 @@ def default_base_url(config: Config) -> str:
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         made = add_display(session, args.name, None if args.all else args.workshop,
                            Language(args.lang), actor="cli")
@@ -32,7 +31,6 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         rows = [{"name": d.name, "workshop": d.workshop.code if d.workshop else None,
                  "language": d.language.value,
@@ -46,7 +44,6 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         revoke_display(session, args.name, actor="cli")
         session.commit()

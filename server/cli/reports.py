@@ -17,7 +17,6 @@ from server.services.reports.reports import FORMATS, KINDS, report_file
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
-
     zone = ctx.config.zone
     period = args.month if args.kind == "monthly" else args.week
     with ctx.session() as session:

@@ -1,4 +1,4 @@
-"""`video add|list`: training videos from the command line (DESIGN.md §4b)."""
+"""`video add|list`: training videos (docs/ARCHITECTURE.md, "The command line")."""
 
 from __future__ import annotations
 

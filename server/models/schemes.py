@@ -29,7 +29,7 @@ class ScoringScheme(Base):
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)
-    # The whole scheme as HR wrote it (DESIGN.md §4), validated by server.schemes.
+    # The scheme as HR wrote it (docs/scoring.md, "A scheme"); server.scoring.schemes checks it.
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))

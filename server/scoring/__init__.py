@@ -1,4 +1,4 @@
-"""The scoring engine: records in, scorecards out (DESIGN.md §4).
+"""The scoring engine: records in, scorecards out (docs/scoring.md).
 
 Pure on purpose: no Flask, no SQLAlchemy, no clock. The services load rows and call
 `score` for each worker and `rank` for a workshop; tests check these functions, and

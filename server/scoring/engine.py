@@ -1,4 +1,4 @@
-"""From one worker's records to one scorecard (DESIGN.md §4). Pure: no clock, no I/O.
+"""From one worker's records to one scorecard (docs/scoring.md). Pure: no clock, no I/O.
 
 Rules beyond the design's own words, decided here:
 
@@ -13,7 +13,8 @@ Rules beyond the design's own words, decided here:
   `points_cap` applies to each scored period as it is.
 - **Met** means value >= target, or value <= target when lower is better; a value equal to
   the target is met (compared with a relative tolerance of 1e-9 so that a scaled target
-  does not miss by a rounding error).
+  does not miss by a rounding error). Each day of `daily` is judged the same way against
+  the card's target (the line its bars are drawn against).
 - **Today** is the difference between the total and the total without the records dated
   `as_of`; it can be negative when a bad day pulls a rate under its target.
 - **At this pace** extrapolates the sums (output, points, run hours, point entries)
@@ -208,12 +209,15 @@ class _Rule:
     weight: float
     cap: float
 
+    def meets(self, value: float) -> bool:
+        return value <= self.bound if self.lower else value >= self.bound
+
     def line(self, sums: PeriodTotals, scale: float) -> tuple[float | None, bool | None, float]:
         """(value, met, points)."""
         value = self.value(sums, scale)
         if value is None:
             return None, None, 0.0
-        met = value <= self.bound if self.lower else value >= self.bound
+        met = self.meets(value)
         if self.threshold_points is not None:
             return value, met, self.threshold_points if met else 0.0
         achieved = _achievement(value, self.target, self.cap, self.lower, met)
@@ -267,7 +271,8 @@ def _rules(scheme: Scheme, span: PeriodSpan) -> _Rules:
     return _Rules(scheme, span, tuple(made))
 
 
-def _daily(key: Dim, tally: _Tally) -> tuple[DailyValue, ...]:
+def _daily(rule: _Rule, tally: _Tally) -> tuple[DailyValue, ...]:
+    key = rule.spec.key
     values: dict[date, float]
     if key is Dim.UPTIME:
         values = {d: s[1] / s[0] for d, s in tally.production.items() if s[0] > 0}
@@ -284,7 +289,7 @@ def _daily(key: Dim, tally: _Tally) -> tuple[DailyValue, ...]:
         for day in tally.completed.values():
             counts[day] += 1
         values = counts
-    return tuple(DailyValue(d, round(v, 4)) for d, v in sorted(values.items()))
+    return tuple(DailyValue(d, round(v, 4), rule.meets(v)) for d, v in sorted(values.items()))
 
 
 def _record_ids(key: Dim, tally: _Tally) -> tuple[int, ...]:
@@ -323,7 +328,7 @@ def _card(
             max_points=_max_points(scheme, spec),
             no_data=value is None,
             record_ids=_record_ids(spec.key, tally) if tally else (),
-            daily=_daily(spec.key, tally) if tally else (),
+            daily=_daily(rule, tally) if tally else (),
         ))
     hourly, entries = rules.extras(sums, 1.0)
     total, projected = rules.total_and_projection(sums, as_of)

@@ -7,9 +7,10 @@ month is thousands of rows and the leaderboard has a budget of milliseconds.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from server.scoring.periods import Period, PeriodSpan
 
@@ -28,7 +29,20 @@ class Dim(enum.StrEnum):
     POINTS = "points"
 
 
+class Unit(enum.StrEnum):
+    """What a dimension's value counts. PERCENT is a share from 0 to 1, read as a
+    percentage (0.82 is 82 %)."""
+
+    PERCENT = "percent"
+    COUNT = "count"
+    POINTS = "points"
+
+
 LOWER_IS_BETTER = frozenset({Dim.DEFECT_RATE})
+UNITS: Mapping[Dim, Unit] = {
+    Dim.UPTIME: Unit.PERCENT, Dim.DEFECT_RATE: Unit.PERCENT, Dim.OUTPUT: Unit.COUNT,
+    Dim.TRAINING: Unit.PERCENT, Dim.ATTENDANCE: Unit.PERCENT, Dim.POINTS: Unit.POINTS,
+}
 # Sums grow with the length of a period; rates do not. Only sums have their targets scaled
 # to the period asked for and are extrapolated by the "at this pace" projection.
 ADDITIVE = frozenset({Dim.OUTPUT, Dim.POINTS})
@@ -161,10 +175,12 @@ class Scheme:
 
 
 class DailyValue(NamedTuple):
-    """One day of a dimension; a tuple because a month of cards holds thousands."""
+    """One day of a dimension; a tuple because a month of cards holds thousands. `met`
+    is the day's value against the card's target, judged as the period's is."""
 
     date: date
     value: float
+    met: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +200,15 @@ class DimensionScore:
     no_data: bool
     record_ids: tuple[int, ...]
     daily: tuple[DailyValue, ...]
+
+    @property
+    def better(self) -> Literal["higher", "lower"]:
+        """Which way the value improves: "lower" for a defect rate, else "higher"."""
+        return "lower" if self.key in LOWER_IS_BETTER else "higher"
+
+    @property
+    def unit(self) -> Unit:
+        return UNITS[self.key]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Scoring schemes as HR writes them (YAML, DESIGN.md §4): parse, validate, export.
+"""Scoring schemes as HR writes them (YAML, docs/scoring.md, "A scheme"): parse, validate, export.
 
 Validation names the field in every message ("dimensions[2].weight: ...") because the
 person reading it is editing a YAML file, not reading a traceback. The stored form of a

@@ -33,7 +33,7 @@ def new_token(nbytes: int = 32) -> str:
 
 
 def normalise_card_uid(uid: str) -> str:
-    """Hex in any case, ignoring ':' and spaces (DESIGN.md §4b) -> upper-case hex."""
+    """Hex, any case, ':' and spaces dropped -> upper (docs/ARCHITECTURE.md, "The command line")."""
     cleaned = uid.replace(":", "").replace(" ", "").replace("-", "").upper()
     if not cleaned or len(cleaned) % 2 or any(c not in "0123456789ABCDEF" for c in cleaned):
         raise ValueError(f"not a card UID in hex: {uid!r}")

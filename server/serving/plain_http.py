@@ -1,7 +1,7 @@
 """The plain-HTTP listener beside HTTPS, for wall displays only.
 
-TV browsers cannot be taught to trust a self-signed certificate, so the wall (DESIGN.md
-§2) is reached over plain HTTP on a second port of the same gunicorn workers. gunicorn
+TV browsers cannot be taught to trust a self-signed certificate, so the wall ("The parts",
+docs/ARCHITECTURE.md) is reached by plain HTTP on a second port of the gunicorn workers. gunicorn
 wraps every listener in TLS once a certificate is set; :class:`ShopfloorWorker` leaves the
 wall port unwrapped, and :class:`PlainHttpGate` lets only the wall and the health check
 through that port: any other GET is redirected to HTTPS, anything else is refused. Logins,

@@ -36,7 +36,7 @@ from server.models import Event, Machine, Worker, Workshop
 from server.services.devices.identity import ensure_server_id
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.events.kinds import body_hash, canonical_payload, event_adapter
-from tests.support.live_server import free_port
+from support.live_server import free_port
 
 CLIENTS = 4
 BATCH = 100

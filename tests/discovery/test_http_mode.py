@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from kiosk.link.discovery import candidates
-from tests.support.live_server import free_port
+from support.live_server import free_port
 
 LOOPBACK = ["127.0.0.1"]
 

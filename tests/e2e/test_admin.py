@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.services.setup import initialise
-from support.admin_plant import PASSWORD, Plant, build_plant, expected_scores
+from support.factory import PASSWORD, Plant, build_plant, expected_scores
 from support.live_server import LiveServer
 
 ARTIFACTS = Path("test-artifacts/admin")
@@ -134,7 +134,7 @@ def test_assign_a_badge(page: Page, admin: Admin) -> None:
 
 
 def test_save_a_scheme_after_previewing_it(page: Page, admin: Admin) -> None:
-    from support.admin_plant import SCHEME
+    from support.factory import PLANT_SCHEME as SCHEME
 
     today = admin.plant.today
     start = today.replace(year=today.year + 1, day=1)

@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.services.setup import initialise
-from support.admin_plant import PASSWORD, build_plant
 from support.clips import corrupt_copy, make_clip
+from support.factory import PASSWORD, build_plant
 from support.live_server import LiveServer
 
 ARTIFACTS = Path("test-artifacts/admin")

@@ -19,6 +19,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import pygame  # noqa: E402
 
 from kiosk.app import App  # noqa: E402
+from kiosk.background.downloads import VideoDownloader  # noqa: E402
 from kiosk.background.sync import SyncWorker  # noqa: E402
 from kiosk.config import KioskConfig  # noqa: E402
 from kiosk.errors import ServerUnavailable  # noqa: E402
@@ -26,7 +27,7 @@ from kiosk.link.client import KioskClient  # noqa: E402
 from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.ui.window import open_window  # noqa: E402
-from kiosk.videos import VideoDownloader, VideoLibrary  # noqa: E402
+from kiosk.videos import VideoLibrary  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.models import TrainingProgress, Worker, Workshop  # noqa: E402

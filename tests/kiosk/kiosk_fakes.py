@@ -62,6 +62,9 @@ def scorecard_json(code: str = "W001", period: str = "week") -> dict[str, Any]:
     def daily(values: list[float]) -> list[dict[str, Any]]:
         return [{"date": d, "value": v} for d, v in zip(days, values, strict=True)]
 
+    def daily_met(met: str) -> dict[str, bool]:  # "+-" : met, missed (as the server judged)
+        return {d: m == "+" for d, m in zip(days, met, strict=True)}
+
     return {
         "worker": {"code": code, "name": "张三", "language": "zh_CN", "workshop": "W1"},
         "period": period, "period_start": "2026-11-16", "period_end": "2026-11-22",
@@ -70,21 +73,26 @@ def scorecard_json(code: str = "W001", period: str = "week") -> dict[str, Any]:
         "dimensions": [
             {"key": "uptime", "value": 0.82, "target": 0.75, "met": True, "points": 60.0,
              "max_points": 60.0, "no_data": False, "record_ids": [1, 2, 3],
-             "daily": daily([0.8, 0.7, 0.9, 0.85, 0.86])},
+             "daily": daily([0.8, 0.7, 0.9, 0.85, 0.86]), "daily_met": daily_met("+-+++"),
+             "better": "higher", "unit": "percent"},
             {"key": "defect_rate", "value": 0.041, "target": 0.03, "met": False, "points": 0.0,
              "max_points": 30.0, "no_data": False, "record_ids": [4],
-             "daily": daily([0.02, 0.05, 0.03, 0.06, 0.04])},
+             "daily": daily([0.02, 0.05, 0.03, 0.06, 0.04]), "daily_met": daily_met("+-+--"),
+             "better": "lower", "unit": "percent"},
             {"key": "output", "value": 950, "target": 900, "met": True, "points": 10.0,
              "max_points": 10.0, "no_data": False, "record_ids": [],
-             "daily": daily([180, 200, 190, 185, 195])},
+             "daily": daily([180, 200, 190, 185, 195]), "daily_met": daily_met("-----"),
+             "better": "higher", "unit": "count"},
             {"key": "training", "value": None, "target": 1.0, "met": False, "points": 0.0,
-             "max_points": 10.0, "no_data": True, "record_ids": [], "daily": []},
+             "max_points": 10.0, "no_data": True, "record_ids": [], "daily": [],
+             "daily_met": {}, "better": "higher", "unit": "percent"},
         ],
         "hourly_points": 12.0, "point_entries_total": 10.0, "rank": 3, "rank_of": 40,
         "tier": {"key": "good", "name": "良好"},
         "next_tier": {"key": "excellent", "points_needed": 7.5},
         "today_points": 5.0, "projected_total": 90.0, "projected_tier": "excellent",
-        "tasks": {"videos_due": 1, "claims_decided": 2, "appeals_answered": 0},
+        "tasks": {"since": "2026-11-13T08:00:00+00:00", "last_visit": None, "videos_due": [],
+                  "claims_decided": [], "appeals_answered": []},
     }
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import logging
 import re
+from pathlib import Path
 
+from kiosk import logs as kiosk_logs
 from kiosk.logs import log_event, setup_logging
 
 
@@ -27,3 +31,61 @@ def test_json_lines_to_file_and_stdout(tmp_path, capsys):
         root.removeHandler(handler)
         handler.close()
     root.propagate = True
+
+
+SHARED = ("FORBIDDEN_KEYS", "RECORD_KEYS", "JsonFormatter")
+SERVER_LOGS = Path(__file__).resolve().parents[2] / "server" / "logs.py"
+
+
+def shared_source(path: Path) -> str:
+    """The formatter and its two constants, as written in `path`."""
+    text = path.read_text(encoding="utf-8")
+    parts = {}
+    for node in ast.parse(text).body:
+        names = ([node.name] if isinstance(node, ast.ClassDef) else
+                 [t.id for t in node.targets if isinstance(t, ast.Name)]
+                 if isinstance(node, ast.Assign) else [])
+        for name in names:
+            if name in SHARED:
+                parts[name] = ast.get_source_segment(text, node)
+    assert set(parts) == set(SHARED), path
+    return "\n".join(parts[name] or "" for name in SHARED)
+
+
+def server_logs():
+    """server/logs.py on its own (the kiosk never imports the server package)."""
+    spec = importlib.util.spec_from_file_location("server_logs_copy", SERVER_LOGS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_kiosk_and_the_server_format_logs_with_the_same_code():
+    assert shared_source(Path(kiosk_logs.__file__)) == shared_source(SERVER_LOGS)
+
+
+def test_the_kiosk_and_the_server_write_the_same_shape():
+    def lines(formatter: logging.Formatter) -> list[dict]:
+        logger = logging.getLogger("kiosk.shape")
+        made = [logger.makeRecord(logger.name, logging.INFO, __file__, 1, "badge_read", (),
+                                  None, extra={"fields": {"worker": "W001", "pin": "1"}}),
+                logger.makeRecord(logger.name, logging.INFO, __file__, 1, "mdns_advertised",
+                                  (), None, extra={"instance": "a", "token": "t"}),
+                logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "plain %s",
+                                  ("text",), None)]
+        return [json.loads(formatter.format(record)) for record in made]
+
+    kiosk_lines = lines(kiosk_logs.JsonFormatter())
+    server_lines = lines(server_logs().JsonFormatter())
+    for line in (*kiosk_lines, *server_lines):
+        assert list(line)[:4] == ["ts", "level", "logger", "event"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", line["ts"])
+    without_time = [[{k: v for k, v in line.items() if k != "ts"} for line in found]
+                    for found in (kiosk_lines, server_lines)]
+    assert without_time[0] == without_time[1] == [
+        {"level": "info", "logger": "kiosk.shape", "event": "badge_read", "worker": "W001"},
+        {"level": "info", "logger": "kiosk.shape", "event": "mdns_advertised", "instance": "a"},
+        {"level": "warning", "logger": "kiosk.shape", "event": "message",
+         "message": "plain text"},
+    ]

@@ -20,6 +20,7 @@ from kiosk_support import badge, screenshot, tap_button
 from kiosk import events
 from kiosk.events import card_credential, qr_credential
 from kiosk.scenes.claims_review import ClaimsReviewScene
+from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.scenes.supervisor import PinScene, RemarkScene, SupervisorScene
 from kiosk.store import OutboxState, claims_key
 from kiosk.ui import theme
@@ -387,3 +388,31 @@ def test_count_uses_the_workers_last_machine_and_pages_machines(app, store):
     tap_button(app, "key:8")
     tap_button(app, "done")
     assert ("output", {"machine": "M2", "count": 8}) in outbox(store)
+
+
+def scene_state(scene) -> dict:
+    """The scene's attributes, containers copied (so a change inside one shows)."""
+    return {key: type(value)(value) if isinstance(value, dict | list | set) else value
+            for key, value in vars(scene).items()}
+
+
+def test_draw_changes_nothing_on_any_scene(app):
+    for name in visit_all(app, "zh_CN"):
+        scene = app.scenes.top
+        before = scene_state(scene)
+        app.scenes.draw(app.screen)
+        app.scenes.draw(app.screen)
+        assert scene_state(scene) == before, name
+    fresh = ScorecardScene(app.ctx, app.roster.workers["W001"])  # never drawn before
+    fresh.enter()
+    before = scene_state(fresh)
+    fresh.draw(app.screen)
+    assert scene_state(fresh) == before
+
+
+def test_badge_to_card_latency_is_measured_once_from_the_first_frame(app, sync):
+    badge_in(app, "zh_CN")
+    assert len(app.scorecard_latencies) == 1 and ("W001", "week") in sync.scorecards
+    app.render()
+    app.step()
+    assert len(app.scorecard_latencies) == 1

@@ -1,5 +1,5 @@
-"""Today's tasks on the scorecard, as the server sends them (services.worker_tasks): a
-line per video, claim and appeal, spoken too; older answers with counts still work."""
+"""Today's tasks on the scorecard, as the server sends them (services/scores/tasks.py, always
+lists): a line per video, claim and appeal, spoken too."""
 
 from __future__ import annotations
 

@@ -17,9 +17,10 @@ from kiosk_support import badge, screenshot, tap_button
 from PIL import Image, ImageDraw
 
 from kiosk import events
+from kiosk.background.downloads import VideoDownloader
 from kiosk.events import card_credential, qr_credential
 from kiosk.store import Store
-from kiosk.videos import LIST_KEY, VideoDownloader, VideoInfo, VideoLibrary
+from kiosk.videos import LIST_KEY, VideoInfo, VideoLibrary
 from server.services.training.probe import thumbnail
 from support.clips import make_clip
 

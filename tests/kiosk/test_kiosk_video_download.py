@@ -1,4 +1,4 @@
-"""The download side of kiosk/videos.py against a behaving fake server (httpx's
+"""The video downloader (kiosk/background/downloads.py) against a behaving fake server (httpx's
 MockTransport): a file whose sha256 does not match is not kept, a damaged part is thrown
 away and the file fetched whole, and the list and thumbnails are stored.
 The real server, with a connection cut halfway, is in tests/e2e/test_video_kiosk.py."""
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from kiosk.background.downloads import VideoDownloader
 from kiosk.link.client import KioskClient
 from kiosk.store import Store
-from kiosk.videos import LIST_KEY, VideoDownloader, VideoLibrary
+from kiosk.videos import LIST_KEY, VideoLibrary
 
 BODY = bytes(range(256)) * 400  # 100 KB
 SHA = hashlib.sha256(BODY).hexdigest()

@@ -1,8 +1,10 @@
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from server.models import AuditEntry
+from server.services import audit
 from server.services.audit import record, verify_chain
+from support.factory import Plant
 
 
 def _three_entries(session: Session) -> list[AuditEntry]:
@@ -56,3 +58,12 @@ def test_entries_keep_chinese_text_as_written(session: Session) -> None:
     _three_entries(session)
     first = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).first()
     assert first is not None and first.after == {"name": "张三"}
+
+
+def test_verification_finds_an_altered_row(session: Session, plant: Plant) -> None:
+    session.commit()
+    assert audit.verify_chain(session).ok
+    session.execute(text("UPDATE audit_entries SET actor = 'someone else' WHERE id = 3"))
+    session.commit()
+    report = audit.verify_chain(session)
+    assert not report.ok and report.first_bad_id == 3

@@ -1,7 +1,7 @@
 """Production records made from kiosk events, for shifts no MES record covers.
 
 The factory clock has two 12-hour shifts: `day` from 06:00 to 18:00 and `night` from
-18:00 to 06:00, which belongs to the date it started (as DESIGN.md §4 says of records).
+18:00 to 06:00, which belongs to the date it started (docs/scoring.md, "Dimensions").
 A kiosk record for (date, shift, worker, machine) is a pure function of the stored events,
 recomputed whenever an event for it arrives, so events may come late, twice or out of
 order and the record is still right:

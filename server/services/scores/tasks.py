@@ -126,7 +126,7 @@ def appeals_answered(session: Session, worker: Worker, since: datetime) -> list[
 
 def worker_tasks(session: Session, worker: Worker | str,
                  now: datetime | None = None) -> dict[str, Any]:
-    """The `tasks` object of a scorecard (DESIGN.md §6, issue 4), for a worker or a code.
+    """A scorecard's `tasks` (docs/ARCHITECTURE.md, "The kiosk screen"), for a worker or a code.
 
     Raises NotFound for an unknown code."""
     if isinstance(worker, str):

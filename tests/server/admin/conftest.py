@@ -1,10 +1,10 @@
-"""The admin against a seeded plant, with clients logged in as each role."""
+"""The admin against the seeded plant (`plant`, tests/server/conftest.py), with clients
+logged in as each role."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 import pytest
 from flask import Flask
@@ -14,17 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.admin.setup import fingerprint
 from server.models import User
-from support.admin_plant import Plant, build_plant
+from support.factory import Plant
 
 ROLES = ("admin", "sup1", "view1")
-
-
-@pytest.fixture
-def plant(app: Flask, session: Session) -> Plant:
-    today = datetime.now(app.config["SHOPFLOOR"].zone).date()
-    built = build_plant(session, today)
-    session.commit()
-    return built
 
 
 @pytest.fixture

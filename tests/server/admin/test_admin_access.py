@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Badge, Event, ProductionRecord, User
-from support.admin_plant import Plant
+from support.factory import Plant
 
 # Who may open each endpoint: public (no login), read (every role, supervisors scoped),
 # plant (admin and viewer), manage (admin and supervisor), admin.

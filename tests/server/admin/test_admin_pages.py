@@ -23,7 +23,7 @@ from server.models import (
     Worker,
 )
 from server.services.scores.kiosk_reads import photo_file
-from support.admin_plant import PASSWORD, Plant
+from support.factory import PASSWORD, Plant
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from server import create_app
 from server.config import Config
 from server.models import AuditEntry, User
 from server.services.people.users import MAX_FAILURES
-from support.admin_plant import PASSWORD, Plant
+from support.factory import PASSWORD, Plant
 
 
 def _login(client: FlaskClient, token: str, password: str, username: str = "admin",

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from server.admin.videos import FORM_OVERHEAD
 from server.config import Config, _megabytes
 from server.models import AuditEntry, TrainingVideo
-from support.admin_plant import Plant
 from support.clips import make_clip
+from support.factory import Plant
 
 
 @pytest.fixture(scope="module")

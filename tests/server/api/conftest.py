@@ -1,5 +1,5 @@
-"""Fixtures for the API tests: the factory of tests/support/api_factory.py behind an app,
-its kiosk's headers, and a helper that posts events. Each test has its own database."""
+"""Fixtures for the API tests: a client, kiosk K1's headers on the factory (`factory`,
+tests/server/conftest.py), and a helper that posts events. Each test has its own database."""
 
 from __future__ import annotations
 
@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
 
-from tests.support.api_factory import Factory, PostEvents, bearer, build_factory
-
-
-@pytest.fixture
-def factory(session: Session) -> Factory:
-    return build_factory(session)
+from support.factory import Factory, PostEvents, bearer
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from server.cli import main
 from server.config import Config
 from server.services.security import card_credential_hash, qr_credential_hash
 from server.serving.tls import load_identity
-from tests.support.api_factory import Factory, PostEvents, bearer, make_event
+from support.factory import Factory, PostEvents, bearer, make_event
 
 
 @pytest.fixture

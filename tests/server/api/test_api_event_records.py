@@ -21,7 +21,7 @@ from server.models import (
     Worker,
 )
 from server.services.audit import verify_chain
-from tests.support.api_factory import Factory, PostEvents, bearer, make_event
+from support.factory import Factory, PostEvents, bearer, make_event
 
 DAY = "2026-03-09"
 

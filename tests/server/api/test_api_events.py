@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.api import feeds
 from server.models import Event
 from server.services.events.kinds import body_hash, event_adapter
-from tests.support.api_factory import Factory, PostEvents, bearer, make_event
+from support.factory import Factory, PostEvents, bearer, make_event
 
 
 def _count(session: Session) -> int:

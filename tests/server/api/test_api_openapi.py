@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from server.api.schemas import Roster
 from server.models import Worker
 from server.services.events.kinds import KINDS
-from tests.support.api_factory import Factory
+from support.factory import Factory
 
 
 def _document(client: FlaskClient) -> dict:  # type: ignore[type-arg]

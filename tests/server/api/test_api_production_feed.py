@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import AuditEntry, IntegrationToken, ProductionRecord
-from tests.support.api_factory import Factory, bearer
+from support.factory import Factory, bearer
 
 
 def row(**changes: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from server.models import Badge, Worker, utcnow
 from server.services.people.badges import assign_card, assign_qr
 from server.services.security import card_credential_hash, qr_credential_hash, verify_secret
-from tests.support.api_factory import Factory
+from support.factory import Factory
 
 
 def _roster(client: FlaskClient, headers: dict[str, str]) -> dict:  # type: ignore[type-arg]

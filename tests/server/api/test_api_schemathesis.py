@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.support.api_factory import Factory
-from tests.support.waitress_thread import waitress_thread
+from support.factory import Factory
+from support.waitress_thread import waitress_thread
 
 # Not negative_data_rejection or positive_data_acceptance: by design an event that does
 # not fit is rejected inside a 200 answer (one bad event never fails its batch), and a

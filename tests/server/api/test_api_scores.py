@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.models import RecordSource
 from server.services.production.records import upsert_production, validate_production_rows
 from server.services.scores.scorecards import leaderboard, worker_scorecard
-from tests.support.api_factory import Factory
+from support.factory import Factory
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -1,6 +1,6 @@
 """Twenty kiosks post overlapping batches at once to the real server (gunicorn, 4 workers)
 on PostgreSQL: every event is stored once, every resend is answered `duplicate`, and the
-production records count each output once (DESIGN.md §7)."""
+production records count each output once (docs/ARCHITECTURE.md, "Rules that hold everywhere")."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from server.db import make_engine, make_sessionmaker
 from server.models import Event, ProductionRecord, RecordSource
 from server.services.devices.kiosks import add_kiosk, enroll
+from support.factory import bearer, build_factory, make_event
 from support.live_server import LiveServer
 from support.postgres import PrivateCluster
-from tests.support.api_factory import bearer, build_factory, make_event
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in os.environ.get("SHOPFLOOR_TEST_ENGINES", "sqlite,postgresql"),

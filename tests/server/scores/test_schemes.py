@@ -1,4 +1,4 @@
-"""Parsing, validating and exporting schemes as HR writes them (DESIGN.md §4)."""
+"""Parsing, validating and exporting schemes as HR writes them (docs/scoring.md, "A scheme")."""
 
 from __future__ import annotations
 

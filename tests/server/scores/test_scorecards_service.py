@@ -105,6 +105,21 @@ def factory(session: Session) -> Workshop:
     return shop
 
 
+def test_each_dimension_says_which_way_is_better_its_unit_and_each_days_met(
+        session: Session, factory: Workshop) -> None:
+    """The kiosk draws these as sent and keeps no copy of its own."""
+    card = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY)
+    uptime, defects, training, attendance = card["dimensions"]
+    assert (uptime["better"], uptime["unit"]) == ("higher", "percent")
+    assert (defects["better"], defects["unit"]) == ("lower", "percent")
+    assert {training["unit"], attendance["unit"]} == {"percent"}
+    # W005's Monday: uptime 0.75 on a 0.75 target is met; 4 defects in 100 on 0.03 is not.
+    assert uptime["daily"] == [{"date": "2026-03-09", "value": 0.75}]
+    assert uptime["daily_met"] == {"2026-03-09": True}
+    assert defects["daily_met"] == {"2026-03-09": False}
+    assert list(attendance["daily_met"]) == [d["date"] for d in attendance["daily"]]
+
+
 def test_worker_card_has_the_shape_the_kiosk_expects(session: Session,
                                                      factory: Workshop) -> None:
     card = worker_scorecard(session, "W001", "week", MONDAY, ZONE, today=MONDAY)
@@ -124,7 +139,7 @@ def test_worker_card_has_the_shape_the_kiosk_expects(session: Session,
     assert card["total"] == pytest.approx(60 + 30 + 10 + 7.6 + 10)
     assert card["max_total"] == 100 and card["complete"]
     assert (card["rank"], card["rank_of"]) == (1, 10)
-    assert card["tier"] == {"key": "excellent", "name": "优秀"} and card["next_tier"] is None
+    assert card["tier"] == {"key": "excellent", "name": "优秀", "stars": 3} and card["next_tier"] is None
     assert card["awards"] == ["excellent"]
     # Everything but the training (finished on 1 March) came from Monday's records.
     assert card["today_points"] == pytest.approx(card["total"] - 10)
@@ -146,7 +161,7 @@ def test_leaderboard_standings_and_most_improved(session: Session, factory: Work
     board = leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY + timedelta(days=6))
     assert board["workshop"] == {"code": "W1", "name": "机加工车间"}
     assert [s["code"] for s in board["standings"]][:3] == ["W001", "W002", "W003"]
-    assert board["standings"][0]["tier"] == {"key": "excellent", "name": "优秀"}
+    assert board["standings"][0]["tier"] == {"key": "excellent", "name": "优秀", "stars": 3}
     assert board["standings"][1]["tier"]["key"] == "good"
     assert [m["code"] for m in board["most_improved"]] == ["W010"]
     assert board["most_improved"][0]["improvement"] > 0

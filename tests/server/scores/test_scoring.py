@@ -1,4 +1,4 @@
-"""The scoring engine against DESIGN.md §4 and the seed cases."""
+"""The scoring engine against docs/scoring.md and the seed cases."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from server.scoring import (
     previous_span,
     score,
 )
+from server.scoring.model import Unit
 
 MARCH = period_span(Period.MONTH, date(2026, 3, 10))
 
@@ -253,6 +254,20 @@ def test_scorecard_explains_itself_with_record_ids_and_daily_values() -> None:
     line = dim(score(threshold_scheme(), inputs, MARCH), Dim.UPTIME)
     assert line.record_ids == (4, 5)
     assert [(d.date.day, d.value) for d in line.daily] == [(2, 1.0), (3, 0.5)]
+
+
+def test_each_day_is_judged_against_the_target_as_the_period_is() -> None:
+    """A day's `met` is the engine's, on the exact value: 359.998 of 480 minutes is shown
+    as 0.75 (four decimals) yet misses a 0.75 target; 360 of 480 meets it."""
+    inputs = worker(production=(prod(1, 2, 480, 360, 200, 6), prod(2, 3, 480, 359.998, 200, 7),
+                                prod(3, 4, 480, 300, 200, 2)))
+    card = score(threshold_scheme(), inputs, MARCH)
+    uptime, defects = dim(card, Dim.UPTIME), dim(card, Dim.DEFECT_RATE)
+    assert [(d.value, d.met) for d in uptime.daily] == [
+        (0.75, True), (0.75, False), (0.625, False)]
+    assert [(d.value, d.met) for d in defects.daily] == [
+        (0.03, True), (0.035, False), (0.01, True)]
+    assert (uptime.better, uptime.unit, defects.better) == ("higher", Unit.PERCENT, "lower")
 
 
 # --- today and at this pace -------------------------------------------------------------

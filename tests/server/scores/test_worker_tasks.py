@@ -26,7 +26,7 @@ from server.models import (
 )
 from server.services import NotFound
 from server.services.scores.tasks import FIRST_VISIT_LOOKBACK, worker_tasks
-from tests.support.api_factory import bearer, build_factory
+from support.factory import bearer, build_factory
 
 NOW = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
