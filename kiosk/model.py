@@ -266,6 +266,19 @@ class Scorecard:
     period_start: str = ""
     period_end: str = ""
     task_items: tuple[Task, ...] = ()
+    # The scheme's tiers as the server names and draws them: key -> (name, stars).
+    tiers: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def stars(self, key: str | None) -> int:
+        """The stars the scheme gives a tier (none for no tier or one it does not list)."""
+        return self.tiers[key][1] if key in self.tiers else 0
+
+    def tier_label(self, key: str | None) -> str | None:
+        """The scheme's name for a tier; None when it gave none (the name is the key)."""
+        if key not in self.tiers:
+            return None
+        name = self.tiers[key][0]
+        return None if name == key else name
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
@@ -298,7 +311,18 @@ class Scorecard:
             period_start=str(data.get("period_start") or ""),
             period_end=str(data.get("period_end") or ""),
             task_items=_task_items(tasks),
+            tiers=_tiers(data),
         )
 
 
-TIER_STARS = {"excellent": 3, "good": 2, "improved": 1}
+def _tiers(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """The scheme's tiers from the card: its `tiers` list, and the card's own tier and next
+    tier (all a card cached before the list was sent has)."""
+    listed = [data.get("tier"), data.get("next_tier"), *(data.get("tiers") or [])]
+    found: dict[str, tuple[str, int]] = {}
+    for raw in listed:
+        if isinstance(raw, dict) and isinstance(raw.get("key"), str):
+            stars = raw.get("stars")
+            found[raw["key"]] = (str(raw.get("name") or raw["key"]),
+                                 int(stars) if isinstance(stars, int | float) else 1)
+    return found

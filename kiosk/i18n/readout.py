@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.hardware.speech import Part
-from kiosk.i18n import t
+from kiosk.i18n import DEFAULT_LANGUAGE, normalise, t
 from kiosk.model import Scorecard, Worker
 
 
@@ -12,11 +12,20 @@ def number(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
-def tier_name(lang: str, key: str | None) -> str:
+def tier_name(lang: str, key: str | None, card: Scorecard | None = None) -> str:
+    """The scheme's name for the tier, as the wall and the admin show it.
+
+    HR names tiers in one language, the factory's: a worker reading (and hearing) another
+    language gets the catalogue's word for a key it knows, rather than a name their voice
+    cannot say. A scheme that named none gets the catalogue's word, else the key itself.
+    """
+    named = card.tier_label(key) if card is not None else None
+    if named and normalise(lang) == DEFAULT_LANGUAGE:
+        return named
     try:
         return t(lang, f"tier.{key}")
     except KeyError:
-        return key or t(lang, "tier.none")
+        return named or key or t(lang, "tier.none")
 
 
 def dimension_name(lang: str, key: str) -> str:
@@ -42,7 +51,7 @@ def scorecard_parts(lang: str, worker: Worker, card: Scorecard, *, cached: bool)
             (
                 "say.next_tier",
                 t(lang, "say.next_tier", points=number(card.points_needed),
-                  tier=tier_name(lang, card.next_tier)),
+                  tier=tier_name(lang, card.next_tier, card)),
             )
         )
     parts.extend(task_parts(lang, card))

@@ -11,7 +11,7 @@ from kiosk import events
 from kiosk.i18n import t
 from kiosk.i18n.format import format_value
 from kiosk.i18n.readout import dimension_name, number, scorecard_parts, tier_name
-from kiosk.model import TIER_STARS, Dimension, Scorecard, Task, Worker
+from kiosk.model import Dimension, Scorecard, Task, Worker
 from kiosk.scenes.base import Context, Scene, footer
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
@@ -200,16 +200,16 @@ class ScorecardScene(Scene):
         total = widgets.label(surface, number(card.total), 150, (x - 4, y + 96))
         widgets.label(surface, self.tr("card.points"), 40, (total.right + 8, total.bottom - 64),
                       theme.MUTED)
-        widgets.stars(surface, (x, y + 270), TIER_STARS.get(card.tier or "", 0))
+        widgets.stars(surface, (x, y + 270), card.stars(card.tier))
         if card.tier:
-            widgets.label(surface, tier_name(self.lang, card.tier), 32, (x + 190, y + 280),
+            widgets.label(surface, tier_name(self.lang, card.tier, card), 32, (x + 190, y + 280),
                           theme.INK, max_width=LEFT.width - 210)
         bar = pygame.Rect(x, y + 350, LEFT.width - 40, 28)
         if card.next_tier and card.points_needed is not None:
             fraction = card.total / max(card.total + card.points_needed, 1e-9)
             widgets.progress_bar(surface, bar, fraction)
             note = self.tr("card.next_tier", points=number(card.points_needed),
-                           tier=tier_name(self.lang, card.next_tier))
+                           tier=tier_name(self.lang, card.next_tier, card))
         else:
             widgets.progress_bar(surface, bar, 1.0 if card.tier else 0.0, theme.STAR)
             note = self.tr("card.top_tier") if card.tier else ""
@@ -240,9 +240,9 @@ class ScorecardScene(Scene):
             widgets.label(surface, self.tr("card.pace", total=number(card.projected_total)), 32,
                           (x, y), max_width=width)
             y += 46
-            widgets.stars(surface, (x, y), TIER_STARS.get(card.projected_tier or "", 0), size=40)
+            widgets.stars(surface, (x, y), card.stars(card.projected_tier), size=40)
             if card.projected_tier:
-                widgets.label(surface, tier_name(self.lang, card.projected_tier), 28,
+                widgets.label(surface, tier_name(self.lang, card.projected_tier, card), 28,
                               (x + 150, y + 4), max_width=width - 150)
             y += 56
         pygame.draw.line(surface, theme.LINE, (x, y + 4), (x + width, y + 4), 2)

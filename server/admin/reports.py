@@ -51,6 +51,7 @@ def reports() -> str:
         "admin/reports.html", kind=kind, shop=shop, period=period, report=report,
         problem=problem, shops=workshops(db, scope()), settings=settings,
         tiers=sorted(set(payroll.tier_keys(db)) | set(settings.bonus)),
+        tier_names=payroll.tier_names(db),
         payroll_month=today().strftime("%Y-%m") if due
         else service.period_span_label(Period.MONTH, today()),
         payroll_due=due)

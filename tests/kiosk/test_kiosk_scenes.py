@@ -416,3 +416,20 @@ def test_badge_to_card_latency_is_measured_once_from_the_first_frame(app, sync):
     app.render()
     app.step()
     assert len(app.scorecard_latencies) == 1
+
+
+def test_tier_names_and_stars_come_from_the_scheme() -> None:
+    from kiosk.i18n.readout import tier_name
+    from kiosk.model import Scorecard
+
+    card = Scorecard.from_json({
+        "total": 90, "tier": {"key": "gold", "name": "金牌", "stars": 3},
+        "next_tier": None, "projected_tier": "rising",
+        "tiers": [{"key": "gold", "name": "金牌", "stars": 3},
+                  {"key": "rising", "name": "进步之星", "stars": 1},
+                  {"key": "excellent", "name": "excellent", "stars": 2}]})
+    assert (card.stars("gold"), card.stars("rising"), card.stars("unknown")) == (3, 1, 0)
+    assert tier_name("zh_CN", "gold", card) == "金牌"
+    # A name the scheme did not give falls back to the catalogue's word for the key.
+    assert tier_name("en", "excellent", card) == "Excellent"
+    assert tier_name("en", "gold", card) == "金牌"  # no English word for an unknown key

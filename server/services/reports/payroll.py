@@ -76,10 +76,17 @@ def save_settings(session: Session, settings: PayrollSettings, actor: str) -> Pa
 
 def tier_keys(session: Session) -> list[str]:
     """Every tier key any stored scheme names, for the bonus table."""
-    keys: set[str] = set()
-    for definition in session.scalars(select(ScoringScheme.definition)):
-        keys.update(t["key"] for t in definition.get("tiers", []))
-    return sorted(keys)
+    return sorted(tier_names(session))
+
+
+def tier_names(session: Session) -> dict[str, str]:
+    """Tier key -> the name the newest scheme gives it, so HR sees the names the kiosk and
+    the wall show."""
+    names: dict[str, str] = {}
+    for definition in session.scalars(select(ScoringScheme.definition)
+                                      .order_by(ScoringScheme.created_at)):
+        names.update((t["key"], t.get("name") or t["key"]) for t in definition.get("tiers", []))
+    return names
 
 
 def reminder_due(settings: PayrollSettings, today: date) -> bool:

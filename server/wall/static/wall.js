@@ -50,9 +50,9 @@
     return svg;
   }
 
-  // Stars, not words, so names keep their room: three for the top tier, two for the next.
+  // Stars, not words, so names keep their room; how many the scheme gives (the server says).
   function tierStars(tier) {
-    const count = tier.key === "excellent" ? 3 : tier.key === "good" ? 2 : 1;
+    const count = Number.isInteger(tier.stars) ? tier.stars : 1;
     const node = el("span", "tier", "★".repeat(count));
     const named = tier.name === tier.key && t[`tier_${tier.key}`] ? t[`tier_${tier.key}`] : tier.name;
     node.title = named;

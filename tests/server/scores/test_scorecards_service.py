@@ -139,7 +139,8 @@ def test_worker_card_has_the_shape_the_kiosk_expects(session: Session,
     assert card["total"] == pytest.approx(60 + 30 + 10 + 7.6 + 10)
     assert card["max_total"] == 100 and card["complete"]
     assert (card["rank"], card["rank_of"]) == (1, 10)
-    assert card["tier"] == {"key": "excellent", "name": "优秀", "stars": 3} and card["next_tier"] is None
+    assert card["tier"] == {"key": "excellent", "name": "优秀", "stars": 3}
+    assert card["next_tier"] is None
     assert card["awards"] == ["excellent"]
     # Everything but the training (finished on 1 March) came from Monday's records.
     assert card["today_points"] == pytest.approx(card["total"] - 10)
