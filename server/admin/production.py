@@ -12,7 +12,7 @@ from server.admin.uploads import import_page
 from server.services import NotFound
 from server.services.people.workers import workshops
 from server.services.production import corrections as service
-from server.web import db_session
+from server.web import app_config, db_session
 
 
 @admin.route("/production")
@@ -45,7 +45,8 @@ def production_edit(record_id: int) -> Response | str:
         with saving() as saved:
             service.correct(db, record_id, number_field("planned_minutes"),
                             number_field("run_minutes"), int(number_field("output")),
-                            int(number_field("defects")), field("reason"), actor())
+                            int(number_field("defects")), field("reason"), actor(),
+                            zone=app_config().zone, into_open=bool(field("into_open")))
             saved.done(_("The record was corrected; the change is in the audit log."))
         if saved.ok:
             return redirect(url_for("admin.production", worker=record.worker.code))

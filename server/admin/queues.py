@@ -36,7 +36,7 @@ def claims_decide() -> Response:
     approve = field("decision") == "approve"
     with saving(not_found=404) as saved:
         changed = service.decide_claims(db, ids, approve, field("note"), current_user_row(),
-                                        scope())
+                                        scope(), zone=app_config().zone)
         saved.done(ngettext("%(num)s claim approved.", "%(num)s claims approved.", changed)
                    if approve else
                    ngettext("%(num)s claim rejected.", "%(num)s claims rejected.", changed))

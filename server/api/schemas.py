@@ -233,6 +233,25 @@ class Tasks(_Answer):
     appeals_answered: list[AppealAnswered] = Field(description="newest first")
 
 
+class AdjustmentOut(_Answer):
+    id: int
+    points: float
+    booked_on: str = Field(description="the day of this period it counts on")
+    original_date: str = Field(description="the day the change belongs to, in a closed "
+                                           "period")
+    source: str = Field(description="production | points | event | appeal | manual | "
+                                    "reversal")
+    reason: str
+
+
+class SettledOut(_Answer):
+    period: str = Field(description="2026-11 or 2026-W47")
+    version: int = Field(description="the snapshot's version: 2 after a reopen and a new "
+                                     "close")
+    closed_at: str | None
+    closed_by: str | None
+
+
 class Scorecard(_PeriodHeader):
     worker: ScorecardWorker
     total: float
@@ -251,6 +270,12 @@ class Scorecard(_PeriodHeader):
     projected_total: float | None
     projected_tier: str | None
     as_of: str
+    adjustment_points: float = Field(description="points booked into this period for late "
+                                                 "changes to closed ones (in the total)")
+    adjustments: list[AdjustmentOut]
+    settled: SettledOut | None = Field(
+        default=None, description="present when the period is closed: the card is its "
+                                  "snapshot and never moves")
     tasks: Tasks = Field(description="today's tasks: videos to watch, decisions since the "
                                      "last visit")
 
@@ -268,11 +293,20 @@ class Improved(Standing):
     improvement: float | None
 
 
+class Star(_Answer):
+    code: str
+    name: str
+    improvement: float | None
+
+
 class Leaderboard(_PeriodHeader):
     workshop: WorkshopOut
     standings: list[Standing]
     most_improved: list[Improved]
     as_of: str | None
+    settled: SettledOut | None = Field(default=None, description="present when the period is "
+                                                                 "closed (a snapshot)")
+    star: Star | None = Field(default=None, description="a closed month's improvement star")
 
 
 # --- events and claims ----------------------------------------------------------------

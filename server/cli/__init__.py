@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from server import logs
-from server.cli import backup, data, devices, displays, reports, serve, setup, videos
+from server.cli import (
+    backup,
+    data,
+    devices,
+    displays,
+    periods,
+    reports,
+    serve,
+    setup,
+    videos,
+)
 from server.cli.common import CliError, Context, Handler
 from server.config import Config
 from server.services import ServiceError
@@ -23,7 +33,7 @@ from server.version import __version__
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (setup, serve, data, displays, devices, backup, reports, videos)
+COMMANDS = (setup, serve, data, periods, displays, devices, backup, reports, videos)
 
 
 def build_parser() -> argparse.ArgumentParser:

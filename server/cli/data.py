@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from server.cli.common import Context, emit
+from server.cli.common import CliError, Context, emit
 from server.models import PointLevel
 from server.services import imports
 from server.services.points.categories import add_category
@@ -28,11 +28,17 @@ def _today(args: argparse.Namespace, ctx: Context) -> date:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-
     path = Path(args.file)
-    run = imports.import_workers if args.kind == "workers" else imports.import_production
+    if args.into_open and args.kind != "production":
+        raise CliError("--into-open is for production rows dated in a closed period")
     with ctx.session() as session:
-        report = run(session, path.read_bytes(), path.name, skip_bad=args.skip_bad, actor="cli")
+        if args.kind == "workers":
+            report = imports.import_workers(session, path.read_bytes(), path.name,
+                                            skip_bad=args.skip_bad, actor="cli")
+        else:
+            report = imports.import_production(
+                session, path.read_bytes(), path.name, skip_bad=args.skip_bad, actor="cli",
+                into_open=args.into_open, zone=ctx.config.zone)
         if report.imported:
             session.commit()
     emit(args, report.to_dict(), report.to_text)
@@ -40,7 +46,6 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_scheme_import(args: argparse.Namespace, ctx: Context) -> int:
-
     text = Path(args.file).read_text(encoding="utf-8")
     with ctx.session() as session:
         scheme = schemes.import_scheme(session, text, actor="cli")
@@ -87,7 +92,6 @@ def _scorecard_text(card: dict[str, Any]) -> str:
 
 
 def cmd_scorecard(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         card = scorecards.worker_scorecard(session, args.worker, args.period,
                                            _today(args, ctx), ctx.config.zone)
@@ -108,7 +112,6 @@ def _leaderboard_text(board: dict[str, Any]) -> str:
 
 
 def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         board = scorecards.leaderboard(session, args.workshop, args.period,
                                        _today(args, ctx), ctx.config.zone)
@@ -117,7 +120,6 @@ def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_category_add(args: argparse.Namespace, ctx: Context) -> int:
-
     with ctx.session() as session:
         category = add_category(session, args.code, args.name, PointLevel(args.level),
                                 args.points, args.approval, name_en=args.name_en, actor="cli")
@@ -133,6 +135,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument("kind", choices=["workers", "production"])
     imp.add_argument("file")
     imp.add_argument("--skip-bad", action="store_true", help="import the good rows anyway")
+    imp.add_argument("--into-open", action="store_true",
+                     help="rows dated in a closed period: store them and book what they change "
+                          "as an adjustment in the first open period (default: refuse them)")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
 

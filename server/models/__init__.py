@@ -1,8 +1,9 @@
-"""Typed SQLAlchemy models, one module per domain (DESIGN.md §3); every name re-exported here.
+"""Typed models by domain, every name re-exported here (docs/ARCHITECTURE.md, "The data model").
 
 base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users)
 · devices (kiosks, tokens, displays, settings) · events · production · points · schemes
-· training · audit. Importing this package registers every table on `Base.metadata`.
+· training · audit · periods (settled periods, snapshots, adjustments, refused
+events). Importing this package registers every table on `Base.metadata`.
 """
 
 from server.models.audit import AuditEntry
@@ -26,6 +27,14 @@ from server.models.people import (
     Workshop,
     user_workshops,
 )
+from server.models.periods import (
+    Adjustment,
+    PeriodState,
+    RefusedEvent,
+    SettledPeriod,
+    Snapshot,
+    SnapshotCard,
+)
 from server.models.points import (
     Appeal,
     AppealStatus,
@@ -39,6 +48,7 @@ from server.models.schemes import ScoringScheme, scheme_workshops
 from server.models.training import TrainingProgress, TrainingVideo, video_workshops
 
 __all__ = [
+    "Adjustment",
     "Appeal",
     "AppealStatus",
     "AuditEntry",
@@ -53,14 +63,19 @@ __all__ = [
     "Kiosk",
     "Language",
     "Machine",
+    "PeriodState",
     "PointCategory",
     "PointEntry",
     "PointLevel",
     "ProductionRecord",
     "RecordSource",
+    "RefusedEvent",
     "Role",
     "ScoringScheme",
     "Setting",
+    "SettledPeriod",
+    "Snapshot",
+    "SnapshotCard",
     "TrainingProgress",
     "TrainingVideo",
     "UTCDateTime",

@@ -69,6 +69,8 @@ class _Tally:
     badge_days: dict[date, list[int]] = field(default_factory=dict)
     required: int = 0
     completed: dict[int, date] = field(default_factory=dict)
+    adjustments: dict[date, float] = field(default_factory=dict)
+    adjustment_ids: list[int] = field(default_factory=list)
 
     @property
     def scheduled(self) -> list[date]:
@@ -109,6 +111,13 @@ def _tally(inputs: WorkerInputs, span: PeriodSpan) -> _Tally:
             earlier = tally.completed.get(item.video_id)
             tally.completed[item.video_id] = done if earlier is None else min(done, earlier)
     tally.required = len(required)
+    booked: dict[date, list[float]] = defaultdict(list)
+    for line in inputs.adjustments:
+        if start <= line.date <= end:
+            booked[line.date].append(line.points)
+            tally.adjustment_ids.append(line.id)
+    tally.adjustments = {day: fsum(values) for day, values in booked.items()}
+    tally.adjustment_ids.sort()
     tally.production_ids.sort()
     tally.point_ids.sort()
     return tally
@@ -128,6 +137,8 @@ def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
         point_entries=sum(v[1] for v in point_days),
         required_videos=tally.required,
         completed_videos=sum(1 for day in tally.completed.values() if day != skip),
+        adjustment_points=round(fsum(v for day, v in tally.adjustments.items() if day != skip),
+                                SUM_DIGITS),
     )
 
 
@@ -245,7 +256,7 @@ class _Rules:
         for rule in self.dimensions:
             lines += rule.line(sums, scale)[2]
         hourly, entries = self.extras(sums, scale)
-        return round(lines + hourly + entries, 2)
+        return round(lines + hourly + entries + round(sums.adjustment_points, 2), 2)
 
     def total_and_projection(self, sums: PeriodTotals, as_of: date) -> tuple[float, float]:
         """The total, and the total "at this pace" as of `as_of` (clamped already)."""
@@ -350,6 +361,8 @@ def _card(
         point_entry_ids=tuple(tally.point_ids) if tally is not None and with_ids else (),
         today_points=today,
         projected_total=projected,
+        adjustment_points=round(sums.adjustment_points, 2),
+        adjustment_ids=tuple(tally.adjustment_ids) if tally is not None else (),
     )
 
 

@@ -73,6 +73,16 @@ class PointRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AdjustmentRow:
+    """Points booked into this period for a change that belongs to a closed one; `date`
+    is the day it is booked on. Added to the total as they are: no cap, no projection."""
+
+    id: int
+    date: date
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
 class BadgeIn:
     """A badge tap, its date already in the factory's time zone."""
 
@@ -97,6 +107,7 @@ class WorkerInputs:
     point_entries: tuple[PointRow, ...] = ()
     training: tuple[TrainingItem, ...] = ()
     badge_ins: tuple[BadgeIn, ...] = ()
+    adjustments: tuple[AdjustmentRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +135,7 @@ class PeriodTotals:
     point_entries: int = 0
     required_videos: int = 0
     completed_videos: int = 0
+    adjustment_points: float = 0.0
 
 
 # --- the scheme -------------------------------------------------------------------------
@@ -260,3 +272,5 @@ class Scorecard:
     awards: tuple[str, ...] = ()
     projected_tier: str | None = None
     improvement: float | None = None
+    adjustment_points: float = 0.0
+    adjustment_ids: tuple[int, ...] = ()

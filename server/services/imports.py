@@ -1,4 +1,4 @@
-"""Files HR brings in (DESIGN.md §4a): workers and production, as CSV or XLSX.
+"""Workers and production as CSV or XLSX (docs/ARCHITECTURE.md, "Files HR brings in").
 
 The format is told from the bytes, not the file name: HR renames files, and Excel saves
 CSV as UTF-8 with a BOM ("CSV UTF-8") or, on a Chinese Windows, as GB18030 ("CSV"). So a
@@ -21,8 +21,10 @@ import os
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 from server.models import Language, RecordSource, Role, Worker, Workshop
 from server.services import InvalidInput
 from server.services.audit import record as audit
+from server.services.periods.late import settle_days
 from server.services.production.records import FIELDS as PRODUCTION_COLUMNS
 from server.services.production.records import (
     MAX_CODE,
@@ -68,6 +71,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     created_workshops: list[str] = field(default_factory=list)
     created_machines: list[str] = field(default_factory=list)
+    # Late rows let in with `into_open`: the adjustment lines they booked.
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
     imported: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +84,7 @@ class ImportReport:
                        for e in self.errors],
             "created_workshops": list(self.created_workshops),
             "created_machines": list(self.created_machines),
+            "adjustments": list(self.adjustments),
         }
 
     def to_text(self) -> str:
@@ -91,6 +97,8 @@ class ImportReport:
             lines.append(f"created workshops: {', '.join(self.created_workshops)}")
         if self.created_machines:
             lines.append(f"created machines: {', '.join(self.created_machines)}")
+        lines += [f"adjustment for {a['worker']}: {a['points']:+g} points on {a['booked_on']} "
+                  f"(for {a['original_date']})" for a in self.adjustments]
         lines += [f"line {e.row}: {e.reason}" for e in self.errors]
         if self.errors:
             lines.append(f"{len({e.row for e in self.errors})} bad row(s) "
@@ -329,6 +337,8 @@ def import_production(
     *,
     skip_bad: bool = False,
     actor: str,
+    into_open: bool = False,
+    zone: ZoneInfo | None = None,
 ) -> ImportReport:
     """Upsert production records from
     `date,shift,worker_code,machine_code,planned_minutes,run_minutes,output,defects` rows.
@@ -336,14 +346,16 @@ def import_production(
     Rows are checked by `validate_production_rows` and stored by `upsert_production` with
     source `import`, so re-importing a file changes nothing, an imported row replaces a
     kiosk-reported one, and machines the file names are created and reported. A worker
-    code must already exist: import the workers first.
+    code must already exist: import the workers first. A row dated in a closed period is a
+    bad row naming the period, unless `into_open` books what it changes as an adjustment
+    in the first open period (`zone` is then needed to score the closed period again).
     """
     raw, name = _load(data, filename)
     table = read_table(raw, name, PRODUCTION_COLUMNS)
     report = ImportReport("production", name, rows=len(table))
     validation = validate_production_rows(
         session, [values for _, values in table], numbers=[line for line, _ in table],
-        label="line")
+        label="line", into_open=into_open)
     report.errors = validation.errors
     if report.errors and not skip_bad:
         return report
@@ -355,5 +367,15 @@ def import_production(
     report.unchanged = upserted.count(Outcome.UNCHANGED)
     report.created_machines = upserted.created_machines
     session.flush()
+    if validation.late:
+        if zone is None:
+            raise ValueError("into_open needs the factory's zone")
+        lines = settle_days(session, validation.late, actor=actor, zone=zone,
+                            today=datetime.now(zone).date(), source="production",
+                            what=f"production imported late from {name}")
+        report.adjustments = [{"worker": line.worker.code, "points": line.points,
+                               "booked_on": line.booked_on.isoformat(),
+                               "original_date": line.original_date.isoformat()}
+                              for line in lines]
     report.imported = True
     return report

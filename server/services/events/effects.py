@@ -40,6 +40,7 @@ from server.models import (
     PointCategory,
     PointEntry,
     Role,
+    SettledPeriod,
     TrainingProgress,
     TrainingVideo,
     Worker,
@@ -58,6 +59,7 @@ from server.services.events.kinds import (
     RemarkPayload,
     TrainingProgressPayload,
 )
+from server.services.periods.late import ClosedPeriods, refusal, settle_entries
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
@@ -87,13 +89,37 @@ class Rejected(Exception):
     """The event is refused; the message is the reason the kiosk is told."""
 
 
+class InClosedPeriod(Rejected):
+    """Refused because its day lies in a closed period; ingest keeps it for HR to book."""
+
+    def __init__(self, period: SettledPeriod) -> None:
+        super().__init__(f"occurred_at: {refusal(period)}; HR can book it into the open "
+                         "period")
+        self.period = period
+
+
+# Kinds whose day decides a closed period's numbers: refused when that day is closed.
+# Faults, quality issues, training progress, appeals and decisions are taken whenever
+# they come (a decision's points follow the claim's own day; see `finish`).
+GUARDED_KINDS = frozenset({
+    EventKind.BADGE_IN, EventKind.MACHINE_START, EventKind.MACHINE_STOP, EventKind.OUTPUT,
+    EventKind.DEFECT, EventKind.POINT_CLAIM, EventKind.REMARK,
+})
+
+
 class Effects:
     """Applies one batch of validated events for one kiosk, in order, in one transaction."""
 
-    def __init__(self, session: Session, kiosk: Kiosk, zone: ZoneInfo, now: datetime) -> None:
+    def __init__(self, session: Session, kiosk: Kiosk, zone: ZoneInfo, now: datetime,
+                 *, booking: bool = False) -> None:
         self.session, self.kiosk, self.zone, self.now = session, kiosk, zone, now
         self.actor = f"kiosk:{kiosk.name}"
         self.workshops = served_workshop_ids(kiosk)
+        # `booking`: HR books a refused event into the open period; the closed day is
+        # then where it belongs, and the caller books the difference as an adjustment.
+        self.booking = booking
+        self.closed = ClosedPeriods(session, self.workshops)
+        self._late_entries: list[PointEntry] = []  # approved, dated in a closed period
         self._workers: dict[str, Worker] = {}
         self._machines: dict[str, Machine] = {}
         self._categories: dict[str, PointCategory] = {}
@@ -201,6 +227,11 @@ class Effects:
         if event.occurred_at > self.now + FUTURE_LEEWAY:
             raise Rejected("occurred_at: is in the future; check the kiosk's clock")
         worker = self._worker(event.worker) if event.worker is not None else None
+        if worker is not None and event.kind in GUARDED_KINDS and not self.booking:
+            period = self.closed.on(worker.workshop_id,
+                                    event.occurred_at.astimezone(self.zone).date())
+            if period is not None:
+                raise InClosedPeriod(period)
         code = _fields(event).get("machine")
         machine = self._machine(code) if code is not None else None
         if machine is None and worker is not None and event.kind in COUNT_KINDS:
@@ -238,6 +269,11 @@ class Effects:
                       workers={w.id: w.code for w in self._workers.values()},
                       machines={m.id: m.code for m in self._machines.values()})
         self.session.flush()
+        if self._late_entries:
+            settle_entries(self.session, self._late_entries, actor=self.actor, zone=self.zone,
+                           today=self.now.astimezone(self.zone).date(),
+                           what="claim approved at the kiosk after its period closed")
+            self._late_entries.clear()
 
     def _by(self, worker: Worker) -> str:
         return f"{self.actor}/{worker.code}"
@@ -295,6 +331,9 @@ class Effects:
                    "point_entry", entry.id, before={"status": "pending"},
                    after={"status": status.value, "worker": entry.worker.code,
                           "points": entry.points, "event": event.uuid})
+            if status is EntryStatus.APPROVED and self.closed.on(entry.worker.workshop_id,
+                                                                 entry.date):
+                self._late_entries.append(entry)
         return plan
 
     def _check_remark(self, worker: Worker | None, payload: RemarkPayload,

@@ -14,7 +14,7 @@ UUID and a digest of its body (`event_kinds.body_hash`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -24,9 +24,11 @@ from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from server.models import Event, Kiosk, Worker, utcnow
-from server.services import InvalidInput
-from server.services.events.effects import Effects, Rejected
+from server.models import Event, Kiosk, RefusedEvent, Worker, utcnow
+from server.services import Conflict, InvalidInput
+from server.services.audit import record
+from server.services.events import refused
+from server.services.events.effects import Effects, InClosedPeriod, Rejected
 from server.services.events.kinds import (
     KINDS,
     KioskEvent,
@@ -35,6 +37,7 @@ from server.services.events.kinds import (
     describe,
     event_adapter,
 )
+from server.services.periods import late
 
 Status = Literal["accepted", "duplicate", "rejected"]
 CONFLICT = "uuid: already used by a different event"
@@ -77,6 +80,12 @@ def _prepare(item: object) -> Prepared | EventResult:
     payload = canonical_payload(event)
     uuid = str(event.uuid)
     return Prepared(event, uuid, echo or uuid, payload, body_hash(event, payload))
+
+
+def _body(item: Prepared) -> dict[str, Any]:
+    """The event as the kiosk sent it, in its canonical form: what booking validates again."""
+    return {"uuid": item.uuid, "kind": item.event.kind, "worker": item.event.worker,
+            "occurred_at": item.event.occurred_at.isoformat(), "payload": item.payload}
 
 
 def prepare(items: Sequence[object]) -> list[Prepared | EventResult]:
@@ -137,12 +146,61 @@ def ingest(
             try:
                 effects.apply(item.event, item.uuid, item.digest, item.payload)
                 result = EventResult(item.echo, "accepted")
+            except InClosedPeriod as closed:
+                refused.keep(session, kiosk, item.uuid, item.event.kind, item.event.worker,
+                             item.event.occurred_at, _body(item), str(closed), closed.period)
+                result = EventResult(item.echo, "rejected", str(closed))
             except Rejected as refusal:
                 result = EventResult(item.echo, "rejected", str(refusal))
             seen[item.uuid] = (item.digest, result)
         results.append(result)
     effects.finish()
     return results
+
+
+def book_refused(session: Session, refused_id: int, actor: str, zone: ZoneInfo,
+                 now: datetime | None = None, *,
+                 scope: Collection[int] | None = None) -> RefusedEvent:
+    """Store a refused event where it belongs and book what it changes in its closed
+    period as an adjustment in the first open one. Raises Conflict when it was booked
+    already, InvalidInput when it no longer fits (a worker who has left, say)."""
+    now = now or utcnow()
+    row = refused.get_refused(session, refused_id, scope)
+    if row.booked_at is not None:
+        raise Conflict(f"refused event {refused_id} was booked already by {row.booked_by}")
+    kiosk = session.get(Kiosk, row.kiosk_id) if row.kiosk_id is not None else None
+    if kiosk is None:
+        raise InvalidInput("the kiosk that sent this event no longer exists")
+    item = _prepare(row.body)
+    if isinstance(item, EventResult):
+        raise InvalidInput(f"the event no longer fits: {item.reason}")
+    if _stored_digests(session, [item.uuid]):
+        raise Conflict(f"event {item.uuid} is stored already")
+    effects = Effects(session, kiosk, zone, now, booking=True)
+    effects.preload([item.event])
+    try:
+        effects.apply(item.event, item.uuid, item.digest, item.payload)
+    except Rejected as refusal:
+        raise InvalidInput(f"the event cannot be booked: {refusal}") from None
+    effects.finish()
+    day = item.event.occurred_at.astimezone(zone).date()
+    worker = (session.scalars(select(Worker).where(Worker.code == item.event.worker)).first()
+              if item.event.worker else None)
+    period = late.closed_on(session, row.workshop_id, day)
+    lines = []
+    if period is not None and worker is not None:
+        lines = late.settle(session, period, [worker], actor=actor, zone=zone,
+                            today=now.astimezone(zone).date(), source="event",
+                            original_date=day, what=f"{row.kind} from kiosk {kiosk.name}",
+                            reference=item.uuid)
+    row.booked_at = now
+    row.booked_by = actor
+    row.adjustment_points = round(sum(line.points for line in lines), 2)
+    record(session, actor, "event.book", "event", item.uuid,
+           after={"kind": row.kind, "worker": row.worker_code, "day": day.isoformat(),
+                  "adjustment_points": row.adjustment_points})
+    session.flush()
+    return row
 
 
 def list_events(

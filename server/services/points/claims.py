@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from server.models import (
 )
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
+from server.services.periods.late import settle_entries
 from server.services.points.categories import MAX_CATEGORY_POINTS
 
 Scope = Collection[int] | None
@@ -72,14 +74,17 @@ def _entry(session: Session, entry_id: int, scope: Scope) -> PointEntry:
 
 
 def decide_claims(session: Session, entry_ids: Sequence[int], approve: bool, note: str,
-                  user: User, scope: Scope = None, now: datetime | None = None) -> int:
+                  user: User, scope: Scope = None, now: datetime | None = None,
+                  *, zone: ZoneInfo) -> int:
     """Approve or reject pending claims; returns how many changed. Claims decided meanwhile
-    by someone else are left as they are."""
+    by someone else are left as they are. A claim dated in a closed period is paid as an
+    adjustment in the first open period (periods/late.py)."""
     if not entry_ids:
         raise InvalidInput("choose at least one claim")
     now = now or utcnow()
     status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
     changed = 0
+    approved: list[PointEntry] = []
     for entry_id in sorted(set(entry_ids)):
         entry = _entry(session, entry_id, scope)
         if entry.status is not EntryStatus.PENDING:
@@ -93,6 +98,12 @@ def decide_claims(session: Session, entry_ids: Sequence[int], approve: bool, not
                after={"status": status.value, "worker": entry.worker.code,
                       "points": entry.points, "note": entry.decision_note})
         changed += 1
+        if approve:
+            approved.append(entry)
+    if approved:
+        session.flush()
+        settle_entries(session, approved, actor=f"user:{user.username}", zone=zone,
+                       today=now.astimezone(zone).date(), what="claim approved late")
     return changed
 
 

@@ -1,19 +1,23 @@
 """Production records as HR reads and corrects them.
 
 A correction goes through `upsert_production` with the source `manual`, so it is audited
-with the values before and after, and no kiosk report overwrites it later.
+with the values before and after, and no kiosk report overwrites it later. A record in a
+closed period is corrected only with `into_open`: the difference is then booked as an
+adjustment in the first open period, and the closed period's snapshot stays as paid.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Machine, ProductionRecord, RecordSource, Worker, Workshop
 from server.services import InvalidInput, NotFound
+from server.services.periods.late import closed_on, refusal, settle_days
 from server.services.production.records import ProductionRow, upsert_production
 
 PAGE_SIZE = 100
@@ -58,8 +62,13 @@ def get_record(session: Session, record_id: int) -> ProductionRecord:
 
 
 def correct(session: Session, record_id: int, planned_minutes: float, run_minutes: float,
-            output: int, defects: int, reason: str, actor: str) -> ProductionRecord:
+            output: int, defects: int, reason: str, actor: str, *,
+            zone: ZoneInfo, into_open: bool = False) -> ProductionRecord:
     found = get_record(session, record_id)
+    period = closed_on(session, found.worker.workshop_id, found.date)
+    if period is not None and not into_open:
+        raise InvalidInput(f"date: {refusal(period)}; tick \"book into the open period\" to "
+                           "correct it there")
     if not reason.strip():
         raise InvalidInput("reason: say why the record is corrected")
     if planned_minutes < 0 or run_minutes < 0 or output < 0 or defects < 0:
@@ -72,4 +81,9 @@ def correct(session: Session, record_id: int, planned_minutes: float, run_minute
                         planned_minutes, run_minutes, output, defects)
     upsert_production(session, [row], RecordSource.MANUAL, actor,
                       audit_context={"correction": reason.strip(), "record": record_id})
+    if period is not None:
+        session.flush()
+        settle_days(session, [(found.worker, found.date)], actor=actor, zone=zone,
+                    today=datetime.now(zone).date(), source="production",
+                    what=f"record {record_id} corrected: {reason.strip()}")
     return found

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.models import Machine, ProductionRecord, RecordSource, Worker
 from server.services import InvalidInput
 from server.services.audit import record as audit
+from server.services.periods.late import ClosedPeriods, refusal
 
 FIELDS = (
     "date", "shift", "worker_code", "machine_code",
@@ -75,10 +76,13 @@ class RowError:
 
 @dataclass(frozen=True)
 class Validation:
-    """Rows that passed, each with its number, and the reasons for the rest."""
+    """Rows that passed, each with its number, and the reasons for the rest. `late` holds
+    the good rows dated in a closed period (only when they were let in with `into_open`),
+    with their worker: `periods.late.settle_days` books what they change."""
 
     good: list[tuple[int, ProductionRow]]
     errors: list[RowError]
+    late: list[tuple[Worker, date]] = field(default_factory=list)
 
     @property
     def rows(self) -> list[ProductionRow]:
@@ -217,6 +221,7 @@ def validate_production_rows(
     *,
     numbers: Sequence[int] | None = None,
     label: str = "row",
+    into_open: bool = False,
 ) -> Validation:
     """Check every row and say what is wrong with each bad one; reads, never writes.
 
@@ -226,7 +231,9 @@ def validate_production_rows(
     planned_minutes or defects exceed output, when its worker code is unknown, or when it
     repeats the key of an earlier row in the same batch (which of the two is right cannot
     be told, so the later one is refused). Inactive workers are accepted: records of a
-    worker who has since left are still history.
+    worker who has since left are still history. A row dated in a closed period of its
+    worker's workshop is refused, naming the period, unless `into_open` lets it in to be
+    booked as an adjustment in the first open period.
     """
     if numbers is None:
         numbers = range(len(rows))
@@ -237,6 +244,8 @@ def validate_production_rows(
                                       if "worker_code" in values))
     good: list[tuple[int, ProductionRow]] = []
     errors: list[RowError] = []
+    late: list[tuple[Worker, date]] = []
+    closed = ClosedPeriods(session, {w.workshop_id for w in known.values()})
     seen: dict[Key, int] = {}
     for number, values, problems in parsed:
         code = values.get("worker_code")
@@ -246,13 +255,20 @@ def validate_production_rows(
             errors.extend(problems)
             continue
         row = ProductionRow(**values)
+        worker = known[row.worker_code]
+        period = closed.on(worker.workshop_id, row.date) if closed else None
         if row.key in seen:
             errors.append(RowError(number, f"repeats the date, shift, worker and machine of "
                                    f"{label} {seen[row.key]}"))
+        elif period is not None and not into_open:
+            errors.append(RowError(number, f"date: {refusal(period)}; book it into the open "
+                                   "period with --into-open", "date"))
         else:
             seen[row.key] = number
             good.append((number, row))
-    return Validation(good, errors)
+            if period is not None:
+                late.append((worker, row.date))
+    return Validation(good, errors, late)
 
 
 class Outcome(enum.StrEnum):

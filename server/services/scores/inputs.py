@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from server.models import (
+    Adjustment,
     EntryStatus,
     Event,
     PointEntry,
@@ -55,6 +56,7 @@ from server.models import (
 )
 from server.scoring import (
     SUM_DIGITS,
+    AdjustmentRow,
     BadgeIn,
     Dim,
     PeriodSpan,
@@ -208,6 +210,13 @@ def load_inputs(
                Event.occurred_at >= starts[0], Event.occurred_at < starts[-1])
     ):
         badges[holder].append(BadgeIn(event_id, days[bisect_right(starts, occurred_at) - 1]))
+    adjustments: dict[int, list[AdjustmentRow]] = defaultdict(list)
+    for worker_id, line_id, day, value in connection.execute(
+        select(Adjustment.worker_id, Adjustment.id, Adjustment.booked_on, Adjustment.points)
+        .where(Adjustment.worker_id.in_(ids), Adjustment.cancelled_at.is_(None),
+               Adjustment.booked_on.between(span.start, span.end))
+    ):
+        adjustments[worker_id].append(AdjustmentRow(line_id, day, value))
     return {
         p.id: WorkerInputs(
             worker_code=p.code,
@@ -215,6 +224,7 @@ def load_inputs(
             point_entries=tuple(points.get(p.id, ())),
             training=training.items(p, span.end),
             badge_ins=tuple(badges.get(p.id, ())),
+            adjustments=tuple(adjustments.get(p.id, ())),
         )
         for p in persons
     }
@@ -339,6 +349,15 @@ def load_totals(
             .group_by(entry.worker_id)
         )
     }
+    booked = {
+        worker_id: float(total or 0)
+        for worker_id, total in session.connection().execute(
+            select(Adjustment.worker_id, func.sum(Adjustment.points))
+            .where(Adjustment.worker_id.in_(ids), Adjustment.cancelled_at.is_(None),
+                   Adjustment.booked_on.between(span.start, span.end))
+            .group_by(Adjustment.worker_id)
+        )
+    }
     empty: tuple[Any, ...] = (0.0, 0.0, 0.0, 0.0, 0, None)
     result = {}
     for person in persons:
@@ -356,5 +375,6 @@ def load_totals(
             attended_days=len(scheduled & badged[person.id]) if person.id in badged else 0,
             points=round(entries[0], SUM_DIGITS), point_entries=entries[1],
             required_videos=required, completed_videos=completed,
+            adjustment_points=round(booked.get(person.id, 0.0), SUM_DIGITS),
         )
     return result

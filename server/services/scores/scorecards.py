@@ -5,6 +5,10 @@ whole workshop and the previous period (for "most improved"); `standings` does t
 fixed number of queries, never one per worker. Pass the app's `StandingsCache` on busy
 paths: it is keyed by the data version, so its answers are the fresh ones, only sooner.
 Without one, every answer is computed afresh.
+
+A closed week or month is read from its snapshot (services/periods/snapshots.py): what
+was paid from never moves. Day cards are always live; late data cannot reach a closed
+period's days, so they agree with the snapshot.
 """
 
 from __future__ import annotations
@@ -17,19 +21,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Worker, Workshop
-from server.scoring import PeriodSpan, Placing, Scheme, Scorecard, improvers, period_span
+from server.scoring import (
+    Period,
+    PeriodSpan,
+    Placing,
+    Scheme,
+    Scorecard,
+    improvers,
+    period_span,
+)
 from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
+from server.services.periods.snapshots import adjustment_lines, settled_board, settled_card
 from server.services.scores.inputs import Person
 from server.services.scores.schemes import scheme_for
 from server.services.scores.standings import (
+    Standing,
     StandingsCache,
     build_standing,
     cached_standing,
     refresh_worker,
 )
 
-__all__ = ["StandingsCache", "all_scorecards", "card_dict", "leaderboard", "worker_scorecard"]
+__all__ = ["StandingsCache", "all_scorecards", "card_dict", "leaderboard", "standing_board",
+           "worker_scorecard"]
 
 
 def _span(period: str, on: date) -> PeriodSpan:
@@ -62,9 +77,16 @@ def _header(span: PeriodSpan, scheme: Scheme) -> dict[str, Any]:
     }
 
 
-def card_dict(card: Scorecard, person: Person, workshop: Workshop) -> dict[str, Any]:
-    """The worker card the kiosk and the CLI show (DESIGN.md §4: every number explained)."""
+def card_dict(card: Scorecard, person: Person, workshop: Workshop,
+              session: Session | None = None) -> dict[str, Any]:
+    """The worker card the kiosk and the CLI show (docs/scoring.md: every number explained).
+
+    With a `session`, the adjustment lines the total counts are listed whole (what they
+    are for, the day they belong to); without one, only their ids.
+    """
     next_tier = card.next_tier
+    lines = (adjustment_lines(session, card.adjustment_ids) if session is not None
+             else [{"id": i} for i in card.adjustment_ids])
     return {
         "worker": {"code": person.code, "name": person.name, "language": person.language,
                    "workshop": workshop.code},
@@ -78,6 +100,8 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop) -> dict[str, 
                 "points": d.points, "max_points": d.max_points, "no_data": d.no_data,
                 "record_ids": list(d.record_ids),
                 "daily": [{"date": v.date.isoformat(), "value": v.value} for v in d.daily],
+                "better": d.better, "unit": d.unit.value,
+                "daily_met": {v.date.isoformat(): v.met for v in d.daily},
             }
             for d in card.dimensions
         ],
@@ -95,6 +119,8 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop) -> dict[str, 
         "projected_total": card.projected_total,
         "projected_tier": card.projected_tier,
         "as_of": card.as_of.isoformat(),
+        "adjustment_points": card.adjustment_points,
+        "adjustments": lines,
     }
 
 
@@ -112,6 +138,10 @@ def worker_scorecard(
     if worker is None:
         raise NotFound(f"no worker with code {worker_code!r}")
     span = _span(period, on)
+    if span.kind is not Period.DAY:
+        settled = settled_card(session, worker, span)
+        if settled is not None:
+            return settled
     as_of = today or datetime.now(zone).date()
     workshop = worker.workshop
     if cache is not None:
@@ -119,9 +149,10 @@ def worker_scorecard(
         person = standing.people.get(worker.code)
         if person is not None:
             card = refresh_worker(session, standing, workshop, person, zone)
-            return card_dict(card, person, workshop)
+            return card_dict(card, person, workshop, session)
     standing = build_standing(session, workshop, span, zone, as_of, detail_for=worker.id)
-    return card_dict(standing.card(worker.code), standing.people[worker.code], workshop)
+    return card_dict(standing.card(worker.code), standing.people[worker.code], workshop,
+                     session)
 
 
 def _workshop(session: Session, code: str) -> Workshop:
@@ -141,9 +172,17 @@ def leaderboard(
     """
     workshop = _workshop(session, workshop_code)
     span = _span(period, on)
+    settled = settled_board(session, workshop, span)
+    if settled is not None:
+        return settled
     as_of = today or datetime.now(zone).date()
     standing = (build_standing(session, workshop, span, zone, as_of) if cache is None
                 else cached_standing(session, cache, workshop, span, zone, as_of))
+    return standing_board(standing, workshop)
+
+
+def standing_board(standing: Standing, workshop: Workshop) -> dict[str, Any]:
+    """The leaderboard of a ranked workshop, as kiosk, wall and reports show it."""
     persons = standing.people
 
     def entry(placing: Placing) -> dict[str, Any]:
@@ -179,7 +218,7 @@ def all_scorecards(
             continue
         standing = build_standing(session, workshop, span, zone, as_of, detail_all=True)
         cards.extend(card_dict(standing.card(p.worker_code), standing.people[p.worker_code],
-                               workshop) for p in standing.placings)
+                               workshop, session) for p in standing.placings)
     return {
         "period": span.kind.value,
         "period_label": span.label,
