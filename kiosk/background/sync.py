@@ -181,7 +181,7 @@ class SyncWorker:
             self.client = None
 
     def _rediscover(self) -> None:
-        """Find the pinned server again (kiosk/locate.py) when there is none or it stopped
+        """Find the pinned server again (kiosk/link/locate.py) when there is none or it stopped
         answering."""
         if self._discover is None or self._connect is None:
             return

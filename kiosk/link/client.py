@@ -4,7 +4,7 @@ Every request carries ``X-Kiosk-Version`` and ``X-Kiosk-Queue-Depth`` (the outbo
 from ``queue_depth``), and ``Authorization: Bearer <token>`` once the kiosk is enrolled.
 Network failures and 5xx answers raise :class:`ServerUnavailable`; 4xx answers raise
 :class:`ApiError` with the server's error code. ``tls`` is the pinned context from
-kiosk/trust.py: the client then trusts that one certificate and nothing else. Every answer's
+kiosk/link/trust.py: the client then trusts that one certificate and nothing else. Every answer's
 ``Date`` header updates ``clock_offset_s`` (server minus kiosk), to notice a kiosk clock
 that is hours off.
 """

@@ -1,5 +1,5 @@
 """Finding the server by mDNS (zeroconf): browse ``_shopfloor._tcp.local.`` and hand out
-what answers, as it answers. Discovery only finds addresses: kiosk/locate.py checks each
+what answers, as it answers. Discovery only finds addresses: kiosk/link/locate.py checks each
 against the pinned certificate. Interfaces come from ``SHOPFLOOR_MDNS_INTERFACES``."""
 
 from __future__ import annotations

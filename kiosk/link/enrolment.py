@@ -1,6 +1,6 @@
 """Enrolment: trade HR's one-time code for a device token and pin the server's certificate.
 
-The code is normally the whole QR payload (kiosk/trust.py), which names the server and its
+The code is normally the whole QR payload (kiosk/link/trust.py), which names the server and its
 certificate: the kiosk looks for that server (``--server``, its last address, then mDNS),
 checks the certificate each address presents against the payload's fingerprint, and only
 then sends the code. A bare code needs ``--server`` and ``trust_first_use``: the kiosk then

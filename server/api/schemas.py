@@ -1,4 +1,4 @@
-"""The API's request and answer models (the events' models live in services.event_kinds).
+"""The API's request and answer models (the events' models live in services.events.kinds).
 
 Requests forbid unknown fields, so a typo is a 422 naming it. Answers allow fields added
 later, so a kiosk written against this version keeps working when the server grows.

@@ -33,7 +33,7 @@ class Wall:
         self.links = links
 
     def url(self, name: str) -> str:
-        # TV browsers reach the wall over the plain-HTTP port (server/plain_http.py).
+        # TV browsers reach the wall over the plain-HTTP port (server/serving/plain_http.py).
         return f"{self.server.wall_url}{self.links[name]}"
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:

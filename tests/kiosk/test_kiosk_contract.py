@@ -1,4 +1,4 @@
-"""Every event the kiosk writes fits the server's own event models (services.event_kinds),
+"""Every event the kiosk writes fits the server's own event models (services.events.kinds),
 so a kiosk event is never rejected for its shape."""
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class IssuedCode:
 def enrolment_payload(server_id: str, fingerprint_b32: str, code: str) -> str:
     """What HR's enrolment QR holds: ``SFK1:<server id>:<certificate fingerprint>:<code>``,
     all in QR alphanumeric characters (upper case, digits, ``:`` and ``-``) to keep the
-    code small. The kiosk pins the certificate with that fingerprint (kiosk/trust.py)."""
+    code small. The kiosk pins the certificate with that fingerprint (kiosk/link/trust.py)."""
     return f"SFK1:{server_id.upper()}:{fingerprint_b32}:{code}"
 
 

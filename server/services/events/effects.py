@@ -6,7 +6,7 @@ trace, and one bad event never spoils the rest of its batch:
 - badge_in, machine_fault, quality_issue: stored as they are (attendance and diagnosis
   read them from the event log).
 - machine_start / machine_stop / output / defect: the kiosk-sourced production record of
-  the worker, machine and shift is recomputed from all stored events (`kiosk_production`),
+  the worker, machine and shift is recomputed from all stored events (`production.from_kiosk`),
   so the order in which events arrive does not matter.
 - point_claim: a pending point entry (at most the category's points); claim_decision
   approves or rejects it.
@@ -193,7 +193,7 @@ class Effects:
 
     def _running_machine(self, worker: Worker, at: datetime) -> Machine | None:
         """The machine of the worker's latest start or stop in the MAX_RUN before `at`: a
-        count logged without a machine belongs to it (kiosk_production does the same)."""
+        count logged without a machine belongs to it (production.from_kiosk does the same)."""
         earliest = at - MAX_RUN
         latest = self.session.execute(
             select(Event.occurred_at, Event.payload)

@@ -1,7 +1,7 @@
 """Kiosk events in: a batch checked event by event, each stored at most once.
 
 Kiosks resend whatever they are not sure arrived, so ingest is idempotent by the event's
-UUID and a digest of its body (`event_kinds.body_hash`):
+UUID and a digest of its body (`events.kinds.body_hash`):
 
 - an identical event already stored, or earlier in the same batch, is `duplicate`: not an
   error, and never counted twice;

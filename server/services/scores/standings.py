@@ -3,7 +3,7 @@
 Every card carries the worker's rank, so every card needs the whole workshop: this
 module scores it. The worker(s) someone is looking at are scored from their rows, with
 every detail (`score`); the others only to a total and a projection, from sums the
-database makes (`scoring_data.load_totals`, `totals_and_projections`), and placed
+database makes (`scores.inputs.load_totals`, `totals_and_projections`), and placed
 (`place`) without building their cards.
 
 `StandingsCache` (one per app) keeps standings keyed by the data version

@@ -7,7 +7,7 @@ sends its outbox in either order), so badge-ins in the last `CURRENT_VISIT` befo
 count as this visit and the latest one before them is the previous visit. A worker with no
 earlier visit sees what was decided in the last `FIRST_VISIT_LOOKBACK`.
 
-Which videos are asked of whom follows the training dimension (services.scoring_data): a
+Which videos are asked of whom follows the training dimension (services.scores.inputs): a
 required, active video assigned to the worker's workshop (or to no workshop, meaning
 everyone), limited to the roles it names, not yet completed by the worker.
 """

@@ -1,4 +1,4 @@
-"""Today's tasks on the scorecard (services.worker_tasks): videos still due, claims decided
+"""Today's tasks on the scorecard (services.scores.tasks): videos still due, claims decided
 and appeals answered since the worker's previous badge-in; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
