@@ -31,8 +31,8 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 	@touch $@
 
 test: test-setup
-	$(BIN)/ruff check server kiosk tests
-	$(BIN)/mypy server kiosk
+	$(BIN)/ruff check server kiosk shopfloor_logging tests
+	$(BIN)/mypy server kiosk shopfloor_logging
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: test-setup
@@ -58,8 +58,8 @@ image-test: test-setup
 	$(BIN)/python -m pytest tests/image -o python_files='image_*.py' -s $(PYTEST_ARGS)
 
 lint: test-setup
-	$(BIN)/ruff check server kiosk tests
-	$(BIN)/mypy server kiosk
+	$(BIN)/ruff check server kiosk shopfloor_logging tests
+	$(BIN)/mypy server kiosk shopfloor_logging
 
 clean:
 	rm -rf $(STAMPS) build *.egg-info test-artifacts .cache/kiosk-image

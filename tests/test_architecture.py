@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("server", "kiosk")
+PACKAGES = ("server", "kiosk", "shopfloor_logging")
 
 
 def module_name(path: Path) -> str:

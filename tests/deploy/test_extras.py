@@ -69,6 +69,9 @@ def test_the_test_extra_pulls_both_programs_and_postgresql() -> None:
 # --- each program declares what it imports ------------------------------------------------
 
 
+FIRST_PARTY = {"server", "kiosk", "shopfloor_logging"}
+
+
 def _third_party_imports(package: str) -> set[str]:
     """Top-level names of the non-stdlib, non-project modules a package imports."""
     found: set[str] = set()
@@ -81,7 +84,7 @@ def _third_party_imports(package: str) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
     return {name for name in found
-            if name not in sys.stdlib_module_names and name not in {"server", "kiosk"}}
+            if name not in sys.stdlib_module_names and name not in FIRST_PARTY}
 
 
 def _installed_closure(names: set[str]) -> set[str]:
