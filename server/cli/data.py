@@ -106,7 +106,8 @@ def _leaderboard_text(board: dict[str, Any]) -> str:
         lines.append("  no scores yet")
     for row in board["standings"]:
         tier = row["tier"]["key"] if row.get("tier") else ""
-        lines.append(f"  {row['rank']:>3}  {row['code']:<8} {row['name']:<12} "
+        rank = "—" if row["rank"] is None else row["rank"]  # a worker with no data yet
+        lines.append(f"  {rank:>3}  {row['code']:<8} {row['name']:<12} "
                      f"{row['total']:>7.1f}  {tier}")
     return "\n".join(lines)
 

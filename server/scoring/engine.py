@@ -11,6 +11,11 @@ Rules beyond the design's own words, decided here:
   another period scales them by its number of days (a month's 900 pieces is 210 in a week
   of a 30-day month). Rates (uptime, defect rate, training, attendance) are not scaled.
   `points_cap` applies to each scored period as it is.
+- **A period in progress** (`as_of` before its last day) judges a sum against its target
+  pro-rated to the days elapsed (start to `as_of`, both included): "met" and the weighted
+  achievement use target × elapsed / days, and the card keeps the whole period's target
+  beside it (`target_full`, `pro_rated`). Rates are judged as they are. A finished period
+  uses the whole target.
 - **Met** means value >= target, or value <= target when lower is better; a value equal to
   the target is met (compared with a relative tolerance of 1e-9 so that a scaled target
   does not miss by a rounding error). Each day of `daily` is judged the same way against
@@ -19,7 +24,11 @@ Rules beyond the design's own words, decided here:
   `as_of`; it can be negative when a bad day pulls a rate under its target.
 - **At this pace** extrapolates the sums (output, points, run hours, point entries)
   linearly from the days elapsed (period start to `as_of`, both included) to the whole
-  period and scores that; rates stay as they are. A finished period projects to its total.
+  period and scores that against the whole period's targets; rates stay as they are. A
+  finished period projects to its total.
+- **Data**: a card has data when the period holds a production record, an approved point
+  entry or an adjustment line of the worker (`PeriodTotals.has_data`); only such cards
+  are ranked (`ranking`).
 - Points are rounded to 2 decimals per line, then summed and rounded again.
 """
 
@@ -69,7 +78,7 @@ class _Tally:
     badge_days: dict[date, list[int]] = field(default_factory=dict)
     required: int = 0
     completed: dict[int, date] = field(default_factory=dict)
-    adjustments: dict[date, float] = field(default_factory=dict)
+    adjustments: dict[date, tuple[float, int]] = field(default_factory=dict)
     adjustment_ids: list[int] = field(default_factory=list)
 
     @property
@@ -116,7 +125,7 @@ def _tally(inputs: WorkerInputs, span: PeriodSpan) -> _Tally:
         if start <= line.date <= end:
             booked[line.date].append(line.points)
             tally.adjustment_ids.append(line.id)
-    tally.adjustments = {day: fsum(values) for day, values in booked.items()}
+    tally.adjustments = {day: (fsum(values), len(values)) for day, values in booked.items()}
     tally.adjustment_ids.sort()
     tally.production_ids.sort()
     tally.point_ids.sort()
@@ -127,6 +136,7 @@ def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
     days = [sums for day, sums in tally.production.items() if day != skip]
     scheduled = [day for day, sums in tally.production.items() if day != skip and sums[0] > 0]
     point_days = [v for day, v in tally.points.items() if day != skip]
+    booked = [v for day, v in tally.adjustments.items() if day != skip]
     return PeriodTotals(
         planned_minutes=round(fsum(d[0] for d in days), SUM_DIGITS),
         run_minutes=round(fsum(d[1] for d in days), SUM_DIGITS),
@@ -137,8 +147,8 @@ def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
         point_entries=sum(v[1] for v in point_days),
         required_videos=tally.required,
         completed_videos=sum(1 for day in tally.completed.values() if day != skip),
-        adjustment_points=round(fsum(v for day, v in tally.adjustments.items() if day != skip),
-                                SUM_DIGITS),
+        adjustment_points=round(fsum(v[0] for v in booked), SUM_DIGITS),
+        adjustment_lines=sum(v[1] for v in booked),
     )
 
 
@@ -208,12 +218,14 @@ def _max_points(scheme: Scheme, spec: DimensionSpec) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One dimension of a scheme made ready for one period: the target scaled, the
-    met-bound worked out. Scoring a workshop applies the same rules to every worker."""
+    """One dimension of a scheme made ready for one period as of one day: the target
+    scaled (and pro-rated, for a sum while the period runs), the met-bound worked out.
+    Scoring a workshop applies the same rules to every worker."""
 
     spec: DimensionSpec
     value: Callable[[PeriodTotals, float], float | None]
     target: float
+    target_full: float  # the whole period's target
     lower: bool
     bound: float  # met when value >= bound (value <= bound when lower is better)
     threshold_points: float | None  # None in weighted mode
@@ -237,11 +249,19 @@ class _Rule:
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
-    """A scheme's rules for one period (see `_rules`)."""
+    """A scheme's rules for one period as of `as_of` (see `_rules`): `dimensions` judge
+    the sums so far, `whole` (the whole period's targets) judges them "at this pace"."""
 
     scheme: Scheme
     span: PeriodSpan
+    as_of: date
     dimensions: tuple[_Rule, ...]
+    whole: tuple[_Rule, ...]
+
+    @property
+    def elapsed(self) -> int:
+        """Days from the period's start to `as_of`, both included."""
+        return (self.as_of - self.span.start).days + 1
 
     def extras(self, sums: PeriodTotals, scale: float) -> tuple[float, float]:
         """(hourly points, point entries counted outside any dimension)."""
@@ -251,35 +271,55 @@ class _Rules:
             return hourly, 0.0
         return hourly, round(min(sums.points * scale, scheme.points_cap), 2)
 
-    def total(self, sums: PeriodTotals, scale: float = 1.0) -> float:
+    def total(self, sums: PeriodTotals, scale: float = 1.0,
+              rules: tuple[_Rule, ...] | None = None) -> float:
         lines = 0.0
-        for rule in self.dimensions:
+        for rule in self.dimensions if rules is None else rules:
             lines += rule.line(sums, scale)[2]
         hourly, entries = self.extras(sums, scale)
         return round(lines + hourly + entries + round(sums.adjustment_points, 2), 2)
 
-    def total_and_projection(self, sums: PeriodTotals, as_of: date) -> tuple[float, float]:
-        """The total, and the total "at this pace" as of `as_of` (clamped already)."""
+    def total_and_projection(self, sums: PeriodTotals) -> tuple[float, float]:
+        """The total as of `as_of`, and the total "at this pace": the sums extrapolated
+        to the whole period and judged against the whole period's targets."""
         total = self.total(sums)
-        elapsed = (as_of - self.span.start).days + 1
+        elapsed = self.elapsed
         if elapsed >= self.span.days:
             return total, total
-        return total, self.total(sums, self.span.days / elapsed)
+        return total, self.total(sums, self.span.days / elapsed, self.whole)
 
 
-def _rules(scheme: Scheme, span: PeriodSpan) -> _Rules:
+def _rule(scheme: Scheme, spec: DimensionSpec, target: float, target_full: float) -> _Rule:
+    return _Rule(
+        spec=spec, value=_VALUES[spec.key], target=target, target_full=target_full,
+        lower=spec.key in LOWER_IS_BETTER, bound=_bound(spec.key, target),
+        threshold_points=(round(spec.points or 0.0, 2) if scheme.mode is Mode.THRESHOLD
+                          else None),
+        weight=spec.weight or 0.0, cap=spec.cap,
+    )
+
+
+def _rules(scheme: Scheme, span: PeriodSpan, as_of: date | None = None) -> _Rules:
+    """The rules as of `as_of` (default: the period's last day; clamped into it).
+
+    A sum's target is scaled to the period's days; while the period runs (`as_of` before
+    its last day) it is also pro-rated to the days elapsed, so that a Tuesday's output is
+    judged against Monday and Tuesday's share of the week's target. Rates never are."""
+    as_of = _within(span, as_of)
     target_scale = span.days / reference_days(scheme.period, span)
-    made = []
+    so_far = ((as_of - span.start).days + 1) / span.days
+    now, whole = [], []
     for spec in scheme.dimensions:
-        target = spec.target * target_scale if spec.key in ADDITIVE else spec.target
-        made.append(_Rule(
-            spec=spec, value=_VALUES[spec.key], target=target,
-            lower=spec.key in LOWER_IS_BETTER, bound=_bound(spec.key, target),
-            threshold_points=(round(spec.points or 0.0, 2) if scheme.mode is Mode.THRESHOLD
-                              else None),
-            weight=spec.weight or 0.0, cap=spec.cap,
-        ))
-    return _Rules(scheme, span, tuple(made))
+        if spec.key in ADDITIVE:
+            full = spec.target * target_scale
+            rule = _rule(scheme, spec, full, full)
+            whole.append(rule)
+            now.append(rule if so_far >= 1 else _rule(scheme, spec, full * so_far, full))
+        else:
+            rule = _rule(scheme, spec, spec.target, spec.target)
+            whole.append(rule)
+            now.append(rule)
+    return _Rules(scheme, span, as_of, tuple(now), tuple(whole))
 
 
 def _daily(rule: _Rule, tally: _Tally) -> tuple[DailyValue, ...]:
@@ -320,12 +360,10 @@ def _within(span: PeriodSpan, as_of: date | None) -> date:
 
 
 def _card(
-    rules: _Rules, worker_code: str, as_of: date | None, sums: PeriodTotals,
-    tally: _Tally | None,
+    rules: _Rules, worker_code: str, sums: PeriodTotals, tally: _Tally | None,
 ) -> Scorecard:
     """The card from the period's sums; `tally` (when given) adds the detail and "today"."""
-    scheme, span = rules.scheme, rules.span
-    as_of = _within(span, as_of)
+    scheme, span, as_of = rules.scheme, rules.span, rules.as_of
     lines = []
     for rule in rules.dimensions:
         spec = rule.spec
@@ -340,9 +378,11 @@ def _card(
             no_data=value is None,
             record_ids=_record_ids(spec.key, tally) if tally else (),
             daily=_daily(rule, tally) if tally else (),
+            target_full=round(rule.target_full, 6),
+            pro_rated=rule.target != rule.target_full,
         ))
     hourly, entries = rules.extras(sums, 1.0)
-    total, projected = rules.total_and_projection(sums, as_of)
+    total, projected = rules.total_and_projection(sums)
     today = None
     if tally is not None:
         today = round(total - rules.total(_totals(tally, skip=as_of)), 2)
@@ -363,6 +403,7 @@ def _card(
         projected_total=projected,
         adjustment_points=round(sums.adjustment_points, 2),
         adjustment_ids=tuple(tally.adjustment_ids) if tally is not None else (),
+        has_data=sums.has_data,
     )
 
 
@@ -372,7 +413,7 @@ def score(
     """Score one worker for `span` with every detail. `as_of` is "today" (default: the
     period's last day); it is clamped into the period."""
     tally = _tally(inputs, span)
-    return _card(_rules(scheme, span), inputs.worker_code, as_of, _totals(tally), tally)
+    return _card(_rules(scheme, span, as_of), inputs.worker_code, _totals(tally), tally)
 
 
 def score_totals(
@@ -384,7 +425,7 @@ def score_totals(
 ) -> Scorecard:
     """Score from sums alone: the same total and projection as `score`, without record
     ids, per-day values or "today"."""
-    return _card(_rules(scheme, span), worker_code, as_of, totals, None)
+    return _card(_rules(scheme, span, as_of), worker_code, totals, None)
 
 
 def totals_and_projections(
@@ -394,9 +435,8 @@ def totals_and_projections(
     """Per worker, the (total, projected total) `score_totals` would put on their card,
     without building the cards: a ranking needs no more for everyone but the worker who
     is looking. The scheme's rules are prepared once for the lot."""
-    rules = _rules(scheme, span)
-    as_of = _within(span, as_of)
-    return {key: rules.total_and_projection(sums, as_of) for key, sums in totals.items()}
+    rules = _rules(scheme, span, as_of)
+    return {key: rules.total_and_projection(sums) for key, sums in totals.items()}
 
 
 def total_of(scheme: Scheme, totals: PeriodTotals, span: PeriodSpan) -> float:

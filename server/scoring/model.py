@@ -136,6 +136,15 @@ class PeriodTotals:
     required_videos: int = 0
     completed_videos: int = 0
     adjustment_points: float = 0.0
+    adjustment_lines: int = 0
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the worker left a trace in the period: a production record, an
+        approved point entry or an adjustment line dated in it. Only such workers are
+        ranked (docs/scoring.md, "Ranks and tiers"). Required training is not a trace:
+        it is asked of everyone, present or not."""
+        return bool(self.production_records or self.point_entries or self.adjustment_lines)
 
 
 # --- the scheme -------------------------------------------------------------------------
@@ -201,6 +210,10 @@ class DimensionScore:
 
     `value` and `met` are None when there is no data; `points` is then 0 and the card is
     marked incomplete, so nobody reads "no records" as "0 %".
+
+    `target` is what `met` and the points were judged against; `target_full` the whole
+    period's target. They differ only for a sum (`ADDITIVE`) while the period runs: its
+    target is then pro-rated to the days elapsed, and `pro_rated` says so.
     """
 
     key: Dim
@@ -212,6 +225,8 @@ class DimensionScore:
     no_data: bool
     record_ids: tuple[int, ...]
     daily: tuple[DailyValue, ...]
+    target_full: float
+    pro_rated: bool
 
     @property
     def better(self) -> Literal["higher", "lower"]:
@@ -231,13 +246,16 @@ class NextTier:
 
 class Placing(NamedTuple):
     """A worker's place in the workshop: what `rank` adds to a card, with the two totals
-    it was worked out from. A tuple because a ranking makes one per worker."""
+    it was worked out from. A tuple because a ranking makes one per worker.
+
+    A worker without data in the period (`PeriodTotals.has_data`) is placed unranked:
+    `rank`, `rank_of`, tiers, next tier and improvement all None."""
 
     worker_code: str
     total: float
     projected_total: float
-    rank: int
-    rank_of: int
+    rank: int | None
+    rank_of: int | None
     tier: TierSpec | None
     next_tier: NextTier | None
     awards: tuple[str, ...]
@@ -250,6 +268,8 @@ class Scorecard:
     """A worker's score for one period. `rank` fills in rank, tier, awards and projection.
 
     `today_points` is None on a card scored from totals alone (`score_totals`).
+    `has_data` is `PeriodTotals.has_data` of the period: a card without data is never
+    ranked.
     """
 
     worker_code: str
@@ -274,3 +294,4 @@ class Scorecard:
     improvement: float | None = None
     adjustment_points: float = 0.0
     adjustment_ids: tuple[int, ...] = ()
+    has_data: bool = True

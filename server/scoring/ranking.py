@@ -2,18 +2,24 @@
 
 The rules, so that every standing can be explained:
 
+- **Who is ranked**: only workers with data in the period (a production record, an
+  approved point entry or an adjustment line in it: `PeriodTotals.has_data`). A worker
+  without data gets no rank, tier, next tier, projected tier or improvement, is not
+  counted in n, and is listed after the ranked workers, by code. So a new hire, or a
+  worker away all month, moves nobody's tier.
 - **Rank** is standard competition ranking on the total: equal totals share a rank and the
   next rank skips (1, 2, 2, 4). Within a shared rank, cards are listed by worker code.
 - **Top tiers**: a tier with `top_percent` p covers ranks 1..k where k = ceil(n × p / 100),
   at least 1 (n = workers ranked). Because ties share a rank, a cut that falls inside a tie
   takes in the whole tie. A worker holds the best (smallest p) tier they qualify for, and
   only with a total above 0: nobody is "top 10 %" of a week in which nobody scored.
-- **Most improved**: only workers with a previous-period total take part; improvement is
-  the projected total ("at this pace") − the previous total and must be above 0. For a
-  finished period the projected total is the total; while the period runs, comparing a
-  few days' total with a whole previous period would let nobody improve until its last
-  day. They are ranked by improvement the same way, and the first k = ceil(n × p / 100)
-  ranks (n = all workers ranked, at least 1) win.
+- **Most improved**: only workers with a previous-period total take part (the caller
+  passes totals only of workers who had data in the previous period) and with data in
+  this one; improvement is the projected total ("at this pace") − the previous total and
+  must be above 0. For a finished period the projected total is the total; while the
+  period runs, comparing a few days' total with a whole previous period would let nobody
+  improve until its last day. They are ranked by improvement the same way, and the first
+  k = ceil(n × p / 100) ranks (n = all workers ranked, at least 1) win.
 - **Next tier**: the tier just better than the worker's (the lowest top tier for a worker
   without one) and the points that reach its lowest current total; when nobody holds that
   tier yet, the points that bring the worker to a total of 1.
@@ -23,7 +29,7 @@ The rules, so that every standing can be explained:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol, TypeVar
 
@@ -83,26 +89,31 @@ def place(
     tiers: Sequence[TierSpec],
     results: Mapping[str, tuple[float, float]],
     previous_totals: Mapping[str, float] | None = None,
+    *,
+    without_data: Collection[str] = (),
 ) -> list[Placing]:
     """Every worker's place, best first: `results` maps worker code to (total, projected
-    total) and `previous_totals` to the previous period's total."""
+    total) and `previous_totals` to the previous period's total. The workers named in
+    `without_data` are placed unranked, after the others, by code."""
     if not results:
         return []
     previous_totals = previous_totals or {}
     top = sorted((t for t in tiers if t.top_percent is not None),
                  key=lambda t: (t.top_percent, t.key))
     improved_tiers = [t for t in tiers if t.most_improved_percent is not None]
-    n = len(results)
-    totals = {code: total for code, (total, _) in results.items()}
-    projected = {code: projection for code, (_, projection) in results.items()}
+    unranked = sorted(code for code in results if code in without_data)
+    ranked = {code: result for code, result in results.items() if code not in without_data}
+    n = len(ranked)
+    totals = {code: total for code, (total, _) in ranked.items()}
+    projected = {code: projection for code, (_, projection) in ranked.items()}
     ranks = _rank_by(totals)
     projected_ranks = _rank_by(projected)
     cuts = {t.key: tier_cut(n, t.top_percent or 0) for t in top}
     by_rank = sorted(totals.values(), reverse=True)
-    floors = {t.key: by_rank[cuts[t.key] - 1] for t in top}
+    floors = {t.key: by_rank[cuts[t.key] - 1] for t in top if cuts[t.key]}
 
     improvements = {code: round(projected[code] - previous_totals[code], 2)
-                    for code in results if code in previous_totals}
+                    for code in ranked if code in previous_totals}
     winners: dict[str, list[str]] = {}
     if improved_tiers:
         gain_ranks = _rank_by({code: gain for code, gain in improvements.items() if gain > 0})
@@ -113,8 +124,8 @@ def place(
                     winners.setdefault(code, []).append(tier.key)
 
     placed = []
-    for code in sorted(results, key=lambda c: (ranks[c], c)):
-        total, projection = results[code]
+    for code in sorted(ranked, key=lambda c: (ranks[c], c)):
+        total, projection = ranked[code]
         held = _top_tier(ranks[code], total, top, cuts)
         projected_tier = _top_tier(projected_ranks[code], projection, top, cuts)
         placed.append(Placing(
@@ -124,23 +135,31 @@ def place(
             projected_tier=projected_tier.key if projected_tier else None,
             improvement=improvements.get(code),
         ))
+    placed.extend(Placing(worker_code=code, total=results[code][0],
+                          projected_total=results[code][1], rank=None, rank_of=None,
+                          tier=None, next_tier=None, awards=(), projected_tier=None,
+                          improvement=None)
+                  for code in unranked)
     return placed
 
 
 def rank(
     scorecards: Sequence[Scorecard], previous_totals: Mapping[str, float] | None = None
 ) -> list[Scorecard]:
-    """The workshop's cards with rank, tier, awards and projection, best first (`place`).
+    """The workshop's cards with rank, tier, awards and projection, best first (`place`);
+    cards without data come last, unranked.
 
     All cards must come from one scheme (its tiers are read from the first card).
-    `previous_totals` maps worker code to the previous period's total.
+    `previous_totals` maps worker code to the previous period's total (give only workers
+    who had data then).
     """
     if not scorecards:
         return []
     by_code = {c.worker_code: c for c in scorecards}
     placed = place(scorecards[0].scheme.tiers,
                    {c.worker_code: (c.total, c.projected_total) for c in scorecards},
-                   previous_totals)
+                   previous_totals,
+                   without_data={c.worker_code for c in scorecards if not c.has_data})
     return [with_placing(by_code[p.worker_code], p) for p in placed]
 
 

@@ -75,15 +75,15 @@ def check(session: Session, workshop: Workshop, start: date, end: date,
     for offset in range((last - reference_start).days + 1):
         day = reference_start + timedelta(days=offset)
         worked_weekdays[day.weekday()].append(day in shifts_on)
-    worked = [day for day in shifts_on if day >= reference_start]
-    regular_shifts = _regular(worked, shifts_on)
-    regular_machines = _regular(worked, machines_on)
+    worked_days = [day for day in shifts_on if day >= reference_start]
+    regular_shifts = _regular(worked_days, shifts_on)
+    regular_machines = _regular(worked_days, machines_on)
     flags: list[Flag] = []
     for day in days:
         if day not in shifts_on:
             others = worked_weekdays[day.weekday()]
-            worked = sum(others)  # this day is among them and did not work
-            if others and worked * 2 >= len(others) - 1 and worked > 0:
+            weeks_worked = sum(others)  # this day is among them and did not work
+            if weeks_worked and weeks_worked * 2 >= len(others) - 1:
                 flags.append(Flag(day, "missing_day", ""))
             continue
         flags.extend(Flag(day, "missing_shift", shift)

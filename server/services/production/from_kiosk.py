@@ -12,7 +12,11 @@ order and the record is still right:
   (say, after a fault was repaired) begins the run anew, so downtime is not counted, and
   the pairing depends only on the 16 hours before each stop. A run belongs to the shift in
   which it started. Run minutes are capped at the planned minutes;
-- planned minutes: a standard 8-hour shift (480), as the demo and most imports have;
+- planned minutes: a standard 8-hour shift (480), as the demo and most imports have, when
+  the worker started or stopped that machine in the shift; a shift with counts and no
+  start or stop of the machine plans nothing (0 planned, 0 run): the counts still count
+  for output and defect rate, but uptime and attendance see no invented shift (a tap on
+  "output" must not drop the worker's uptime);
 - output and defects: the sums of the counts of the events that occurred in the shift.
   A count sent without a machine belongs to the machine of the worker's latest start or
   stop in the 16 hours before it; with none, it is kept in the event log and counted once
@@ -261,6 +265,7 @@ class _Marks:
         # at nothing before the start, so the runs are right from the marks of the shift
         # and the MAX_RUN after it, whatever else was read.
         minutes = 0.0
+        on_machine = False  # a start or stop of this machine in the shift
         counts = {"output": sums.get((worker, code, "output"), 0),
                   "defect": sums.get((worker, code, "defect"), 0)}
         track = self.tracks.get((worker, code))
@@ -272,10 +277,13 @@ class _Marks:
                                     bisect_left(track.times, end)]:
                 if mark.kind in counts:
                     counts[mark.kind] += mark.count
+                else:
+                    on_machine = True
         output, defects = counts["output"], counts["defect"]
         if not (minutes or output or defects):
             return None
-        return Values(PLANNED_MINUTES, round(min(minutes, PLANNED_MINUTES), 1), output, defects)
+        planned = PLANNED_MINUTES if on_machine else 0.0
+        return Values(planned, round(min(minutes, planned), 1), output, defects)
 
 
 def _sums(db: Connection, workers: list[int], boundaries: list[datetime]

@@ -350,9 +350,9 @@ def load_totals(
         )
     }
     booked = {
-        worker_id: float(total or 0)
-        for worker_id, total in session.connection().execute(
-            select(Adjustment.worker_id, func.sum(Adjustment.points))
+        worker_id: (float(total or 0), int(count))
+        for worker_id, total, count in session.connection().execute(
+            select(Adjustment.worker_id, func.sum(Adjustment.points), func.count())
             .where(Adjustment.worker_id.in_(ids), Adjustment.cancelled_at.is_(None),
                    Adjustment.booked_on.between(span.start, span.end))
             .group_by(Adjustment.worker_id)
@@ -367,6 +367,7 @@ def load_totals(
         required, completed = (training.counts(person, span.end) if Dim.TRAINING in needs
                                else (0, 0))
         entries = points.get(person.id, (0.0, 0))
+        lines = booked.get(person.id, (0.0, 0))
         result[person.id] = PeriodTotals(
             planned_minutes=round(float(planned or 0), SUM_DIGITS),
             run_minutes=round(float(run or 0), SUM_DIGITS),
@@ -375,6 +376,6 @@ def load_totals(
             attended_days=len(scheduled & badged[person.id]) if person.id in badged else 0,
             points=round(entries[0], SUM_DIGITS), point_entries=entries[1],
             required_videos=required, completed_videos=completed,
-            adjustment_points=round(booked.get(person.id, 0.0), SUM_DIGITS),
+            adjustment_points=round(lines[0], SUM_DIGITS), adjustment_lines=lines[1],
         )
     return result

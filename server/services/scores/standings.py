@@ -4,7 +4,8 @@ Every card carries the worker's rank, so every card needs the whole workshop: th
 module scores it. The worker(s) someone is looking at are scored from their rows, with
 every detail (`score`); the others only to a total and a projection, from sums the
 database makes (`scores.inputs.load_totals`, `totals_and_projections`), and placed
-(`place`) without building their cards.
+(`place`) without building their cards. Workers without data in the period
+(`PeriodTotals.has_data`) are placed unranked, after the others.
 
 `StandingsCache` (one per app) keeps standings keyed by the data version
 (`data_version`), so a change anywhere gives a new key at once and a cached standing is
@@ -102,8 +103,10 @@ def build_standing(
     results = totals_and_projections(scheme, {p.code: sums[p.id] for p in others}, span,
                                      as_of)
     results.update((code, (card.total, card.projected_total)) for code, card in full.items())
+    without = {p.code for p in others if not sums[p.id].has_data}
+    without.update(code for code, card in full.items() if not card.has_data)
     previous = _previous_totals(session, workshop, span, scheme, persons, training, zone)
-    placings = place(scheme.tiers, results, previous)
+    placings = place(scheme.tiers, results, previous, without_data=without)
     cards = {p.worker_code: with_placing(full[p.worker_code], p)
              for p in placings if p.worker_code in full}
     return Standing(workshop.id, row.id, span, as_of, scheme,
@@ -114,8 +117,8 @@ def _previous_totals(
     session: Session, workshop: Workshop, span: PeriodSpan, scheme: Scheme,
     persons: list[Person], training: Training, zone: ZoneInfo,
 ) -> dict[str, float]:
-    """Totals of the period before, scored with the version in force then; read only when
-    the scheme rewards the most improved."""
+    """Totals of the period before, scored with the version in force then, of the workers
+    who had data in it; read only when the scheme rewards the most improved."""
     if not any(t.most_improved_percent is not None for t in scheme.tiers):
         return {}
     previous = previous_span(span)
@@ -125,7 +128,8 @@ def _previous_totals(
     earlier = to_scheme(row)
     sums = load_totals(session, persons, previous, training, zone, _needs(earlier),
                        workshop.id)
-    return totals_of(earlier, {p.code: sums[p.id] for p in persons}, previous)
+    return totals_of(earlier, {p.code: sums[p.id] for p in persons if sums[p.id].has_data},
+                     previous)
 
 
 class StandingsCache:
@@ -197,17 +201,24 @@ def refresh_worker(
 ) -> Scorecard:
     """The worker's card in full from their own rows, placed in `standing`.
 
-    When their total and projection are what the standing holds, their place stands as it
-    is; otherwise (rows written without moving the data version) the workshop is placed
-    again with their fresh numbers.
+    When their total, projection and whether they have data are what the standing holds,
+    their place stands as it is; otherwise (rows written without moving the data version)
+    the workshop is placed again with their fresh numbers.
     """
     training = Training(session, workshop.id, [person.id], zone)
     inputs = load_inputs(session, [person], standing.span, training, zone)
     live = score(standing.scheme, inputs[person.id], standing.span, standing.as_of)
     held = standing.placing(person.code)
-    if (live.total, live.projected_total) != (held.total, held.projected_total):
+    if ((live.total, live.projected_total, live.has_data)
+            != (held.total, held.projected_total, held.rank is not None)):
         results = {p.worker_code: (p.total, p.projected_total) for p in standing.placings}
         results[person.code] = (live.total, live.projected_total)
-        held = next(p for p in place(standing.scheme.tiers, results, standing.previous_totals)
+        without = {p.worker_code for p in standing.placings if p.rank is None}
+        if live.has_data:
+            without.discard(person.code)
+        else:
+            without.add(person.code)
+        held = next(p for p in place(standing.scheme.tiers, results, standing.previous_totals,
+                                     without_data=without)
                     if p.worker_code == person.code)
     return with_placing(live, held)

@@ -108,6 +108,38 @@ def test_a_count_sent_before_its_machine_start_is_counted_once_the_start_arrives
     assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 25, 0, "kiosk")]
 
 
+def test_a_count_without_a_machine_start_or_stop_plans_no_minutes(
+    client: FlaskClient, kiosk_headers: dict[str, str], post_events: PostEvents,
+    session: Session
+) -> None:
+    """Issue 13: a tap on "output" on a machine not started in the shift made a record of
+    480 planned and 0 run minutes, and the worker's uptime fell. The count is kept for
+    output and defect rate; uptime sees no invented shift."""
+
+    def uptime() -> float:
+        card = client.get("/api/v1/workers/W001/scorecard?period=week&date=2026-03-09",
+                          headers=kiosk_headers).get_json()
+        return next(d for d in card["dimensions"] if d["key"] == "uptime")["value"]
+
+    post_events(machine("machine_start", "08:00"), machine("machine_stop", "15:02"))
+    before = uptime()
+    assert before == round(422 / 480, 6)  # 88 %
+    assert post_events(count("output", 25, "16:00", code="M2"))[0]["status"] == "accepted"
+    assert post_events(count("defect", 1, "16:30", code="M2"))[0]["status"] == "accepted"
+    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 422.0, 0, 0, "kiosk"),
+                                 (date(2026, 3, 9), "day", 0.0, 0.0, 25, 1, "kiosk")]
+    assert uptime() == before
+    # A count sent without a machine goes to the machine last started or stopped (M1, at
+    # 15:02), here in the night shift, where M1 was neither: nothing planned either.
+    bare = make_event("output", payload={"count": 7}, occurred_at=at("19:00"))
+    assert post_events(bare)[0]["status"] == "accepted"
+    assert _records(session)[2] == (date(2026, 3, 9), "night", 0.0, 0.0, 7, 0, "kiosk")
+    assert uptime() == before
+    # Starting the machine in that shift plans it from then on.
+    post_events(machine("machine_start", "17:00", code="M2"))
+    assert _records(session)[1] == (date(2026, 3, 9), "day", 480.0, 0.0, 25, 1, "kiosk")
+
+
 def test_mes_wins_over_kiosk_records(client: FlaskClient, factory: Factory,
                                      post_events: PostEvents, session: Session) -> None:
     post_events(machine("machine_start", "08:00"), machine("machine_stop", "09:00"))

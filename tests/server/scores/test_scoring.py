@@ -289,7 +289,8 @@ def test_projection_is_linear_by_elapsed_days() -> None:
                     hourly_points=1)
     inputs = worker(production=(prod(1, 1, 480, 480, 300),))
     card = score(scheme, inputs, MARCH, as_of=date(2026, 3, 1))
-    assert card.total == 50 + 8
+    # On day 1 of 31 the output target is 900 / 31 so far: 300 meets it.
+    assert card.total == 50 + 50 + 8
     # 300 a day over 31 days meets 900; 8 run hours a day is 248 hours.
     assert card.projected_total == 50 + 50 + 248
     finished = score(scheme, inputs, MARCH, as_of=date(2026, 4, 20))

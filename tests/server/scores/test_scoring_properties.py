@@ -17,11 +17,13 @@ from server.scoring import (
     PointRow,
     ProductionRow,
     Scheme,
+    TierSpec,
     TrainingItem,
     WorkerInputs,
     is_met,
     period_span,
     period_totals,
+    rank,
     score,
     score_totals,
     total_of,
@@ -155,4 +157,47 @@ def test_scoring_from_sums_agrees_with_scoring_from_rows(scheme: Scheme, worker:
         full.total, full.projected_total, full.complete)
     assert [(d.value, d.met, d.points) for d in light.dimensions] == [
         (d.value, d.met, d.points) for d in full.dimensions]
-    assert total_of(scheme, period_totals(worker, MARCH), MARCH) == full.total
+    assert [(d.target, d.target_full, d.pro_rated) for d in light.dimensions] == [
+        (d.target, d.target_full, d.pro_rated) for d in full.dimensions]
+    # `total_of` scores a finished period: the card seen from its last day.
+    assert total_of(scheme, period_totals(worker, MARCH), MARCH) == score(
+        scheme, worker, MARCH).total
+
+
+TIERS = (TierSpec("excellent", "优秀", top_percent=10), TierSpec("good", "良好", top_percent=20),
+         TierSpec("improved", "进步之星", most_improved_percent=10))
+outside = st.dates(min_value=date(2026, 2, 1), max_value=date(2026, 2, 28))
+# A worker without data in March: nothing, or rows of February, or required training.
+idle = st.builds(
+    WorkerInputs,
+    worker_code=st.just("NEW"),
+    production=st.lists(st.builds(ProductionRow, id=st.integers(1, 10_000), date=outside,
+                                  planned_minutes=st.just(480.0), run_minutes=st.just(400.0),
+                                  output=st.integers(0, 500), defects=st.just(0)),
+                        max_size=3).map(tuple),
+    training=st.lists(training, max_size=3).map(tuple),
+)
+
+
+def _places(cards: list, previous: dict[str, float]) -> dict:  # type: ignore[type-arg]
+    return {c.worker_code: (c.rank, c.rank_of, c.tier, c.next_tier, c.awards, c.projected_tier,
+                            c.improvement) for c in rank(cards, previous)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(schemes(), st.lists(inputs, min_size=1, max_size=12), idle, days,
+       st.lists(st.floats(0, 200, allow_nan=False), max_size=12))
+def test_adding_a_worker_without_data_changes_nobodys_rank_or_tier(
+    scheme: Scheme, workers: list[WorkerInputs], new_hire: WorkerInputs, today: date,
+    earlier: list[float],
+) -> None:
+    scheme = replace(scheme, tiers=TIERS)
+    cards = [score(scheme, replace(w, worker_code=f"W{i:02d}"), MARCH, today)
+             for i, w in enumerate(workers)]
+    previous = {f"W{i:02d}": total for i, total in enumerate(earlier)}
+    before = _places(cards, previous)
+    hire = score(scheme, new_hire, MARCH, today)
+    after = _places([*cards, hire], previous)
+    assert not hire.has_data
+    assert after.pop("NEW") == (None, None, None, None, (), None, None)
+    assert after == before
