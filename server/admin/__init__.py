@@ -16,6 +16,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     schemes     editor with preview, versions; point categories
     queues      claims and appeals
     production  import, list, correct, completeness
+    periods     settled periods: check, close, reopen; refused kiosk events, booked
     reports     weekly and monthly reports, payroll export
     videos      training videos: upload, assign, retire, quiz
     people      users and the audit log
@@ -28,6 +29,7 @@ from server.admin import (
     displays,
     kiosks,
     people,
+    periods,
     production,
     queues,
     reports,
@@ -52,6 +54,6 @@ __all__ = [
     "ADMIN", "MANAGE", "PUBLIC", "READ", "READ_PLANT", "RULES", "admin", "allow", "public",
     "scope",
     # the view modules, imported so that their routes register on `admin`
-    "auth", "badges", "dashboard", "displays", "kiosks", "people", "production", "queues",
-    "reports", "schemes", "videos", "workers",
+    "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods", "production",
+    "queues", "reports", "schemes", "videos", "workers",
 ]

@@ -101,6 +101,8 @@ NAV = (
     ("admin.claims", _l("Claims")),
     ("admin.appeals", _l("Appeals")),
     ("admin.production", _l("Production")),
+    ("admin.periods", _l("Periods")),
+    ("admin.refused", _l("Refused events")),
     ("admin.videos", _l("Training videos")),
     ("admin.reports", _l("Reports")),
     ("admin.audit", _l("Audit log")),

@@ -11,6 +11,7 @@ from server.admin.common import actor, arg, date_arg, field, number_field, page,
 from server.admin.uploads import import_page
 from server.services import NotFound
 from server.services.people.workers import workshops
+from server.services.periods.late import closed_on
 from server.services.production import corrections as service
 from server.web import app_config, db_session
 
@@ -50,4 +51,5 @@ def production_edit(record_id: int) -> Response | str:
             saved.done(_("The record was corrected; the change is in the audit log."))
         if saved.ok:
             return redirect(url_for("admin.production", worker=record.worker.code))
-    return render_template("admin/production_edit.html", record=record)
+    return render_template("admin/production_edit.html", record=record,
+                           closed=closed_on(db, record.worker.workshop_id, record.date))

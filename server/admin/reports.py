@@ -47,14 +47,15 @@ def reports() -> str:
             problem = str(error)
     settings = payroll.get_settings(db)
     due = payroll.reminder_due(settings, today())
+    # Payroll is paid from closed periods: last month by default, with what is closed.
+    payroll_month = service.period_span_label(Period.MONTH, today())
+    pay_periods = payroll.pay_periods(db, service.parse_period(Period.MONTH, payroll_month))
     return render_template(
         "admin/reports.html", kind=kind, shop=shop, period=period, report=report,
         problem=problem, shops=workshops(db, scope()), settings=settings,
         tiers=sorted(set(payroll.tier_keys(db)) | set(settings.bonus)),
-        tier_names=payroll.tier_names(db),
-        payroll_month=today().strftime("%Y-%m") if due
-        else service.period_span_label(Period.MONTH, today()),
-        payroll_due=due)
+        tier_names=payroll.tier_names(db), payroll_month=payroll_month,
+        pay_periods=pay_periods, payroll_due=due)
 
 
 @admin.route("/reports/download")
@@ -75,15 +76,15 @@ def reports_download() -> Response:
 @admin.route("/reports/payroll")
 @allow(ADMIN)
 def reports_payroll() -> Response:
-    month = arg("month") or today().strftime("%Y-%m")
+    month = arg("month") or service.period_span_label(Period.MONTH, today())
     fmt = arg("format", "xlsx")
     try:
         start = service.parse_period(Period.MONTH, month)
         name, data = payroll.payroll_file(db_session(), start, fmt, app_config().zone,
-                                          today())
+                                          today(), workshop=arg("workshop") or None)
     except ServiceError as error:
         failed(error)
-        return redirect(url_for("admin.reports"))
+        return redirect(url_for("admin.reports") + "#payroll")
     return send_file(io.BytesIO(data), mimetype=service.MIME[fmt], as_attachment=True,
                      download_name=name)
 

@@ -1,8 +1,10 @@
 """What a wall display shows: a celebration, never a shaming.
 
 For each workshop: this week's top 5 (only positive scores, never a rank below 5),
-the 3 most improved against last week (only real improvements), and the month's
-improvement star. A workshop without a scheme or data gets a friendly empty state.
+the 3 most improved against last week (only real improvements), the improvement star of
+the last closed month (as its snapshot recorded it when HR closed the month: settled, it
+never changes) and, apart from it, the running month's most improved "so far" (live).
+A workshop without a scheme or data gets a friendly empty state.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Language, Worker, Workshop
 from server.services import ServiceError
+from server.services.periods.review import last_closed_star
 from server.services.scores.scorecards import StandingsCache, leaderboard
 
 TOP = 5
@@ -38,7 +41,11 @@ def _person(row: dict[str, Any], photos: dict[str, bool]) -> dict[str, Any]:
 def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneInfo,
                     photos: dict[str, bool], cache: StandingsCache | None) -> dict[str, Any]:
     base: dict[str, Any] = {"workshop": {"code": workshop.code, "name": workshop.name},
-                            "top": [], "improved": [], "star": None}
+                            "top": [], "improved": [], "star": None, "so_far": None}
+    star = last_closed_star(session, workshop.id)
+    if star is not None and star["improvement"] > 0:
+        base["star"] = {**_person(star, photos), "improvement": round(star["improvement"], 1),
+                        "month": star["month"]}
     try:
         week = leaderboard(session, workshop.code, "week", on, zone, today=on, cache=cache)
         month = leaderboard(session, workshop.code, "month", on, zone, today=on, cache=cache)
@@ -54,11 +61,11 @@ def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneIn
         {**_person(row, photos), "improvement": round(row["improvement"], 1)}
         for row in week["most_improved"] if row["improvement"] > 0
     ][:MOST_IMPROVED]
-    stars = [row for row in month["most_improved"] if row["improvement"] > 0]
-    if stars:
-        base["star"] = {**_person(stars[0], photos),
-                        "improvement": round(stars[0]["improvement"], 1),
-                        "month": month["period_label"]}
+    leading = [row for row in month["most_improved"] if row["improvement"] > 0]
+    if leading:
+        base["so_far"] = {**_person(leading[0], photos),
+                          "improvement": round(leading[0]["improvement"], 1),
+                          "month": month["period_label"]}
     return base
 
 

@@ -174,6 +174,7 @@ def test_resolve_an_appeal(page: Page, admin: Admin) -> None:
     page.locator("#appeals tbody tr", has_text="A002").get_by_role("link", name="Open").click()
     expect(page.locator("#evidence tbody tr").first).to_be_visible()
     page.fill("textarea[name=note]", "设备故障已核实，已补记运行时间。")
+    page.check("input[name=correction][value=none]")  # corrections: test_admin_appeal.py
     page.click("text=Uphold: the worker is right")
     expect(page.locator(".flash.ok")).to_contain_text("appeal was resolved")
     page.goto(admin.url("/admin/appeals?status=upheld"))

@@ -11,10 +11,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from server.config import Config
-from server.models import Display, Language, Worker
+from server.models import Display, Language, RecordSource, Worker
+from server.scoring import period_span
 from server.services.audit import record
 from server.services.devices.displays import add_display, revoke_display
-from support.factory import small_factory
+from server.services.periods.closing import close_period
+from server.services.production.records import ProductionRow, upsert_production
+from server.services.scores.scorecards import leaderboard
+from support.factory import Plant, plant_zone, small_factory
 
 
 def _today(config: Config) -> date:
@@ -128,3 +132,39 @@ def test_last_seen_is_recorded_without_a_write_on_every_poll(
     session.expire_all()
     assert session.query(Display).filter_by(name="TV-seen").one().last_seen == first
     assert first > datetime.now(first.tzinfo) - timedelta(minutes=1)
+
+
+def test_the_star_is_the_last_closed_months_and_this_month_so_far_is_apart(
+    app: Flask, session: Session, plant: Plant
+) -> None:
+    """The month before last A003's machine stood still; last month A003 was among the
+    best. The wall's star is last month's once HR closes it (from its snapshot, with the
+    month named); the running month's most improved is shown apart, as "so far"."""
+    zone = plant_zone(app)
+    last = period_span("month", plant.last_month)
+    before = period_span("month", last.start - timedelta(days=1))
+    day = next(before.start + timedelta(days=i) for i in range(7)
+               if (before.start + timedelta(days=i)).weekday() < 5)
+    upsert_production(session, [
+        ProductionRow(day, "day", code, "CNC-01", 480, 0 if code == "A003" else 430,
+                      0 if code == "A003" else 120, 0)
+        for code in ("A001", "A002", "A003", "S001")], RecordSource.IMPORT, "test")
+    session.commit()
+    client = app.test_client()
+    path = _link(session, "TV-star", "W1")
+    live = leaderboard(session, "W1", "month", plant.today, zone, today=plant.today)
+    leader = next(row for row in live["most_improved"] if row["improvement"] > 0)
+
+    (open_board,) = client.get(f"{path}/board.json").get_json()["boards"]
+    assert open_board["star"] is None  # nothing is closed yet: no star, only "so far"
+    assert open_board["so_far"]["code"] == leader["code"]
+    assert open_board["so_far"]["month"] == period_span("month", plant.today).label
+
+    close_period(session, "W1", "month", last.label, "test", zone, plant.today)
+    session.commit()
+    settled = leaderboard(session, "W1", "month", last.start, zone)["star"]
+    (board,) = client.get(f"{path}/board.json").get_json()["boards"]
+    assert settled["code"] == "A003"
+    assert board["star"]["code"] == "A003" and board["star"]["month"] == last.label
+    assert board["star"]["improvement"] == round(settled["improvement"], 1)
+    assert board["so_far"] == open_board["so_far"]

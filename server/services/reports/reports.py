@@ -2,6 +2,8 @@
 
 The numbers come from the scorecard service (and so from the pure scoring engine): a
 report is the workshop's standings for the period with every worker's dimension lines.
+A closed period is read from its snapshot; its report names the version it shows and,
+from the second close on, what changed since the version before.
 Column headings are bilingual (中文 / English), so one file serves every reader.
 `report_file` is what both the admin page and `shopfloor-server report` call.
 """
@@ -23,6 +25,10 @@ from sqlalchemy.orm import Session
 
 from server.scoring import Period, PeriodSpan, period_span
 from server.services import InvalidInput
+from server.services.periods.calendar import workshop_by_code
+from server.services.periods.closing import version_changes
+from server.services.periods.review import snapshot_cards
+from server.services.periods.snapshots import closed_period
 from server.services.reports.pdf import new_document, output
 from server.services.scores.scorecards import all_scorecards, leaderboard
 
@@ -63,6 +69,23 @@ class Report:
     dimensions: list[str]
     rows: list[ReportRow] = field(default_factory=list)
     most_improved: list[dict[str, Any]] = field(default_factory=list)
+    # A closed period: {"period", "version", "closed_at", "closed_by"}; None while open.
+    settled: dict[str, Any] | None = None
+    # What changed between the last two versions: worker, total, rank, tier as [old, new].
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> int:
+        """The snapshot version a closed period's report shows; 0 while it is open."""
+        return int(self.settled["version"]) if self.settled is not None else 0
+
+    @property
+    def settlement(self) -> str:
+        """One line on the settlement, in both languages, for the files."""
+        if self.settled is None:
+            return "未结算 Not closed: live scores"
+        return (f"已结算 Closed: version {self.settled['version']}, "
+                f"{self.settled['closed_by'] or ''} {self.settled['closed_local']}").strip()
 
     @property
     def title(self) -> str:
@@ -100,9 +123,14 @@ def parse_period(kind: Period, text: str) -> date:
 def build_report(session: Session, workshop_code: str, kind: Period, on: date, zone: ZoneInfo,
                  today: date | None = None) -> Report:
     board = leaderboard(session, workshop_code, kind.value, on, zone, today=today)
-    cards = {c["worker"]["code"]: c
-             for c in all_scorecards(session, kind.value, on, zone, today=today)["scorecards"]
-             if c["worker"]["workshop"] == workshop_code}
+    period = (closed_period(session, workshop_by_code(session, workshop_code).id,
+                            period_span(kind, on)) if board.get("settled") else None)
+    if period is not None:  # closed: every number from its snapshot, as it was paid
+        cards = snapshot_cards(session, period)
+    else:
+        cards = {c["worker"]["code"]: c for c in all_scorecards(
+            session, kind.value, on, zone, today=today)["scorecards"]
+            if c["worker"]["workshop"] == workshop_code}
     improvements = {m["code"]: m["improvement"] for m in board["most_improved"]}
     first = next(iter(cards.values()), None)
     report = Report(
@@ -111,7 +139,15 @@ def build_report(session: Session, workshop_code: str, kind: Period, on: date, z
         scheme=f"{board['scheme']['name']} v{board['scheme']['version']}",
         dimensions=[d["key"] for d in first["dimensions"]] if first else [],
         most_improved=board["most_improved"],
+        settled=board.get("settled"),
     )
+    if report.settled is not None:
+        closed_at = report.settled.get("closed_at")
+        report.settled = {**report.settled, "closed_local": (
+            datetime.fromisoformat(closed_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if closed_at else "")}
+    if period is not None:
+        report.changes = version_changes(session, period)
     for entry in board["standings"]:
         card = cards[entry["code"]]
         report.rows.append(ReportRow(
@@ -149,7 +185,8 @@ def to_xlsx(report: Report) -> bytes:
     assert sheet is not None
     sheet.title = "Scores"
     sheet.append([f"{report.title} · {report.scheme}"])
-    sheet.append([f"{report.span.start.isoformat()} – {report.span.end.isoformat()}"])
+    sheet.append([f"{report.span.start.isoformat()} – {report.span.end.isoformat()} · "
+                  f"{report.settlement}"])
     sheet.append(_headers(report))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -163,9 +200,27 @@ def to_xlsx(report: Report) -> bytes:
     for entry in report.most_improved:
         improved.append([entry["rank"], entry["code"], entry["name"], entry["total"],
                          entry["improvement"]])
+    if report.changes:
+        changed = book.create_sheet("Changes")
+        changed.append([f"版本变化 Changes from version {report.version - 1} to "
+                        f"{report.version}"])
+        changed.append(CHANGE_HEADERS)
+        for cell in changed[2]:
+            cell.font = Font(bold=True)
+        for change in report.changes:
+            changed.append(_change_cells(change))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+CHANGE_HEADERS = ["工号 Code", "总分 Total (before)", "总分 Total (after)", "排名 Rank (before)",
+                  "排名 Rank (after)", "等级 Tier (before)", "等级 Tier (after)"]
+
+
+def _change_cells(change: dict[str, Any]) -> list[Any]:
+    return [change["worker"], *change["total"], *change["rank"],
+            *(tier or "" for tier in change["tier"])]
 
 
 def to_csv(report: Report) -> bytes:
@@ -194,8 +249,8 @@ def to_pdf(report: Report, *, font: str | None = None) -> bytes:
     pdf.set_font_size(15)
     pdf.cell(text=report.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font_size(9)
-    pdf.cell(text=f"{report.span.start} – {report.span.end} · {report.scheme}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(text=f"{report.span.start} – {report.span.end} · {report.scheme} · "
+                  f"{report.settlement}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     heads = ["排名 Rank", "工号 Code", "姓名 Name", "总分 Total"]
     heads += [DIMENSION_NAMES.get(k, k) for k in report.dimensions]
@@ -217,6 +272,17 @@ def to_pdf(report: Report, *, font: str | None = None) -> bytes:
         pdf.set_font_size(9)
         for entry in report.most_improved:
             pdf.cell(text=f"{entry['code']} {entry['name']}: +{entry['improvement']:g}",
+                     new_x="LMARGIN", new_y="NEXT")
+    if report.changes:
+        pdf.ln(4)
+        pdf.set_font_size(12)
+        pdf.cell(text=f"版本变化 Changes from version {report.version - 1} to "
+                      f"{report.version}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(9)
+        for change in report.changes:
+            code, old, new, rank_old, rank_new, tier_old, tier_new = _change_cells(change)
+            pdf.cell(text=f"{code}: {_fmt(old)} -> {_fmt(new)}, rank {_fmt(rank_old)} -> "
+                          f"{_fmt(rank_new)}, tier {tier_old or '—'} -> {tier_new or '—'}",
                      new_x="LMARGIN", new_y="NEXT")
     return output(pdf)
 

@@ -93,13 +93,29 @@
       improved.appendChild(li);
     }
     if (board.improved.length === 0) improved.appendChild(el("li", "quiet", t.no_improved));
+    // The last closed month's star (settled) and, apart, the running month's leader (live).
     const star = $("star");
     star.replaceChildren();
     if (board.star) {
       star.append(starIcon(), avatar(board.star), el("span", "name", board.star.name),
         el("span", "gain", `+${board.star.improvement}`));
     }
-    $("star-panel").hidden = !board.star;
+    star.hidden = !board.star;
+    $("star-title").textContent = board.star ? starTitle(board.star.month) : t.star;
+    const soFar = $("so-far");
+    soFar.replaceChildren();
+    if (board.so_far) {
+      soFar.append(el("span", "so-far-label", t.so_far), avatar(board.so_far),
+        el("span", "name", board.so_far.name), el("span", "gain", `+${board.so_far.improvement}`));
+    }
+    soFar.hidden = !board.so_far;
+    $("star-panel").hidden = !board.star && !board.so_far;
+  }
+
+  // "2026-11" -> "11月进步之星" / "Improvement star of November".
+  function starTitle(month) {
+    const number = Number(month.split("-")[1]);
+    return t.star_of.replace("{month}", t.months.split(",")[number - 1] || month);
   }
 
   function showStatus(online) {

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Badge, Event, ProductionRecord, User
+from server.scoring import period_span
 from support.factory import Plant
 
 # Who may open each endpoint: public (no login), read (every role, supervisors scoped),
@@ -62,6 +63,12 @@ ACCESS = {
     "admin.production": "plant",
     "admin.production_import": "admin",
     "admin.production_edit": "admin",
+    "admin.periods": "read",
+    "admin.periods_show": "read",
+    "admin.periods_close": "admin",
+    "admin.periods_reopen": "admin",
+    "admin.refused": "read",
+    "admin.refused_book": "manage",
     "admin.reports": "read",
     "admin.reports_download": "read",
     "admin.reports_payroll": "admin",
@@ -120,6 +127,7 @@ def _values(session: Session, plant: Plant) -> dict[str, object]:
         "appeal_id": plant.appeal_id,
         "record_id": session.scalars(select(ProductionRecord.id)).first(),
         "user_id": session.scalars(select(User.id).where(User.username == "view1")).one(),
+        "workshop": "W1", "period": period_span("month", plant.last_month).label,
         # No video exists in the plant: the allowed get a 404, the others a 403.
         "video_id": 1, "question": 1, "answer": 1,
     }

@@ -118,13 +118,16 @@ def test_a_production_record_is_corrected(client: FlaskClient, session: Session)
     assert session.get(ProductionRecord, record.id).run_minutes == 470  # type: ignore[union-attr]
 
 
-def test_reports_and_payroll_download(client: FlaskClient) -> None:
+def test_reports_and_payroll_download(client: FlaskClient, plant: Plant) -> None:
     for fmt in ("xlsx", "csv", "pdf"):
         answer = client.get(f"/admin/reports/download?kind=monthly&workshop=W1&format={fmt}")
         assert answer.status_code == 200, fmt
         assert "attachment" in answer.headers["Content-Disposition"]
     weekly = client.get("/admin/reports?kind=weekly&workshop=W1&period=2026-W99")
     assert "2026-W99" in _flash(weekly)
+    # Payroll is paid from closed months only: close last month (the default) first.
+    client.post(f"/admin/periods/W1/{plant.last_month:%Y-%m}/close")
+    client.post(f"/admin/periods/W2/{plant.last_month:%Y-%m}/close")
     payroll = client.get("/admin/reports/payroll?format=csv")
     assert payroll.status_code == 200 and "奖金 Bonus" in payroll.get_data(as_text=True)
 

@@ -12,10 +12,13 @@ from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from server.scoring import Period
+from server.models import RecordSource
+from server.scoring import Period, period_span
 from server.services import InvalidInput
+from server.services.periods.closing import close_period, reopen_period
+from server.services.production.records import ProductionRow, upsert_production
 from server.services.reports import reports
-from support.factory import Plant, expected_scores
+from support.factory import Plant, expected_scores, last_month_days
 from support.factory import plant_zone as _zone
 from support.pdf import assert_pdf_text as _assert_pdf_text
 
@@ -75,3 +78,31 @@ def test_the_reports_command_writes_the_same_file(app: Flask, plant: Plant,
         ctx.close()
     sheet = load_workbook(out).worksheets[0]
     assert sheet.cell(4, 2).value == expected_scores(plant.today)[0].worker_code
+
+
+def test_a_closed_month_is_reported_from_its_snapshot_with_what_changed(
+    app: Flask, session: Session, plant: Plant
+) -> None:
+    zone, month = _zone(app), period_span("month", plant.last_month).label
+    live = reports.build_report(session, "W1", Period.MONTH, plant.last_month, zone,
+                                plant.today)
+    assert live.settled is None and live.changes == []
+    close_period(session, "W1", "month", month, "test", zone, plant.today)
+    closed = reports.build_report(session, "W1", Period.MONTH, plant.last_month, zone,
+                                  plant.today)
+    assert closed.version == 1 and closed.changes == []
+    assert [(r.code, r.total, r.lines) for r in closed.rows] == [
+        (r.code, r.total, r.lines) for r in live.rows]
+    reopen_period(session, "W1", "month", month, "test", "late MES batch")
+    day = last_month_days(plant.today)[2]
+    upsert_production(session, [ProductionRow(day, "night", "A002", "CNC-01", 480, 300, 5000,
+                                              0)], RecordSource.IMPORT, "test")
+    close_period(session, "W1", "month", month, "test", zone, plant.today)
+    again = reports.build_report(session, "W1", Period.MONTH, plant.last_month, zone,
+                                 plant.today)
+    assert again.version == 2 and [c["worker"] for c in again.changes] == ["A002"]
+    book = load_workbook(io.BytesIO(reports.render(again, "xlsx")))
+    assert "version 2" in str(book["Scores"]["A2"].value)
+    changes = [[c.value for c in row] for row in book["Changes"].iter_rows(min_row=3)]
+    assert changes[0][0] == "A002" and changes[0][2] == changes[0][1] + 30
+    _assert_pdf_text(reports.render(again, "pdf"), "Changes from version 1 to 2")
