@@ -123,7 +123,9 @@ UNITS = ("percent", "count", "points")  # percent: a share from 0 to 1
 @dataclass(frozen=True)
 class Dimension:
     """One line of a scorecard. Which way is better, the unit and each day's `met` are
-    the server's (the kiosk keeps no list of dimensions of its own)."""
+    the server's (the kiosk keeps no list of dimensions of its own). `pro_rated`: a sum
+    judged while its period runs, against the target for the days so far (`target`); the
+    whole period's is `target_full`."""
 
     key: str
     value: float | None
@@ -136,6 +138,8 @@ class Dimension:
     record_ids: tuple[Any, ...]
     better: str = "higher"
     unit: str = "count"
+    target_full: float | None = None
+    pro_rated: bool = False
 
     @property
     def lower_is_better(self) -> bool:
@@ -179,6 +183,8 @@ class Dimension:
             record_ids=tuple(raw.get("record_ids") or ()),
             better=better,
             unit=unit,
+            target_full=_float(raw.get("target_full"), None),
+            pro_rated=raw.get("pro_rated") is True,
         )
 
 
@@ -196,14 +202,21 @@ def _unit(numbers: list[float | None]) -> str:
     return "percent" if known and all(0.0 <= n <= 1.0 for n in known) else "count"
 
 
-TASK_KINDS = ("videos_due", "claims_decided", "appeals_answered")
+# The kinds of task lines, in the order drawn: the decisions to tell first (until the
+# server has a `notice_seen` for them), then what is still to do. A card from a server
+# before notices has the decisions since the last visit instead (`PAST_TASK_KINDS`).
+TASK_KINDS = ("notices", "videos_due", "appeals_open", "claims_pending")
+PAST_TASK_KINDS = ("videos_due", "claims_decided", "appeals_answered")
 
 
 @dataclass(frozen=True)
 class Task:
-    """One line of today's tasks: a video to watch, a claim decided, an appeal answered."""
+    """One line of today's tasks: a decision to tell (a notice: `status` is its kind, e.g.
+    "appeal_upheld"), a video to watch, an open appeal or a pending claim (or, from an older
+    server, a claim decided or an appeal answered)."""
 
     kind: str
+    id: int | None = None
     title: str = ""
     title_en: str = ""
     due: str = ""
@@ -222,13 +235,15 @@ class Task:
             value = raw.get(key)
             return str(value) if value is not None else ""
 
+        ident = raw.get("id")
         return cls(
             kind=kind,
+            id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
             title=text("title"),
             title_en=text("title_en"),
             due=text("required_by"),
             progress=min(1.0, max(0.0, _float(raw.get("progress")) or 0.0)),
-            status=text("status"),
+            status=text("status") or (text("kind") if kind == "notices" else ""),
             points=_float(raw.get("points"), None),
             detail=text("category") or text("dimension"),
             note=text("note") or text("resolution"),
@@ -240,7 +255,7 @@ def _task_items(tasks: Any) -> tuple[Task, ...]:
         return ()
     return tuple(
         Task.from_json(kind, raw)
-        for kind in TASK_KINDS
+        for kind in (TASK_KINDS if "notices" in tasks else PAST_TASK_KINDS)
         if isinstance(tasks.get(kind), list)
         for raw in tasks[kind]
         if isinstance(raw, dict)

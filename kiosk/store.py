@@ -1,10 +1,16 @@
-"""The kiosk's local SQLite store: settings, roster and scorecard caches, the event outbox.
+"""The kiosk's local SQLite store: settings, roster and scorecard caches, the event outbox,
+and the notices told here.
 
 The outbox is a state machine (see :class:`OutboxState`): an event is written ``pending``
 with ``synchronous=FULL`` before the screen says "done"; the sync worker claims a batch
 (``in_flight``), then acks each item (``sent``) or nacks it (back to ``pending`` to retry,
 or ``failed`` when the server rejected it). Rows left ``in_flight`` by a crash go back to
 ``pending`` when the store opens; ``sent`` rows are pruned.
+
+A notice (a decision the server asks the kiosk to tell) stays in the worker's cards until
+the server has this kiosk's ``notice_seen`` event. ``notices_seen`` remembers the ones told
+here, so that a visit before the event is sent (or before a fresh card replaces the
+cached one) does not tell them again; marks are forgotten after ``NOTICE_MARK_DAYS``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,10 @@ CREATE TABLE IF NOT EXISTS video_files (sha256 TEXT PRIMARY KEY, name TEXT NOT N
 CREATE TABLE IF NOT EXISTS watched (worker TEXT NOT NULL, video INTEGER NOT NULL,
     seconds REAL NOT NULL, completed INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL,
     PRIMARY KEY (worker, video));
+CREATE TABLE IF NOT EXISTS notices_seen (worker TEXT NOT NULL, notice INTEGER NOT NULL,
+    seen_at REAL NOT NULL, PRIMARY KEY (worker, notice));
 """
+NOTICE_MARK_DAYS = 60
 
 
 class OutboxState(enum.Enum):
@@ -211,6 +220,19 @@ class Store:
             "completed = MAX(completed, excluded.completed), updated_at = excluded.updated_at",
             (worker, video, seconds, int(completed), time.time()),
         )
+
+    # notices told here --------------------------------------------------------------
+    def seen_notices(self, worker: str) -> set[int]:
+        rows = self._execute("SELECT notice FROM notices_seen WHERE worker = ?", (worker,))
+        return {int(r[0]) for r in rows}
+
+    def mark_notice_seen(self, worker: str, notice: int) -> None:
+        now = time.time()
+        self._execute(
+            "INSERT INTO notices_seen (worker, notice, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (worker, notice) DO NOTHING", (worker, notice, now))
+        self._execute("DELETE FROM notices_seen WHERE seen_at < ?",
+                      (now - NOTICE_MARK_DAYS * 86400,))
 
     # outbox -------------------------------------------------------------------------
     def enqueue(self, kind: str, worker: str | None, payload: dict[str, Any]) -> str:

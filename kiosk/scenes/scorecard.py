@@ -16,6 +16,7 @@ from kiosk.scenes.base import Context, Scene, footer
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
 from kiosk.scenes.log_event import LogEventScene
+from kiosk.scenes.notices import NoticeWatch, task_icon, task_lines
 from kiosk.scenes.supervisor import PinScene
 from kiosk.scenes.training import TrainingScene
 from kiosk.ui import fonts, icons, theme, widgets
@@ -27,6 +28,9 @@ LEFT = pygame.Rect(theme.MARGIN, theme.TOP_BAR + 16, 400, 552)
 MIDDLE = pygame.Rect(440, theme.TOP_BAR + 16, 460, 552)
 RIGHT = pygame.Rect(916, theme.TOP_BAR + 16, 340, 552)
 TASK_ROW = 58
+# Where a tile puts the "pro-rated" note: beside the target when its text is this wide,
+# else on a line of its own when the tile is this tall.
+PRO_RATED_BESIDE, PRO_RATED_LINE = 240, 170
 
 
 class DimensionTile(Button):
@@ -59,8 +63,20 @@ class DimensionTile(Button):
         widgets.label(surface, value, 40, (x, self.rect.y + 52), color, max_width=width)
         if dim.target is not None:
             target = t(self.lang, "dim.target", target=format_value(dim, dim.target))
-            widgets.label(surface, target, 22, (x, self.rect.bottom - 32), theme.MUTED,
-                          max_width=width)
+            bottom = self.rect.bottom - 32
+            if dim.pro_rated:  # a sum while the period runs: the target for the days so far
+                note = t(self.lang, "dim.pro_rated")
+                if width >= PRO_RATED_BESIDE:  # one column: on the target's line
+                    target = f"{target} · {note}"
+                elif self.rect.height >= PRO_RATED_LINE:  # a line of its own, under the icon
+                    widgets.label(surface, note, 20, (self.rect.x + 16, bottom - 2),
+                                  theme.MUTED, max_width=self.rect.width - 28)
+                    bottom -= 26
+                else:  # a short, narrow tile: small, under the icon
+                    widgets.label(surface, note, 14, (self.rect.x + size // 2 + 12,
+                                                      self.rect.bottom - 21),
+                                  theme.MUTED, "midtop")
+            widgets.label(surface, target, 22, (x, bottom), theme.MUTED, max_width=width)
 
 
 class ScorecardScene(Scene):
@@ -75,6 +91,7 @@ class ScorecardScene(Scene):
         self.opened_at = time.time()
         self.spoken: set[str] = set()
         self.requested: set[str] = set()
+        self.notices = NoticeWatch(ctx, worker.code)
         self.tiles: list[DimensionTile] = []
         self._layout()
 
@@ -159,13 +176,19 @@ class ScorecardScene(Scene):
         if cached is None:
             self.card, self.fetched_at = None, None
         else:
-            self.card = Scorecard.from_json(cached.body)
+            self.card = self.notices.unseen(Scorecard.from_json(cached.body))
             self.fetched_at = cached.fetched_at
         self._rebuild()
         if self.card is not None and self.period not in self.spoken:
             self.spoken.add(self.period)
             self.ctx.say(self.lang, scorecard_parts(self.lang, self.worker, self.card,
                                                     cached=self.cached))
+            self.notices.told(self.card)
+        elif self.card is not None:
+            self.notices.tell_new(self.card, self.lang)
+
+    def update(self, dt: float) -> None:
+        self.notices.tick()
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
         if (event.type == events.SCORECARD_READY and event.worker == self.worker.code
@@ -200,7 +223,9 @@ class ScorecardScene(Scene):
         total = widgets.label(surface, number(card.total), 150, (x - 4, y + 96))
         widgets.label(surface, self.tr("card.points"), 40, (total.right + 8, total.bottom - 64),
                       theme.MUTED)
-        widgets.stars(surface, (x, y + 270), card.stars(card.tier))
+        placed = card.rank is not None or bool(card.tier)  # no data, no rank: no stars
+        if placed:
+            widgets.stars(surface, (x, y + 270), card.stars(card.tier))
         if card.tier:
             widgets.label(surface, tier_name(self.lang, card.tier, card), 32, (x + 190, y + 280),
                           theme.INK, max_width=LEFT.width - 210)
@@ -211,7 +236,8 @@ class ScorecardScene(Scene):
             note = self.tr("card.next_tier", points=number(card.points_needed),
                            tier=tier_name(self.lang, card.next_tier, card))
         else:
-            widgets.progress_bar(surface, bar, 1.0 if card.tier else 0.0, theme.STAR)
+            if placed:
+                widgets.progress_bar(surface, bar, 1.0 if card.tier else 0.0, theme.STAR)
             note = self.tr("card.top_tier") if card.tier else ""
         if note:
             widgets.label(surface, note, 28, (x, y + 386), max_width=bar.width)
@@ -240,7 +266,8 @@ class ScorecardScene(Scene):
             widgets.label(surface, self.tr("card.pace", total=number(card.projected_total)), 32,
                           (x, y), max_width=width)
             y += 46
-            widgets.stars(surface, (x, y), card.stars(card.projected_tier), size=40)
+            if card.rank is not None or card.projected_tier:
+                widgets.stars(surface, (x, y), card.stars(card.projected_tier), size=40)
             if card.projected_tier:
                 widgets.label(surface, tier_name(self.lang, card.projected_tier, card), 28,
                               (x + 150, y + 4), max_width=width - 150)
@@ -266,7 +293,8 @@ class ScorecardScene(Scene):
                               (text_x, y), theme.MUTED, max_width=text_width)
                 return
             first, color, second = self._task_lines(task)
-            surface.blit(icons.icon(TASK_ICONS[task.kind], 44, color), (x, y))
+            icon = task_icon(task) or TASK_ICONS[task.kind]
+            surface.blit(icons.icon(icon, 44, color), (x, y))
             widgets.label(surface, first, 26, (text_x, y), color if color != theme.PRIMARY
                           else theme.INK, max_width=text_width)
             if task.kind == "videos_due":
@@ -280,6 +308,9 @@ class ScorecardScene(Scene):
             y += TASK_ROW
 
     def _task_lines(self, task: Task) -> tuple[str, tuple[int, int, int], str]:
+        told = task_lines(self.lang, task)  # the notices and the to-do lines
+        if told is not None:
+            return told
         if task.kind == "videos_due":
             due = (self.tr("task.due", date=task.due[5:].replace("-", "/")) if task.due
                    else self.tr("task.due_now"))

@@ -58,7 +58,9 @@ _SQLITE_WRITES = threading.Lock()
         "wins over it. point_claim opens a claim; claim_decision (payload.decided_by) "
         "approves or rejects it; remark (payload.given_by) gives approved points; both need "
         "a supervisor of the worker's workshop, and at most the category's points. "
-        "training_progress counts a video complete at 90 % watched; appeal opens an appeal."
+        "training_progress counts a video complete at 90 % watched; appeal opens an appeal; "
+        "notice_seen marks one of the worker's own `tasks.notices` seen (a second report is "
+        "accepted and changes nothing)."
     ),
     body=EventBatch, responses={200: ("One result per event", EventResults)},
 )

@@ -80,9 +80,9 @@ def _today() -> datetime:
     "GET", "/workers/<code>/scorecard", auth="kiosk", summary="A worker's scorecard",
     description="Only workers of the kiosk's workshops (403 otherwise). Every number carries "
                 "its target, whether it was met, its points and the records behind it. "
-                "`tasks`: videos still to watch, and claims decided and appeals answered "
-                "since the worker's previous badge-in. Send the last ETag in If-None-Match: "
-                "an unchanged scorecard answers 304 with no body.",
+                "`tasks`: decisions not yet told (`notices`, until a `notice_seen` event), "
+                "videos still to watch, open appeals and pending claims. Send the last ETag "
+                "in If-None-Match: an unchanged scorecard answers 304 with no body.",
     query=ScorecardQuery, responses={200: ("The scorecard; the ETag header validates it",
                                            Scorecard),
                                      304: ("Unchanged since the ETag sent", None)},

@@ -163,6 +163,14 @@ class DimensionOut(_Answer):
     daily_met: dict[str, bool] = Field(
         description="per day of `daily` (by its date): whether that day's value meets the "
                     "target, judged as the period's `met` is (with its tolerance)")
+    target_full: float | None = Field(
+        default=None, description="the whole period's target; differs from `target` only "
+                                  "when `pro_rated` (absent on cards settled before it was "
+                                  "sent)")
+    pro_rated: bool = Field(
+        default=False, description="true while the period runs for a sum (output, points): "
+                                   "`target` and `met` are for the days elapsed so far, "
+                                   "`target_full` is the whole period's")
 
 
 class TierOut(_Answer):
@@ -223,14 +231,58 @@ class AppealAnswered(_Answer):
     resolved_at: str
 
 
+class NoticeOut(_Answer):
+    id: int = Field(description="what a `notice_seen` event names")
+    kind: Literal["appeal_upheld", "appeal_rejected", "claim_approved", "claim_rejected"]
+    subject: int = Field(description="the appeal's or the point entry's id")
+    dimension: str | None = Field(description="the appealed score item (appeals)")
+    category: str | None = Field(description="the claim's category code (claims)")
+    points: float | None = Field(description="what the decision changed the total by; null "
+                                             "when it changed nothing the server can tell")
+    period: str | None = Field(description="the appealed period: day, week or month")
+    period_start: str | None
+    correction: Literal["record", "points", "adjustment"] | None = Field(
+        description="what an upheld appeal corrected: a production record, an added point "
+                    "entry, a manual adjustment; null when nothing was corrected with it")
+    booked_on: str | None = Field(description="when the appealed period is closed: the day "
+                                              "of the open period the change was booked on")
+    note: str | None = Field(description="HR's or the supervisor's note")
+    created_at: str
+
+
+class AppealOpen(_Answer):
+    id: int
+    dimension: str
+    period: str
+    period_start: str
+    created_at: str
+
+
+class ClaimPending(_Answer):
+    id: int = Field(description="the point entry")
+    claim: str | None = Field(description="the point_claim event's uuid")
+    category: str | None
+    points: float
+    date: str
+
+
 class Tasks(_Answer):
     since: str = Field(description="the worker's previous badge-in (or a week ago when none): "
                                    "decisions after it are listed")
     last_visit: str | None
+    notices: list[NoticeOut] = Field(
+        description="decisions not yet told: shown and spoken on every visit until a kiosk "
+                    "sends `notice_seen` for them; oldest first")
     videos_due: list[VideoDue] = Field(description="required videos not yet finished, "
                                                    "most urgent first")
-    claims_decided: list[ClaimDecided] = Field(description="newest first")
-    appeals_answered: list[AppealAnswered] = Field(description="newest first")
+    appeals_open: list[AppealOpen] = Field(description="the worker's appeals HR has not "
+                                                       "resolved, oldest first")
+    claims_pending: list[ClaimPending] = Field(description="the worker's claims waiting for "
+                                                           "a decision, oldest first")
+    claims_decided: list[ClaimDecided] = Field(description="since the last visit, newest "
+                                                           "first (kiosks before `notices`)")
+    appeals_answered: list[AppealAnswered] = Field(description="since the last visit, newest "
+                                                               "first (kiosks before `notices`)")
 
 
 class AdjustmentOut(_Answer):
@@ -276,12 +328,14 @@ class Scorecard(_PeriodHeader):
     settled: SettledOut | None = Field(
         default=None, description="present when the period is closed: the card is its "
                                   "snapshot and never moves")
-    tasks: Tasks = Field(description="today's tasks: videos to watch, decisions since the "
-                                     "last visit")
+    tasks: Tasks = Field(description="today's tasks: decisions to tell, videos to watch, "
+                                     "open appeals and pending claims")
 
 
 class Standing(_Answer):
-    rank: int | None
+    rank: int | None = Field(description="null for a worker without data in the period "
+                                         "(no record, entry or adjustment): listed last, "
+                                         "by code, with no tier")
     code: str
     name: str
     total: float

@@ -1,9 +1,9 @@
 """Typed models by domain, every name re-exported here (docs/ARCHITECTURE.md, "The data model").
 
-base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users)
-· devices (kiosks, tokens, displays, settings) · events · production · points · schemes
-· training · audit · periods (settled periods, snapshots, adjustments, refused
-events). Importing this package registers every table on `Base.metadata`.
+base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users,
+login throttles) · devices (kiosks, tokens, displays, settings) · events · production
+· points · schemes · training · audit · periods (settled periods, snapshots, adjustments,
+refused events). Importing this package registers every table on `Base.metadata`.
 """
 
 from server.models.audit import AuditEntry
@@ -20,6 +20,7 @@ from server.models.events import Event
 from server.models.people import (
     Badge,
     BadgeKind,
+    LoginThrottle,
     Role,
     User,
     UserRole,
@@ -39,6 +40,8 @@ from server.models.points import (
     Appeal,
     AppealStatus,
     EntryStatus,
+    Notice,
+    NoticeKind,
     PointCategory,
     PointEntry,
     PointLevel,
@@ -62,7 +65,10 @@ __all__ = [
     "IntegrationToken",
     "Kiosk",
     "Language",
+    "LoginThrottle",
     "Machine",
+    "Notice",
+    "NoticeKind",
     "PeriodState",
     "PointCategory",
     "PointEntry",

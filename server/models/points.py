@@ -1,11 +1,13 @@
-"""Points: the categories, each worker's point entries (claims and awards), and appeals."""
+"""Points: the categories, each worker's point entries (claims and awards), appeals, and
+the notices that tell a worker what was decided."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, _enum, utcnow
@@ -28,6 +30,13 @@ class AppealStatus(enum.StrEnum):
     OPEN = "open"
     UPHELD = "upheld"
     REJECTED = "rejected"
+
+
+class NoticeKind(enum.StrEnum):
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_REJECTED = "appeal_rejected"
+    CLAIM_APPROVED = "claim_approved"
+    CLAIM_REJECTED = "claim_rejected"
 
 
 class PointCategory(Base):
@@ -83,5 +92,29 @@ class Appeal(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    worker: Mapped[Worker] = relationship()
+
+
+class Notice(Base):
+    """A decision the worker is told at the kiosk, shown and spoken on every visit until a
+    kiosk reports it seen (a `notice_seen` event).
+
+    `subject_id` is the appeal's or the point entry's id; `params` is what the kiosk shows
+    and says: the dimension or category, the points the decision changed the total by, the
+    period, the correction made, HR's note.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_worker_seen", "worker_id", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_event_uuid: Mapped[str | None] = mapped_column(String(36))
 
     worker: Mapped[Worker] = relationship()

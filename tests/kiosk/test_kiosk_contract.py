@@ -18,9 +18,15 @@ CLAIM = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
 def every_kind(app, store) -> None:
-    store.save_scorecard("W001", "week", scorecard_json())
+    card = scorecard_json()
+    card["tasks"]["notices"] = [{"id": 5, "kind": "claim_approved", "points": 5.0}]
+    store.save_scorecard("W001", "week", card)
     app.ctx.snapshot = lambda: b"\xff\xd8\xff\xe0jpeg"
     badge(app, card_credential(ZHANG_UID))
+    clock = app.ctx.clock
+    app.ctx.clock = lambda: clock() + 3600  # the notice has been up long enough: seen
+    app.step()
+    app.ctx.clock = clock
     for kind in ("machine_start", "machine_stop", "machine_fault", "quality_issue"):
         tap_button(app, "log")
         tap_button(app, kind)

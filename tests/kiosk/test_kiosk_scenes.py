@@ -19,11 +19,12 @@ from kiosk_support import badge, screenshot, tap_button
 
 from kiosk import events
 from kiosk.events import card_credential, qr_credential
+from kiosk.i18n.readout import dimension_name
 from kiosk.scenes.claims_review import ClaimsReviewScene
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.scenes.supervisor import PinScene, RemarkScene, SupervisorScene
 from kiosk.store import OutboxState, claims_key
-from kiosk.ui import theme
+from kiosk.ui import theme, widgets
 
 CLAIM_A = "0f8fad5b-d9cb-469f-a165-70867728950e"
 CLAIM_B = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -433,3 +434,67 @@ def test_tier_names_and_stars_come_from_the_scheme() -> None:
     # A name the scheme did not give falls back to the catalogue's word for the key.
     assert tier_name("en", "excellent", card) == "Excellent"
     assert tier_name("en", "gold", card) == "金牌"  # no English word for an unknown key
+
+
+def _spy(monkeypatch, name: str) -> list[tuple]:  # type: ignore[type-arg]
+    """What `widgets.<name>` is called with, drawing as it would."""
+    calls: list[tuple] = []  # type: ignore[type-arg]
+    real = getattr(widgets, name)
+
+    def spy(surface, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return real(surface, *args, **kwargs)
+
+    monkeypatch.setattr(widgets, name, spy)
+    return calls
+
+
+PRO_RATED = {"zh_CN": "按已过天数折算", "en": "so far, pro-rated"}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("tiles", [4, 3])
+def test_a_pro_rated_target_says_so_on_its_tile_and_aloud(app, store, speaker, monkeypatch,
+                                                          lang, tiles):
+    """On Wednesday a week's 900 pieces is a target of 385.7 so far (3 of 7 days)."""
+    code, credential = WORKERS[lang]
+    card = scorecard_json(code)
+    card["dimensions"] = card["dimensions"][:tiles]
+    output = next(d for d in card["dimensions"] if d["key"] == "output")
+    output.update(value=400, target=385.714286, target_full=900, pro_rated=True, met=True)
+    if lang == "en":
+        card["worker"]["name"] = "Alice Smith"
+    store.save_scorecard(code, "week", card)
+    labels = _spy(monkeypatch, "label")
+    badge(app, credential, "card" if lang == "zh_CN" else "qr")
+    shot = screenshot(app, f"scorecard_pro_rated_{tiles}_{lang}")
+    assert shot.is_file()
+    texts = [args[0] for args in labels]
+    target = "目标 385.7" if lang == "zh_CN" else "Target 385.7"
+    if tiles == 4:  # tall tiles: the note on a line of its own, under the target
+        assert PRO_RATED[lang] in texts and target in texts
+    else:  # short tiles: on the target's line
+        assert f"{target} · {PRO_RATED[lang]}" in texts
+    # The other tiles' targets are rates, judged as they are: no note.
+    notes = [text for text in texts if PRO_RATED[lang] in text]
+    assert notes and len(notes) == texts.count(dimension_name(lang, "output"))
+    said = [key for key, _ in speaker.said[-1][1]]
+    assert "say.dim_met_so_far" in said and said.count("say.dim_met") == 1  # uptime
+
+
+def test_a_day_without_data_shows_no_rank_and_no_stars(app, store, monkeypatch):
+    card = scorecard_json("W001", "day")
+    card.update(rank=None, rank_of=None, tier=None, next_tier=None, projected_tier=None,
+                total=0.0, today_points=0.0, projected_total=0.0, complete=False)
+    for dim in card["dimensions"]:
+        dim.update(value=None, met=None, points=0.0, no_data=True, daily=[], daily_met={})
+    store.save_scorecard("W001", "day", card)
+    store.save_scorecard("W001", "week", scorecard_json("W001"))
+    stars = _spy(monkeypatch, "stars")
+    badge(app, card_credential(ZHANG_UID))
+    app.render()
+    assert stars  # the week: rank 3, "good"
+    tap_button(app, "period:day")
+    stars.clear()
+    screenshot(app, "scorecard_day_no_data_zh_CN")
+    assert stars == []

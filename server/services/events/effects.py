@@ -9,10 +9,14 @@ trace, and one bad event never spoils the rest of its batch:
   the worker, machine and shift is recomputed from all stored events (`production.from_kiosk`),
   so the order in which events arrive does not matter.
 - point_claim: a pending point entry (at most the category's points); claim_decision
-  approves or rejects it.
+  approves or rejects it, and makes the claimant's notice (points/notices.py).
 - remark: an approved point entry for the event's worker, at most the category's points.
 - training_progress: the worker's progress on the video, completed at 90 % watched.
 - appeal: an open appeal.
+- notice_seen: marks the event's worker's notice seen. Only the worker's own notice; an
+  unknown one is refused. A notice already seen (reported by another kiosk, or by this
+  one after an offline visit told it again) is accepted and changes nothing: the first
+  report stands, and a kiosk is not told "rejected" for a normal race.
 
 A remark names the supervisor who gave it (`given_by`), a claim_decision the one who
 decided (`decided_by`): a supervisor of the workshop of the worker concerned, whose PIN
@@ -37,6 +41,7 @@ from server.models import (
     Event,
     Kiosk,
     Machine,
+    Notice,
     PointCategory,
     PointEntry,
     Role,
@@ -55,11 +60,13 @@ from server.services.events.kinds import (
     ClaimDecisionPayload,
     EventKind,
     KioskEvent,
+    NoticeSeenPayload,
     PointClaimPayload,
     RemarkPayload,
     TrainingProgressPayload,
 )
 from server.services.periods.late import ClosedPeriods, refusal, settle_entries
+from server.services.points import notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
@@ -134,6 +141,7 @@ class Effects:
             EventKind.REMARK: self._check_remark,
             EventKind.TRAINING_PROGRESS: self._check_training_progress,
             EventKind.APPEAL: self._check_appeal,
+            EventKind.NOTICE_SEEN: self._check_notice_seen,
         }
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
@@ -331,6 +339,7 @@ class Effects:
                    "point_entry", entry.id, before={"status": "pending"},
                    after={"status": status.value, "worker": entry.worker.code,
                           "points": entry.points, "event": event.uuid})
+            notices.notify_claim(self.session, entry)
             if status is EntryStatus.APPROVED and self.closed.on(entry.worker.workshop_id,
                                                                  entry.date):
                 self._late_entries.append(entry)
@@ -414,4 +423,18 @@ class Effects:
                    after={"worker": worker.code, "period": payload.period,
                           "period_start": start.isoformat(), "dimension": payload.dimension,
                           "reason": payload.reason})
+        return plan
+
+    def _check_notice_seen(self, worker: Worker | None, payload: NoticeSeenPayload,
+                           occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
+        notice = self.session.get(Notice, payload.notice)
+        if notice is None:
+            raise Rejected(f"payload.notice: no notice {payload.notice}")
+        if notice.worker_id != worker.id:
+            raise Rejected(f"payload.notice: notice {payload.notice} is not "
+                           f"{worker.code!r}'s")
+
+        def plan(event: Event) -> None:
+            notices.mark_seen(notice, event.uuid, occurred_at)
         return plan

@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     CLAIM_DECISION = "claim_decision"
     TRAINING_PROGRESS = "training_progress"
     APPEAL = "appeal"
+    NOTICE_SEEN = "notice_seen"
 
 
 # Kinds that change a production record: a machine run, or a count of pieces.
@@ -154,6 +155,13 @@ class AppealPayload(_Strict):
     reason: Code = Field(description="a reason code chosen from pictures")
 
 
+class NoticeSeenPayload(_Strict):
+    """The kiosk showed and spoke a notice of the scorecard's `tasks.notices` to its
+    worker (the event's worker) while the card was on screen."""
+
+    notice: int = Field(ge=1, le=2_147_483_647, description="the notice's `id`")
+
+
 class KioskEvent(_Strict):
     """What every kind has in common; the kinds below narrow `kind`, `worker`, `payload`."""
 
@@ -247,9 +255,14 @@ class AppealEvent(_Event):
     payload: AppealPayload
 
 
+class NoticeSeen(_Event):
+    kind: Literal["notice_seen"]
+    payload: NoticeSeenPayload
+
+
 EventIn = Annotated[
     BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
-    | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent,
+    | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)

@@ -1,1 +1,1 @@
-"""Points: categories, workers' claims and appeals."""
+"""Points: categories, workers' claims and appeals, and the notices of their decisions."""

@@ -2,7 +2,8 @@
 point categories HR edits.
 
 A decision from the web is the same as one from a kiosk: the entry's status, who decided,
-when and why, each audited as `point.approve` or `point.reject`.
+when and why, each audited as `point.approve` or `point.reject`, and a notice the
+worker's kiosk tells until it is seen (points/notices.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from server.models import (
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
 from server.services.periods.late import settle_entries
+from server.services.points import notices
 from server.services.points.categories import MAX_CATEGORY_POINTS
 
 Scope = Collection[int] | None
@@ -97,6 +99,7 @@ def decide_claims(session: Session, entry_ids: Sequence[int], approve: bool, not
                "point_entry", entry.id, before={"status": "pending"},
                after={"status": status.value, "worker": entry.worker.code,
                       "points": entry.points, "note": entry.decision_note})
+        notices.notify_claim(session, entry)
         changed += 1
         if approve:
             approved.append(entry)

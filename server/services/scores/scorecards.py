@@ -102,6 +102,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
                 "daily": [{"date": v.date.isoformat(), "value": v.value} for v in d.daily],
                 "better": d.better, "unit": d.unit.value,
                 "daily_met": {v.date.isoformat(): v.met for v in d.daily},
+                "target_full": d.target_full, "pro_rated": d.pro_rated,
             }
             for d in card.dimensions
         ],

@@ -1,5 +1,11 @@
-"""Today's tasks on a worker's scorecard: training videos still to watch, and what was
-decided for them since their last visit (point claims decided, appeals answered).
+"""Today's tasks on a worker's scorecard: the notices of decisions the worker has not been
+told yet, training videos still to watch, the worker's open appeals and pending claims
+(the to-do list), and what was decided since their last visit (point claims decided,
+appeals answered).
+
+`notices` (points/notices.py) are what the kiosk tells: every decision on an appeal or a
+claim, on every visit until a kiosk reports it seen with a `notice_seen` event. The two
+"since the last visit" lists are kept for kiosks that do not read notices yet.
 
 "Since the last visit" is since the worker's previous `badge_in` event. The tap that opened
 this scorecard may or may not have reached the server yet (the kiosk fetches the card and
@@ -35,6 +41,7 @@ from server.models import (
 )
 from server.services import NotFound
 from server.services.events.kinds import EventKind
+from server.services.points import notices
 
 CURRENT_VISIT = timedelta(minutes=10)
 FIRST_VISIT_LOOKBACK = timedelta(days=7)
@@ -124,6 +131,38 @@ def appeals_answered(session: Session, worker: Worker, since: datetime) -> list[
     ]
 
 
+def open_appeals(session: Session, worker: Worker) -> list[dict[str, Any]]:
+    """The worker's appeals HR has not resolved yet, oldest first."""
+    appeals = session.scalars(
+        select(Appeal)
+        .where(Appeal.worker_id == worker.id, Appeal.status == AppealStatus.OPEN)
+        .order_by(Appeal.created_at, Appeal.id)
+        .limit(MAX_ITEMS)
+    )
+    return [
+        {"id": appeal.id, "dimension": appeal.dimension, "period": appeal.period,
+         "period_start": appeal.period_start.isoformat(), "created_at": _iso(appeal.created_at)}
+        for appeal in appeals
+    ]
+
+
+def pending_claims(session: Session, worker: Worker) -> list[dict[str, Any]]:
+    """The worker's point claims waiting for a decision, oldest first."""
+    rows = session.execute(
+        select(PointEntry, PointCategory.code, Event.uuid)
+        .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
+        .outerjoin(Event, PointEntry.event_id == Event.id)
+        .where(PointEntry.worker_id == worker.id, PointEntry.status == EntryStatus.PENDING)
+        .order_by(PointEntry.date, PointEntry.id)
+        .limit(MAX_ITEMS)
+    )
+    return [
+        {"id": entry.id, "claim": claim_uuid, "category": category, "points": entry.points,
+         "date": entry.date.isoformat()}
+        for entry, category, claim_uuid in rows
+    ]
+
+
 def worker_tasks(session: Session, worker: Worker | str,
                  now: datetime | None = None) -> dict[str, Any]:
     """A scorecard's `tasks` (docs/ARCHITECTURE.md, "The kiosk screen"), for a worker or a code.
@@ -142,7 +181,10 @@ def worker_tasks(session: Session, worker: Worker | str,
     return {
         "since": since.isoformat(),
         "last_visit": _iso(previous),
+        "notices": [notices.as_task(n) for n in notices.unseen(session, worker)],
         "videos_due": videos_due(session, worker),
+        "appeals_open": open_appeals(session, worker),
+        "claims_pending": pending_claims(session, worker),
         "claims_decided": claims_decided(session, worker, since),
         "appeals_answered": appeals_answered(session, worker, since),
     }
