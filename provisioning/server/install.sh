@@ -63,6 +63,8 @@ install -d -m 0750 -o root -g shopfloor "$CONF_DIR"
 step "settings $ENV_FILE"
 if [ ! -f "$ENV_FILE" ]; then
   zone=$(cat /etc/timezone 2>/dev/null || echo UTC)
+  proxy_addresses=
+  if [ $with_nginx = yes ]; then proxy_addresses=127.0.0.1; fi
   (umask 077; : >"$ENV_FILE")
   cat >"$ENV_FILE" <<EOF
 # Shopfloor server settings (read by shopfloor-server.service and shopfloor-backup.service).
@@ -76,9 +78,11 @@ SHOPFLOOR_TIMEZONE=$zone
 # nginx (--nginx) may stand in front for browsers. SHOPFLOOR_HTTP=1 serves plain HTTP
 # instead, for a TLS-terminating proxy only; kiosks cannot use the server then.
 SHOPFLOOR_HOST=0.0.0.0
-# With nginx in front (--nginx): 1, so the server believes its X-Forwarded-* headers
-# (client address, https). 0 when browsers reach the server directly.
+# With nginx in front (--nginx): 1, and nginx's address, so the server believes its
+# X-Forwarded-* headers (client address, https) from nginx and from no one else. 0 and
+# empty when browsers reach the server directly.
 SHOPFLOOR_TRUSTED_PROXIES=$([ $with_nginx = yes ] && echo 1 || echo 0)
+SHOPFLOOR_TRUSTED_PROXY_ADDRESSES=$proxy_addresses
 SHOPFLOOR_PORT=8750
 SHOPFLOOR_WALL_PORT=8751
 SHOPFLOOR_WORKERS=2
@@ -88,9 +92,17 @@ SHOPFLOOR_WORKERS=2
 # SHOPFLOOR_MDNS_INTERFACES=
 SHOPFLOOR_BACKUP_DIR=$BACKUP_DIR
 SHOPFLOOR_BACKUP_KEEP_DAYS=14
+# Set (12 characters or more) and the nightly backups are encrypted with it; keep a copy
+# away from this machine: without it no such backup can be restored.
+# SHOPFLOOR_BACKUP_PASSPHRASE=
 EOF
   chown root:shopfloor "$ENV_FILE"
   chmod 0640 "$ENV_FILE"
+elif grep -q '^SHOPFLOOR_TRUSTED_PROXIES=[1-9]' "$ENV_FILE" \
+    && ! grep -q '^SHOPFLOOR_TRUSTED_PROXY_ADDRESSES=' "$ENV_FILE"; then
+  # Settings from before proxies were trusted by address: the proxy is this host's nginx.
+  printf '%s\n' "# nginx's address: X-Forwarded-* is believed from it only." \
+    "SHOPFLOOR_TRUSTED_PROXY_ADDRESSES=127.0.0.1" >>"$ENV_FILE"
 fi
 
 step "program $VENV"
@@ -101,8 +113,8 @@ install -d -m 0755 "$PREFIX"
 install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 
 step "database"
-# `init` creates or upgrades the schema; on a new site it prints the first admin's
-# password once.
+# `init` creates or upgrades the schema; on a new site it writes the first admin's
+# generated password to $DATA_DIR/first-admin-password (mode 0600), never to the output.
 # shellcheck disable=SC2016  # $1 and $2 expand in the inner shell
 runuser -u shopfloor -- bash -c 'set -a; . "$1"; exec "$2" init' _ "$ENV_FILE" \
   "$VENV/bin/shopfloor-server"

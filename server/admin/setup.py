@@ -1,10 +1,15 @@
 """Wiring the admin into the app: logins, CSRF, the UI language, cookies and headers.
 
 - Sessions are Flask's signed cookie, HttpOnly and SameSite=Lax, marked Secure whenever the
-  request came over HTTPS; they expire after `ADMIN_SESSION_MINUTES` (default 30) without
-  a request, checked on the server from the cookie's signed timestamp.
-- A login is tied to the user's password hash, so changing a password or deactivating a
-  user ends their other sessions.
+  request came over HTTPS, and then named `__Host-session` (Path=/, no Domain: no other
+  host or path can set or read it). They expire after `ADMIN_SESSION_MINUTES` (default
+  30) without a request, checked on the server from the cookie's signed timestamp, and
+  `SESSION_MAX_AGE` (12 h) after the login however busy they are.
+- A login carries the user's session epoch (`User.session_epoch`) and its time; a cookie
+  whose epoch is no longer the user's is refused. Logging out and every new password
+  count the epoch up, so they end every session of the user, copies of the cookie
+  included; deactivating a user ends them too. No remember-me cookie is ever set, and one
+  presented would carry the same epoch and time and be checked the same way.
 - CSRF tokens (Flask-WTF) guard every state-changing request to /admin; the kiosk and MES
   API authenticate with bearer tokens and are not cookie-based, so they are not checked.
 - The content security policy allows only this server: scripts, styles, images, fonts,
@@ -13,7 +18,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import time
 from datetime import timedelta
 
 from flask import Flask, request
@@ -23,8 +28,17 @@ from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
 from server.models import User
+from server.services.security import PasswordChecks
 from server.web import db_session
 
+# A login lasts this long from the moment the password was typed, however busy it is.
+SESSION_MAX_AGE = timedelta(hours=12)
+SESSION_COOKIE = "session"
+SECURE_SESSION_COOKIE = "__Host-session"
+# argon2 checks at once per worker process (64 MiB each), and how long a login waits for
+# a free slot before it is told the server is busy.
+PASSWORD_CHECKS = 2
+PASSWORD_CHECK_WAIT = 2.0
 LANGUAGES = ("zh_CN", "en")
 LANGUAGE_COOKIE = "lang"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -44,13 +58,14 @@ login_manager = LoginManager()
 
 
 class LoginUser(UserMixin):
-    """What Flask-Login keeps: the user row and a fingerprint of its password hash."""
+    """What Flask-Login keeps: the user row, its session epoch and when the login was."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, login_at: int) -> None:
         self.user = user
+        self.login_at = login_at
 
     def get_id(self) -> str:
-        return f"{self.user.id}.{fingerprint(self.user)}"
+        return session_ident(self.user, self.login_at)
 
     @property
     def is_active(self) -> bool:
@@ -60,24 +75,45 @@ class LoginUser(UserMixin):
         return getattr(self.user, name)
 
 
-def fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def session_ident(user: User, login_at: int) -> str:
+    """`<user id>.<session epoch>.<login time, Unix seconds>`: what the cookie names."""
+    return f"{user.id}.{user.session_epoch}.{login_at}"
+
+
+def now_seconds() -> int:
+    return int(time.time())
 
 
 @login_manager.user_loader
 def _load_user(ident: str) -> LoginUser | None:
-    user_id, _, mark = ident.partition(".")
-    if not user_id.isdigit():
+    parts = ident.split(".")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return None  # a cookie from before session epochs, or not ours
+    user_id, epoch, login_at = (int(part) for part in parts)
+    age = now_seconds() - login_at
+    if not 0 <= age < SESSION_MAX_AGE.total_seconds():
         return None
-    user = db_session().get(User, int(user_id))
-    if user is None or not user.active or fingerprint(user) != mark:
+    user = db_session().get(User, user_id)
+    if user is None or not user.active or user.session_epoch != epoch:
         return None
-    return LoginUser(user)
+    return LoginUser(user, login_at)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
+    """Over HTTPS the cookie is `__Host-session`: Secure, Path=/ and no Domain, which the
+    browser then enforces; over plain HTTP on a LAN it is `session`."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return SECURE_SESSION_COOKIE if request.is_secure else SESSION_COOKIE
+
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return None if request.is_secure else super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return "/" if request.is_secure else super().get_cookie_path(app)
 
 
 def select_locale() -> str:
@@ -100,6 +136,8 @@ def init_app(app: Flask) -> None:
         BABEL_DEFAULT_LOCALE="zh_CN",
     )
     app.session_interface = _SessionInterface()
+    app.extensions["shopfloor.password_checks"] = PasswordChecks(PASSWORD_CHECKS,
+                                                                 PASSWORD_CHECK_WAIT)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"

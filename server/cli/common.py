@@ -66,14 +66,15 @@ class Context:
             self._engine.dispose()
 
 
-def read_secret(prompt: str) -> str:
-    """From the terminal (asked twice), or one line from piped stdin; never waits on none."""
+def read_secret(prompt: str, *, what: str = "password", twice: bool = True) -> str:
+    """From the terminal (asked twice when it sets a new secret), or one line from piped
+    stdin; never waits on none."""
     if sys.stdin.isatty():
         first = getpass.getpass(prompt)
-        if getpass.getpass("again: ") != first:
+        if twice and getpass.getpass("again: ") != first:
             raise CliError("the two entries differ")
         return first
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
-        raise CliError("no password on standard input")
+        raise CliError(f"no {what} on standard input")
     return line

@@ -10,15 +10,18 @@ from server.services.setup import add_user, initialise
 
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    """Never prints a password: a generated one is in a file only its owner can read."""
     with ctx.session(require_schema=False) as session:
-        result = initialise(ctx.engine, session, ctx.config.admin_password)
+        result = initialise(ctx.engine, session, ctx.config.admin_password,
+                            data_dir=ctx.config.data_dir)
+    password_file = str(result.password_file) if result.password_file else None
     data = {
         "database": ctx.engine.url.render_as_string(hide_password=True),
         "migrated": result.migrated,
         "server_id": result.server_id,
         "categories_created": result.categories_created,
         "admin_created": result.admin_created,
-        "admin_password": result.generated_password,
+        "admin_password_file": password_file,
     }
     lines = [f"database: {data['database']} ({'migrated' if result.migrated else 'up to date'})",
              f"server id: {result.server_id}"]
@@ -26,9 +29,9 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
         lines.append(f"default point categories: {result.categories_created}")
     if result.admin_created:
         lines.append("created the first admin user: admin")
-    if result.generated_password:
-        lines.append(f"its password (shown once; change it after logging in): "
-                     f"{result.generated_password}")
+    if password_file:
+        lines.append(f"its generated password is in {password_file} (readable by its owner "
+                     "only); it must be changed at the first login")
     emit(args, data, "\n".join(lines))
     return 0
 

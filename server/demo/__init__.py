@@ -155,12 +155,14 @@ def build_demo(config: Config, admin_password: str | None = None) -> DemoSummary
     today = datetime.now(config.zone).date()
     try:
         with make_sessionmaker(engine)() as session:
-            init = initialise(engine, session, admin_password, actor="demo")
+            # The demo's own credentials, printed with its summary: a throwaway site.
+            generated = None if admin_password else secrets.token_urlsafe(12)
+            initialise(engine, session, admin_password or generated, actor="demo")
             summary = DemoSummary(
                 data_dir=str(config.data_dir),
                 database=engine.url.render_as_string(hide_password=True),
                 workshops=len(WORKSHOPS), workers=0,
-                admin_password=init.generated_password,
+                admin_password=generated,
             )
             _populate(session, rng, today, summary)
             _photos(session, config.data_dir)

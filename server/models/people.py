@@ -79,7 +79,12 @@ user_workshops = Table(
 
 
 class User(Base):
-    """A web login. A supervisor sees only the workshops linked in `workshops`."""
+    """A web login. A supervisor sees only the workshops linked in `workshops`.
+
+    `session_epoch` is in every session cookie of the user; logging out or a new password
+    counts it up, which ends every copy of every session the user had. A user made with a
+    generated password (`must_change_password`) can open nothing but the password form.
+    """
 
     __tablename__ = "users"
 
@@ -88,9 +93,22 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workshops: Mapped[list[Workshop]] = relationship(secondary=user_workshops)
+
+
+class LoginThrottle(Base):
+    """Failed logins counted under one key: a client address or a user name, each kept
+    only as a sha256 digest (a name typed at the login form may be a password typed into
+    the wrong box). Rules and numbers: server/services/people/throttle.py."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -88,7 +88,11 @@ def test_install_makes_the_user_settings_program_database_and_units(
     assert settings["SHOPFLOOR_DATA_DIR"] == "/var/lib/shopfloor"
     database = root / "var/lib/shopfloor/shopfloor.db"
     assert database.stat().st_uid == int(user[2])
-    assert "its password (shown once" in output
+    assert "its generated password is in /var/lib/shopfloor/first-admin-password" in output
+    password_file = root / "var/lib/shopfloor/first-admin-password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert password_file.stat().st_uid == int(user[2])
+    assert password_file.read_text().strip() not in output
     assert (root / "opt/shopfloor/venv/bin/shopfloor-server").exists()
     assert (root / "usr/bin/pg_dump").exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
+from server.services.security import verify_secret
 
 
 @pytest.fixture
@@ -36,13 +38,40 @@ def test_init_creates_admin_once_and_a_second_init_is_a_no_op(
     first = run_json(capsys, "init")
     assert first["migrated"] is True
     assert first["admin_created"] == "admin"
-    assert len(first["admin_password"]) >= 12
+    assert first["admin_password_file"] == str(cli_env / "first-admin-password")
+    assert "admin_password" not in first
     assert first["categories_created"] > 0
 
     second = run_json(capsys, "init")
     assert second == {**second, "migrated": False, "admin_created": None,
-                      "admin_password": None, "categories_created": 0}
+                      "admin_password_file": None, "categories_created": 0}
     assert second["server_id"] == first["server_id"]
+
+
+def _admin(data: Path) -> tuple[bool, str]:
+    """Whether the admin must change its password, and its hash."""
+    with sqlite3.connect(data / "shopfloor.db") as db:
+        flag, hashed = db.execute("SELECT must_change_password, password_hash FROM users "
+                                  "WHERE username = 'admin'").fetchone()
+    return bool(flag), hashed
+
+
+def test_run_never_prints_the_generated_password_but_writes_it_for_its_owner_only(
+    cli_env: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[object] = []
+    monkeypatch.setattr("server.cli.serve.serve", lambda *args, **kwargs: served.append(args))
+    assert main(["run", "--port", "18750"]) == 0
+    assert served, "run went on to serve"
+    output = capfd.readouterr()
+    path = cli_env / "first-admin-password"
+    password = path.read_text().strip()
+    assert len(password) >= 16
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert password not in output.out + output.err
+    assert str(path) in output.out and "must be changed" in output.out
+    must_change, hashed = _admin(cli_env)
+    assert must_change and verify_secret(hashed, password)
 
 
 def test_init_takes_the_admin_password_from_the_environment(
@@ -51,7 +80,9 @@ def test_init_takes_the_admin_password_from_the_environment(
     monkeypatch.setenv("SHOPFLOOR_ADMIN_PASSWORD", "correct horse battery")
     result = run_json(capsys, "init")
     assert result["admin_created"] == "admin"
-    assert result["admin_password"] is None
+    assert result["admin_password_file"] is None
+    assert not (cli_env / "first-admin-password").exists()
+    assert _admin(cli_env)[0] is False, "a password HR gives needs no change"
 
 
 def test_a_command_on_an_uninitialised_database_says_what_to_do(
@@ -70,6 +101,9 @@ def test_user_add_reads_the_password_from_piped_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
     assert run_json(capsys, "user", "add", "li.hr", "--role", "viewer") == {
         "user": "li.hr", "role": "viewer"}
+    with sqlite3.connect(cli_env / "shopfloor.db") as db:
+        assert db.execute("SELECT must_change_password FROM users WHERE username = 'li.hr'"
+                          ).fetchone() == (0,), "a password given by `user add` needs no change"
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("again long enough\n"))
     assert main(["user", "add", "li.hr", "--role", "viewer"]) == 1

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.admin.setup import fingerprint
+from server.admin.setup import now_seconds, session_ident
 from server.models import User
 from support.factory import Plant
 
@@ -29,7 +29,7 @@ def login_as(app: Flask, session: Session, plant: Plant) -> Callable[[str | None
         if username is not None:
             user = session.scalars(select(User).where(User.username == username)).one()
             with client.session_transaction() as state:
-                state["_user_id"] = f"{user.id}.{fingerprint(user)}"
+                state["_user_id"] = session_ident(user, now_seconds())
                 state["_fresh"] = True
                 state.permanent = True
         return client
