@@ -21,6 +21,7 @@ from kiosk.scenes.base import Context, Scene, SceneManager
 from kiosk.scenes.enroll import EnrollScene
 from kiosk.scenes.error import ErrorScene
 from kiosk.scenes.idle import IdleScene
+from kiosk.scenes.rewards import tell_refusals
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.scenes.unknown_badge import UnknownBadgeScene
 from kiosk.ui import icons, theme, widgets
@@ -132,6 +133,12 @@ class App:
             if self.ctx.videos is not None:
                 self.ctx.videos.on_progress(event.video, event.done, event.total)
             self.scenes.handle_event(event)
+        elif event.type == events.REDEEM_REFUSED:
+            # tell the worker at once when one of their scenes is on top; else their next
+            # card does (ScorecardScene.shown)
+            top = self.scenes.top
+            if top.worker is not None and top.worker.code == event.worker:
+                tell_refusals(self.ctx, top.worker)
         elif event.type == events.ROSTER_READY:
             self.reload_roster()
             self.ctx.photos.clear()

@@ -8,6 +8,11 @@
 - ``ROSTER_READY``: the cached roster changed.
 - ``CLAIMS_READY``: ``workshop`` — the pending claims in the store were refreshed.
 - ``QR_TEXT``: ``text`` — a scanned code that is not a badge (e.g. an enrolment code).
+- ``POINTS_READY``: ``worker`` — a fresh points account is in the store.
+- ``REWARDS_READY``: the cached rewards catalogue (or its pictures) changed.
+- ``REDEMPTIONS_READY``: ``workshop`` — the pending hand-overs in the store were refreshed.
+- ``REDEEM_REFUSED``: ``worker``, ``uuid`` — the server rejected a ``reward_redeem``; the
+  refusal waits in the store until the worker is told.
 - ``ENROLMENT``: ``enrolled`` (bool), ``reason`` — the kiosk enrolled, an enrolment
   failed, or the server no longer takes its token (revoked).
 """
@@ -28,6 +33,10 @@ QR_TEXT = pygame.event.custom_type()
 VIDEOS_READY = pygame.event.custom_type()
 VIDEO_DOWNLOAD = pygame.event.custom_type()
 ENROLMENT = pygame.event.custom_type()
+POINTS_READY = pygame.event.custom_type()
+REWARDS_READY = pygame.event.custom_type()
+REDEMPTIONS_READY = pygame.event.custom_type()
+REDEEM_REFUSED = pygame.event.custom_type()
 
 
 def card_credential(uid: bytes) -> str:

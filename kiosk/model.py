@@ -283,6 +283,7 @@ class Scorecard:
     task_items: tuple[Task, ...] = ()
     # The scheme's tiers as the server names and draws them: key -> (name, stars).
     tiers: dict[str, tuple[str, int]] = field(default_factory=dict)
+    balance: float | None = None  # the points account (never resets), when the server sends it
 
     def stars(self, key: str | None) -> int:
         """The stars the scheme gives a tier (none for no tier or one it does not list)."""
@@ -327,6 +328,7 @@ class Scorecard:
             period_end=str(data.get("period_end") or ""),
             task_items=_task_items(tasks),
             tiers=_tiers(data),
+            balance=_float(data.get("balance"), None),
         )
 
 

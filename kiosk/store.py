@@ -1,6 +1,11 @@
 """The kiosk's local SQLite store: settings, roster and scorecard caches, the event outbox,
 and the notices told here.
 
+Cached answers (``cached``): a worker's points account, the rewards catalogue, a
+workshop's pending hand-overs, each with the time it was fetched (the "as of" note).
+``redeem_refused`` keeps each ``reward_redeem`` the server rejected, with its reason, until
+the worker has been told (at once if still on screen, else on their next card).
+
 The outbox is a state machine (see :class:`OutboxState`): an event is written ``pending``
 with ``synchronous=FULL`` before the screen says "done"; the sync worker claims a batch
 (``in_flight``), then acks each item (``sent``) or nacks it (back to ``pending`` to retry,
@@ -48,6 +53,10 @@ CREATE TABLE IF NOT EXISTS watched (worker TEXT NOT NULL, video INTEGER NOT NULL
     PRIMARY KEY (worker, video));
 CREATE TABLE IF NOT EXISTS notices_seen (worker TEXT NOT NULL, notice INTEGER NOT NULL,
     seen_at REAL NOT NULL, PRIMARY KEY (worker, notice));
+CREATE TABLE IF NOT EXISTS cached (key TEXT PRIMARY KEY, body TEXT NOT NULL,
+    fetched_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS redeem_refused (uuid TEXT PRIMARY KEY, worker TEXT,
+    reward TEXT NOT NULL, reason TEXT NOT NULL, refused_at REAL NOT NULL, told_at REAL);
 """
 NOTICE_MARK_DAYS = 60
 
@@ -89,6 +98,32 @@ def claims_key(workshop: str) -> str:
     return f"pending_claims:{workshop}"
 
 
+def points_key(worker: str) -> str:
+    """The cache key of ``worker``'s points account (GET /workers/<code>/points)."""
+    return f"points:{worker}"
+
+
+REWARDS_KEY = "rewards"
+
+
+def redemptions_key(workshop: str) -> str:
+    """The cache key of the redemptions of ``workshop`` waiting to be handed over."""
+    return f"redemptions:{workshop}"
+
+
+def reward_picture_key(code: str) -> str:
+    """The photos row of a reward's picture (the photos table holds it beside workers')."""
+    return f"reward:{code}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    uuid: str
+    worker: str | None
+    reward: str
+    reason: str
+
+
 def scorecard_etag_key(worker: str, period: str) -> str:
     """The settings key of the ETag of the cached scorecard of ``worker`` for ``period``."""
     return f"scorecard_etag:{worker}:{period}"
@@ -126,6 +161,43 @@ class Store:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"store query failed: {exc}") from exc
+
+    # cached answers ---------------------------------------------------------------------
+    def cached(self, key: str) -> CachedScorecard | None:
+        rows = self._execute("SELECT body, fetched_at FROM cached WHERE key = ?", (key,))
+        return CachedScorecard(json.loads(rows[0][0]), rows[0][1]) if rows else None
+
+    def save_cached(self, key: str, body: Any) -> None:
+        self._execute(
+            "INSERT INTO cached (key, body, fetched_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+            (key, json.dumps(body, ensure_ascii=False), time.time()),
+        )
+
+    # refused redemptions ----------------------------------------------------------------
+    def add_refusal(self, event_uuid: str, worker: str | None, reward: str, reason: str
+                    ) -> None:
+        self._execute(
+            "INSERT OR IGNORE INTO redeem_refused (uuid, worker, reward, reason, refused_at) "
+            "VALUES (?, ?, ?, ?, ?)", (event_uuid, worker, reward, reason, time.time()))
+
+    def untold_refusals(self, worker: str) -> list[Refusal]:
+        rows = self._execute(
+            "SELECT uuid, worker, reward, reason FROM redeem_refused "
+            "WHERE worker = ? AND told_at IS NULL ORDER BY refused_at", (worker,))
+        return [Refusal(*row) for row in rows]
+
+    def mark_refusal_told(self, event_uuid: str) -> None:
+        self._execute("UPDATE redeem_refused SET told_at = ? WHERE uuid = ?",
+                      (time.time(), event_uuid))
+
+    def queued(self, kind: str, worker: str | None = None) -> list[OutboxItem]:
+        """Events of ``kind`` not yet taken by the server (pending or in flight)."""
+        rows = self._execute(
+            "SELECT uuid, kind, worker, occurred_at, payload, attempts FROM outbox "
+            "WHERE kind = ? AND state IN (?, ?) AND (? IS NULL OR worker = ?) ORDER BY seq",
+            (kind, OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value, worker, worker))
+        return [OutboxItem(u, k, w, o, json.loads(p), a) for u, k, w, o, p, a in rows]
 
     # settings -----------------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:

@@ -3,8 +3,13 @@ the roster (by ETag) and fetches scorecards, backing off while the server is awa
 the server refuses outright is split until the one bad event is alone and marked failed).
 It also runs enrolments asked for by the enrol scene, and notices a revoked token: the
 kiosk then shows it is not enrolled and keeps its unsent events for the next enrolment.
-It talks to the UI only by posting pygame events (``SYNC_STATUS``, ``SCORECARD_READY``,
-``ROSTER_READY``, ``ENROLMENT``)."""
+It fetches what scenes ask for: points accounts, the rewards catalogue (by ETag, with its
+pictures) and a workshop's pending hand-overs, into the store's cache. A ``reward_redeem``
+the server rejects is kept with its reason (``Store.add_refusal``) and announced with
+``REDEEM_REFUSED``, so the worker is told; an accepted one makes it fetch the worker's
+points again. It talks to the UI only by posting pygame events (``SYNC_STATUS``,
+``SCORECARD_READY``, ``ROSTER_READY``, ``ENROLMENT``, ``POINTS_READY``, ``REWARDS_READY``,
+``REDEMPTIONS_READY``, ``REDEEM_REFUSED``)."""
 
 from __future__ import annotations
 
@@ -22,7 +27,17 @@ from kiosk.errors import ApiError, ClientError, KioskError, StoreError
 from kiosk.link.client import KioskClient
 from kiosk.link.locate import CLOCK_SKEW_WARN_S
 from kiosk.logs import log_event
-from kiosk.store import OutboxItem, Store, claims_key, now_iso, scorecard_etag_key
+from kiosk.store import (
+    REWARDS_KEY,
+    OutboxItem,
+    Store,
+    claims_key,
+    now_iso,
+    points_key,
+    redemptions_key,
+    reward_picture_key,
+    scorecard_etag_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +80,7 @@ class SyncWorker:
         self._rounds = Rounds("kiosk-sync", self._round_then_delay, retry_s=interval_s)
         self._requests: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._claims: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._fetches: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._failures = 0
         self._next_roster = 0.0
         self.online: bool | None = None
@@ -87,6 +103,18 @@ class SyncWorker:
 
     def request_claims(self, workshop: str) -> None:
         self._claims.put(workshop)
+        self._rounds.wake()
+
+    def request_points(self, worker: str) -> None:
+        self._fetches.put(("points", worker))
+        self._rounds.wake()
+
+    def request_rewards(self) -> None:
+        self._fetches.put(("rewards", ""))
+        self._rounds.wake()
+
+    def request_redemptions(self, workshop: str) -> None:
+        self._fetches.put(("redemptions", workshop))
         self._rounds.wake()
 
     def request_enrolment(self, code: str) -> None:
@@ -120,8 +148,10 @@ class SyncWorker:
             self._serve_requests(self.client)
             self._serve_claims(self.client)
             self._drain(self.client)
+            self._serve_fetches(self.client)
             if time.monotonic() >= self._next_roster:
                 self._refresh_roster(self.client)
+                self._fetches.put(("rewards", ""))  # the catalogue on the next round
                 self._next_roster = time.monotonic() + self.roster_interval_s
         except ClientError as exc:
             if isinstance(exc, ApiError) and exc.status == 401:
@@ -242,6 +272,67 @@ class SyncWorker:
             self.store.set_setting(claims_key(workshop), json.dumps(claims, ensure_ascii=False))
             self._post(events.CLAIMS_READY, workshop=workshop)
 
+    def _serve_fetches(self, client: KioskClient) -> None:
+        wanted: list[tuple[str, str]] = []
+        while True:
+            try:
+                item = self._fetches.get_nowait()
+            except queue.Empty:
+                break
+            if item not in wanted:
+                wanted.append(item)
+        for index, (what, key) in enumerate(wanted):
+            try:
+                if what == "points":
+                    self.store.save_cached(points_key(key), client.points(key))
+                    self._post(events.POINTS_READY, worker=key)
+                elif what == "rewards":
+                    self._refresh_rewards(client)
+                else:
+                    self.store.save_cached(redemptions_key(key),
+                                           client.pending_redemptions(key))
+                    self._post(events.REDEMPTIONS_READY, workshop=key)
+            except ApiError as exc:  # not served here, or a server without rewards yet
+                logger.warning("no %s for %s: %s", what, key or "kiosk", exc)
+            except ClientError:
+                for rest in wanted[index:]:
+                    self._fetches.put(rest)
+                raise
+
+    def _refresh_rewards(self, client: KioskClient) -> None:
+        etag_key = f"{REWARDS_KEY}_etag"
+        cached = self.store.cached(REWARDS_KEY)
+        body, etag = client.rewards(self.store.get_setting(etag_key) if cached else None)
+        if body is not None:
+            self.store.save_cached(REWARDS_KEY, body)
+            if etag:
+                self.store.set_setting(etag_key, etag)
+        for reward in (body or (cached.body if cached else {})).get("rewards", []):
+            url, code = reward.get("picture"), reward.get("code")
+            if not url or not code:
+                continue
+            known = self.store.photo(reward_picture_key(code))
+            if known is not None and known[0] == url:
+                continue
+            try:
+                self.store.save_photo(reward_picture_key(code), url, client.download(url))
+            except ApiError as exc:
+                logger.warning("no picture for reward %s: %s", code, exc)
+        self._post(events.REWARDS_READY)
+
+    def _settled(self, item: OutboxItem, status: str, reason: str) -> None:
+        """A redemption's answer: refused ones wait to be told, taken ones move the balance."""
+        if item.kind != "reward_redeem":
+            return
+        if status == "rejected":
+            self.store.add_refusal(item.uuid, item.worker, str(item.payload.get("reward")),
+                                   reason)
+            log_event(logger, "redeem_refused", logging.WARNING, uuid=item.uuid,
+                      worker=item.worker, reason=reason)
+            self._post(events.REDEEM_REFUSED, worker=item.worker, uuid=item.uuid)
+        elif item.worker:
+            self._fetches.put(("points", item.worker))
+
     def _drain(self, client: KioskClient) -> None:
         while not self._rounds.stopping:
             batch = self.store.claim_batch(self.batch_size)
@@ -264,10 +355,12 @@ class SyncWorker:
                 status = result.get("status")
                 if status in ("accepted", "duplicate"):
                     self.store.ack(item.uuid)
+                    self._settled(item, "accepted", "")
                 else:
                     reason = str(result.get("reason") or status)
                     self.store.nack(item.uuid, reason, permanent=True)
                     logger.warning("event %s rejected: %s", item.uuid, reason)
+                    self._settled(item, "rejected", reason)
                 counts[status if status in counts else "rejected"] += 1
             self.store.prune_sent()
             self.store.set_setting("last_sync", now_iso())
@@ -291,6 +384,7 @@ class SyncWorker:
         if len(batch) == 1:
             self.store.nack(batch[0].uuid, reason, permanent=True)
             logger.warning("event %s refused: %s", batch[0].uuid, reason)
+            self._settled(batch[0], "rejected", reason)
             return
         self.batch_size = max(1, len(batch) // 2)
         self._nack_all(batch, reason)

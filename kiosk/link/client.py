@@ -180,3 +180,20 @@ class KioskClient:
                 return []
             raise
         return body.get("claims", []) if isinstance(body, dict) else body
+
+    def points(self, worker: str) -> dict[str, Any]:
+        """The worker's points account: balance, last lines, entitlements, redemptions."""
+        return self._request("GET", f"/workers/{worker}/points").json()
+
+    def rewards(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """The rewards catalogue and its ETag, or ``(None, etag)`` when unchanged (304)."""
+        headers = {"If-None-Match": etag} if etag else None
+        response = self._request("GET", "/rewards", headers=headers)
+        if response.status_code == 304:
+            return None, etag
+        return response.json(), response.headers.get("ETag")
+
+    def pending_redemptions(self, workshop: str) -> list[dict[str, Any]]:
+        """Redemptions of ``workshop`` waiting to be handed over."""
+        body = self._request("GET", "/redemptions", params={"workshop": workshop}).json()
+        return body.get("redemptions", []) if isinstance(body, dict) else body

@@ -9,16 +9,38 @@ import pygame
 from kiosk.model import Category, Worker
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.done import DoneScene
+from kiosk.scenes.paging import Pager, cells
 from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button
 
 LEVEL_COLORS = {"A": theme.STAR, "B": theme.PRIMARY, "C": theme.GOOD}
-PER_PAGE = 8
+COLUMNS, ROWS = 4, 3
+PER_PAGE = COLUMNS * ROWS  # 28 categories: 3 pages, any one within 3 taps of this scene
+
+
+class CategoryTile(Button):
+    """A point category: its pictogram, its name in up to two lines, its points big."""
+
+    points: float = 0.0
+
+    def draw(self, surface: pygame.Surface) -> None:
+        pygame.draw.rect(surface, self.color, self.rect, border_radius=18)
+        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
+        size = min(72, self.rect.height - 40)
+        surface.blit(icons.icon(self.icon or "claim", size),
+                     (self.rect.x + 10, self.rect.y + 12))
+        x, width = self.rect.x + size + 20, self.rect.right - self.rect.x - size - 30
+        widgets.text_block(surface, self.label, 24, (x, self.rect.y + 14), width, 3)
+        color = theme.GOOD if self.points >= 0 else theme.BAD
+        widgets.label(surface, f"{self.points:+g}", 36,
+                      (self.rect.right - 14, self.rect.bottom - 10), color, "bottomright")
 
 
 def category_button(rect: pygame.Rect, category: Category, lang: str, action) -> Button:
-    label = f"{category.label(lang)} +{category.points:g}"
-    return Button(rect, label, action, icon="claim", name=f"category:{category.code}")
+    tile = CategoryTile(rect, category.label(lang), action, icon="claim",
+                        name=f"category:{category.code}")
+    tile.points = category.points
+    return tile
 
 
 class ClaimScene(Scene):
@@ -27,15 +49,21 @@ class ClaimScene(Scene):
     def __init__(self, ctx: Context, worker: Worker) -> None:
         super().__init__(ctx, worker=worker)
         self.worker: Worker = worker
-        categories = [c for c in ctx.roster().categories if c.needs_approval]
-        self.categories = categories[:PER_PAGE]
-        area = pygame.Rect(theme.MARGIN, 160, theme.WIDTH - 2 * theme.MARGIN, 460)
-        cells = widgets.grid(area, len(self.categories), 4, 20, 220)
+        self.every = [c for c in ctx.roster().categories if c.needs_approval]
+        self.pager = Pager(PER_PAGE)
+        self._layout()
+
+    def _layout(self) -> None:
+        self.categories = self.pager.shown(self.every)
+        area = pygame.Rect(theme.MARGIN, 150, theme.WIDTH - 2 * theme.MARGIN, 480)
+        rects = cells(area, len(self.categories), COLUMNS, ROWS)
         self.buttons = [
             category_button(rect, c, self.lang, self._choose(c))
-            for rect, c in zip(cells, self.categories, strict=True)
+            for rect, c in zip(rects, self.categories, strict=True)
         ]
-        self.buttons.append(self.back_button())
+        back, previous, following = footer(3)
+        self.buttons.append(self.back_button(back))
+        self.buttons += self.pager.buttons(self.tr, previous, following, self._layout)
 
     def _choose(self, category: Category):
         def choose() -> None:

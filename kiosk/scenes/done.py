@@ -14,13 +14,16 @@ SHOW_S = 1.5
 class DoneScene(Scene):
     name = "done"
 
-    def __init__(self, ctx, worker, back_to: str | Scene = "scorecard") -> None:
+    def __init__(self, ctx, worker, back_to: str | Scene = "scorecard", *,
+                 message: str = "log.saved", spoken: str = "say.saved") -> None:
         super().__init__(ctx, worker=worker)
         self.back_to = back_to
+        self.message = message
+        self.spoken = spoken
         self.elapsed = 0.0
 
     def enter(self) -> None:
-        self.say_done()
+        self.ctx.say(self.lang, [(self.spoken, self.tr(self.spoken))])
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
         if event.type == events.TAP:
@@ -38,4 +41,4 @@ class DoneScene(Scene):
         cx = theme.WIDTH // 2
         pygame.draw.circle(surface, theme.GOOD, (cx, 330), 170)
         surface.blit(icons.icon("check", 220, theme.PANEL), (cx - 110, 220))
-        wrapped(surface, self.tr("log.saved"), 72, pygame.Rect(100, 540, 1080, 100))
+        wrapped(surface, self.tr(self.message), 72, pygame.Rect(100, 540, 1080, 100))

@@ -17,6 +17,7 @@ from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
 from kiosk.scenes.log_event import LogEventScene
 from kiosk.scenes.notices import NoticeWatch, task_icon, task_lines
+from kiosk.scenes.rewards import CoinButton, PointsScene, RewardsScene, balance_of, tell_refusals
 from kiosk.scenes.supervisor import PinScene
 from kiosk.scenes.training import TrainingScene
 from kiosk.ui import fonts, icons, theme, widgets
@@ -102,19 +103,31 @@ class ScorecardScene(Scene):
                    selected=p == self.period)
             for rect, p in zip(tabs, PERIODS, strict=True)
         ]
-        actions = [("btn.log", "log", self._log), ("btn.claim", "claim", self._claim)]
+        actions = [("btn.log", "log", self._log), ("btn.claim", "claim", self._claim),
+                   ("btn.my_points", "coin", self._points),
+                   ("btn.rewards", "gift", self._rewards)]
         if self.ctx.videos is not None:
             actions.append(("btn.training", "training", self._training))
         if self.worker.is_supervisor:
             actions.append(("btn.supervisor", "supervisor", self._supervisor))
         actions.append(("btn.exit", "exit", self.ctx.scenes.reset))
         self.actions = [
-            Button(rect, self.tr(key), action, icon=icon, name=icon)
-            for rect, (key, icon, action) in zip(footer(len(actions)), actions, strict=True)
+            (CoinButton if icon == "coin" else Button)(
+                rect, self.tr(key), action, icon=icon,
+                name={"coin": "points", "gift": "rewards"}.get(icon, icon))
+            for rect, (key, icon, action) in zip(footer(len(actions), 14), actions, strict=True)
         ]
         self._rebuild()
 
+    def _show_balance(self) -> None:
+        """The coin button carries the points account (the card's, or the cached one)."""
+        balance = balance_of(self.ctx, self.worker.code, self.card.balance if self.card else None)
+        for button in self.actions:
+            if isinstance(button, CoinButton):
+                button.amount = None if balance is None else number(balance)
+
     def _rebuild(self) -> None:
+        self._show_balance()
         dims = self.card.dimensions if self.card else ()
         area = pygame.Rect(MIDDLE.x, MIDDLE.y + 136, MIDDLE.width, MIDDLE.height - 136)
         columns = 1 if len(dims) <= 3 else 2
@@ -148,6 +161,12 @@ class ScorecardScene(Scene):
     def _claim(self) -> None:
         self.ctx.scenes.push(ClaimScene(self.ctx, self.worker))
 
+    def _points(self) -> None:
+        self.ctx.scenes.push(PointsScene(self.ctx, self.worker))
+
+    def _rewards(self) -> None:
+        self.ctx.scenes.push(RewardsScene(self.ctx, self.worker))
+
     def _training(self) -> None:
         self.ctx.scenes.push(TrainingScene(self.ctx, self.worker))
 
@@ -161,6 +180,9 @@ class ScorecardScene(Scene):
         # Ask for a fresh card once the cached one is on screen, so the sync thread's
         # work does not delay the first frame.
         self._request()
+        self.ctx.sync.request_points(self.worker.code)
+        self.ctx.sync.request_rewards()  # by ETag: the catalogue is ready for "rewards"
+        tell_refusals(self.ctx, self.worker)  # a redemption the server refused: say why
 
     def _request(self) -> None:
         if self.period not in self.requested:
@@ -194,6 +216,9 @@ class ScorecardScene(Scene):
         if (event.type == events.SCORECARD_READY and event.worker == self.worker.code
                 and event.period == self.period):
             self.load()
+            return None
+        if event.type == events.POINTS_READY and event.worker == self.worker.code:
+            self._show_balance()
             return None
         return super().handle_event(event)
 

@@ -6,15 +6,22 @@ import pygame
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kiosk.i18n.readout import number
 from kiosk.model import Category, Worker
 from kiosk.scenes.base import Context, Scene, footer, wrapped
+from kiosk.scenes.claim import category_button
 from kiosk.scenes.claims_review import ClaimsReviewScene
 from kiosk.scenes.done import DoneScene
+from kiosk.scenes.handover import HandoverScene
+from kiosk.scenes.paging import Pager, cells
 from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button, NumberPad
 
 MAX_ATTEMPTS = 3
 TILES_PER_PAGE = 10
+COLUMNS, ROWS = 4, 3
+CATEGORIES_PER_PAGE = COLUMNS * ROWS  # 28 categories: any one within 3 taps
+UNDO_S = 60.0  # how long a remark can be taken back on the kiosk (the server checks too)
 
 
 def pin_matches(pin_hash: str | None, pin: str) -> bool:
@@ -88,20 +95,22 @@ class SupervisorScene(Scene):
                    image=self.ctx.photos.portrait(w.code, 130))
             for rect, w in zip(widgets.grid(area, len(shown), 5, 16, 227), shown, strict=True)
         ]
-        cells = footer(5, 16)
-        self.remark = Button(cells[3], self.tr("btn.remark"), self._remark, icon="claim",
+        slots = footer(6, 16)
+        self.remark = Button(slots[4], self.tr("btn.remark"), self._remark, icon="claim",
                              color=theme.GOOD, ink=theme.PANEL, name="remark")
         self.buttons = [
             *self.tiles,
-            self.back_button(cells[0]),
-            Button(cells[1], self.tr("btn.select_all"), self._select_all, icon="users",
+            self.back_button(slots[0]),
+            Button(slots[1], self.tr("btn.select_all"), self._select_all, icon="users",
                    name="select_all"),
-            Button(cells[2], self.tr("btn.claims"), self._claims, icon="check", name="claims"),
+            Button(slots[2], self.tr("btn.claims"), self._claims, icon="check", name="claims"),
+            Button(slots[3], self.tr("btn.handover"), self._handover, icon="handover",
+                   name="handover"),
             self.remark,
         ]
         if pages > 1:
-            self.buttons.append(Button(cells[4], f"{self.page + 1}/{pages}", self._next_page,
-                                       icon="other", name="more"))
+            self.buttons.append(Button(slots[5], f"{self.page + 1}/{pages}", self._next_page,
+                                       icon="next", name="more"))
         self.empty = not workers
 
     def _toggle(self, code: str):
@@ -132,6 +141,9 @@ class SupervisorScene(Scene):
     def _claims(self) -> None:
         self.ctx.scenes.push(ClaimsReviewScene(self.ctx, self.supervisor))
 
+    def _handover(self) -> None:
+        self.ctx.scenes.push(HandoverScene(self.ctx, self.supervisor))
+
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
         self.draw_title(surface, f"{self.tr('sup.title')} · "
@@ -146,6 +158,8 @@ class SupervisorScene(Scene):
 
 
 class RemarkScene(Scene):
+    """The categories, a page at a time; choosing one asks for a confirmation."""
+
     name = "supervisor"
 
     def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker],
@@ -154,32 +168,149 @@ class RemarkScene(Scene):
         self.supervisor = supervisor
         self.workers = workers
         self.back_to = back_to
-        categories = ctx.roster().categories[:8]
-        area = pygame.Rect(theme.MARGIN, 200, theme.WIDTH - 2 * theme.MARGIN, 430)
+        self.every = ctx.roster().categories
+        self.pager = Pager(CATEGORIES_PER_PAGE)
+        self._layout()
+
+    def _layout(self) -> None:
+        categories = self.pager.shown(self.every)
+        area = pygame.Rect(theme.MARGIN, 204, theme.WIDTH - 2 * theme.MARGIN, 430)
         self.buttons = [
-            Button(rect, f"{c.label(self.lang)} {c.points:+g}", self._give(c), icon="claim",
-                   name=f"category:{c.code}")
-            for rect, c in zip(widgets.grid(area, len(categories), 4, 20, 200), categories,
+            category_button(rect, c, self.lang, self._give(c))
+            for rect, c in zip(cells(area, len(categories), COLUMNS, ROWS, 16), categories,
                                strict=True)
         ]
-        self.buttons.append(self.back_button())
+        back, previous, following = footer(3)
+        self.buttons.append(self.back_button(back))
+        self.buttons += self.pager.buttons(self.tr, previous, following, self._layout)
 
     def _give(self, category: Category):
         def give() -> None:
-            for worker in self.workers:
-                self.ctx.record("remark", worker.code, {"category": category.code,
-                                                        "given_by": self.supervisor.code})
-            if isinstance(self.back_to, SupervisorScene):
-                self.back_to.clear_selection()
-            self.ctx.scenes.push(DoneScene(self.ctx, self.supervisor,
-                                           back_to=self.back_to or "supervisor"))
+            self.ctx.scenes.push(RemarkConfirmScene(self.ctx, self.supervisor, self.workers,
+                                                    category, self.back_to))
         return give
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
         self.draw_title(surface, self.tr("sup.pick_category"))
-        names = "、".join(w.name for w in self.workers) if self.lang != "en" else ", ".join(
-            w.name for w in self.workers)
-        surface.blit(icons.icon("users", 56, theme.PRIMARY), (theme.MARGIN, 140))
-        widgets.label(surface, names, 30, (theme.MARGIN + 70, 150), theme.MUTED,
-                      max_width=theme.WIDTH - 2 * theme.MARGIN - 70)
+        draw_names(surface, self.lang, self.workers, 140)
+
+
+def draw_names(surface: pygame.Surface, lang: str, workers: list[Worker], y: int) -> None:
+    names = ("、" if lang != "en" else ", ").join(w.name for w in workers)
+    surface.blit(icons.icon("users", 56, theme.PRIMARY), (theme.MARGIN, y))
+    widgets.label(surface, names, 30, (theme.MARGIN + 70, y + 10), theme.MUTED,
+                  max_width=theme.WIDTH - 2 * theme.MARGIN - 70)
+
+
+class RemarkConfirmScene(Scene):
+    """Money needs a confirmation: the count, the total and the category, then "send"."""
+
+    name = "supervisor"
+
+    def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker],
+                 category: Category, back_to: Scene | None = None) -> None:
+        super().__init__(ctx, worker=supervisor)
+        self.supervisor = supervisor
+        self.workers = workers
+        self.category = category
+        self.back_to = back_to
+        back, _, send = footer(3)
+        self.buttons = [self.back_button(back),
+                        Button(send, self.tr("btn.send"), self._send, icon="check",
+                               color=theme.GOOD, ink=theme.PANEL, name="send")]
+
+    def enter(self) -> None:
+        points = self.category.points * len(self.workers)
+        key = "say.remark_confirm_minus" if points < 0 else "say.remark_confirm"
+        self.ctx.say(self.lang, [(key, self.tr(key, n=len(self.workers),
+                                               name=self.category.label(self.lang),
+                                               total=number(abs(points))))])
+
+    def _send(self) -> None:
+        sent = [
+            (self.ctx.record("remark", worker.code, {"category": self.category.code,
+                                                     "given_by": self.supervisor.code}),
+             worker.code)
+            for worker in self.workers
+        ]
+        if isinstance(self.back_to, SupervisorScene):
+            self.back_to.clear_selection()
+        self.ctx.scenes.replace(UndoScene(self.ctx, self.supervisor, sent, self.category,
+                                          self.back_to))
+
+    def draw(self, surface: pygame.Surface) -> None:
+        super().draw(surface)
+        self.draw_title(surface, self.tr("sup.confirm_title",
+                                         name=self.category.label(self.lang)))
+        draw_names(surface, self.lang, self.workers, 150)
+        points = self.category.points * len(self.workers)
+        color = theme.GOOD if points >= 0 else theme.BAD
+        widgets.label(surface, self.tr("sup.total", n=len(self.workers),
+                                       total=f"{points:+g}"), 96,
+                      (theme.WIDTH // 2, 300), color, "midtop",
+                      max_width=theme.WIDTH - 2 * theme.MARGIN)
+        widgets.label(surface, self.tr("sup.each", points=f"{self.category.points:+g}"), 40,
+                      (theme.WIDTH // 2, 440), theme.MUTED, "midtop")
+
+
+class UndoScene(Scene):
+    """Sent: a big "undo" button counting down 60 s; a tap records one ``remark_undo`` for
+    each remark event of the act. It stays while it counts (no idle timeout), then goes
+    back to the supervisor's tiles, which time out as usual."""
+
+    name = "remark_undo"
+    times_out = False
+    animating = True
+
+    def __init__(self, ctx: Context, supervisor: Worker, sent: list[tuple[str, str]],
+                 category: Category, back_to: Scene | None = None) -> None:
+        super().__init__(ctx, worker=supervisor)
+        self.supervisor = supervisor
+        self.sent = sent  # (remark event uuid, worker code)
+        self.category = category
+        self.back_to: Scene | str = back_to or "supervisor"
+        self.started = ctx.clock()
+        self.undone = False
+        self.undo = Button(pygame.Rect(340, 270, 600, 220), self.tr("btn.undo"), self._undo,
+                           icon="undo", color=theme.WARN, ink=theme.PANEL, name="undo")
+        done = footer(3)[2]
+        self.buttons = [self.undo, Button(done, self.tr("btn.done"), self._leave,
+                                          icon="check", color=theme.GOOD, ink=theme.PANEL,
+                                          name="done")]
+
+    def enter(self) -> None:
+        self.say_done()
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, UNDO_S - (self.ctx.clock() - self.started))
+
+    def _undo(self) -> None:
+        if self.undone or self.remaining <= 0:
+            return
+        self.undone = True
+        for remark, worker in self.sent:
+            self.ctx.record("remark_undo", worker, {"remark": remark})
+        self.ctx.scenes.replace(DoneScene(self.ctx, self.supervisor, back_to=self.back_to,
+                                          message="sup.undone", spoken="say.undone"))
+
+    def _leave(self) -> None:
+        self.ctx.scenes.pop_to(self.back_to)
+
+    def update(self, dt: float) -> None:
+        if self.remaining <= 0:
+            self._leave()
+
+    def draw(self, surface: pygame.Surface) -> None:
+        super().draw(surface)
+        total = self.category.points * len(self.sent)
+        self.draw_title(surface, self.tr("sup.sent", n=len(self.sent), total=f"{total:+g}"))
+        pygame.draw.circle(surface, theme.GOOD, (theme.MARGIN + 60, 210), 44)
+        surface.blit(icons.icon("check", 60, theme.PANEL), (theme.MARGIN + 30, 180))
+        widgets.label(surface, self.category.label(self.lang), 36, (theme.MARGIN + 124, 190),
+                      max_width=theme.WIDTH - 2 * theme.MARGIN - 124)
+        bar = pygame.Rect(340, 510, 600, 24)
+        widgets.progress_bar(surface, bar, self.remaining / UNDO_S, theme.WARN)
+        widgets.label(surface, self.tr("sup.undo", s=f"{self.remaining:.0f}"), 56,
+                      (theme.WIDTH // 2, 548), theme.WARN, "midtop")

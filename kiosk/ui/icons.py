@@ -309,6 +309,42 @@ def _download(p: Pen) -> None:
     p.rect(12, 80, 76, 10, radius=4)
 
 
+
+def _coin(p: Pen) -> None:
+    p.circle(50, 50, 44, theme.WARN)
+    p.circle(50, 50, 38, theme.STAR)
+    p.circle(50, 50, 30, theme.SUN, 4)
+    p.poly(_star_points(50, 51, 20), theme.PANEL)
+
+
+def _gift(p: Pen) -> None:
+    p.rect(14, 44, 72, 46, theme.BAD, radius=6)
+    p.rect(10, 30, 80, 18, theme.BAD, radius=5)
+    p.rect(45, 30, 10, 60, theme.STAR, radius=0)
+    p.poly([(50, 30), (28, 10), (22, 26)], theme.STAR)
+    p.poly([(50, 30), (72, 10), (78, 26)], theme.STAR)
+
+
+def _handover(p: Pen) -> None:
+    p.rect(30, 14, 40, 34, theme.BAD, radius=5)
+    p.rect(46, 14, 8, 34, theme.STAR, radius=0)
+    p.poly([(8, 70), (30, 58), (60, 60), (62, 70), (40, 72)])
+    p.poly([(8, 70), (40, 72), (86, 58), (92, 68), (44, 90), (8, 86)])
+
+
+def _page_next(p: Pen) -> None:
+    p.line([(34, 18), (68, 50), (34, 82)], 12)
+
+
+def _page_prev(p: Pen) -> None:
+    p.line([(66, 18), (32, 50), (66, 82)], 12)
+
+
+def _undo(p: Pen) -> None:
+    p.line([(30, 36), (62, 36), (78, 44), (84, 60), (78, 76), (62, 84), (40, 84)], 10)
+    p.poly([(12, 36), (36, 16), (36, 56)])
+
+
 ICONS: dict[str, Callable[[Pen], None]] = {
     "sun": _sun, "cloud": _cloud, "star": _star, "person": _person, "badge": _badge,
     "machine_start": _start, "machine_stop": _stop, "machine_fault": _fault,
@@ -320,6 +356,8 @@ ICONS: dict[str, Callable[[Pen], None]] = {
     "defect_rate": _defect, "training": _training, "attendance": _calendar,
     "points": _medal, "offline": _offline, "backspace": _backspace, "users": _users,
     "play": _play, "pause": _pause, "rewind": _rewind, "download": _download,
+    "coin": _coin, "gift": _gift, "handover": _handover, "next": _page_next,
+    "previous": _page_prev, "undo": _undo,
 }
 
 

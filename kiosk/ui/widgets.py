@@ -132,3 +132,23 @@ def label(surface: pygame.Surface, value: str, size: int, pos: tuple[int, int],
 
 def panel(surface: pygame.Surface, rect: pygame.Rect, color=theme.PANEL) -> None:
     pygame.draw.rect(surface, color, rect, border_radius=18)
+
+
+def text_block(surface: pygame.Surface, value: str, size: int, pos: tuple[int, int],
+               width: int, max_lines: int = 2, color: tuple[int, int, int] = theme.INK,
+               anchor: str = "topleft") -> int:
+    """``value`` wrapped to ``width`` in at most ``max_lines`` lines, the last one cut with
+    "…" when more would follow; ``anchor`` places each line at ``pos`` (``topleft`` or
+    ``midtop``). Returns the y under the last line."""
+    lines = fonts.wrap(value, size, width) or [""]
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and fonts.font(size).size(last + "…")[0] > width:
+            last = last[:-1]
+        lines = [*lines[:max_lines - 1], last.rstrip() + "…"]
+    x, y = pos
+    for line in lines:
+        image = fonts.fit(line, size, color, width)
+        surface.blit(image, image.get_rect(**{anchor: (x, y)}))
+        y += image.get_height() + 2
+    return y

@@ -15,6 +15,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     displays    wall display links for workshop TVs, revoke
     schemes     editor with preview, versions; point categories
     queues      claims and appeals
+    rewards     the reward catalogue, the fulfilment queue, a worker's points account
     production  import, list, correct, completeness
     periods     settled periods: check, close, reopen; refused kiosk events, booked
     reports     weekly and monthly reports, payroll export
@@ -33,6 +34,7 @@ from server.admin import (
     production,
     queues,
     reports,
+    rewards,
     schemes,
     videos,
     workers,
@@ -55,5 +57,5 @@ __all__ = [
     "scope",
     # the view modules, imported so that their routes register on `admin`
     "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods", "production",
-    "queues", "reports", "schemes", "videos", "workers",
+    "queues", "reports", "rewards", "schemes", "videos", "workers",
 ]

@@ -4,9 +4,11 @@ Access is deny-by-default. Every view declares the roles that may open it with `
 an endpoint without a rule answers 403 to everyone, and the role-matrix test fails on it.
 Supervisors see only their own workshops: views pass `scope()` to the services.
 
-Besides the rules: the login and CSRF checks before each request, the security headers
-after it, the navigation and labels every page shows, and the HTML error pages. The view
-modules import `admin` from here; `server/admin/__init__.py` only gathers them.
+Besides the rules: the login and CSRF checks before each request (a user whose generated
+first password must still be changed is sent to the password form from every page), the
+security headers after it, the navigation and labels every page shows, and the HTML error
+pages. The view modules import `admin` from here; `server/admin/__init__.py` only gathers
+them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ READ_PLANT = frozenset({UserRole.ADMIN, UserRole.VIEWER})
 # endpoint -> roles allowed; PUBLIC endpoints need no login.
 RULES: dict[str, frozenset[UserRole]] = {}
 PUBLIC: set[str] = set()
+# The most a request to a PUBLIC endpoint may send.
+PUBLIC_BODY_MAX = 16 * 1024
+# All a user with a generated first password may open until it is changed.
+WHILE_PASSWORD_MUST_CHANGE = frozenset({"admin.account", "admin.logout"})
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -65,9 +71,13 @@ def scope() -> frozenset[int] | None:
 def _check_access() -> Response | None:
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC:
+        # The login form is small: before a login no one makes a worker read a large body.
+        request.max_content_length = PUBLIC_BODY_MAX
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in WHILE_PASSWORD_MUST_CHANGE:
+        return redirect(url_for("admin.account"))
     roles = RULES.get(endpoint)
     if roles is None or current_user.role not in roles:
         abort(403)
@@ -100,6 +110,8 @@ NAV = (
     ("admin.categories", _l("Point categories")),
     ("admin.claims", _l("Claims")),
     ("admin.appeals", _l("Appeals")),
+    ("admin.rewards", _l("Rewards")),
+    ("admin.redemptions_queue", _l("Fulfilment")),
     ("admin.production", _l("Production")),
     ("admin.periods", _l("Periods")),
     ("admin.refused", _l("Refused events")),
@@ -127,7 +139,7 @@ LABELS = {
 @admin.context_processor
 def _page_context() -> dict[str, object]:
     nav = []
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and not current_user.must_change_password:
         nav = [(endpoint, label) for endpoint, label in NAV
                if current_user.role in RULES.get(endpoint, ())]
     return {"nav": nav, "locale": ui_language(), "page_url": _page_url, **LABELS}

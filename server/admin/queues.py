@@ -32,10 +32,16 @@ def claims() -> str:
 
 @admin.route("/claims/decide", methods=["POST"])
 @allow(MANAGE)
-def claims_decide() -> Response:
+def claims_decide() -> Response | str:
+    """Asks once, with the count and the points, before deciding the claims chosen."""
     db = db_session()
     ids = [int(i) for i in request.form.getlist("claims") if i.isdigit()]
     approve = field("decision") == "approve"
+    if ids and field("confirmed") != "1":
+        chosen = [c for c in service.pending_claims(db, scope()) if c.id in set(ids)]
+        return render_template("admin/claims_confirm.html", rows=chosen, approve=approve,
+                               note=field("note"),
+                               total=sum(c.points for c in chosen))
     with saving(not_found=404) as saved:
         changed = service.decide_claims(db, ids, approve, field("note"), current_user_row(),
                                         scope(), zone=app_config().zone)

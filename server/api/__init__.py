@@ -11,9 +11,10 @@ route modules below registers their routes on it.
     kiosk       enrol, roster, scorecards, leaderboards, claims, photos
     feeds       events from kiosks, production from MES, the OpenAPI document
     videos      training videos, their files and quiz pictures
+    rewards     a worker's points account, the reward catalogue, hand-overs waiting
 """
 
-from server.api import auth, feeds, health, kiosk, videos
+from server.api import auth, feeds, health, kiosk, rewards, videos
 from server.api.blueprint import api
 
-__all__ = ["api", "auth", "feeds", "health", "kiosk", "videos"]
+__all__ = ["api", "auth", "feeds", "health", "kiosk", "rewards", "videos"]

@@ -60,11 +60,18 @@ _SQLITE_WRITES = threading.Lock()
         "a supervisor of the worker's workshop, and at most the category's points. "
         "training_progress counts a video complete at 90 % watched; appeal opens an appeal; "
         "notice_seen marks one of the worker's own `tasks.notices` seen (a second report is "
-        "accepted and changes nothing)."
+        "accepted and changes nothing). reward_redeem spends the reward's cost (once per "
+        "uuid; with payload.entitlement a tier-menu reward at no cost), refused when the "
+        "balance or stock is short, the reward retired or tier-restricted, or the "
+        "entitlement used; reward_handover (payload.handed_by, a supervisor of the worker's "
+        "workshop) hands a pending redemption over; remark_undo takes back a remark this "
+        "kiosk sent, within 60 s, once."
     ),
     body=EventBatch, responses={200: ("One result per event", EventResults)},
 )
 def post_events() -> Response:
+    # The token first: a caller without a good one never gets its body read (401).
+    current_kiosk()
     body = parse_body(RawBatch)
     session = db_session()
     zone = app_config().zone

@@ -330,6 +330,8 @@ class Scorecard(_PeriodHeader):
                                   "snapshot and never moves")
     tasks: Tasks = Field(description="today's tasks: decisions to tell, videos to watch, "
                                      "open appeals and pending claims")
+    balance: float = Field(description="the worker's points balance now (never resets; "
+                                       "GET /workers/<code>/points has the lines)")
 
 
 class Standing(_Answer):
@@ -396,6 +398,77 @@ class Claim(_Answer):
 
 class Claims(_Answer):
     claims: list[Claim]
+
+
+# --- points and rewards ---------------------------------------------------------------
+
+
+class LedgerLineOut(_Answer):
+    id: int
+    at: str
+    points: float = Field(description="+ earned or refunded, - spent, paid out or forfeited")
+    source: Literal["remark", "claim", "hr", "tier_award", "redemption", "refund",
+                    "adjustment", "payout", "forfeit"]
+    reason: str | None
+    category: str | None
+
+
+class EntitlementOut(_Answer):
+    id: int = Field(description="name it in a reward_redeem's payload.entitlement")
+    tier: str
+    tier_name: str | None
+    period: str
+    rewards: list[str] = Field(description="codes of the tier's menu, one to choose")
+
+
+class OpenRedemption(_Answer):
+    uuid: str = Field(description="the reward_redeem event's UUID")
+    reward: str
+    state: Literal["pending_approval", "pending"]
+    at: str
+
+
+class PointsAccount(_Answer):
+    worker: str
+    balance: float
+    lines: list[LedgerLineOut] = Field(description="newest first, at most 20")
+    entitlements: list[EntitlementOut] = Field(description="unused tier-menu entitlements")
+    redemptions: list[OpenRedemption] = Field(description="not yet handed over or cancelled")
+
+
+class RewardOut(_Answer):
+    code: str
+    name: str
+    name_en: str | None
+    cost: float
+    stock: int | None = Field(description="null: unlimited")
+    tier: str | None = Field(description="only for workers who held this tier in the last "
+                                         "closed period")
+    approval: bool = Field(description="approved in the admin before hand-over")
+    picture: str | None = Field(description="GET it with the kiosk token")
+
+
+class Rewards(_Answer):
+    rewards: list[RewardOut]
+
+
+class RedemptionsQuery(_Request):
+    workshop: Code | None = Field(default=None,
+                                  description="default: all of this kiosk's workshops")
+
+
+class PendingRedemption(_Answer):
+    uuid: str = Field(description="the reward_redeem event's UUID; reward_handover names it")
+    worker: str
+    worker_name: str
+    reward: str
+    reward_name: str
+    at: str
+    state: Literal["pending"]
+
+
+class Redemptions(_Answer):
+    redemptions: list[PendingRedemption]
 
 
 # --- production feed ------------------------------------------------------------------

@@ -16,12 +16,15 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from server import logs
 from server.cli import (
+    audit,
     backup,
     data,
     devices,
     displays,
     periods,
+    points,
     reports,
+    rewards,
     serve,
     setup,
     videos,
@@ -33,7 +36,8 @@ from server.version import __version__
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (setup, serve, data, periods, displays, devices, backup, reports, videos)
+COMMANDS = (setup, serve, data, periods, points, rewards, displays, devices, backup, audit,
+            reports, videos)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@
 base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users,
 login throttles) · devices (kiosks, tokens, displays, settings) · events · production
 · points · schemes · training · audit · periods (settled periods, snapshots, adjustments,
-refused events). Importing this package registers every table on `Base.metadata`.
+refused events) · rewards (the points ledger, rewards, redemptions,
+entitlements). Importing this package registers every table on `Base.metadata`.
 """
 
 from server.models.audit import AuditEntry
@@ -47,6 +48,14 @@ from server.models.points import (
     PointLevel,
 )
 from server.models.production import Machine, ProductionRecord, RecordSource
+from server.models.rewards import (
+    Entitlement,
+    LedgerLine,
+    LedgerSource,
+    Redemption,
+    RedemptionState,
+    Reward,
+)
 from server.models.schemes import ScoringScheme, scheme_workshops
 from server.models.training import TrainingProgress, TrainingVideo, video_workshops
 
@@ -60,11 +69,14 @@ __all__ = [
     "Base",
     "Display",
     "EnrolmentCode",
+    "Entitlement",
     "EntryStatus",
     "Event",
     "IntegrationToken",
     "Kiosk",
     "Language",
+    "LedgerLine",
+    "LedgerSource",
     "LoginThrottle",
     "Machine",
     "Notice",
@@ -75,7 +87,10 @@ __all__ = [
     "PointLevel",
     "ProductionRecord",
     "RecordSource",
+    "Redemption",
+    "RedemptionState",
     "RefusedEvent",
+    "Reward",
     "Role",
     "ScoringScheme",
     "Setting",

@@ -162,6 +162,8 @@ def test_approve_a_claim_and_see_it_on_the_scorecard(page: Page, admin: Admin) -
     row = page.locator("#claims tbody tr", has_text="A001")
     row.locator("input[type=checkbox]").check()
     page.click("text=Approve selected")
+    expect(page.locator("#confirm-count")).to_have_text("Approve 1 claim, 5 points in all?")
+    page.click("button:has-text('Confirm')")
     expect(page.locator(".flash.ok")).to_have_text("1 claim approved.")
     expect(page.locator(".empty")).to_contain_text("Nothing waiting")
     page.goto(admin.url("/admin/workers/A001"))

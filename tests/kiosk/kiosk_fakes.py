@@ -96,6 +96,42 @@ def scorecard_json(code: str = "W001", period: str = "week") -> dict[str, Any]:
     }
 
 
+LONG_REWARD = "带公司标志的加厚纯棉大号浴巾（蓝色，限量款）"
+
+
+def rewards_json() -> list[dict[str, Any]]:
+    def reward(code, name, name_en, cost, stock=None, tier=None, picture=None):
+        return {"code": code, "name": name, "name_en": name_en, "cost": cost, "stock": stock,
+                "tier": tier, "approval": False, "picture": picture}
+
+    return [
+        reward("TOWEL", "毛巾", "Towel", 50, picture="/api/v1/rewards/TOWEL/picture"),
+        {**reward("DAYOFF", "调休半天", "Half a day off", 200, tier="excellent"),
+         "approval": True},
+        reward("BATH", LONG_REWARD, "Extra-thick cotton bath towel with the company logo "
+               "(blue, limited)", 12000),
+        reward("MUG", "水杯", "Mug", 30, stock=0),
+        reward("COURSE", "技能培训课程", "Skills course", 100),
+    ]
+
+
+def points_json(code: str = "W001", balance: float = 120.0) -> dict[str, Any]:
+    return {
+        "worker": code, "balance": balance,
+        "lines": [
+            {"id": 3, "at": "2026-11-20T10:00:00+08:00", "points": 10, "source": "remark",
+             "reason": "帮助同事", "category": "HELP"},
+            {"id": 2, "at": "2026-11-19T09:00:00+08:00", "points": -50,
+             "source": "redemption", "reason": "毛巾", "category": None},
+            {"id": 1, "at": "2026-11-18T15:00:00+08:00", "points": 20, "source": "claim",
+             "reason": "改善建议", "category": "IDEA"},
+        ],
+        "entitlements": [{"id": 7, "tier": "good", "tier_name": "良好", "period": "2026-10",
+                          "rewards": ["COURSE", "TOWEL"]}],
+        "redemptions": [],
+    }
+
+
 def photo_jpeg(hue: int = 0) -> bytes:
     """A small portrait-shaped picture standing in for a worker's photo."""
     image = Image.new("RGB", (200, 260), (70 + hue, 130, 180))
@@ -127,6 +163,18 @@ class FakeSync:
         self.scorecards: list[tuple[str, str]] = []
         self.claims: list[str] = []
         self.enrolments: list[str] = []
+        self.points: list[str] = []
+        self.rewards = 0
+        self.redemptions: list[str] = []
+
+    def request_points(self, worker: str) -> None:
+        self.points.append(worker)
+
+    def request_rewards(self) -> None:
+        self.rewards += 1
+
+    def request_redemptions(self, workshop: str) -> None:
+        self.redemptions.append(workshop)
 
     def kick(self) -> None:
         self.kicks += 1
@@ -152,6 +200,9 @@ class FakeServer:
         self.etag = '"r1"'
         self.claims: list[dict[str, Any]] = []
         self.photo_downloads = 0
+        self.balances: dict[str, float] = {"W001": 120.0}
+        self.rewards = rewards_json()
+        self.redemptions: list[dict[str, Any]] = []
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -175,6 +226,19 @@ class FakeServer:
             if request.headers.get("If-None-Match") == self.etag:
                 return httpx.Response(304)
             return httpx.Response(200, json=self.roster, headers={"ETag": self.etag})
+        if path.endswith("/points"):
+            code = path.split("/")[2]
+            return httpx.Response(200, json=points_json(code, self.balances.get(code, 0.0)))
+        if path == "/rewards":
+            etag = f'"rw{len(self.rewards)}"'
+            if request.headers.get("If-None-Match") == etag:
+                return httpx.Response(304, headers={"ETag": etag})
+            return httpx.Response(200, json={"rewards": self.rewards}, headers={"ETag": etag})
+        if path.endswith("/picture"):
+            return httpx.Response(200, content=photo_jpeg(60),
+                                  headers={"Content-Type": "image/jpeg"})
+        if path == "/redemptions":
+            return httpx.Response(200, json={"redemptions": self.redemptions})
         if path.endswith("/photo"):
             self.photo_downloads += 1
             return httpx.Response(200, content=photo_jpeg(), headers={"Content-Type": "image/jpeg"})
@@ -200,10 +264,29 @@ class FakeServer:
             return httpx.Response(200, json={"claims": self.claims})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
 
+    def _redeem(self, event: dict[str, Any]) -> str | None:
+        """The server's checks of a redemption, in short: retired, entitlement, balance."""
+        payload = event["payload"]
+        reward = next((r for r in self.rewards if r["code"] == payload["reward"]), None)
+        if reward is None:
+            return f"payload.reward: {payload['reward']!r} is retired"
+        if payload.get("entitlement") is not None:
+            return None
+        balance = self.balances.get(event["worker"], 0.0)
+        if balance < reward["cost"]:
+            return (f"payload.reward: too few points: {reward['code']!r} costs "
+                    f"{reward['cost']:g}, {event['worker']!r} has {balance:g}")
+        self.balances[event["worker"]] = balance - reward["cost"]
+        return None
+
     def _store(self, event: dict[str, Any]) -> dict[str, Any]:
         if event["kind"] == "bogus":
             return {"uuid": event["uuid"], "status": "rejected", "reason": "unknown kind"}
         known = self.events.get(event["uuid"])
+        if known is None and event["kind"] == "reward_redeem":
+            reason = self._redeem(event)
+            if reason:
+                return {"uuid": event["uuid"], "status": "rejected", "reason": reason}
         if known is None:
             self.events[event["uuid"]] = event
             return {"uuid": event["uuid"], "status": "accepted"}

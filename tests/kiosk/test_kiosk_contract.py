@@ -10,17 +10,25 @@ from kiosk_fakes import LI_UID, SUPERVISOR_PIN, ZHANG_UID, scorecard_json
 from kiosk_support import badge, tap_button
 
 from kiosk.events import card_credential
-from kiosk.store import claims_key
+from kiosk.store import REWARDS_KEY, claims_key, points_key, redemptions_key
 
 event_kinds = pytest.importorskip("server.services.events.kinds")
 
 CLAIM = "0f8fad5b-d9cb-469f-a165-70867728950e"
+REDEEMED = "6f1c1c52-4a47-4a39-9d0e-3f0e0e2c7a11"
 
 
 def every_kind(app, store) -> None:
     card = scorecard_json()
     card["tasks"]["notices"] = [{"id": 5, "kind": "claim_approved", "points": 5.0}]
     store.save_scorecard("W001", "week", card)
+    store.save_cached(REWARDS_KEY, {"rewards": [
+        {"code": "TOWEL", "name": "毛巾", "name_en": "Towel", "cost": 50, "stock": None,
+         "tier": None, "approval": False, "picture": None}]})
+    store.save_cached(points_key("W001"), {
+        "worker": "W001", "balance": 120, "lines": [],
+        "entitlements": [{"id": 7, "tier": "good", "tier_name": "良好", "period": "2026-11",
+                          "rewards": ["TOWEL"]}], "redemptions": []})
     app.ctx.snapshot = lambda: b"\xff\xd8\xff\xe0jpeg"
     badge(app, card_credential(ZHANG_UID))
     clock = app.ctx.clock
@@ -38,6 +46,14 @@ def every_kind(app, store) -> None:
         tap_button(app, "key:9")
         tap_button(app, "done")
         app.scenes.pop_to("scorecard")
+    tap_button(app, "rewards")
+    tap_button(app, "reward:TOWEL:")
+    tap_button(app, "confirm")
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "rewards")
+    tap_button(app, "reward:TOWEL:7")
+    tap_button(app, "confirm")
+    app.scenes.pop_to("scorecard")
     tap_button(app, "claim")
     tap_button(app, "category:IDEA")
     tap_button(app, "photo")
@@ -59,10 +75,19 @@ def every_kind(app, store) -> None:
     tap_button(app, "worker:W101")
     tap_button(app, "remark")
     tap_button(app, "category:HELP")
+    tap_button(app, "send")
+    tap_button(app, "undo")
     app.scenes.update(2.0)
     assert type(app.scenes.top).__name__ == "SupervisorScene" and not app.scenes.top.selected
     tap_button(app, "claims")
     tap_button(app, f"approve:{CLAIM}")
+    tap_button(app, "back")
+    store.save_cached(redemptions_key("W1"), [
+        {"uuid": REDEEMED, "worker": "W001", "worker_name": "张三", "reward": "TOWEL",
+         "reward_name": "毛巾", "at": "2026-11-20T10:00:00+08:00", "state": "pending"}])
+    tap_button(app, "handover")
+    tap_button(app, f"handover:{REDEEMED}")
+    tap_button(app, "confirm")
 
 
 def test_every_kiosk_event_fits_the_server_models(app, store):

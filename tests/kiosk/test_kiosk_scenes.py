@@ -196,6 +196,9 @@ def test_supervisor_pin_remarks_for_many(app, store, speaker):
     tap_button(app, "worker:W100")
     tap_button(app, "remark")
     tap_button(app, "category:FIX")
+    assert not [k for k, _ in outbox(store) if k == "remark"], "nothing before the confirmation"
+    assert speaker.said[-1][1] == [("say.remark_confirm", "处理机器故障，2人，共加20分。")]
+    tap_button(app, "send")
     remarks = [p for k, p in outbox(store) if k == "remark"]
     assert remarks == [{"category": "FIX", "given_by": "S001"}] * 2
 
@@ -351,7 +354,8 @@ def test_supervisor_scorecard_and_day_period_screenshots(app, store):
     store.save_scorecard("S001", "day", {**scorecard_json("S001", "day"), "rank": None,
                                          "tier": None, "next_tier": None, "dimensions": []})
     badge(app, card_credential(LI_UID))
-    assert [b.name for b in app.scenes.top.actions] == ["log", "claim", "supervisor", "exit"]
+    assert [b.name for b in app.scenes.top.actions] == ["log", "claim", "points", "rewards",
+                                                        "supervisor", "exit"]
     tap_button(app, "period:day")
     assert_targets(app)
     screenshot(app, "scorecard_supervisor_day_zh_CN")

@@ -40,6 +40,7 @@ from server.models import (
     EntryStatus,
     Event,
     Kiosk,
+    LedgerSource,
     Machine,
     Notice,
     PointCategory,
@@ -51,6 +52,7 @@ from server.models import (
     Worker,
 )
 from server.scoring.periods import period_span
+from server.services import ServiceError
 from server.services.audit import record
 from server.services.devices.roster import served_workshop_ids
 from server.services.events.kinds import (
@@ -63,14 +65,22 @@ from server.services.events.kinds import (
     NoticeSeenPayload,
     PointClaimPayload,
     RemarkPayload,
+    RemarkUndoPayload,
+    RewardHandoverPayload,
+    RewardRedeemPayload,
     TrainingProgressPayload,
 )
 from server.services.periods.late import ClosedPeriods, refusal, settle_entries
-from server.services.points import notices
+from server.services.points import ledger, notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
+from server.services.rewards import redemptions
 
 # Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
 FUTURE_LEEWAY = timedelta(hours=1)
+# A remark can be undone for this long after it was given (by the kiosk's clock) and
+# after the server received it, plus a little for the network (by the server's).
+UNDO_WINDOW = timedelta(seconds=60)
+UNDO_LEEWAY = timedelta(seconds=10)
 TRAINING_COMPLETE_SHARE = 0.9
 _PRODUCTION_KINDS = frozenset(RUN_KINDS + COUNT_KINDS)
 
@@ -142,6 +152,9 @@ class Effects:
             EventKind.TRAINING_PROGRESS: self._check_training_progress,
             EventKind.APPEAL: self._check_appeal,
             EventKind.NOTICE_SEEN: self._check_notice_seen,
+            EventKind.REWARD_REDEEM: self._check_reward_redeem,
+            EventKind.REWARD_HANDOVER: self._check_reward_handover,
+            EventKind.REMARK_UNDO: self._check_remark_undo,
         }
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
@@ -152,7 +165,7 @@ class Effects:
             if event.worker:
                 workers.add(event.worker)
             fields = _fields(event)
-            for field in ("given_by", "decided_by"):  # the supervisors acting
+            for field in ("given_by", "decided_by", "handed_by"):  # the supervisors acting
                 if fields.get(field):
                     workers.add(fields[field])
             if fields.get("machine"):
@@ -284,7 +297,7 @@ class Effects:
             self._late_entries.clear()
 
     def _by(self, worker: Worker) -> str:
-        return f"{self.actor}/{worker.code}"
+        return f"{self.actor}/worker:{worker.id}"  # by id: services/audit.py
 
     def _points(self, category: PointCategory, asked: float | None) -> float:
         points = category.points if asked is None else asked
@@ -308,7 +321,7 @@ class Effects:
             self.session.add(entry)
             self.session.flush()
             record(self.session, self._by(worker), "point.claim", "point_entry", entry.id,
-                   after={"worker": worker.code, "category": category.code,
+                   after={"worker_id": worker.id, "category": category.code,
                           "points": points, "status": "pending"})
         return plan
 
@@ -337,9 +350,11 @@ class Effects:
             entry.decision_note = payload.note
             record(self.session, self._by(supervisor), f"point.{payload.decision}",
                    "point_entry", entry.id, before={"status": "pending"},
-                   after={"status": status.value, "worker": entry.worker.code,
+                   after={"status": status.value, "worker_id": entry.worker_id,
                           "points": entry.points, "event": event.uuid})
             notices.notify_claim(self.session, entry)
+            ledger.line_for_entry(self.session, entry, LedgerSource.CLAIM,
+                                  self._by(supervisor))
             if status is EntryStatus.APPROVED and self.closed.on(entry.worker.workshop_id,
                                                                  entry.date):
                 self._late_entries.append(entry)
@@ -366,8 +381,10 @@ class Effects:
             )
             self.session.add(entry)
             self.session.flush()
+            ledger.line_for_entry(self.session, entry, LedgerSource.REMARK,
+                                  self._by(supervisor))
             record(self.session, self._by(supervisor), "point.remark", "point_entry",
-                   entry.id, after={"worker": worker.code, "category": category.code,
+                   entry.id, after={"worker_id": worker.id, "category": category.code,
                                     "points": points, "status": "approved"})
         return plan
 
@@ -398,7 +415,7 @@ class Effects:
                 self.session.flush()
                 record(self.session, self._by(worker), "training.complete",
                        "training_progress", progress.id,
-                       after={"worker": worker.code, "video": video.id,
+                       after={"worker_id": worker.id, "video": video.id,
                               "seconds_watched": progress.seconds_watched})
         return plan
 
@@ -420,7 +437,7 @@ class Effects:
             self.session.add(appeal)
             self.session.flush()
             record(self.session, self._by(worker), "appeal.open", "appeal", appeal.id,
-                   after={"worker": worker.code, "period": payload.period,
+                   after={"worker_id": worker.id, "period": payload.period,
                           "period_start": start.isoformat(), "dimension": payload.dimension,
                           "reason": payload.reason})
         return plan
@@ -437,4 +454,82 @@ class Effects:
 
         def plan(event: Event) -> None:
             notices.mark_seen(notice, event.uuid, occurred_at)
+        return plan
+
+    def _check_reward_redeem(self, worker: Worker | None, payload: RewardRedeemPayload,
+                             occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
+        try:
+            redeem = redemptions.check_redeem(self.session, worker, payload.reward,
+                                              payload.entitlement)
+        except ServiceError as refusal:
+            raise Rejected(str(refusal)) from None
+
+        def plan(event: Event) -> None:
+            redemptions.redeem(self.session, redeem, event.uuid, self._by(worker),
+                               occurred_at)
+        return plan
+
+    def _check_reward_handover(self, worker: Worker | None, payload: RewardHandoverPayload,
+                               occurred_at: datetime) -> Plan:
+        supervisor = self._supervisor(payload.handed_by, "payload.handed_by")
+        try:
+            redemption = redemptions.by_uuid(self.session, str(payload.redemption))
+        except ServiceError as refusal:
+            raise Rejected(f"payload.redemption: {refusal}") from None
+        if worker is not None and worker.id != redemption.worker_id:
+            raise Rejected(f"worker: the redemption is {redemption.worker.code!r}'s, not "
+                           f"{worker.code!r}'s")
+        if redemption.worker.workshop_id != supervisor.workshop_id:
+            raise Rejected(f"payload.handed_by: {supervisor.code!r} does not lead the "
+                           f"workshop of {redemption.worker.code!r}")
+        if redemption.worker_id == supervisor.id:
+            raise Rejected("payload.handed_by: a supervisor cannot hand a reward to themselves")
+        if redemption.state.value == "pending_approval":
+            raise Rejected("payload.redemption: waits for approval in the admin first")
+        if redemption.state.value != "pending":
+            raise Rejected(f"payload.redemption: already {redemption.state.value}")
+
+        def plan(event: Event) -> None:
+            redemptions.hand_over(self.session, redemption, self._by(supervisor),
+                                  note=f"handed over at kiosk {self.kiosk.name}")
+        return plan
+
+    def _check_remark_undo(self, worker: Worker | None, payload: RemarkUndoPayload,
+                           occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
+        found = self.session.execute(
+            select(PointEntry, Event).join(Event, PointEntry.event_id == Event.id)
+            .where(Event.uuid == str(payload.remark), Event.kind == EventKind.REMARK.value)
+        ).first()
+        if found is None:
+            raise Rejected(f"payload.remark: no remark {payload.remark}")
+        entry, remark = found
+        if remark.kiosk_id != self.kiosk.id:
+            raise Rejected("payload.remark: only the kiosk that sent a remark can undo it")
+        if entry.worker_id != worker.id:
+            raise Rejected(f"worker: the remark is {entry.worker.code!r}'s, not "
+                           f"{worker.code!r}'s")
+        if entry.status is not EntryStatus.APPROVED:
+            raise Rejected("payload.remark: already undone")
+        if (occurred_at - remark.occurred_at > UNDO_WINDOW or occurred_at < remark.occurred_at
+                or self.now - remark.received_at > UNDO_WINDOW + UNDO_LEEWAY):
+            raise Rejected("payload.remark: too late: a remark can be undone within 60 s")
+        try:
+            ledger.lock_worker(self.session, worker.id)
+            if ledger.balance(self.session, worker.id) < entry.points:
+                raise Rejected("payload.remark: the points are already spent")
+        except ServiceError as refusal:
+            raise Rejected(str(refusal)) from None
+
+        def plan(event: Event) -> None:
+            entry.status = EntryStatus.REJECTED
+            entry.decision_note = f"undone at the kiosk ({event.uuid})"
+            ledger.reverse_entry(self.session, entry, self._by(worker),
+                                 reason=f"remark undone ({remark.uuid})")
+            record(self.session, f"{self.actor}/{worker.code}", "point.undo", "point_entry",
+                   entry.id, before={"status": "approved"},
+                   after={"status": "rejected", "worker": worker.code,
+                          "points": entry.points, "remark": remark.uuid,
+                          "event": event.uuid})
         return plan

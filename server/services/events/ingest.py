@@ -197,7 +197,8 @@ def book_refused(session: Session, refused_id: int, actor: str, zone: ZoneInfo,
     row.booked_by = actor
     row.adjustment_points = round(sum(line.points for line in lines), 2)
     record(session, actor, "event.book", "event", item.uuid,
-           after={"kind": row.kind, "worker": row.worker_code, "day": day.isoformat(),
+           after={"kind": row.kind, "worker_id": worker.id if worker is not None else None,
+                  "day": day.isoformat(),
                   "adjustment_points": row.adjustment_points})
     session.flush()
     return row

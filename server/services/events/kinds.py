@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     TRAINING_PROGRESS = "training_progress"
     APPEAL = "appeal"
     NOTICE_SEEN = "notice_seen"
+    REWARD_REDEEM = "reward_redeem"
+    REWARD_HANDOVER = "reward_handover"
+    REMARK_UNDO = "remark_undo"
 
 
 # Kinds that change a production record: a machine run, or a count of pieces.
@@ -162,6 +165,30 @@ class NoticeSeenPayload(_Strict):
     notice: int = Field(ge=1, le=2_147_483_647, description="the notice's `id`")
 
 
+class RewardRedeemPayload(_Strict):
+    """The event's worker spends the reward's cost in points (deducted once per event
+    UUID); with `entitlement` (an id from GET /workers/<code>/points) a reward of that
+    tier's menu at no cost."""
+
+    reward: Code = Field(description="the reward's `code` (GET /rewards)")
+    entitlement: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                    description="an unused entitlement of the worker")
+
+
+class RewardHandoverPayload(_Strict):
+    """A supervisor of the redeeming worker's workshop hands the reward over."""
+
+    redemption: UUID = Field(description="the reward_redeem event's UUID")
+    handed_by: Code = Field(description="the supervisor handing it over (PIN checked)")
+
+
+class RemarkUndoPayload(_Strict):
+    """Takes back a remark sent by this kiosk at most 60 s before; the event's worker is
+    the remark's worker."""
+
+    remark: UUID = Field(description="the remark event's UUID")
+
+
 class KioskEvent(_Strict):
     """What every kind has in common; the kinds below narrow `kind`, `worker`, `payload`."""
 
@@ -260,9 +287,26 @@ class NoticeSeen(_Event):
     payload: NoticeSeenPayload
 
 
+class RewardRedeem(_Event):
+    kind: Literal["reward_redeem"]
+    payload: RewardRedeemPayload
+
+
+class RewardHandover(KioskEvent):
+    kind: Literal["reward_handover"]
+    worker: Code | None = Field(default=None, description="null, or the redeeming worker")
+    payload: RewardHandoverPayload
+
+
+class RemarkUndo(_Event):
+    kind: Literal["remark_undo"]
+    payload: RemarkUndoPayload
+
+
 EventIn = Annotated[
     BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
-    | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen,
+    | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen
+    | RewardRedeem | RewardHandover | RemarkUndo,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)

@@ -47,6 +47,7 @@ from server.services.periods.calendar import (
 )
 from server.services.periods.snapshots import newest_snapshot
 from server.services.production.completeness import check as completeness
+from server.services.rewards import entitlements
 from server.services.scores.scorecards import card_dict, standing_board
 from server.services.scores.standings import build_standing
 
@@ -200,6 +201,7 @@ def _close_one(session: Session, workshop: Workshop, row: SettledPeriod | None,
     session.execute(insert(SnapshotCard), cards)
     changes = _changes(before, after) if previous is not None else []
     late.on_close(session, row, actor, zone)
+    entitlements.grant_for_close(session, row, cards)
     record(session, actor, "period.close", "period", f"{workshop.code}/{span.label}",
            after={"version": row.version, "workers": len(cards), "forced": bool(flags),
                   "reason": reason, "flags": flags[:50], "star": star,

@@ -37,6 +37,7 @@ from server.models import (
     AppealStatus,
     EntryStatus,
     Event,
+    LedgerSource,
     Notice,
     PointEntry,
     ProductionRecord,
@@ -52,7 +53,7 @@ from server.scoring import PeriodSpan, period_span
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.audit import record
 from server.services.periods.late import closed_on, first_open_day, settle
-from server.services.points import notices
+from server.services.points import ledger, notices
 from server.services.points.categories import MAX_CATEGORY_POINTS
 from server.services.production.records import ProductionRow, upsert_production
 from server.services.scores.scorecards import worker_scorecard
@@ -244,7 +245,7 @@ def resolve(session: Session, appeal_id: int, upheld: bool, note: str, user: Use
     elif isinstance(correction, ManualAdjustment) and day is not None:
         change.adjust(correction, day)
     after: dict[str, Any] = {"status": appeal.status.value, "resolution": note,
-                             "worker": appeal.worker.code}
+                             "worker_id": appeal.worker_id}
     if correction is not None:
         after["correction"] = {"kind": correction.kind, **change.summary,
                                "points": change.points,
@@ -351,9 +352,10 @@ class _Change:
                                decision_note=f"appeal {self.appeal.id}")
             self.session.add(entry)
             self.session.flush()
+            ledger.line_for_entry(self.session, entry, LedgerSource.ADJUSTMENT, self.actor)
             self.summary["entry"] = entry.id
             record(self.session, self.actor, "point.award", "point_entry", entry.id,
-                   after={"worker": self.worker.code, "points": entry.points,
+                   after={"worker_id": self.worker.id, "points": entry.points,
                           "date": day.isoformat(), "status": "approved", "reason": reason,
                           "appeal": self.appeal.id})
         self._counted(day, write, f"points awarded: {reason}")
@@ -370,7 +372,7 @@ class _Change:
             self.session.add(line)
             self.session.flush()
             self.summary["adjustment"] = line.id
-            record(self.session, self.actor, "adjustment.book", "worker", self.worker.code,
+            record(self.session, self.actor, "adjustment.book", "worker", self.worker.id,
                    after={"points": line.points, "booked_on": day.isoformat(),
                           "original_date": day.isoformat(), "source": "appeal",
                           "what": reason, "reference": self.reference})

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from server.models import (
     EntryStatus,
     Event,
+    LedgerSource,
     PointCategory,
     PointEntry,
     PointLevel,
@@ -31,7 +32,7 @@ from server.models import (
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
 from server.services.periods.late import settle_entries
-from server.services.points import notices
+from server.services.points import ledger, notices
 from server.services.points.categories import MAX_CATEGORY_POINTS
 
 Scope = Collection[int] | None
@@ -97,9 +98,10 @@ def decide_claims(session: Session, entry_ids: Sequence[int], approve: bool, not
         entry.decision_note = note.strip() or None
         record(session, f"user:{user.username}", f"point.{'approve' if approve else 'reject'}",
                "point_entry", entry.id, before={"status": "pending"},
-               after={"status": status.value, "worker": entry.worker.code,
+               after={"status": status.value, "worker_id": entry.worker_id,
                       "points": entry.points, "note": entry.decision_note})
         notices.notify_claim(session, entry)
+        ledger.line_for_entry(session, entry, LedgerSource.CLAIM, f"user:{user.username}")
         changed += 1
         if approve:
             approved.append(entry)

@@ -33,6 +33,7 @@ from server.scoring import (
 from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
 from server.services.periods.snapshots import adjustment_lines, settled_board, settled_card
+from server.services.points import ledger
 from server.services.scores.inputs import Person
 from server.services.scores.schemes import scheme_for
 from server.services.scores.standings import (
@@ -142,7 +143,7 @@ def worker_scorecard(
     if span.kind is not Period.DAY:
         settled = settled_card(session, worker, span)
         if settled is not None:
-            return settled
+            return _with_balance(session, worker, settled)
     as_of = today or datetime.now(zone).date()
     workshop = worker.workshop
     if cache is not None:
@@ -150,10 +151,15 @@ def worker_scorecard(
         person = standing.people.get(worker.code)
         if person is not None:
             card = refresh_worker(session, standing, workshop, person, zone)
-            return card_dict(card, person, workshop, session)
+            return _with_balance(session, worker, card_dict(card, person, workshop, session))
     standing = build_standing(session, workshop, span, zone, as_of, detail_for=worker.id)
-    return card_dict(standing.card(worker.code), standing.people[worker.code], workshop,
-                     session)
+    return _with_balance(session, worker, card_dict(
+        standing.card(worker.code), standing.people[worker.code], workshop, session))
+
+
+def _with_balance(session: Session, worker: Worker, card: dict[str, Any]) -> dict[str, Any]:
+    """The card and the worker's points balance now (the ledger's, never a period's)."""
+    return {**card, "balance": ledger.balance(session, worker.id)}
 
 
 def _workshop(session: Session, code: str) -> Workshop:

@@ -60,6 +60,16 @@ ACCESS = {
     "admin.appeals": "read",
     "admin.appeal": "read",
     "admin.appeals_resolve": "manage",
+    "admin.rewards": "read",
+    "admin.rewards_new": "admin",
+    "admin.rewards_edit": "admin",
+    "admin.rewards_retire": "admin",
+    "admin.rewards_picture": "read",
+    "admin.redemptions_queue": "read",
+    "admin.redemptions_act": "manage",
+    "admin.worker_points": "read",
+    "admin.worker_points_add": "admin",
+    "admin.worker_points_settle": "admin",
     "admin.production": "plant",
     "admin.production_import": "admin",
     "admin.production_edit": "admin",
@@ -130,6 +140,8 @@ def _values(session: Session, plant: Plant) -> dict[str, object]:
         "workshop": "W1", "period": period_span("month", plant.last_month).label,
         # No video exists in the plant: the allowed get a 404, the others a 403.
         "video_id": 1, "question": 1, "answer": 1,
+        # No reward or redemption exists in the plant: the allowed get a 404.
+        "reward": "CUP", "redemption_id": 1, "action": "handover",
     }
 
 
