@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy.orm import Session
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
@@ -18,7 +17,7 @@ __all__ = ["__version__", "create_app"]
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     config = config or Config.from_env(**overrides)
     app = Flask(__name__)
-    from server.web import SpoolToDataDir
+    from server.web import SpoolToDataDir, TrustedProxyFix, security_headers
 
     app.request_class = SpoolToDataDir
     app.config.update(
@@ -28,12 +27,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config["SHOPFLOOR"] = config
-    if config.trusted_proxies:
-        n = config.trusted_proxies
+    if config.trusted_proxies and config.trusted_proxy_addresses:
         # Behind nginx (provisioning/server/nginx): the client's address for logs and the
-        # login lockout, and https in links and for the Secure cookie flag.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        # login throttle, and https in links and for the Secure cookie flag; believed only
+        # from the proxies' own addresses.
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, config.trusted_proxy_addresses, config.trusted_proxies)
+    app.after_request(security_headers)
     engine = make_engine(config.database_url)
     app.extensions["shopfloor.engine"] = engine
     app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)

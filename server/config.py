@@ -6,6 +6,7 @@ of server/ takes its values from the Config (tests/server/test_settings.py keeps
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,31 @@ def _flag(value: str | None) -> bool:
     return (value or "") in ("1", "true", "yes")
 
 
+def _networks(name: str, value: str | None) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (127.0.0.1, 10.0.0.0/24, ::1), each checked."""
+    found = []
+    for part in (value or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ValueError(f"{name}: {part.strip()!r} is not an address or network") from None
+    return tuple(found)
+
+
+def _with_proxies(config: Config) -> Config:
+    """Proxies are trusted by address: a count without addresses is refused at start (it
+    would trust no one, or, as it once did, anyone); addresses without a count mean one."""
+    if config.trusted_proxies and not config.trusted_proxy_addresses:
+        raise ValueError("SHOPFLOOR_TRUSTED_PROXIES is set but not the proxies' addresses: "
+                         "set SHOPFLOOR_TRUSTED_PROXY_ADDRESSES too (127.0.0.1 for nginx on "
+                         "this host)")
+    if config.trusted_proxy_addresses and not config.trusted_proxies:
+        return replace(config, trusted_proxies=1)
+    return config
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
@@ -83,6 +109,9 @@ class Config:
     # How many reverse proxies in front may set X-Forwarded-*; 0 trusts none, so a client
     # cannot claim another address or HTTPS by sending the headers itself.
     trusted_proxies: int = 0
+    # The addresses (or networks) those proxies connect from: X-Forwarded-* is believed only
+    # on a connection from one of them, never from any other peer.
+    trusted_proxy_addresses: tuple[str, ...] = ()
     # Where `run` and `demo` serve (their --host/--port/--wall-port/--http override these,
     # and the app they serve carries the values they chose): HTTPS on `port`, plain HTTP for
     # the wall on `wall_port` (0: none), or, with `http`, plain HTTP only behind a proxy.
@@ -94,8 +123,12 @@ class Config:
     public_url: str | None = None
     # A .ttf/.ttc font with Chinese glyphs for PDF files, tried before the system's own.
     pdf_font: str | None = None
-    # The first admin's password for `init` and `demo`; unset, one is made and shown once.
+    # The first admin's password for `init` and `demo`; unset, `init` makes one and writes
+    # it to <data dir>/first-admin-password (the demo prints its own).
     admin_password: str | None = field(default=None, repr=False)
+    # The passphrase of `backup --encrypt` and of restoring such a backup; unset, they read
+    # it from stdin.
+    backup_passphrase: str | None = field(default=None, repr=False)
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -121,6 +154,8 @@ class Config:
             video_max_bytes=_megabytes(env.get("SHOPFLOOR_VIDEO_MAX_MB"), DEFAULT_VIDEO_MAX_MB),
             trusted_proxies=_count("SHOPFLOOR_TRUSTED_PROXIES",
                                    env.get("SHOPFLOOR_TRUSTED_PROXIES")),
+            trusted_proxy_addresses=_networks("SHOPFLOOR_TRUSTED_PROXY_ADDRESSES",
+                                              env.get("SHOPFLOOR_TRUSTED_PROXY_ADDRESSES")),
             host=env.get("SHOPFLOOR_HOST", "").strip() or DEFAULT_HOST,
             port=_port("SHOPFLOOR_PORT", env.get("SHOPFLOOR_PORT"), DEFAULT_PORT),
             wall_port=_port("SHOPFLOOR_WALL_PORT", env.get("SHOPFLOOR_WALL_PORT"),
@@ -129,8 +164,10 @@ class Config:
             public_url=env.get("SHOPFLOOR_PUBLIC_URL", "").strip().rstrip("/") or None,
             pdf_font=env.get("SHOPFLOOR_PDF_FONT") or None,
             admin_password=env.get("SHOPFLOOR_ADMIN_PASSWORD"),
+            backup_passphrase=env.get("SHOPFLOOR_BACKUP_PASSPHRASE") or None,
         )
-        return replace(config, **overrides) if overrides else config
+        config = replace(config, **overrides) if overrides else config
+        return _with_proxies(config)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tempfile
-from collections.abc import Callable
-from typing import IO
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from flask import Request, Response, current_app, g
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Config
 from server.services.scores.standings import StandingsCache
@@ -67,3 +69,50 @@ class SpoolToDataDir(Request):
         folder.mkdir(parents=True, exist_ok=True)
         # Nameless, so nothing is left behind; the request closes it when it ends.
         return tempfile.TemporaryFile("wb+", dir=folder)  # noqa: SIM115
+
+
+# What every answer carries unless its blueprint set its own (the admin sets a fuller
+# policy): no content sniffing, no framing by any page, and no address (a wall link holds
+# its display's token) sent on as a Referer.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class TrustedProxyFix:
+    """werkzeug's ProxyFix, applied only to connections from the configured proxies.
+
+    From any other peer `X-Forwarded-*` is ignored: a client cannot claim another address
+    (the login throttle keys on it) or HTTPS (the Secure cookie flag, links) by sending the
+    headers itself, whatever sits in front."""
+
+    def __init__(self, app: Wsgi, addresses: Iterable[str], hops: int) -> None:
+        self.app = app
+        self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        self.networks = [ipaddress.ip_network(a, strict=False) for a in addresses]
+
+    def trusted(self, peer: str | None) -> bool:
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: StartResponse) -> Iterable[bytes]:
+        if self.trusted(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)

@@ -1,9 +1,12 @@
-"""Serving the app under gunicorn, a real WSGI server.
+"""Serving the app: gunicorn's master, and workers that run an asyncio front.
 
-gunicorn (not Flask's development server) because it runs several workers and takes a
-TLS certificate and key directly; its master process owns what lives as long as the
-server does: the mDNS advertisement (started when gunicorn is ready, withdrawn when it
-exits).
+gunicorn (not Flask's development server) because its master binds the ports, forks
+several workers from the app built once, restarts one that dies and shuts them down
+cleanly; it also owns what lives as long as the server does: the mDNS advertisement
+(started when gunicorn is ready, withdrawn when it exits). The workers are our own
+(serving/worker.py): one asyncio loop per worker holds every connection under deadlines
+and per-address limits (serving/front.py), and a few threads run the app for complete
+requests only, so clients that dribble their requests cannot tie the server up.
 
 By default the server serves HTTPS with its own self-signed certificate (serving/tls.py)
 and plain HTTP for wall displays on a second port (serving/plain_http.py). ``http=True``
@@ -24,8 +27,9 @@ from server import create_app
 from server.config import DEFAULT_WALL_PORT, Config
 from server.services.devices.identity import server_id
 from server.serving.discovery import Advertiser
-from server.serving.plain_http import PlainHttpGate, ShopfloorWorker
+from server.serving.plain_http import PlainHttpGate, redirect_host
 from server.serving.tls import ensure_identity
+from server.serving.worker import ShopfloorWorker
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -67,24 +71,30 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     app.extensions["shopfloor.engine"].dispose(close=False)
     binds, plain_ports = [f"{host}:{port}"], frozenset[int]()
     wsgi: Any = app
-    options: dict[str, Any] = {}
+    tls: dict[str, str | None] = {"certfile": None, "keyfile": None}
     fingerprint = None
     if not http:
         identity = ensure_identity(config.data_dir)
         fingerprint = identity.fingerprint
-        options.update(certfile=str(identity.certfile), keyfile=str(identity.keyfile))
+        tls = {"certfile": str(identity.certfile), "keyfile": str(identity.keyfile)}
         if wall_port:
             binds.append(f"{host}:{wall_port}")
             plain_ports = frozenset({wall_port})
-            wsgi = PlainHttpGate(app, port)
-    worker = type("Worker", (ShopfloorWorker,), {"plain_ports": plain_ports})
-    options |= {
+            wsgi = PlainHttpGate(app, port, redirect_host(config))
+    # The worker does TLS itself, per listener: gunicorn gets no certificate.
+    worker = type("Worker", (ShopfloorWorker,), {
+        "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses})
+    options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,
         "worker_class": worker,
+        # Threads per worker for the app; connections wait in the worker's loop, not here.
         "threads": 8,
         "timeout": 60,
         "graceful_timeout": 10,
+        # gunicorn's own parser does not run in our workers; should it ever, it believes
+        # X-Forwarded-* from the configured proxies only (its default is 127.0.0.1).
+        "forwarded_allow_ips": ",".join(config.trusted_proxy_addresses),
         "accesslog": None,
         "errorlog": "-",
         "proc_name": "shopfloor-server",

@@ -9,6 +9,7 @@ drops by itself.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Response, abort, jsonify, render_template, request, send_file
 from sqlalchemy import select
@@ -81,15 +82,33 @@ def board(token: str) -> Response:
     return response
 
 
+def _shown(board: Any) -> set[str]:
+    """The codes of the people a board shows (top 5, most improved, the star, the month so
+    far): every entry that carries a photo flag is one."""
+    if isinstance(board, dict):
+        found = {board["code"]} if "has_photo" in board and "code" in board else set()
+        return found.union(*(_shown(value) for value in board.values()))
+    if isinstance(board, list):
+        return set().union(*(_shown(value) for value in board))
+    return set()
+
+
 @wall.get("/<token>/photo/<code>")
 def photo(token: str, code: str) -> Response:
+    """A worker's photo, only while the display's board shows that worker: a link on a TV
+    in the hall is no directory of every worker's face."""
     display = _display_or_refusal(token)
     if isinstance(display, Response):
         return display
     session = db_session()
+    zone = app_config().zone
+    shown = build_board(session, display_workshops(session, display),
+                        datetime.now(zone).date(), zone, display.language,
+                        cache=standings_cache())
+    if code not in _shown(shown):
+        abort(404)
     worker = session.scalar(select(Worker).where(Worker.code == code))
-    allowed = {w.id for w in display_workshops(session, display)}
-    if worker is None or worker.photo_path is None or worker.workshop_id not in allowed:
+    if worker is None or worker.photo_path is None:
         abort(404)
     data_dir = app_config().data_dir.resolve()
     path = (data_dir / worker.photo_path).resolve()

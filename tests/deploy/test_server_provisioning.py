@@ -70,7 +70,8 @@ def test_the_nginx_example_passes_nginx_t(tmp_path: Path) -> None:
 
 
 def test_the_nginx_example_proxies_browsers_and_tvs_to_a_real_server(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "server", env={"SHOPFLOOR_TRUSTED_PROXIES": "1"})
+    server = LiveServer(tmp_path / "server", env={"SHOPFLOOR_TRUSTED_PROXIES": "1",
+                                                  "SHOPFLOOR_TRUSTED_PROXY_ADDRESSES": "127.0.0.1"})
     http_port, https_port = free_port(), free_port()
     conf = _nginx_site(tmp_path, http_port, https_port, server)
     server.start()

@@ -1,8 +1,9 @@
 """`run --http`: plain HTTP only, for a TLS-terminating reverse proxy on the same host.
 
 The server then makes no certificate and does not advertise itself (kiosks speak only
-HTTPS to a pinned certificate), and with SHOPFLOOR_TRUSTED_PROXIES=1 it takes https from
-the proxy's X-Forwarded-Proto, so its login cookie is still Secure.
+HTTPS to a pinned certificate), and with SHOPFLOOR_TRUSTED_PROXY_ADDRESSES=127.0.0.1 it
+takes https from the proxy's X-Forwarded-Proto, so its login cookie is still Secure; the
+same header from any other address changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def http_server(tmp_path: Path):
     data = tmp_path / "server"
     env = {**os.environ, "SHOPFLOOR_DATA_DIR": str(data), "SHOPFLOOR_TIMEZONE": "Asia/Shanghai",
            "SHOPFLOOR_MDNS_INTERFACES": "127.0.0.1", "SHOPFLOOR_TRUSTED_PROXIES": "1",
+           "SHOPFLOOR_TRUSTED_PROXY_ADDRESSES": "127.0.0.1",
            "SHOPFLOOR_ADMIN_PASSWORD": "a long admin password"}
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
@@ -60,6 +62,12 @@ def test_plain_http_behind_a_proxy_is_unadvertised_and_makes_no_certificate(http
     login = httpx.get(f"{url}/admin/login", headers={"X-Forwarded-Proto": "https"}, timeout=5)
     assert login.status_code == 200
     assert "Secure" in login.headers["Set-Cookie"]
+    # The same header from a peer that is not the proxy is a client's claim: ignored.
+    stranger = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+                            timeout=5)
+    with stranger:
+        forged = stranger.get(f"{url}/admin/login", headers={"X-Forwarded-Proto": "https"})
+    assert forged.status_code == 200 and "Secure" not in forged.headers["Set-Cookie"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(url.replace("http://", "https://") + "/api/v1/health", verify=False,
                   timeout=5)
