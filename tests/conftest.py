@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,18 @@ os.environ.setdefault("SHOPFLOOR_MDNS_INTERFACES", "127.0.0.1")
 ENGINES = [e for e in os.environ.get("SHOPFLOOR_TEST_ENGINES", "sqlite,postgresql").split(",")
            if e]
 PG_TEMPLATE = "shopfloor_template"
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """A `shopfloor-server` command run in-process points the root logger at the stderr of
+    the moment (pytest's capture, closed after the test); later log lines, such as the
+    audit chain's `audit_head` after every commit, would fail to write. Put it back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

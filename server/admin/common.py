@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 from flask import abort, flash, request
+from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from server.services import InvalidInput, NotFound, ServiceError
+from server.services.refusals import Refused
 from server.web import app_config, db_session
 
 
@@ -69,8 +71,18 @@ class FieldProblem(InvalidInput):
         super().__init__(f"{name}: {text!r} is not a number")
 
 
+def said(error: ServiceError) -> str:
+    """The error's message, in the reader's language when the service gave a message id
+    (`Refused`: a file refused for its size, shape or kind). Its text values are looked
+    up too: a marked word ("photo") is translated, a file name stays as it is."""
+    if isinstance(error, Refused):
+        return gettext(error.text, **{key: gettext(value) if isinstance(value, str) else value
+                                      for key, value in error.params.items()})
+    return str(error)
+
+
 def failed(error: ServiceError) -> None:
-    flash(str(error), "error")
+    flash(said(error), "error")
 
 
 def done(message: str) -> None:

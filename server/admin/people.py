@@ -75,7 +75,7 @@ def audit() -> str:
     rows, total = audit_trail.search(db, flt, app_config().zone, page())
     return render_template("admin/audit.html", rows=rows, total=total, page=page(),
                            page_size=audit_trail.PAGE_SIZE, entities=audit_trail.entities(db),
-                           check=None)
+                           named=audit_trail.people_of(db, rows), check=None)
 
 
 @admin.route("/audit/verify")
@@ -85,4 +85,4 @@ def audit_verify() -> str:
     rows, total = audit_trail.search(db, audit_trail.AuditFilter(), app_config().zone, 1)
     return render_template("admin/audit.html", rows=rows, total=total, page=1,
                            page_size=audit_trail.PAGE_SIZE, entities=audit_trail.entities(db),
-                           check=verify_chain(db))
+                           named=audit_trail.people_of(db, rows), check=verify_chain(db))

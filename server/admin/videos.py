@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from server.admin.blueprint import ADMIN, READ_PLANT, admin, allow
-from server.admin.common import actor, failed, field, saving
+from server.admin.common import actor, failed, field, said, saving
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.people import workers as people
 from server.services.training import quiz
@@ -103,7 +103,7 @@ def videos_upload() -> Response:
             raise InvalidInput(_(
                 "%(file)s cannot be played on the kiosks, so it was not kept: %(reason)s. "
                 "Upload an MP4 (H.264 with AAC sound) or a WebM file.",
-                file=upload.filename, reason=str(error))) from error
+                file=upload.filename, reason=said(error))) from error
         saved.done(_("%(title)s was added (%(seconds)s s, %(width)s×%(height)s). Add a quiz "
                      "below if you like.", title=video.title, seconds=round(video.duration_s),
                      width=video.width, height=video.height))

@@ -6,6 +6,11 @@ CSV is decoded as UTF-8 (BOM or not) and, when that fails, as GB18030; anything 
 refused with a message saying how to save it.
 
 Problems with the file as a whole (unreadable, empty, wrong header) raise InvalidInput.
+A file is read within `Limits`, since an upload may be built to hurt: its size, and for an
+XLSX the zip's members (how many, their unpacked total, each one's compression ratio)
+are checked before the workbook is opened; its rows are streamed, and a file with more
+rows or columns than the limits is refused (`Refused`, which the admin translates).
+Worker, workshop and machine codes must fit `records.CODE_PATTERN`.
 Problems with rows are collected, each with the row's line in the file (the header is
 line 1), so HR can fix them all in one go. A file with any bad row imports nothing unless
 `skip_bad` is given; then the good rows are imported and the bad ones reported. Nothing is
@@ -18,6 +23,7 @@ import codecs
 import csv
 import io
 import os
+import struct
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,15 +43,16 @@ from server.services.audit import record as audit
 from server.services.periods.late import settle_days
 from server.services.production.records import FIELDS as PRODUCTION_COLUMNS
 from server.services.production.records import (
-    MAX_CODE,
     FieldError,
     Outcome,
     RowError,
     by_code,
+    parse_code,
     parse_text,
     upsert_production,
     validate_production_rows,
 )
+from server.services.refusals import N_, Refused
 
 WORKER_COLUMNS = ("code", "name", "workshop", "role", "language")
 MAX_NAME = 100
@@ -56,6 +63,25 @@ _LANGUAGES = {"zh_cn": Language.ZH_CN, "zh": Language.ZH_CN, "en": Language.EN}
 
 Source = bytes | str | os.PathLike[str]
 Line = tuple[int, dict[str, object]]
+MB = 1024 * 1024
+EXCEL_MAX_ROWS = 1_048_576  # the last row a sheet can have
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one imported file may hold. A factory's month of production is some tens of
+    thousands of rows of eight columns (about 3 MB as CSV, 25 MB unpacked as XLSX)."""
+
+    file_bytes: int = 20 * MB  # the file as uploaded or read from disk
+    rows: int = 100_000  # data rows (the header aside)
+    columns: int = 50
+    unpacked_bytes: int = 50 * MB  # an XLSX's members, unpacked, all together
+    ratio: int = 100  # an XLSX member's unpacked size to its packed size
+    members: int = 1000  # an XLSX's zip members (Excel writes about 10)
+    ratio_from: int = 1 * MB  # members smaller than this are not judged by their ratio
+
+
+LIMITS = Limits()
 
 
 @dataclass
@@ -106,14 +132,27 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _load(data: Source, filename: str | None) -> tuple[bytes, str]:
+def _too_big(name: str, limits: Limits) -> Refused:
+    return Refused(N_("%(file)s is larger than %(mb)s MB; split it into smaller files"),
+                   file=name, mb=limits.file_bytes // MB)
+
+
+def _load(data: Source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
     if isinstance(data, bytes):
-        return data, filename or "upload"
+        name = filename or "upload"
+        if len(data) > limits.file_bytes:
+            raise _too_big(name, limits)
+        return data, name
     path = Path(data)
+    name = filename or path.name
     try:
-        return path.read_bytes(), filename or path.name
+        with path.open("rb") as handle:
+            raw = handle.read(limits.file_bytes + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > limits.file_bytes:
+        raise _too_big(name, limits)
+    return raw, name
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -140,41 +179,104 @@ def _clean(value: object) -> object:
     return value
 
 
-def _csv_lines(data: bytes, name: str) -> Iterator[tuple[int, list[object]]]:
+def _too_wide(name: str, line: int, limits: Limits) -> Refused:
+    return Refused(N_("%(file)s: line %(line)s has more than %(columns)s columns; keep only "
+                      "the columns the import reads"),
+                   file=name, line=line, columns=limits.columns)
+
+
+def _csv_lines(data: bytes, name: str, limits: Limits) -> Iterator[tuple[int, list[object]]]:
     reader = csv.reader(io.StringIO(_decode(data, name), newline=""))
     start = 1
     try:
         for cells in reader:
             # A quoted cell may span lines; a row is named by the line it starts on.
             line, start = start, reader.line_num + 1
-            yield line, [_clean(cell) for cell in cells]
+            if len(cells) > limits.columns and any(c.strip() for c in cells[limits.columns:]):
+                raise _too_wide(name, line, limits)
+            yield line, [_clean(cell) for cell in cells[:limits.columns]]
     except csv.Error as exc:
         raise InvalidInput(f"{name}: line {start}: {exc}") from None
 
 
-def _xlsx_lines(data: bytes, name: str) -> list[tuple[int, list[object]]]:
+def _unreadable(name: str) -> Refused:
+    return Refused(N_("%(file)s is not a readable XLSX workbook"), file=name)
+
+
+def _not_ordinary(name: str) -> Refused:
+    return Refused(N_("%(file)s is not an ordinary Excel workbook: it would unpack to far "
+                      "more than it holds. Open it in Excel, save it again as .xlsx, and "
+                      "upload that file"), file=name)
+
+
+def _check_zip(data: bytes, name: str, limits: Limits) -> None:
+    """Refuse a workbook whose zip would unpack to too much, before anything unpacks it.
+
+    The central directory is judged from its end record first (how many members, how
+    large), since even listing a zip of a million members costs memory. The sizes a zip
+    declares are binding: Python's zipfile stops each member at its declared size and
+    fails on a wrong checksum, so the declared total bounds what openpyxl can read.
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if end < 0 or end + 22 > len(data):
+        raise _unreadable(name)
+    members, directory_size = struct.unpack_from("<HI", data, end + 10)
+    if data[max(0, end - 20):end].startswith(b"PK\x06\x07") or members > limits.members \
+            or directory_size > limits.members * 1024:
+        raise _not_ordinary(name)  # zip64 or a crowd of members: no workbook needs them
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise _unreadable(name) from None
+    if len(infos) > limits.members:
+        raise _not_ordinary(name)
+    if sum(info.file_size for info in infos) > limits.unpacked_bytes:
+        raise _not_ordinary(name)
+    for info in infos:
+        if info.file_size >= limits.ratio_from \
+                and info.file_size > limits.ratio * max(info.compress_size, 1):
+            raise _not_ordinary(name)
+
+
+def _xlsx_lines(data: bytes, name: str, limits: Limits) -> Iterator[tuple[int, list[object]]]:
+    """The first sheet's rows, streamed (openpyxl's read-only mode), at most `columns`
+    wide: a value further right refuses the file; columns past the next one are not read.
+    """
+    _check_zip(data, name, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError):
-        raise InvalidInput(f"{name} is not a readable XLSX workbook") from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, EOFError):
+        raise _unreadable(name) from None
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # some writers store wrong sizes; read what is there
-        return [(line, [_clean(cell) for cell in cells]) for line, cells
-                in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)]
+        rows = sheet.iter_rows(min_row=1, max_row=EXCEL_MAX_ROWS, max_col=limits.columns + 1,
+                               values_only=True)
+        for line, cells in enumerate(rows, start=1):
+            if len(cells) > limits.columns and cells[limits.columns] is not None:
+                raise _too_wide(name, line, limits)
+            yield line, [_clean(cell) for cell in cells[:limits.columns]]
+    except (zipfile.BadZipFile, ValueError, KeyError, EOFError):
+        raise _unreadable(name) from None
     finally:
         book.close()
 
 
-def read_table(data: bytes, name: str, columns: Sequence[str]) -> list[Line]:
+def read_table(data: bytes, name: str, columns: Sequence[str],
+               limits: Limits = LIMITS) -> list[Line]:
     """The file's data rows as (line, {column: value}), after checking the header.
 
     The header is the first non-blank row; column names are matched ignoring case and
-    surrounding spaces, and unnamed columns are ignored. Blank rows are skipped.
+    surrounding spaces, and unnamed columns are ignored. Blank rows are skipped. More
+    than `limits.rows` data rows, or a row wider than `limits.columns`, refuses the file.
     """
+    if len(data) > limits.file_bytes:
+        raise _too_big(name, limits)
     if data.startswith(_XLS_MAGIC):
         raise InvalidInput(f"{name} is an old Excel .xls workbook; save it as .xlsx or CSV")
-    lines = _xlsx_lines(data, name) if data.startswith(_XLSX_MAGIC) else _csv_lines(data, name)
+    lines = (_xlsx_lines(data, name, limits) if data.startswith(_XLSX_MAGIC)
+             else _csv_lines(data, name, limits))
     rows = ((line, cells) for line, cells in lines if any(c is not None for c in cells))
     first = next(rows, None)
     if first is None:
@@ -183,8 +285,14 @@ def read_table(data: bytes, name: str, columns: Sequence[str]) -> list[Line]:
     header = ["" if c is None else str(c).strip().lower() for c in cells]
     _check_header(name, header_line, header, columns)
     positions = {column: header.index(column) for column in columns}
-    return [(line, {column: cells[i] if i < len(cells) else None
-                    for column, i in positions.items()}) for line, cells in rows]
+    table: list[Line] = []
+    for line, cells in rows:
+        if len(table) >= limits.rows:
+            raise Refused(N_("%(file)s has more than %(rows)s rows; split it into smaller "
+                             "files"), file=name, rows=limits.rows)
+        table.append((line, {column: cells[i] if i < len(cells) else None
+                             for column, i in positions.items()}))
+    return table
 
 
 def _check_header(name: str, line: int, header: list[str], columns: Sequence[str]) -> None:
@@ -224,9 +332,9 @@ def _choice(value: object, options: Mapping[str, Any], default: Any, expected: s
 
 def _parse_worker(line: int, raw: Mapping[str, object]) -> _WorkerRow | list[RowError]:
     parsers = {
-        "code": lambda v: parse_text(v, MAX_CODE),
+        "code": parse_code,
         "name": lambda v: parse_text(v, MAX_NAME),
-        "workshop": lambda v: parse_text(v, MAX_CODE),
+        "workshop": parse_code,
         "role": lambda v: _choice(v, {r.value: r for r in Role}, Role.WORKER,
                                   "worker, supervisor"),
         "language": lambda v: _choice(v, _LANGUAGES, Language.ZH_CN, "zh_CN, en"),
@@ -263,6 +371,11 @@ def _worker_state(worker: Worker, workshop_code: str) -> dict[str, str]:
             "language": worker.language.value}
 
 
+def _audited(state: Mapping[str, str]) -> dict[str, str]:
+    """A worker's state as the audit log keeps it: no name (services/audit.py)."""
+    return {key: value for key, value in state.items() if key != "name"}
+
+
 def _store_workers(session: Session, rows: list[_WorkerRow], report: ImportReport,
                    actor: str) -> None:
     # A factory has a few dozen workshops: all of them, to name every worker's current one.
@@ -273,16 +386,17 @@ def _store_workers(session: Session, rows: list[_WorkerRow], report: ImportRepor
         session.add(workshops[code])
         report.created_workshops.append(code)
     existing = by_code(session, Worker, (row.code for row in rows))
-    created: list[str] = []
-    updated: list[str] = []
+    created: list[Worker] = []
+    updated: list[int] = []
     for row in rows:
         after = {"name": row.name, "workshop": row.workshop, "role": row.role.value,
                  "language": row.language.value}
         worker = existing.get(row.code)
         if worker is None:
-            session.add(Worker(code=row.code, name=row.name, workshop=workshops[row.workshop],
-                               role=row.role, language=row.language))
-            created.append(row.code)
+            worker = Worker(code=row.code, name=row.name, workshop=workshops[row.workshop],
+                            role=row.role, language=row.language)
+            session.add(worker)
+            created.append(worker)
             continue
         before = _worker_state(worker, workshop_codes[worker.workshop_id])
         if before == after:
@@ -290,12 +404,15 @@ def _store_workers(session: Session, rows: list[_WorkerRow], report: ImportRepor
             continue
         worker.name, worker.role, worker.language = row.name, row.role, row.language
         worker.workshop = workshops[row.workshop]
-        audit(session, actor, "worker.update", "worker", row.code, before=before, after=after)
-        updated.append(row.code)
+        audit(session, actor, "worker.update", "worker", worker.id, before=_audited(before),
+              after={**_audited(after), "name_changed": before["name"] != after["name"]})
+        updated.append(worker.id)
     report.created, report.updated = len(created), len(updated)
     if created or updated or report.created_workshops:
+        session.flush()  # the new workers' ids, which the log names them by
         audit(session, actor, "workers.import", "worker", after={
-            "file": report.filename, "created": created, "updated": updated,
+            "file": report.filename, "created": [worker.id for worker in created],
+            "updated": updated,
             "unchanged": report.unchanged, "created_workshops": report.created_workshops,
             "rejected_lines": sorted({e.row for e in report.errors}),
         })
@@ -309,6 +426,7 @@ def import_workers(
     *,
     skip_bad: bool = False,
     actor: str,
+    limits: Limits = LIMITS,
 ) -> ImportReport:
     """Create or update workers from `code,name,workshop,role,language` rows.
 
@@ -318,8 +436,8 @@ def import_workers(
     the code as their name, and reported. PINs, badges and `active` are left alone: the
     file says who works where, not who may log in. A code twice in one file is a bad row.
     """
-    raw, name = _load(data, filename)
-    table = read_table(raw, name, WORKER_COLUMNS)
+    raw, name = _load(data, filename, limits)
+    table = read_table(raw, name, WORKER_COLUMNS, limits)
     report = ImportReport("workers", name, rows=len(table))
     good, report.errors = _validate_workers(table)
     if report.errors and not skip_bad:
@@ -339,6 +457,7 @@ def import_production(
     actor: str,
     into_open: bool = False,
     zone: ZoneInfo | None = None,
+    limits: Limits = LIMITS,
 ) -> ImportReport:
     """Upsert production records from
     `date,shift,worker_code,machine_code,planned_minutes,run_minutes,output,defects` rows.
@@ -350,8 +469,8 @@ def import_production(
     bad row naming the period, unless `into_open` books what it changes as an adjustment
     in the first open period (`zone` is then needed to score the closed period again).
     """
-    raw, name = _load(data, filename)
-    table = read_table(raw, name, PRODUCTION_COLUMNS)
+    raw, name = _load(data, filename, limits)
+    table = read_table(raw, name, PRODUCTION_COLUMNS, limits)
     report = ImportReport("production", name, rows=len(table))
     validation = validate_production_rows(
         session, [values for _, values in table], numbers=[line for line, _ in table],

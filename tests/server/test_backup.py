@@ -1,27 +1,45 @@
 """`shopfloor-server backup` and `restore`: a demo site round-trips on both engines, and
-restore refuses to overwrite a site unless told to."""
+restore refuses to overwrite a site unless told to. Encrypted backups: unreadable without
+the passphrase or the key, the only ones holding the session key, and a wrong passphrase
+or key, or an altered file, changes nothing."""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tarfile
+import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from sqlalchemy import func, select
 
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.demo import build_demo
-from server.models import Worker
+from server.models import User, Worker
 from server.services.audit import verify_chain
-from server.services.backup import BackupError, backup, restore, target_is_empty
+from server.services.backup import (
+    BackupError,
+    backup,
+    identity,
+    opened,
+    passphrase,
+    recipient,
+    restore,
+    target_is_empty,
+)
+from server.services.encryption import CHUNK
 from server.services.scores import scorecards
+from server.services.setup import initialise
 
 
 def snapshot(config: Config) -> dict[str, Any]:
@@ -55,7 +73,7 @@ def test_a_demo_site_round_trips_into_an_empty_database(
     manifest = backup(config, archive)
     assert manifest.kind == ("sqlite" if config.database_url.startswith("sqlite")
                              else "postgresql")
-    assert archive.stat().st_mode & 0o077 == 0, "a backup holds the secret key: owner only"
+    assert archive.stat().st_mode & 0o077 == 0, "a backup holds personal data: owner only"
     with pytest.raises(BackupError, match="already exists"):
         backup(config, archive)
 
@@ -65,10 +83,12 @@ def test_a_demo_site_round_trips_into_an_empty_database(
     result = restore(target, archive)
     assert not result.needs_upgrade
     assert not target_is_empty(target)
-    assert snapshot(target) == before
+    assert manifest.audit is not None and manifest.audit["count"] == before["chain"][1]
+    once_more = (True, before["chain"][1] + 1)  # the chain, and the restore's own entry
+    assert snapshot(target) == {**before, "chain": once_more}
 
     restore(target, archive)  # over a site (what --yes allows): replaced, not merged
-    assert snapshot(target) == before
+    assert snapshot(target) == {**before, "chain": once_more}
 
 
 def test_restore_refuses_the_other_engine_and_a_file_that_is_not_a_backup(
@@ -124,3 +144,249 @@ def test_the_commands_never_wait_for_input_and_need_yes_over_a_site(tmp_path: Pa
     init = cli(fresh, "init", "--json")
     assert json.loads(init.stdout)["migrated"] is False, "the restored schema is at head"
     assert json.loads(init.stdout)["admin_created"] is None, "its admin came back"
+
+
+# --- encrypted backups --------------------------------------------------------------------
+
+PASSPHRASE = "a long backup passphrase"
+
+
+def small_site(config: Config, photo_bytes: int = 1000) -> dict[str, Any]:
+    """An initialised site with a secret key and one photo; returns what it holds."""
+    engine = make_engine(config.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            initialise(engine, session, "admin password 1", data_dir=config.data_dir)
+    finally:
+        engine.dispose()
+    key = config.ensure_secret_key()
+    (config.data_dir / "photos").mkdir(parents=True, exist_ok=True)
+    (config.data_dir / "photos" / "W001.jpg").write_bytes(os.urandom(photo_bytes))
+    return site_state(config) | {"secret_key": key}
+
+
+def site_state(config: Config) -> dict[str, Any]:
+    engine = make_engine(config.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            users = sorted(session.scalars(select(User.username)))
+    finally:
+        engine.dispose()
+    photos = config.data_dir / "photos" / "W001.jpg"
+    key = config.data_dir / "secret_key"
+    return {"users": users, "photo": photos.read_bytes() if photos.exists() else None,
+            "secret_key_file": key.read_text() if key.exists() else None}
+
+
+def other_site(config: Config, tmp_path: Path, empty_database_url: str) -> Config:
+    return Config.from_env(data_dir=tmp_path / "restored", database_url=empty_database_url,
+                           timezone=config.timezone, testing=True)
+
+
+def members(archive: Path) -> set[str]:
+    with tarfile.open(archive) as tar:
+        return set(tar.getnames())
+
+
+def write_keys(folder: Path, kind: str) -> tuple[Path, Path]:
+    """A private key (PKCS#8 PEM) and its public key (SubjectPublicKeyInfo PEM), as
+    `openssl genpkey` and `openssl pkey -pubout` write them."""
+    private: x25519.X25519PrivateKey | rsa.RSAPrivateKey = (
+        x25519.X25519PrivateKey.generate() if kind == "x25519"
+        else rsa.generate_private_key(public_exponent=65537, key_size=3072))
+    folder.mkdir(parents=True, exist_ok=True)
+    secret, public = folder / f"{kind}.key", folder / f"{kind}.pub"
+    secret.write_bytes(private.private_bytes(serialization.Encoding.PEM,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    public.write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return secret, public
+
+
+def test_only_an_encrypted_backup_holds_the_session_key_and_it_reads_as_noise(
+    config: Config, tmp_path: Path
+) -> None:
+    site = small_site(config)
+    plain, sealed = tmp_path / "plain.sfbackup", tmp_path / "sealed.sfbackup"
+    backup(config, plain)
+    assert "data/secret_key" not in members(plain)
+    assert "data/photos/W001.jpg" in members(plain)
+
+    backup(config, sealed, passphrase(PASSPHRASE))
+    raw = sealed.read_bytes()
+    assert not tarfile.is_tarfile(sealed) and not zipfile.is_zipfile(sealed)
+    for clear in (b"SQLite format 3", b"PGDMP", b"manifest.json", b"admin",
+                  site["secret_key"].encode(), site["photo"][:64]):
+        assert clear not in raw
+    db = sqlite3.connect(sealed)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+            db.execute("SELECT * FROM users")
+    finally:
+        db.close()
+    with opened(sealed, passphrase(PASSPHRASE)) as archive:
+        assert "data/secret_key" in members(archive)
+
+
+def test_an_encrypted_backup_restores_with_its_passphrase_and_a_wrong_one_changes_nothing(
+    config: Config, empty_database_url: str, tmp_path: Path
+) -> None:
+    site = small_site(config)
+    sealed = tmp_path / "sealed.sfbackup"
+    backup(config, sealed, passphrase(PASSPHRASE))
+    target = other_site(config, tmp_path, empty_database_url)
+
+    for wrong in (passphrase("not the passphrase"), None):
+        with pytest.raises(BackupError, match="passphrase"):
+            restore(target, sealed, wrong)
+        assert target_is_empty(target)
+    restore(target, sealed, passphrase(PASSPHRASE))
+    assert site_state(target) == site_state(config)
+    assert site_state(target)["secret_key_file"] == site["secret_key"]
+
+    # over a site that holds something: a wrong passphrase leaves all of it as it was
+    (target.data_dir / "photos" / "W001.jpg").write_bytes(b"changed since")
+    before = site_state(target)
+    with pytest.raises(BackupError, match="^wrong passphrase: nothing was restored$"):
+        restore(target, sealed, passphrase("still not the passphrase"))
+    assert site_state(target) == before
+
+
+def test_a_plain_backup_restores_without_a_session_key_and_the_server_makes_a_new_one(
+    config: Config, empty_database_url: str, tmp_path: Path
+) -> None:
+    site = small_site(config)
+    plain = tmp_path / "plain.sfbackup"
+    backup(config, plain)
+    target = other_site(config, tmp_path, empty_database_url)
+    restore(target, plain)
+    assert site_state(target)["users"] == site["users"]
+    assert site_state(target)["secret_key_file"] is None
+    made = target.ensure_secret_key()
+    assert made and made != site["secret_key"]  # sessions of the old site end
+
+
+@pytest.mark.parametrize("kind", ["x25519", "rsa"])
+def test_a_backup_sealed_to_a_key_opens_only_with_its_private_key(
+    config: Config, empty_database_url: str, tmp_path: Path, kind: str
+) -> None:
+    small_site(config)
+    secret, public = write_keys(tmp_path / "keys", kind)
+    other_secret, _ = write_keys(tmp_path / "other", kind)
+    stranger, _ = write_keys(tmp_path / "stranger", "rsa" if kind == "x25519" else "x25519")
+    sealed = tmp_path / "sealed.sfbackup"
+    backup(config, sealed, recipient(public))
+    target = other_site(config, tmp_path, empty_database_url)
+
+    for no_key in (None, passphrase(PASSPHRASE)):
+        with pytest.raises(BackupError, match="give its private key with --identity"):
+            restore(target, sealed, no_key)
+    for wrong in (other_secret, stranger):
+        with pytest.raises(BackupError, match="not to the identity given .*nothing was "
+                                              "restored"):
+            restore(target, sealed, identity(wrong))
+        assert target_is_empty(target)
+    restore(target, sealed, identity(secret))
+    assert site_state(target) == site_state(config)
+
+
+def test_keys_that_cannot_seal_a_backup_are_refused(tmp_path: Path) -> None:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "weak.pub").write_bytes(weak.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    with pytest.raises(BackupError, match="2048 bits is too small"):
+        recipient(tmp_path / "weak.pub")
+    (tmp_path / "junk.pub").write_text("not a key")
+    with pytest.raises(BackupError, match="no PEM public key"):
+        recipient(tmp_path / "junk.pub")
+    locked = x25519.X25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"key password"))
+    (tmp_path / "locked.key").write_bytes(locked)
+    with pytest.raises(BackupError, match="encrypted private key"):
+        identity(tmp_path / "locked.key")
+    with pytest.raises(BackupError, match="at least 12 characters"):
+        passphrase("short")
+
+
+def _altered(sealed: Path, how: str) -> bytes:
+    raw = bytearray(sealed.read_bytes())
+    header_end = 16 + 4 + int.from_bytes(raw[16:20], "big")
+    chunk = CHUNK + 16
+    if how == "flipped":
+        raw[header_end + chunk + 100] ^= 0x01
+    elif how == "cut":
+        del raw[-200:]
+    elif how == "last chunk dropped":
+        del raw[header_end + 2 * chunk:]
+    elif how == "chunks swapped":
+        first, second = (raw[header_end:header_end + chunk],
+                         raw[header_end + chunk:header_end + 2 * chunk])
+        raw[header_end:header_end + 2 * chunk] = second + first
+    elif how == "header edited":
+        raw[16 + 4:header_end] = raw[16 + 4:header_end].replace(b'"version": 1',
+                                                                 b'"version":1 ')
+    return bytes(raw)
+
+
+def test_an_altered_or_cut_backup_is_refused_and_changes_nothing(
+    config: Config, empty_database_url: str, tmp_path: Path
+) -> None:
+    small_site(config, photo_bytes=2 * CHUNK + 1000)  # three chunks and then some
+    sealed = tmp_path / "sealed.sfbackup"
+    backup(config, sealed, passphrase(PASSPHRASE))
+    target = other_site(config, tmp_path, empty_database_url)
+    for how in ("flipped", "cut", "last chunk dropped", "chunks swapped", "header edited"):
+        bad = tmp_path / f"{how}.sfbackup"
+        bad.write_bytes(_altered(sealed, how))
+        with pytest.raises(BackupError, match="damaged or was altered"):
+            restore(target, bad, passphrase(PASSPHRASE))
+        assert target_is_empty(target), how
+        assert not list(Path(tempfile.gettempdir()).glob("shopfloor-open-*")), how
+    restore(target, sealed, passphrase(PASSPHRASE))
+    assert site_state(target) == site_state(config)
+
+
+def cli_with(env: dict[str, str], stdin: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server.cli", *argv], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_commands_encrypt_and_restore_with_a_passphrase_or_a_key(tmp_path: Path) -> None:
+    env = {**os.environ, "SHOPFLOOR_DATA_DIR": str(tmp_path / "site"),
+           "SHOPFLOOR_TIMEZONE": "Asia/Shanghai", "SHOPFLOOR_ADMIN_PASSWORD": "pw pw pw pw"}
+    for name in ("SHOPFLOOR_DATABASE_URL", "SHOPFLOOR_BACKUP_PASSPHRASE"):
+        env.pop(name, None)
+    assert cli(env, "init").returncode == 0
+    sealed = tmp_path / "b.sfbackup"
+    made = cli_with(env, PASSPHRASE + "\n", "backup", "--out", str(sealed), "--encrypt",
+                    "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["encrypted_to"] == "a passphrase"
+    plain = cli(env, "backup", "--out", str(tmp_path / "plain.sfbackup"))
+    assert "not encrypted" in plain.stdout and "no session key" in plain.stdout
+
+    no_passphrase = cli(env, "restore", str(sealed), "--yes")
+    assert no_passphrase.returncode == 1
+    assert no_passphrase.stderr == "error: no passphrase on standard input\n"
+    wrong = cli({**env, "SHOPFLOOR_BACKUP_PASSPHRASE": "a wrong passphrase"}, "restore",
+                str(sealed), "--yes")
+    assert wrong.returncode == 1
+    assert wrong.stderr == "error: wrong passphrase: nothing was restored\n"
+    right = cli({**env, "SHOPFLOOR_BACKUP_PASSPHRASE": PASSPHRASE}, "restore", str(sealed),
+                "--yes")
+    assert right.returncode == 0, right.stderr
+    from_stdin = cli_with(env, PASSPHRASE + "\n", "restore", str(sealed), "--yes")
+    assert from_stdin.returncode == 0, from_stdin.stderr
+
+    secret, public = write_keys(tmp_path / "keys", "x25519")
+    to_key = tmp_path / "k.sfbackup"
+    made = cli(env, "backup", "--out", str(to_key), "--recipient", str(public))
+    assert made.returncode == 0, made.stderr
+    assert "encrypted to the key" in made.stdout
+    refused = cli(env, "restore", str(to_key), "--yes")
+    assert refused.returncode == 1 and "--identity" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    done = cli(env, "restore", str(to_key), "--identity", str(secret), "--yes")
+    assert done.returncode == 0, done.stderr

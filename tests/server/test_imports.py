@@ -87,16 +87,17 @@ def test_reimporting_workers_changes_nothing_and_updates_are_audited(staffed: Se
     assert (worker.workshop.code, worker.role, worker.language) == (
         "W3", Role.SUPERVISOR, Language.EN)
     entry = staffed.scalars(select(AuditEntry).where(AuditEntry.action == "worker.update")).one()
-    assert (entry.entity_id, entry.actor) == ("W002", "hr")
-    assert entry.before == {"name": "李娜", "workshop": "W1", "role": "worker",
-                            "language": "zh_CN"}
-    assert entry.after == {"name": "李娜", "workshop": "W3", "role": "supervisor",
-                           "language": "en"}
+    # People by id, never by code or name (services/audit.py)
+    assert (entry.entity_id, entry.actor) == (str(worker.id), "hr")
+    assert entry.before == {"workshop": "W1", "role": "worker", "language": "zh_CN"}
+    assert entry.after == {"workshop": "W3", "role": "supervisor", "language": "en",
+                           "name_changed": False}
     summaries = staffed.scalars(select(AuditEntry).where(
         AuditEntry.action == "workers.import").order_by(AuditEntry.id)).all()
     assert len(summaries) == 2  # the unchanged re-import wrote nothing
     assert summaries[0].after is not None
-    assert summaries[0].after["created"] == ["W001", "W002", "S001", "E001"]
+    ids = {w.code: w.id for w in staffed.scalars(select(Worker))}
+    assert summaries[0].after["created"] == [ids[c] for c in ("W001", "W002", "S001", "E001")]
 
 
 def test_bad_worker_rows_are_named_by_line_and_nothing_is_imported(session: Session) -> None:
@@ -150,7 +151,8 @@ def test_production_import_then_reimport_never_doubles(staffed: Session) -> None
         AuditEntry.action == "production.upsert").order_by(AuditEntry.id)).first()
     assert summary is not None and summary.after is not None
     assert summary.after["file"] == "production.csv"
-    assert summary.after["created_keys"][0] == "2026-03-02/A/W001/M1"
+    w001 = staffed.scalars(select(Worker).where(Worker.code == "W001")).one()
+    assert summary.after["created_keys"][0] == f"2026-03-02/A/worker:{w001.id}/M1"
 
 
 def test_bad_production_rows_are_named_by_line_and_nothing_is_imported(
@@ -260,7 +262,7 @@ def test_report_to_dict_is_json_shaped(staffed: Session) -> None:
     assert report.to_dict() == {
         "kind": "production", "file": "p.csv", "rows": 3, "imported": True, "created": 3,
         "updated": 0, "unchanged": 0, "rejected": 0, "errors": [],
-        "created_workshops": [], "created_machines": ["M1", "M2"],
+        "created_workshops": [], "created_machines": ["M1", "M2"], "adjustments": [],
     }
 
 

@@ -26,7 +26,8 @@ PREFIX = "SHOPFLOOR_"
 # tiny: a new entry needs a reason a reviewer would accept.
 ALLOWED: dict[tuple[str, str], str] = {}
 SETTINGS = ("SHOPFLOOR_HOST", "SHOPFLOOR_PORT", "SHOPFLOOR_WALL_PORT", "SHOPFLOOR_HTTP",
-            "SHOPFLOOR_PUBLIC_URL", "SHOPFLOOR_PDF_FONT", "SHOPFLOOR_ADMIN_PASSWORD")
+            "SHOPFLOOR_PUBLIC_URL", "SHOPFLOOR_PDF_FONT", "SHOPFLOOR_ADMIN_PASSWORD",
+            "SHOPFLOOR_BACKUP_PASSPHRASE")
 
 
 def _environment_names(tree: ast.Module) -> tuple[set[str], set[str]]:
@@ -137,6 +138,15 @@ def test_config_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch
         "0.0.0.0", 8750, 8751, False)
     assert (DEFAULT_PORT, DEFAULT_WALL_PORT) == (8750, 8751)
     assert (config.public_url, config.pdf_font, config.admin_password) == (None, None, None)
+    assert config.backup_passphrase is None
+
+
+def test_config_reads_the_backup_passphrase_and_never_shows_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPFLOOR_BACKUP_PASSPHRASE", "a long backup passphrase")
+    config = Config.from_env(data_dir="unused")
+    assert config.backup_passphrase == "a long backup passphrase"
+    assert "a long backup passphrase" not in repr(config)
 
 
 @pytest.mark.parametrize(("name", "value"), [

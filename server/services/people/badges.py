@@ -56,7 +56,7 @@ def _assign(session: Session, worker: Worker, kind: BadgeKind, digest: str,
         badge.worker, badge.revoked_at = worker, None
     session.flush()
     record(session, actor, "badge.assign", "badge", badge.id,
-           after={"worker": worker.code, "kind": kind.value, "hash": digest})
+           after={"worker_id": worker.id, "kind": kind.value, "hash": digest})
     return badge
 
 
@@ -107,7 +107,7 @@ def revoke_badge(session: Session, badge_id: int, actor: str,
     if badge.revoked_at is None:
         badge.revoked_at = now or utcnow()
         record(session, actor, "badge.revoke", "badge", badge.id,
-               after={"worker": badge.worker.code, "kind": badge.kind.value})
+               after={"worker_id": badge.worker_id, "kind": badge.kind.value})
     return badge
 
 
@@ -165,7 +165,7 @@ def assign_tapped(session: Session, event_id: int, worker_code: str, actor: str)
         badge.worker, badge.revoked_at = worker, None
     session.flush()
     record(session, actor, "badge.assign", "badge", badge.id,
-           after={"worker": worker.code, "kind": badge.kind.value, "hash": digest,
+           after={"worker_id": worker.id, "kind": badge.kind.value, "hash": digest,
                   "from_tap": event_id})
     return badge
 

@@ -8,6 +8,7 @@ in `<data dir>/photos`, named by worker code and content hash.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -34,9 +35,12 @@ from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
 from server.services.events.kinds import TROUBLE_KINDS
 from server.services.images import normalised_jpeg
+from server.services.production.records import CODE_PATTERN
+from server.services.refusals import N_
 from server.services.security import hash_secret
 
 PAGE_SIZE = 50
+CODE = re.compile(CODE_PATTERN)
 PHOTO_SIZE = 400
 MIN_PIN, MAX_PIN = 4, 8
 Scope = Collection[int] | None
@@ -95,7 +99,8 @@ def _workshop(session: Session, code: str) -> Workshop:
 
 
 def _state(worker: Worker) -> dict[str, Any]:
-    return {"name": worker.name, "workshop": worker.workshop.code, "role": worker.role.value,
+    """What the audit log keeps of a worker: never the name (services/audit.py)."""
+    return {"workshop": worker.workshop.code, "role": worker.role.value,
             "language": worker.language.value, "active": worker.active,
             "has_pin": worker.pin_hash is not None}
 
@@ -110,8 +115,9 @@ def _pin(form: WorkerForm) -> str | None:
 
 def create_worker(session: Session, form: WorkerForm, actor: str) -> Worker:
     code, name = form.code.strip(), form.name.strip()
-    if not code or len(code) > 32:
-        raise InvalidInput("code: 1 to 32 characters")
+    if not CODE.fullmatch(code):
+        raise InvalidInput("code: 1 to 32 letters A-Z and digits, then also _ . - "
+                           "(as an import takes them)")
     if not name or len(name) > 100:
         raise InvalidInput("name: 1 to 100 characters")
     if session.scalar(select(Worker.id).where(Worker.code == code)):
@@ -120,13 +126,13 @@ def create_worker(session: Session, form: WorkerForm, actor: str) -> Worker:
                     role=form.role, language=form.language, pin_hash=_pin(form))
     session.add(worker)
     session.flush()
-    record(session, actor, "worker.create", "worker", code, after=_state(worker))
+    record(session, actor, "worker.create", "worker", worker.id, after=_state(worker))
     return worker
 
 
 def update_worker(session: Session, code: str, form: WorkerForm, actor: str) -> Worker:
     worker = get_worker(session, code)
-    before = _state(worker)
+    before, old_name = _state(worker), worker.name
     name = form.name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name: 1 to 100 characters")
@@ -138,9 +144,10 @@ def update_worker(session: Session, code: str, form: WorkerForm, actor: str) -> 
     if worker.role is not Role.SUPERVISOR:
         worker.pin_hash = None
     after = _state(worker)
-    if after != before or pin is not None:
-        record(session, actor, "worker.update", "worker", code, before=before,
-               after={**after, "pin_changed": pin is not None})
+    if after != before or pin is not None or name != old_name:
+        record(session, actor, "worker.update", "worker", worker.id, before=before,
+               after={**after, "name_changed": name != old_name,
+                      "pin_changed": pin is not None})
     return worker
 
 
@@ -149,22 +156,23 @@ def set_active(session: Session, code: str, active: bool, actor: str) -> Worker:
     if worker.active != active:
         worker.active = active
         record(session, actor, "worker.activate" if active else "worker.deactivate",
-               "worker", code, before={"active": not active}, after={"active": active})
+               "worker", worker.id, before={"active": not active}, after={"active": active})
     return worker
 
 
 def save_photo(session: Session, code: str, data: bytes, photo_dir: Path,
                actor: str) -> Worker:
     worker = get_worker(session, code)
-    jpeg = normalised_jpeg(data, PHOTO_SIZE, "photo")
+    jpeg = normalised_jpeg(data, PHOTO_SIZE, N_("photo"))
     name = f"{code}-{hashlib.sha256(jpeg).hexdigest()[:12]}.jpg"
     photo_dir.mkdir(parents=True, exist_ok=True)
     (photo_dir / name).write_bytes(jpeg)
     before = worker.photo_path
     # Relative to the data folder (photo_dir's parent): the kiosk API and the wall read it so.
     worker.photo_path = (photo_dir / name).relative_to(photo_dir.parent).as_posix()
-    record(session, actor, "worker.photo", "worker", code, before={"photo": before},
-           after={"photo": worker.photo_path})
+    # That the photo changed, not its file (named by the worker's code)
+    record(session, actor, "worker.photo", "worker", worker.id,
+           before={"photo": before is not None}, after={"photo": True})
     return worker
 
 

@@ -133,7 +133,7 @@ def settle(session: Session, period: SettledPeriod, workers: Iterable[Worker], *
                           reference=reference, created_by=actor)
         session.add(line)
         made.append(line)
-        record(session, actor, "adjustment.book", "worker", worker.code, after={
+        record(session, actor, "adjustment.book", "worker", worker.id, after={
             "points": delta, "booked_on": booked_on.isoformat(),
             "original_date": original_date.isoformat(), "period": period.key,
             "source": source, "what": what, "reference": reference})

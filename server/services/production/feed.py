@@ -18,11 +18,20 @@ from sqlalchemy.orm import Session
 
 from server.models import RecordSource
 from server.services import InvalidInput
-from server.services.events.kinds import Code
-from server.services.production.records import RowError, upsert_production, validate_production_rows
+from server.services.production.records import (
+    CODE_PATTERN,
+    MAX_CODE,
+    RowError,
+    upsert_production,
+    validate_production_rows,
+)
 
 MAX_PRODUCTION_ROWS = 5000
 _SHOWN_PROBLEMS = 10
+# Worker and machine codes as an imported file must spell them (records.CODE_PATTERN): a
+# machine MES names is created, and codes end up in exports, file names and URLs.
+SafeCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE,
+                                            pattern=CODE_PATTERN)]
 
 
 class ProductionRowIn(BaseModel):
@@ -33,8 +42,8 @@ class ProductionRowIn(BaseModel):
     date: dt.date
     shift: Annotated[str, StringConstraints(min_length=1, max_length=16,
                                             pattern=r"^[^\x00-\x1f\x7f]+$")]
-    worker_code: Code
-    machine_code: Code
+    worker_code: SafeCode
+    machine_code: SafeCode
     planned_minutes: float = Field(ge=0, le=1440)
     run_minutes: float = Field(ge=0, le=1440, description="at most planned_minutes")
     output: int = Field(ge=0, le=10_000_000)

@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session
 from server.models import Event, Machine, ProductionRecord, RecordSource, utcnow
 from server.services.audit import lock_chain, record
 from server.services.events.kinds import COUNT_KINDS, RUN_KINDS, EventKind
+from server.services.production.records import key_text
 
 ShiftKey = tuple[int, int, date, str]  # worker id, machine id, date, shift
 # A production event as the batch applies it: worker id, machine id, kind, occurred_at.
@@ -407,20 +408,20 @@ def recompute(session: Session, touches: Iterable[Touch], zone: ZoneInfo, actor:
             {"record": old.id, "updated_at": now, **values.to_dict()}
             for _, old, values in updated])
     if created or updated:
-        _audit(session, actor, workers, machines, created, updated,
+        _audit(session, actor, machines, created, updated,
                {"unchanged": unchanged, "skipped": skipped})
 
 
-def _audit(session: Session, actor: str, workers: Mapping[int, str],
-           machines: Mapping[int, str], created: list[tuple[ShiftKey, Values]],
+def _audit(session: Session, actor: str, machines: Mapping[int, str],
+           created: list[tuple[ShiftKey, Values]],
            updated: list[tuple[ShiftKey, _Stored, Values]], counts: dict[str, int]) -> None:
     """One entry for the batch, in the shape of `upsert_production`'s summary (`skipped`
     counts the shifts left to a record from MES, an import or HR), listing every changed
-    record's key with its values before and after."""
+    record's key (`records.key_text`: the worker by id) with its values before and after."""
 
     def text(key: ShiftKey) -> str:
         worker, machine, day, shift = key
-        return "/".join((day.isoformat(), shift, workers[worker], machines[machine]))
+        return key_text(day, shift, worker, machines[machine])
 
     source = {"source": RecordSource.KIOSK.value}
     changes: list[dict[str, Any]] = [

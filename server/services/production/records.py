@@ -34,6 +34,11 @@ MINUTES_PER_DAY = 1440
 # Column widths of the models, so a long value is a row error and not a database error.
 MAX_SHIFT = 16
 MAX_CODE = 32
+# Worker, workshop and machine codes are identifiers that people type, systems exchange and
+# files and URLs carry: ASCII letters and digits, then also `_ . -`. Never a formula's first
+# character (= + - @), a path separator, a space or a full-width form. Names are free text.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+_CODE = re.compile(CODE_PATTERN)
 # SQLite's historic limit on bound parameters is 999; stay well below it.
 _CHUNK = 500
 
@@ -112,6 +117,15 @@ def parse_text(value: object, limit: int) -> str:
     return text
 
 
+def parse_code(value: object) -> str:
+    """A worker, workshop or machine code that fits CODE_PATTERN (see there)."""
+    text = parse_text(value, MAX_CODE)
+    if not _CODE.fullmatch(text):
+        raise FieldError(f"{text!r} is not a code: letters A-Z and digits, then also _ . - "
+                         f"(at most {MAX_CODE} characters)")
+    return text
+
+
 def _date(value: object) -> date:
     if isinstance(value, datetime):  # XLSX date cells arrive as midnight datetimes
         return value.date()
@@ -171,8 +185,8 @@ def _minutes(value: object) -> float:
 _PARSERS = {
     "date": _date,
     "shift": lambda v: parse_text(v, MAX_SHIFT),
-    "worker_code": lambda v: parse_text(v, MAX_CODE),
-    "machine_code": lambda v: parse_text(v, MAX_CODE),
+    "worker_code": parse_code,
+    "machine_code": parse_code,
     "planned_minutes": _minutes,
     "run_minutes": _minutes,
     "output": _count,
@@ -293,8 +307,10 @@ class UpsertReport:
         return {**counts, "created_machines": list(self.created_machines)}
 
 
-def _key_text(key: Key) -> str:
-    return "/".join((key[0].isoformat(), *key[1:]))
+def key_text(day: date, shift: str, worker_id: int, machine_code: str) -> str:
+    """A record's natural key as the audit log names it: the worker by id, never by code
+    (services/audit.py), as in `2026-03-02/A/worker:12/M1`."""
+    return f"{day.isoformat()}/{shift}/worker:{worker_id}/{machine_code}"
 
 
 def _values(record: ProductionRecord) -> dict[str, Any]:
@@ -385,7 +401,7 @@ def upsert_production(
             session.add(ProductionRecord(date=row.date, shift=row.shift, worker=worker,
                                          machine=machine, source=source, **values))
             report.outcomes.append(Outcome.CREATED)
-            created.append(_key_text(row.key))
+            created.append(key_text(row.date, row.shift, worker.id, row.machine_code))
             continue
         before = _values(record)
         takes_over = record.source is RecordSource.KIOSK and source is not RecordSource.KIOSK
@@ -397,11 +413,11 @@ def upsert_production(
             for name, value in values.items():
                 setattr(record, name, value)
             record.source = source
+            key = key_text(row.date, row.shift, worker.id, row.machine_code)
             audit(session, actor, "production.update", "production_record", record.id,
-                  before={"key": _key_text(row.key), **before},
-                  after={"key": _key_text(row.key), **_values(record)})
+                  before={"key": key, **before}, after={"key": key, **_values(record)})
             report.outcomes.append(Outcome.UPDATED)
-            updated.append(_key_text(row.key))
+            updated.append(key)
     if created or updated or report.created_machines:
         audit(session, actor, "production.upsert", "production_record", after={
             **(audit_context or {}), "source": source.value, **report.to_dict(),

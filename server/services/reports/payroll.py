@@ -7,16 +7,17 @@ those periods is not closed is refused, naming the first one and how to close it
 
 HR sets a bonus per tier key (`excellent`, `improved`, ...); a worker earns the bonus of
 every award they hold in the period. From a configurable day of the month (default the
-25th) the dashboard reminds HR to close last month and export its payroll.
+25th) the dashboard reminds HR to close last month and export its payroll. A cash reward
+(a reward with a cash value, such as a tier menu's bonus) handed over in the month adds a
+row with its amount in the bonus column.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,8 @@ from server.services import InvalidInput
 from server.services.audit import record
 from server.services.periods.calendar import workshop_by_code
 from server.services.periods.snapshots import closed_period, settled_board
+from server.services.reports.cells import append_row, csv_bytes
+from server.services.rewards import redemptions
 from server.services.scores.schemes import scheme_for, to_scheme
 
 BONUS_KEY = "payroll.bonus"
@@ -189,7 +192,21 @@ def payroll_rows(session: Session, month_start: date, zone: ZoneInfo,
                          version, entry["total"], entry["rank"],
                          entry["tier"]["name"] if entry["tier"] else "",
                          ", ".join(entry["awards"]), round(bonus, 2)])
-    return rows
+    return rows + _reward_cash_rows(session, month, zone, workshop)
+
+
+def _reward_cash_rows(session: Session, month: PeriodSpan, zone: ZoneInfo,
+                      workshop: str | None) -> list[list[Any]]:
+    """One row for each cash reward (a tier-menu or catalogue reward with a cash value)
+    handed over in the month, its amount in the bonus column: cash choices are paid with
+    the payroll."""
+    start = datetime.combine(month.start, time.min, zone)
+    end = datetime.combine(month.end + timedelta(days=1), time.min, zone)
+    shop = workshop_by_code(session, workshop) if workshop else None
+    return [[r.worker.workshop.code, r.worker.code, r.worker.name, month.label, "", "", "",
+             "", f"奖品 reward {r.reward.code}", round(r.reward.cash or 0.0, 2)]
+            for r in redemptions.cash_handed_over(session, start, end,
+                                                  shop.id if shop else None)]
 
 
 def payroll_file(session: Session, month_start: date, fmt: str, zone: ZoneInfo,
@@ -200,20 +217,16 @@ def payroll_file(session: Session, month_start: date, fmt: str, zone: ZoneInfo,
     rows = payroll_rows(session, month_start, zone, today, workshop=workshop)
     name = f"payroll-{month_start:%Y-%m}{'-' + workshop if workshop else ''}.{fmt}"
     if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(HEADERS)
-        writer.writerows(rows)
-        return name, ("\ufeff" + text.getvalue()).encode("utf-8")
+        return name, csv_bytes(HEADERS, rows)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = f"{month_start:%Y-%m}"
-    sheet.append(HEADERS)
+    append_row(sheet, HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     buffer = io.BytesIO()
     book.save(buffer)
     return name, buffer.getvalue()

@@ -10,7 +10,6 @@ Column headings are bilingual (中文 / English), so one file serves every reade
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +28,7 @@ from server.services.periods.calendar import workshop_by_code
 from server.services.periods.closing import version_changes
 from server.services.periods.review import snapshot_cards
 from server.services.periods.snapshots import closed_period
+from server.services.reports.cells import append_row, csv_bytes
 from server.services.reports.pdf import new_document, output
 from server.services.scores.scorecards import all_scorecards, leaderboard
 
@@ -184,31 +184,32 @@ def to_xlsx(report: Report) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Scores"
-    sheet.append([f"{report.title} · {report.scheme}"])
-    sheet.append([f"{report.span.start.isoformat()} – {report.span.end.isoformat()} · "
-                  f"{report.settlement}"])
-    sheet.append(_headers(report))
+    append_row(sheet, [f"{report.title} · {report.scheme}"])
+    append_row(sheet, [f"{report.span.start.isoformat()} – {report.span.end.isoformat()} · "
+                       f"{report.settlement}"])
+    append_row(sheet, _headers(report))
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for row in report.rows:
-        sheet.append(_cells(report, row))
+        append_row(sheet, _cells(report, row))
     for index in range(1, len(_headers(report)) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 16
     sheet.freeze_panes = "D4"
     improved = book.create_sheet("Most improved")
-    improved.append(["排名 Rank", "工号 Code", "姓名 Name", "总分 Total", "进步 Improvement"])
+    append_row(improved, ["排名 Rank", "工号 Code", "姓名 Name", "总分 Total",
+                          "进步 Improvement"])
     for entry in report.most_improved:
-        improved.append([entry["rank"], entry["code"], entry["name"], entry["total"],
-                         entry["improvement"]])
+        append_row(improved, [entry["rank"], entry["code"], entry["name"], entry["total"],
+                              entry["improvement"]])
     if report.changes:
         changed = book.create_sheet("Changes")
-        changed.append([f"版本变化 Changes from version {report.version - 1} to "
-                        f"{report.version}"])
-        changed.append(CHANGE_HEADERS)
+        append_row(changed, [f"版本变化 Changes from version {report.version - 1} to "
+                             f"{report.version}"])
+        append_row(changed, CHANGE_HEADERS)
         for cell in changed[2]:
             cell.font = Font(bold=True)
         for change in report.changes:
-            changed.append(_change_cells(change))
+            append_row(changed, _change_cells(change))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -225,12 +226,7 @@ def _change_cells(change: dict[str, Any]) -> list[Any]:
 
 def to_csv(report: Report) -> bytes:
     """UTF-8 with a BOM, which Excel on a Chinese Windows opens correctly."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(_headers(report))
-    for row in report.rows:
-        writer.writerow(["" if c is None else c for c in _cells(report, row)])
-    return ("\ufeff" + text.getvalue()).encode("utf-8")
+    return csv_bytes(_headers(report), (_cells(report, row) for row in report.rows))
 
 
 def _fmt(value: Any, key: str | None = None) -> str:

@@ -1,29 +1,57 @@
-"""What a video file holds, found by PyAV (FFmpeg): container, codecs, duration and size,
-and a thumbnail from a frame a little way in.
+"""What a video file holds, found by PyAV (FFmpeg) in a child process: container, codecs,
+duration and size, and a thumbnail from a frame a little way in.
 
-A file counts as playable when FFmpeg opens it as MP4 or WebM, it has a video stream in a
-codec the kiosks decode, and its first frames decode. Anything else is an `Unplayable`
-with a message HR can act on.
+An upload may be built to hurt FFmpeg, so the server never opens one itself. The
+container is chosen from the file's first bytes (MP4's `ftyp` box, WebM's EBML header),
+never guessed by FFmpeg; `probe_worker.py` then opens it with that demuxer and the `file`
+protocol only, in a process of its own with an address-space and CPU-time limit and a
+wall-clock timeout. A file counts as playable when it opens so, has a video stream in a
+codec the kiosks decode, and its first frames decode. Anything else, a crash or a timeout
+included, is an `Unplayable` with a message HR can act on (`Refused`: the admin
+translates it).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import av
-from PIL import Image
+from server.services.refusals import N_, Refused
 
-from server.services import InvalidInput
-
-VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"})
-AUDIO_CODECS = frozenset({"aac", "mp3", "opus", "vorbis"})
-THUMBNAIL_WIDTH = 480
-THUMBNAIL_AT = 0.1  # a share of the duration: past a black first frame or a title card
-DECODE_CHECK_FRAMES = 3
+WORKER = Path(__file__).with_name("probe_worker.py")
+# The stored file's extension -> the FFmpeg demuxer that opens it.
+DEMUXERS = {"mp4": "mp4", "webm": "matroska"}
+MB = 1024 * 1024
 
 
-class Unplayable(InvalidInput):
+@dataclass(frozen=True)
+class WorkerLimits:
+    """What the child process may use: a probe decodes a few frames and one thumbnail."""
+
+    memory_bytes: int = 512 * MB  # address space (Python with PyAV starts at ~130 MB)
+    cpu_s: int = 30
+    timeout_s: float = 60.0
+
+
+LIMITS = WorkerLimits()
+
+# The worker's reasons, in words for HR.
+REASONS = {
+    "no_video": N_("the file has no picture (no video stream)"),
+    "video_codec": N_("the picture is in %(codec)s; use H.264, VP8, VP9 or AV1"),
+    "audio_codec": N_("the sound is in %(codec)s; use AAC, Opus or Vorbis"),
+    "picture_size": N_("the picture is %(width)s×%(height)s pixels; at most 4096×4096"),
+    "no_duration": N_("the file does not say how long it is"),
+    "no_frames": N_("no picture in the file could be decoded"),
+    "unreadable": N_("the file cannot be read as a video (%(detail)s)"),
+}
+
+
+class Unplayable(Refused):
     """The file is not a video the kiosks can play; the message says why."""
 
 
@@ -37,71 +65,69 @@ class Probe:
     height: int
 
 
-def _container(names: str) -> str:
-    formats = set(names.split(","))
-    if "mp4" in formats:
+def container_of(path: Path) -> str:
+    """mp4 or webm, from the file's first bytes; `Unplayable` for anything else."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[4:8] == b"ftyp":
         return "mp4"
-    if "webm" in formats:
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"
-    raise Unplayable(f"the file is {names}, not MP4 or WebM")
+    raise Unplayable(N_("the file is neither MP4 nor WebM (it does not begin as one does)"))
 
 
-def probe(path: Path) -> Probe:
-    """The facts about the file at `path`, or `Unplayable`."""
+def probe(path: Path, thumbnail_to: Path | None = None, *,
+          limits: WorkerLimits | None = None) -> Probe:
+    """The facts about the file at `path`, or `Unplayable`; with `thumbnail_to`, a JPEG of
+    a frame a little way in is written there (and removed again when the file is
+    refused). `limits` default to LIMITS."""
+    limits = limits or LIMITS
+    kind = container_of(path)
+    argv = [sys.executable, "-I", str(WORKER), str(path), DEMUXERS[kind],
+            str(limits.memory_bytes), str(limits.cpu_s)]
+    if thumbnail_to is not None:
+        argv.append(str(thumbnail_to))
     try:
-        with av.open(str(path)) as container:
-            kind = _container(container.format.name)
-            if not container.streams.video:
-                raise Unplayable("the file has no picture (no video stream)")
-            video = container.streams.video[0]
-            codec = video.codec_context.name
-            if codec not in VIDEO_CODECS:
-                raise Unplayable(f"the picture is in {codec}; use H.264, VP8, VP9 or AV1")
-            audio = container.streams.audio[0] if container.streams.audio else None
-            audio_codec = audio.codec_context.name if audio is not None else None
-            if audio_codec is not None and audio_codec not in AUDIO_CODECS:
-                raise Unplayable(f"the sound is in {audio_codec}; use AAC, Opus or Vorbis")
-            duration = _duration(container, video)
-            decoded = 0
-            for _frame in container.decode(video):
-                decoded += 1
-                if decoded >= DECODE_CHECK_FRAMES:
-                    break
-            if decoded == 0:
-                raise Unplayable("no picture in the file could be decoded")
-            return Probe(kind, codec, audio_codec, duration, video.codec_context.width,
-                         video.codec_context.height)
-    except av.FFmpegError as error:
-        raise Unplayable(f"the file cannot be read as a video ({error.strerror or error})"
-                         ) from None
+        answer = _run(argv, limits)
+        if not answer["ok"]:
+            reason = str(answer.get("reason"))
+            params = {k: str(v) for k, v in dict(answer.get("params") or {}).items()}
+            if reason not in REASONS:
+                raise _failed()
+            raise Unplayable(REASONS[reason], **params)
+        facts = answer["probe"]
+        return Probe(kind, str(facts["video_codec"]), facts["audio_codec"],
+                     float(facts["duration_s"]), int(facts["width"]), int(facts["height"]))
+    except BaseException:
+        if thumbnail_to is not None:
+            thumbnail_to.unlink(missing_ok=True)
+        raise
 
 
-def _duration(container: av.container.InputContainer, video: av.VideoStream) -> float:
-    if container.duration:
-        seconds = container.duration / 1_000_000
-    elif video.duration and video.time_base:
-        seconds = float(video.duration * video.time_base)
-    else:
-        seconds = 0.0
-    if seconds <= 0:
-        raise Unplayable("the file does not say how long it is")
-    return round(seconds, 3)
+def _failed() -> Unplayable:
+    return Unplayable(N_("not a video this server can play: reading it failed or needed "
+                         "more memory or time than a video should"))
+
+
+def _run(argv: list[str], limits: WorkerLimits) -> dict[str, Any]:
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=limits.timeout_s, check=False)
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        raise Unplayable(N_("not a video this server can play: reading it took longer "
+                            "than %(seconds)s s"), seconds=f"{limits.timeout_s:g}") from None
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or "ok" not in answer:
+        raise _failed()
+    return answer
 
 
 def thumbnail(path: Path, target: Path, duration_s: float) -> None:
-    """A JPEG of the frame at `THUMBNAIL_AT` of the way in, `THUMBNAIL_WIDTH` wide."""
-    with av.open(str(path)) as container:
-        video = container.streams.video[0]
-        at = duration_s * THUMBNAIL_AT
-        if video.time_base:
-            # Seeking lands on the keyframe before `at`; decode forward from there.
-            container.seek(int(at / video.time_base), stream=video)
-        picture: Image.Image | None = None
-        for frame in container.decode(video):
-            picture = frame.to_image()
-            if frame.time is None or frame.time >= at:
-                break
-    if picture is None:
-        raise Unplayable("no picture in the file could be decoded")
-    picture.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH))
-    picture.convert("RGB").save(target, "JPEG", quality=85)
+    """A JPEG, 480 pixels wide, of the frame a tenth of the way in (`duration_s` is the
+    probe's, kept for callers that probed first: the child finds the duration itself)."""
+    del duration_s
+    probe(path, thumbnail_to=target)

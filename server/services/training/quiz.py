@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
 from server.services.images import normalised_jpeg
+from server.services.refusals import N_
 from server.services.training.videos import get_video, video_dir
 
 MAX_QUESTIONS = 5
 MIN_ANSWERS, MAX_ANSWERS = 2, 4
 PICTURE_SIZE = 600
+# How a refused picture is named, for the catalogue (server/services/refusals.py).
+QUESTION = N_("question")
+ANSWERS = (N_("answer 1"), N_("answer 2"), N_("answer 3"), N_("answer 4"))
 
 
 def _picture(data: bytes, folder: Path, what: str) -> str:
@@ -45,8 +49,8 @@ def add_question(session: Session, data_dir: Path, video_id: int, question: byte
     folder = video_dir(data_dir) / "quiz"
     folder.mkdir(exist_ok=True)
     prefix = f"{video_dir(data_dir).name}/quiz/"
-    item = {"question": prefix + _picture(question, folder, "question"),
-            "answers": [prefix + _picture(a, folder, f"answer {i + 1}")
+    item = {"question": prefix + _picture(question, folder, QUESTION),
+            "answers": [prefix + _picture(a, folder, ANSWERS[i])
                         for i, a in enumerate(answers)],
             "correct": correct}
     video.quiz = [*quiz, item]  # a new list, so the JSON column sees the change

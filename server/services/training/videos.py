@@ -3,7 +3,8 @@ list what a kiosk should hold.
 
 Files live in `<data dir>/videos/`: the video as `<sha256>.<mp4|webm>` and its thumbnail
 as `<sha256>.jpg`. A file that is not playable is removed before the error is raised, so a
-refused upload leaves nothing behind. Every change is audited.
+refused upload leaves nothing behind. The file is probed, and its thumbnail made, in a
+child process under limits (`probe.py`). Every change is audited.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.models import Kiosk, Role, TrainingProgress, TrainingVideo, Workshop
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
-from server.services.training.probe import probe, thumbnail
+from server.services.training.probe import probe
 
 VIDEO_DIR = "videos"
 CHUNK = 1024 * 1024
@@ -87,17 +88,16 @@ def add_video(session: Session, data_dir: Path, upload: Path, assignment: Assign
     must be a file of our own, on the data folder's file system)."""
     try:
         shops, roles = assignment.checked(session)
-        facts = probe(upload)
         digest = sha256 or sha256_of(upload)
         clash = session.scalars(select(TrainingVideo).where(TrainingVideo.sha256 == digest)
                                 ).first()
         if clash is not None:
             raise Conflict(f"this file is already the video {clash.title!r}")
         folder = video_dir(data_dir)
-        target = folder / f"{digest}.{facts.container}"
         picture = folder / f"{digest}.jpg"
+        facts = probe(upload, thumbnail_to=picture)  # removes the picture when it refuses
+        target = folder / f"{digest}.{facts.container}"
         try:
-            thumbnail(upload, picture, facts.duration_s)
             size = upload.stat().st_size
             os.replace(upload, target)
         except BaseException:

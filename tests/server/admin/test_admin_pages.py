@@ -53,7 +53,7 @@ def test_create_edit_deactivate_a_worker(client: FlaskClient, session: Session) 
     assert (worker.name, worker.workshop.code, worker.active, worker.pin_hash) == (
         "新人甲", "W1", False, None)
     actions = set(session.scalars(select(AuditEntry.action).where(
-        AuditEntry.entity_id == "N001")))
+        AuditEntry.entity_id == str(worker.id))))  # people by id in the audit log
     assert {"worker.create", "worker.update", "worker.deactivate"} <= actions
 
 
@@ -77,7 +77,7 @@ def test_a_photo_is_uploaded_and_served(client: FlaskClient, app: Flask,
     bad = client.post("/admin/workers/A001/photo",
                       data={"photo": (io.BytesIO(b"not a picture"), "x.png")},
                       content_type="multipart/form-data", follow_redirects=True)
-    assert "photo:" in _flash(bad)
+    assert "照片：不是服务器能读取的图片" in _flash(bad)  # refused, in the UI's language
 
 
 def test_categories_kiosks_users_and_payroll(client: FlaskClient, session: Session) -> None:

@@ -194,14 +194,17 @@ def test_one_audit_entry_per_batch_lists_each_changed_record_before_and_after(
         AuditEntry.action == "production.upsert").order_by(AuditEntry.id)))
     assert [e.after["created"] + e.after["updated"] for e in entries if e.after] == [3, 2, 1]
     first, second, _ = (e.after or {} for e in entries)
+    w001 = session.scalars(select(Worker).where(Worker.code == "W001")).one()
+    worker = f"worker:{w001.id}"  # the audit log names workers by id, not code
     assert sorted(c["key"] for c in first["changes"]) == [
-        "2026-03-09/day/W001/M1", "2026-03-09/day/W001/M2", "2026-03-09/night/W001/M1"]
+        f"2026-03-09/day/{worker}/M1", f"2026-03-09/day/{worker}/M2",
+        f"2026-03-09/night/{worker}/M1"]
     assert all(c["before"] is None for c in first["changes"])
     changes = {c["key"]: (c["before"]["output"], c["before"]["defects"],
                           c["after"]["output"], c["after"]["defects"])
                for c in second["changes"]}
-    assert changes == {"2026-03-09/day/W001/M1": (100, 0, 100, 3),
-                       "2026-03-09/day/W001/M2": (40, 0, 41, 0)}
+    assert changes == {f"2026-03-09/day/{worker}/M1": (100, 0, 100, 3),
+                       f"2026-03-09/day/{worker}/M2": (40, 0, 41, 0)}
     assert second["updated_keys"] == sorted(changes)
     assert verify_chain(session).ok
 

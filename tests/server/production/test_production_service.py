@@ -162,11 +162,12 @@ def test_changed_values_update_in_place_with_an_audit_of_before_and_after(
     assert entry.entity_id == str(record.id)
     assert entry.before is not None and entry.after is not None
     assert (entry.before["output"], entry.after["output"]) == (900, 950)
-    assert entry.after["key"] == "2026-03-02/A/W001/M1"
+    key = f"2026-03-02/A/worker:{record.worker_id}/M1"  # the worker by id, not code
+    assert entry.after["key"] == key
     summary = floor.scalars(select(AuditEntry).where(
         AuditEntry.action == "production.upsert").order_by(AuditEntry.id)).all()
     assert summary[-1].after is not None
-    assert summary[-1].after["updated_keys"] == ["2026-03-02/A/W001/M1"]
+    assert summary[-1].after["updated_keys"] == [key]
     assert verify_chain(floor).ok
 
 

@@ -1,0 +1,27 @@
+"""Refusals a person reads in their own language: an English message id and its values.
+
+Services speak English. A file refused for what it is (a workbook too big to open, a
+picture of too many pixels, a file that is no video the kiosks play) raises `Refused`,
+whose `text` is an English message id marked with `N_` so that `pybabel extract` puts it
+in the catalogue (server/translations/babel.cfg reads server/services), and whose
+`params` fill its `%(name)s` places. The admin shows `gettext(text) % params`; the API
+and the CLI show the English `str(error)`.
+"""
+
+from __future__ import annotations
+
+from server.services import InvalidInput
+
+
+def N_(text: str) -> str:
+    """Marks a message id for the catalogue; the text itself is unchanged."""
+    return text
+
+
+class Refused(InvalidInput):
+    """A file refused for its size, shape or kind; the message says why and what to do."""
+
+    def __init__(self, text: str, **params: object) -> None:
+        super().__init__(text % params)
+        self.text = text
+        self.params = params
