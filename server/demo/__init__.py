@@ -28,6 +28,7 @@ from server.models import (
     BadgeKind,
     EntryStatus,
     Language,
+    LedgerSource,
     Machine,
     PointCategory,
     PointEntry,
@@ -38,6 +39,7 @@ from server.models import (
     Workshop,
 )
 from server.services.audit import record
+from server.services.points.ledger import line_for_entry
 from server.services.scores.schemes import import_scheme
 from server.services.security import card_credential_hash, hash_secret
 from server.services.setup import initialise
@@ -272,13 +274,18 @@ def _points(session: Session, rng: random.Random, worker: Worker, supervisors: l
         decided_at = (None if status == EntryStatus.PENDING
                       else min(datetime.combine(day + timedelta(days=1), time(1), UTC),
                                datetime.now(UTC)))
-        session.add(PointEntry(
+        entry = PointEntry(
             worker=worker, category=category, points=category.points, date=day, status=status,
             reason=category.name,
             given_by_worker_id=None if category.needs_approval else supervisor.id,
             decided_by_worker_id=None if status == EntryStatus.PENDING else supervisor.id,
             decided_at=decided_at,
-        ))
+        )
+        session.add(entry)
+        if status == EntryStatus.APPROVED:  # paid into the worker's points account
+            session.flush()
+            line_for_entry(session, entry, LedgerSource.CLAIM if category.needs_approval
+                           else LedgerSource.REMARK, "demo")
         count += 1
     return count
 

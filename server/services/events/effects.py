@@ -527,9 +527,9 @@ class Effects:
             entry.decision_note = f"undone at the kiosk ({event.uuid})"
             ledger.reverse_entry(self.session, entry, self._by(worker),
                                  reason=f"remark undone ({remark.uuid})")
-            record(self.session, f"{self.actor}/{worker.code}", "point.undo", "point_entry",
+            record(self.session, self._by(worker), "point.undo", "point_entry",
                    entry.id, before={"status": "approved"},
-                   after={"status": "rejected", "worker": worker.code,
+                   after={"status": "rejected", "worker_id": worker.id,
                           "points": entry.points, "remark": remark.uuid,
                           "event": event.uuid})
         return plan

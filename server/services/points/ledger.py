@@ -78,7 +78,7 @@ def add_line(session: Session, worker: Worker, points: float, source: LedgerSour
     session.add(line)
     session.flush()
     if audit:
-        record(session, actor, "ledger.line", "worker", worker.code,
+        record(session, actor, "ledger.line", "worker", worker.id,
                after={"line": line.id, "points": points, "source": source.value,
                       "reason": reason, "entry": entry_id, "redemption": redemption_id})
     return line
@@ -178,7 +178,7 @@ def hr_line(session: Session, code: str, points: float, reason: str,
     assert line is not None
     session.flush()
     record(session, actor, "point.hr", "point_entry", entry.id,
-           after={"worker": worker.code, "points": entry.points, "reason": reason,
+           after={"worker_id": worker.id, "points": entry.points, "reason": reason,
                   "category": category_code, "date": today.isoformat(), "line": line.id})
     return line
 
@@ -198,6 +198,6 @@ def settle_leaver(session: Session, code: str, how: str, actor: str,
     source = LedgerSource.PAYOUT if how == "payout" else LedgerSource.FORFEIT
     line = add_line(session, worker, -now, source, actor,
                     reason=(note or "").strip() or f"leaver: {how}", audit=False)
-    record(session, actor, f"ledger.{how}", "worker", worker.code,
+    record(session, actor, f"ledger.{how}", "worker", worker.id,
            before={"balance": now}, after={"balance": 0.0, "line": line.id})
     return line

@@ -131,7 +131,7 @@ def redeem(session: Session, plan: RedeemPlan, event_uuid: str, actor: str,
     if plan.entitlement is not None:
         plan.entitlement.redemption_id = redemption.id
     record(session, actor, "reward.redeem", "redemption", redemption.id,
-           after={"worker": plan.worker.code, "reward": plan.reward.code, "cost": plan.cost,
+           after={"worker_id": plan.worker.id, "reward": plan.reward.code, "cost": plan.cost,
                   "entitlement": plan.entitlement.id if plan.entitlement else None,
                   "state": state.value, "event": event_uuid})
     return redemption
@@ -155,7 +155,7 @@ def _decide(session: Session, redemption: Redemption, to: RedemptionState,
     redemption.note = (note or "").strip() or redemption.note
     record(session, actor, f"redemption.{to.value}", "redemption", redemption.id,
            before={"state": before},
-           after={"state": to.value, "worker": redemption.worker.code,
+           after={"state": to.value, "worker_id": redemption.worker_id,
                   "reward": redemption.reward.code, "note": redemption.note})
 
 
