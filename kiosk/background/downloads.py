@@ -82,7 +82,7 @@ class VideoDownloader:
                 if not (self.folder / name).is_file():
                     try:
                         self._save_small(client, url, name)
-                    except ApiError as exc:  # a missing picture shows a placeholder
+                    except ApiError as exc:  # a missing picture: the quiz draws its pictogram
                         log_event(logger, "video_picture_refused", logging.WARNING,
                                   video=video.id, reason=str(exc))
         self._post(events.VIDEOS_READY)

@@ -27,7 +27,7 @@ def xlsx_with_sheet(rows: Iterable[bytes], level: int = 6, stored: bool = False)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["placeholder"])
+    sheet.append(["a cell the bomb replaces"])
     base = io.BytesIO()
     book.save(base)
     out = io.BytesIO()
