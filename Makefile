@@ -5,8 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 PYTEST_ARGS ?=
+# The browser suites (Debian's Chromium through Playwright, every page in both languages)
+# run in `make test-slow`, which CI runs after `make test`, to keep `make test` under 30 min.
+BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
+	tests/e2e/test_admin_periods.py tests/e2e/test_admin_rewards.py \
+	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py
 
-.PHONY: run install system-packages test-setup test bench soak lint clean image image-test
+.PHONY: run install system-packages test-setup test test-slow bench soak lint clean image image-test
 
 run: install
 	scripts/run-demo.sh
@@ -33,7 +38,10 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 test: test-setup
 	$(BIN)/ruff check server kiosk shopfloor_logging tests
 	$(BIN)/mypy server kiosk shopfloor_logging
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(BROWSER_TESTS)) --durations=15 $(PYTEST_ARGS)
+
+test-slow: test-setup
+	$(BIN)/python -m pytest $(BROWSER_TESTS) --durations=10 $(PYTEST_ARGS)
 
 bench: test-setup
 	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
