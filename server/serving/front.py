@@ -158,8 +158,13 @@ class Front:
             if tls is not None:
                 await writer.start_tls(tls, ssl_handshake_timeout=self.limits.handshake_s)
             await connection.run()
+        except ssl.SSLError as error:
+            # Said once per connection, as gunicorn did: a kiosk refusing our certificate
+            # (UNKNOWN_CA) or a client speaking plain HTTP to the TLS port shows here.
+            logger.info("tls_handshake_failed",
+                        extra={"peer": address, "reason": error.reason or str(error)})
         except OSError:
-            pass  # a failed or late handshake, a reset: the client is gone
+            pass  # a late handshake, a reset: the client is gone
         finally:
             self.connections.discard(connection)
             self.admission.release(address)
