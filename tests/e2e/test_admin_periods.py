@@ -33,6 +33,7 @@ from server.services.imports import import_workers
 from server.services.periods.closing import close_period
 from server.services.production.records import ProductionRow, upsert_production
 from server.services.setup import initialise
+from support.browser import logged_in, page_language, screenshot
 from support.factory import PASSWORD, Plant, build_plant, last_month_days, make_event
 from support.live_server import LiveServer
 
@@ -118,33 +119,17 @@ def context(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Browse
 
 @pytest.fixture
 def page(context: BrowserContext, site: Site) -> Iterator[Page]:
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
-            if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(site.url("/admin/login"))
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button.primary")
-    expect(page).to_have_url(site.url("/admin/"))
+    page, problems = logged_in(context, site.server.url, PASSWORD)
     yield page
     assert problems == []
 
 
-def _lang(page: Page) -> str:
-    return "zh" if page.evaluate("document.documentElement.lang") == "zh-CN" else "en"
-
-
 def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= 1366, f"{name} is {wide} px wide"
-    page.screenshot(path=ARTIFACTS / f"{_lang(page)}-{name}.png", full_page=True)
+    screenshot(page, ARTIFACTS, name)
 
 
 def test_close_a_month_with_gaps(page: Page, site: Site) -> None:
-    zh = _lang(page) == "zh"
+    zh = page_language(page) == "zh"
     page.goto(site.url("/admin/periods"))
     expect(page.locator("h1")).to_have_text("结算期" if zh else "Periods")
     row = page.locator(f'tr[data-period="W2/{site.month}"]')
@@ -180,7 +165,7 @@ def test_close_a_month_with_gaps(page: Page, site: Site) -> None:
 
 
 def test_book_a_refused_event(page: Page, site: Site) -> None:
-    zh = _lang(page) == "zh"
+    zh = page_language(page) == "zh"
     page.goto(site.url("/admin/refused"))
     expect(page.locator("#refused tbody tr")).to_have_count(2 if zh else 3)
     if not zh:
@@ -201,7 +186,7 @@ def test_book_a_refused_event(page: Page, site: Site) -> None:
 
 
 def test_reports_and_corrections_name_the_closed_month(page: Page, site: Site) -> None:
-    zh = _lang(page) == "zh"
+    zh = page_language(page) == "zh"
     page.goto(site.url(f"/admin/reports?kind=monthly&workshop=W1&period={site.month}"))
     expect(page.locator("#settled")).to_contain_text("已结算" if zh else "closed, version 1")
     expect(page.locator("#payroll-periods")).to_contain_text(f"W1 {site.month}")

@@ -22,6 +22,7 @@ from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.services.points.ledger import hr_line
 from server.services.setup import initialise
+from support.browser import logged_in, page_language, screenshot
 from support.factory import PASSWORD, Plant, build_plant, make_event
 from support.live_server import LiveServer
 
@@ -75,29 +76,13 @@ def context(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Browse
 
 @pytest.fixture
 def page(context: BrowserContext, site: Site) -> Iterator[Page]:
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}")
-            if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(site.url("/admin/login"))
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button.primary")
-    expect(page).to_have_url(site.url("/admin/"))
+    page, problems = logged_in(context, site.server.url, PASSWORD)
     yield page
     assert problems == []
 
 
-def _lang(page: Page) -> str:
-    return "zh" if page.evaluate("document.documentElement.lang") == "zh-CN" else "en"
-
-
 def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= 1366, f"{name} is {wide} px wide"
-    page.screenshot(path=ARTIFACTS / f"{_lang(page)}-{name}.png", full_page=True)
+    screenshot(page, ARTIFACTS, name)
 
 
 def _balance(site: Site) -> float:
@@ -107,7 +92,7 @@ def _balance(site: Site) -> float:
 
 
 def test_the_catalogue_and_the_fulfilment_queue(page: Page, site: Site) -> None:
-    zh = _lang(page) == "zh"
+    zh = page_language(page) == "zh"
     code, other = ("CUP_ZH", "TOWEL_ZH") if zh else ("CUP_EN", "TOWEL_EN")
     page.goto(site.url("/admin/rewards"))
     expect(page.locator("h1")).to_have_text("奖品目录" if zh else "Reward catalogue")
