@@ -34,20 +34,24 @@ def standings_cache() -> StandingsCache:
     return cache
 
 
-def conditional(request: Request, etag: str, build: Callable[[], Response]) -> Response:
+def conditional(request: Request, etag: str, build: Callable[[], Response], *,
+                private: bool = False) -> Response:
     """The answer to a request for something whose current version is `etag`.
 
     A GET or HEAD whose If-None-Match matches gets 304 with no body, and `build` is never
     called; anything else gets what `build()` makes. Either way the response carries the
     ETag, as a strong validator. The match is the weak comparison RFC 9110 (13.1.2) asks
     for with If-None-Match: `W/"x"` matches `"x"`, any tag of a list may match, and `*`
-    matches whatever there is.
+    matches whatever there is. `private`: an answer for one device that must ask again each
+    time (`Cache-Control: private, no-cache`), as the kiosk API's are.
     """
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         response = build()
     response.set_etag(etag)
+    if private:
+        response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 

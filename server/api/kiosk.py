@@ -67,8 +67,7 @@ def get_roster() -> Response:
     session = db_session()
     content = roster(session, kiosk)
     session.commit()
-    response = conditional(request, roster_etag(content), lambda: jsonify(content))
-    response.headers["Cache-Control"] = "private, no-cache"
+    response = conditional(request, roster_etag(content), lambda: jsonify(content), private=True)
     return response
 
 
@@ -97,8 +96,7 @@ def get_scorecard(code: str) -> Response:
     card["tasks"] = worker_tasks(session, code)
     session.commit()
     # A kiosk back from days offline asks for many cards; unchanged ones cost a 304.
-    response = conditional(request, roster_etag(card), lambda: jsonify(card))
-    response.headers["Cache-Control"] = "private, no-cache"
+    response = conditional(request, roster_etag(card), lambda: jsonify(card), private=True)
     return response
 
 

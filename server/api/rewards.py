@@ -45,8 +45,7 @@ def get_rewards() -> Response:
     session = db_session()
     content = catalogue(session)
     session.commit()
-    response = conditional(request, catalogue_etag(content), lambda: jsonify(content))
-    response.headers["Cache-Control"] = "private, no-cache"
+    response = conditional(request, catalogue_etag(content), lambda: jsonify(content), private=True)
     return response
 
 
