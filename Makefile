@@ -36,8 +36,8 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 	@touch $@
 
 test: test-setup
-	$(BIN)/ruff check server kiosk shopfloor_logging tests
-	$(BIN)/mypy server kiosk shopfloor_logging
+	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust tests
+	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust
 	$(BIN)/python -m pytest $(addprefix --ignore=,$(BROWSER_TESTS)) --durations=15 $(PYTEST_ARGS)
 
 test-slow: test-setup
@@ -66,8 +66,8 @@ image-test: test-setup
 	$(BIN)/python -m pytest tests/image -o python_files='image_*.py' -s $(PYTEST_ARGS)
 
 lint: test-setup
-	$(BIN)/ruff check server kiosk shopfloor_logging tests
-	$(BIN)/mypy server kiosk shopfloor_logging
+	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust tests
+	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust
 
 clean:
 	rm -rf $(STAMPS) build *.egg-info test-artifacts .cache/kiosk-image

@@ -37,6 +37,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     engine = make_engine(config.database_url)
     app.extensions["shopfloor.engine"] = engine
     app.extensions["shopfloor.sessionmaker"] = make_sessionmaker(engine)
+    from server.services.devices.keys import load_keys
+
+    # The site key and the sealing key (services/devices/keys.py), made on first start.
+    app.extensions["shopfloor.keys"] = load_keys(config.data_dir)
 
     from server import errors
     from server.admin import admin

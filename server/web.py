@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import Config
+from server.services.devices.keys import ServerKeys
 from server.services.scores.standings import StandingsCache
 
 
@@ -26,6 +27,12 @@ def db_session() -> Session:
 def app_config() -> Config:
     config: Config = current_app.config["SHOPFLOOR"]
     return config
+
+
+def server_keys() -> ServerKeys:
+    """The site key and the sealing key (`server.services.devices.keys`)."""
+    keys: ServerKeys = current_app.extensions["shopfloor.keys"]
+    return keys
 
 
 def standings_cache() -> StandingsCache:

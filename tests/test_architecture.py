@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("server", "kiosk", "shopfloor_logging")
+PACKAGES = ("server", "kiosk", "shopfloor_logging", "shopfloor_trust")
 
 
 def module_name(path: Path) -> str:

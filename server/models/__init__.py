@@ -1,9 +1,9 @@
 """Typed models by domain, every name re-exported here (docs/ARCHITECTURE.md, "The data model").
 
 base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users,
-login throttles) · devices (kiosks, tokens, displays, settings) · events · production
-· points · schemes · training · audit · periods (settled periods, snapshots, adjustments,
-refused events) · rewards (the points ledger, rewards, redemptions,
+login throttles) · devices (kiosks, tokens, displays, unknown taps, refused seals,
+settings) · events · production · points · schemes · training · audit · periods (settled
+periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
 entitlements). Importing this package registers every table on `Base.metadata`.
 """
 
@@ -14,12 +14,16 @@ from server.models.devices import (
     EnrolmentCode,
     IntegrationToken,
     Kiosk,
+    RefusedSeal,
     Setting,
+    UnknownTap,
+    integration_token_workshops,
     kiosk_workshops,
 )
 from server.models.events import Event
 from server.models.people import (
     Badge,
+    BadgeDigest,
     BadgeKind,
     LoginThrottle,
     Role,
@@ -65,6 +69,7 @@ __all__ = [
     "AppealStatus",
     "AuditEntry",
     "Badge",
+    "BadgeDigest",
     "BadgeKind",
     "Base",
     "Display",
@@ -90,6 +95,7 @@ __all__ = [
     "Redemption",
     "RedemptionState",
     "RefusedEvent",
+    "RefusedSeal",
     "Reward",
     "Role",
     "ScoringScheme",
@@ -100,10 +106,12 @@ __all__ = [
     "TrainingProgress",
     "TrainingVideo",
     "UTCDateTime",
+    "UnknownTap",
     "User",
     "UserRole",
     "Worker",
     "Workshop",
+    "integration_token_workshops",
     "kiosk_workshops",
     "scheme_workshops",
     "user_workshops",

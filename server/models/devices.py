@@ -35,8 +35,18 @@ class Kiosk(Base):
     workshops: Mapped[list[Workshop]] = relationship(secondary=kiosk_workshops)
 
 
+integration_token_workshops = Table(
+    "integration_token_workshops",
+    Base.metadata,
+    Column("token_id", ForeignKey("integration_tokens.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("workshop_id", ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class IntegrationToken(Base):
-    """A machine-to-machine token (MES/ERP) with a narrow scope, such as `production`."""
+    """A machine-to-machine token (MES/ERP) with a narrow scope, such as `production`,
+    limited to `workshops` when any are listed (none: every workshop)."""
 
     __tablename__ = "integration_tokens"
 
@@ -47,6 +57,8 @@ class IntegrationToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    workshops: Mapped[list[Workshop]] = relationship(secondary=integration_token_workshops)
 
 
 class EnrolmentCode(Base):
@@ -78,6 +90,36 @@ class Display(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workshop: Mapped[Workshop | None] = relationship()
+
+
+class UnknownTap(Base):
+    """A badge no worker holds, tapped at a kiosk: for HR's "tap at kiosk X now" page. A
+    card's number came over the pinned TLS link so that HR can give the card out; it is
+    kept at most UNKNOWN_TAP_HOURS (people/badges.py deletes older rows) and never logged."""
+
+    __tablename__ = "unknown_taps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))  # card | qr
+    number: Mapped[str | None] = mapped_column(String(64))  # a card's number, upper hex
+    digest: Mapped[str] = mapped_column(String(64))  # keyed (card) or sha256 (QR)
+    event_uuid: Mapped[str | None] = mapped_column(String(36))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    kiosk: Mapped[Kiosk | None] = relationship()
+
+
+class RefusedSeal(Base):
+    """A seal whose PIN was wrong: counted once against its supervisor however many events
+    of the act carry it, and refused again the same way if sent again."""
+
+    __tablename__ = "refused_seals"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    refused_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Setting(Base):

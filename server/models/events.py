@@ -24,6 +24,9 @@ class Event(Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The kiosk's own clock when the event happened, beside `occurred_at` (which the kiosk
+    # corrected by its offset from the server's clock); None from kiosks before that.
+    kiosk_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # sha256 of the canonical event body: the same UUID with another body is a conflict.

@@ -21,6 +21,15 @@ class BadgeKind(enum.StrEnum):
     QR = "qr"
 
 
+class BadgeDigest(enum.StrEnum):
+    """How a badge's `credential_hash` was made (shopfloor_trust/cards.py)."""
+
+    KEYED = "keyed"  # a card: scrypt with the site key; what rosters carry
+    SHA256 = "sha256"  # a QR badge: sha256 of its 192-bit random secret
+    LEGACY = "legacy"  # a card enrolled before keyed digests: never sent to a kiosk;
+    # upgraded the first time the card is tapped (people/badges.py)
+
+
 class UserRole(enum.StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
@@ -47,6 +56,16 @@ class Worker(Base):
     language: Mapped[Language] = mapped_column(_enum(Language, "language"), default=Language.ZH_CN)
     role: Mapped[Role] = mapped_column(_enum(Role, "worker_role"), default=Role.WORKER)
     pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # What else is known of the PIN: its length (None: set before lengths were kept) and
+    # its 6-bit typo check (shopfloor_trust/pins.py), the only part a kiosk is sent.
+    pin_digits: Mapped[int | None] = mapped_column(Integer)
+    pin_check: Mapped[int | None] = mapped_column(Integer)
+    # Wrong PINs in the seals of this supervisor's acts since HR last unlocked them; at
+    # MAX_WRONG_PINS the acts are locked (`pin_locked_at`) until HR unlocks them, which
+    # counts `pin_epoch` up so kiosks forget their own counts too.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pin_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     photo_path: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -61,8 +80,11 @@ class Badge(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
     kind: Mapped[BadgeKind] = mapped_column(_enum(BadgeKind, "badge_kind"))
-    # sha256 hex of the upper-case card UID hex, or of the QR secret; never the raw value.
+    # A digest of the card number or the QR secret (see `digest`); never the raw value.
     credential_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    digest: Mapped[BadgeDigest] = mapped_column(_enum(BadgeDigest, "badge_digest"),
+                                                default=BadgeDigest.KEYED,
+                                                server_default=BadgeDigest.KEYED.value)
     label: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

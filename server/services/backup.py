@@ -64,8 +64,10 @@ MANIFEST = "manifest.json"
 PAYLOADS = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
 # The data folder's files that belong to the site (the database itself aside). The secret
 # key that signs sessions goes only into encrypted backups.
-DATA_ITEMS = ("secret_key", "photos", "uploads")
-SECRET_ITEMS = frozenset({"secret_key"})
+DATA_ITEMS = ("secret_key", "keys", "photos", "uploads")
+# The site key and the sealing key (devices/keys.py) go with the session key: only into
+# encrypted backups.
+SECRET_ITEMS = frozenset({"secret_key", "keys"})
 PG_TOOL_TIMEOUT = 3600
 
 
