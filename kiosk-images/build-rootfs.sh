@@ -122,7 +122,7 @@ install -m 0644 "$SOURCE/README.md" "$ROOT/opt/shopfloor/README.md"
 step "user, units and settings"
 in_root useradd --system --user-group --home-dir /var/lib/shopfloor-kiosk --create-home \
   --shell /usr/sbin/nologin --groups video,render,input,audio kiosk
-chmod 0750 "$ROOT/var/lib/shopfloor-kiosk"
+chmod 0700 "$ROOT/var/lib/shopfloor-kiosk"  # the token and the keys: the kiosk user only
 install -m 0644 "$SOURCE/provisioning/kiosk/systemd/shopfloor-kiosk.service" \
   "$ROOT/etc/systemd/system/shopfloor-kiosk.service"
 install -m 0644 "$SOURCE/provisioning/kiosk/pam-shopfloor-kiosk" "$ROOT/etc/pam.d/shopfloor-kiosk"

@@ -4,6 +4,8 @@ Written over Alembic's history, so it covers every migration added later."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -75,5 +77,38 @@ def test_the_history_is_linear_and_ends_at_the_head_the_server_expects(
     engine = make_engine(migrated.database_url)
     try:
         assert current_revision(engine) == history()[-1]
+    finally:
+        engine.dispose()
+
+
+NOW = datetime(2026, 12, 1, 8, 0)
+
+
+def test_cards_enrolled_before_keyed_digests_are_marked_legacy(empty_database_url: str) -> None:
+    """0007: a card's old sha256 digest must never reach a kiosk's roster again, so every
+    card badge from before is `legacy` (upgraded when first tapped); QR badges keep sha256."""
+    upgrade(empty_database_url, "0006")
+    engine = make_engine(empty_database_url)
+    try:
+        meta = MetaData()
+        workshops, workers, badges = (Table(name, meta, autoload_with=engine)
+                                      for name in ("workshops", "workers", "badges"))
+        with engine.begin() as connection:
+            shop = connection.execute(workshops.insert().values(code="W", name="W")
+                                      ).inserted_primary_key[0]
+            worker = connection.execute(workers.insert().values(
+                code="A1", name="A", workshop_id=shop, language="zh_CN", role="worker",
+                active=True, created_at=NOW)).inserted_primary_key[0]
+            connection.execute(badges.insert(), [
+                {"worker_id": worker, "kind": "card", "credential_hash": "a" * 64,
+                 "created_at": NOW},
+                {"worker_id": worker, "kind": "qr", "credential_hash": "b" * 64,
+                 "created_at": NOW}])
+        engine.dispose()
+        upgrade(empty_database_url, "0007")
+        digests = Table("badges", MetaData(), autoload_with=engine)
+        with engine.connect() as connection:
+            found = dict(connection.execute(select(digests.c.kind, digests.c.digest)).all())
+        assert found == {"card": "legacy", "qr": "sha256"}
     finally:
         engine.dispose()
