@@ -10,6 +10,7 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,10 @@ DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8750
 DEFAULT_WALL_PORT = 8751
 DEFAULT_DATA_DIR = "var"
+# How old a kiosk event may be when it arrives: a kiosk offline longer than this has its
+# older events refused (kept for HR to book), so nothing can be backdated further.
+DEFAULT_OFFLINE_WINDOW_DAYS = 14
+MAX_OFFLINE_WINDOW_DAYS = 366
 
 
 def _local_zone_name() -> str:
@@ -57,6 +62,17 @@ def _count(name: str, value: str | None) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name}: {value!r} is not a whole number of 0 or more")
     return int(value)
+
+
+def _days(name: str, value: str | None, default: int) -> int:
+    """A number of days from the environment, 1 to MAX_OFFLINE_WINDOW_DAYS."""
+    if not value or not value.strip():
+        return default
+    text = value.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_OFFLINE_WINDOW_DAYS:
+        raise ValueError(f"{name}: {value!r} is not a whole number of days (1 to "
+                         f"{MAX_OFFLINE_WINDOW_DAYS})")
+    return int(text)
 
 
 def _port(name: str, value: str | None, default: int, *, lowest: int = 1) -> int:
@@ -129,6 +145,8 @@ class Config:
     # The passphrase of `backup --encrypt` and of restoring such a backup; unset, they read
     # it from stdin.
     backup_passphrase: str | None = field(default=None, repr=False)
+    # Kiosk events older than this many days are refused and kept for HR to book.
+    offline_window_days: int = DEFAULT_OFFLINE_WINDOW_DAYS
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -165,6 +183,9 @@ class Config:
             pdf_font=env.get("SHOPFLOOR_PDF_FONT") or None,
             admin_password=env.get("SHOPFLOOR_ADMIN_PASSWORD"),
             backup_passphrase=env.get("SHOPFLOOR_BACKUP_PASSPHRASE") or None,
+            offline_window_days=_days("SHOPFLOOR_OFFLINE_WINDOW_DAYS",
+                                      env.get("SHOPFLOOR_OFFLINE_WINDOW_DAYS"),
+                                      DEFAULT_OFFLINE_WINDOW_DAYS),
         )
         config = replace(config, **overrides) if overrides else config
         return _with_proxies(config)
@@ -172,6 +193,10 @@ class Config:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def offline_window(self) -> timedelta:
+        return timedelta(days=self.offline_window_days)
 
     def ensure_secret_key(self) -> str:
         """The configured secret, or one made on first start and kept in the data folder."""

@@ -18,7 +18,7 @@ from server.services.devices.kiosks import list_kiosks
 from server.services.people import badges as service
 from server.services.people import workers as people
 from server.services.people.badges import assign_card, assign_qr
-from server.web import app_config, db_session
+from server.web import app_config, db_session, server_keys
 
 
 def qr_svg(text: str) -> Markup:
@@ -34,11 +34,12 @@ def badges() -> str:
     db = db_session()
     shop = arg("workshop")
     sheet_workers = people.search(db, workshop=shop, status="active")[0] if shop else []
+    taps = service.unknown_taps(db, arg("kiosk") or None)
+    db.commit()  # reading forgets the taps older than a day
     return render_template(
         "admin/badges.html", badges=service.list_badges(db, arg("worker")),
         kiosks=[k for k in list_kiosks(db) if k["state"] == "enrolled"],
-        taps=service.unknown_taps(db, arg("kiosk") or None), shops=people.workshops(db),
-        sheet_workers=sheet_workers)
+        taps=taps, shops=people.workshops(db), sheet_workers=sheet_workers)
 
 
 @admin.route("/badges/card", methods=["POST"])
@@ -46,7 +47,7 @@ def badges() -> str:
 def badges_card() -> Response:
     db = db_session()
     with saving() as saved:
-        badge = assign_card(db, field("worker"), field("uid"), actor())
+        badge = assign_card(db, server_keys(), field("worker"), field("uid"), actor())
         saved.done(_("The card was given to %(code)s.", code=badge.worker.code))
     return redirect(url_for("admin.badges", worker=field("worker")))
 
@@ -90,16 +91,18 @@ def badges_revoke(badge_id: int) -> Response:
 @admin.route("/badges/taps")
 @allow(ADMIN)
 def badges_taps() -> str:
-    return render_template("admin/_taps.html",
-                           taps=service.unknown_taps(db_session(), arg("kiosk") or None))
+    db = db_session()
+    taps = service.unknown_taps(db, arg("kiosk") or None)
+    db.commit()  # reading forgets the taps older than a day
+    return render_template("admin/_taps.html", taps=taps)
 
 
-@admin.route("/badges/taps/<int:event_id>", methods=["POST"])
+@admin.route("/badges/taps/<int:tap_id>", methods=["POST"])
 @allow(ADMIN)
-def badges_tap_assign(event_id: int) -> Response:
+def badges_tap_assign(tap_id: int) -> Response:
     db = db_session()
     with saving() as saved:
-        badge = service.assign_tapped(db, event_id, field("worker"), actor())
+        badge = service.assign_tapped(db, tap_id, field("worker"), actor())
         saved.done(_("The card tapped at the kiosk was given to %(code)s.",
                      code=badge.worker.code))
     return redirect(url_for("admin.badges", kiosk=arg("kiosk")))

@@ -104,6 +104,7 @@ NAV = (
     ("admin.dashboard", _l("Dashboard")),
     ("admin.workers", _l("Workers")),
     ("admin.badges", _l("Badges")),
+    ("admin.pin_locks", _l("PIN locks")),
     ("admin.kiosks", _l("Kiosks")),
     ("admin.displays", _l("Wall displays")),
     ("admin.schemes", _l("Schemes")),

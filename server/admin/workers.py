@@ -1,4 +1,5 @@
-"""Workers: search and filter, create, edit, deactivate, photo, import, a worker's page."""
+"""Workers: search and filter, create, edit, deactivate, photo, import, a worker's page;
+supervisors' PIN locks (unlock) and the PINs that must be renewed."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from server.admin.format import local_name
 from server.admin.uploads import import_page
 from server.models import Language, Role
 from server.services import NotFound, ServiceError
+from server.services.people import pins
 from server.services.people import workers as service
 from server.services.scores.scorecards import worker_scorecard
 from server.web import app_config, db_session
+from shopfloor_trust.pins import MAX_WRONG_PINS, NEW_PIN_DIGITS
 
 
 @admin.route("/workers")
@@ -168,3 +171,22 @@ def _worker_charts(card: dict[str, Any] | None, radar: list[dict[str, Any]],
 @allow(ADMIN)
 def workers_import() -> Response | str:
     return import_page("workers")
+
+
+@admin.route("/pin-locks")
+@allow(ADMIN)
+def pin_locks() -> str:
+    db = db_session()
+    return render_template("admin/pin_locks.html", locks=pins.locks(db),
+                           renew=pins.short_pins(db), max_wrong=MAX_WRONG_PINS,
+                           digits=NEW_PIN_DIGITS)
+
+
+@admin.route("/pin-locks/<code>/unlock", methods=["POST"])
+@allow(ADMIN)
+def pin_locks_unlock(code: str) -> Response:
+    with saving() as saved:
+        pins.unlock(db_session(), code, actor())
+        saved.done(_("%(code)s may act again; kiosks start counting wrong PINs afresh.",
+                     code=code))
+    return redirect(url_for("admin.pin_locks"))

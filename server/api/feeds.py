@@ -18,11 +18,12 @@ from server.api.schemas import (
     RawProductionBatch,
 )
 from server.api.spec import openapi_document, operation, parse_body
+from server.services.devices.tokens import token_workshops
 from server.services.events.ingest import ingest, prepare
 from server.services.events.kinds import EventBatch, RawBatch
 from server.services.production.feed import receive_production
 from server.version import __version__
-from server.web import app_config, db_session
+from server.web import app_config, db_session, server_keys
 
 # How often a batch is tried when a concurrent request stored one of its UUIDs first, or
 # the database broke a deadlock by failing this one. Each failure means another batch got
@@ -50,8 +51,29 @@ _SQLITE_WRITES = threading.Lock()
         "field: an event that does not fit its kind, names a worker, machine or workshop "
         "this kiosk does not serve, or reuses a stored UUID with a different body. One bad "
         "event does not reject the batch; resend only what got no answer.\n\n"
-        "What events do: badge_in (a worker's tap; with worker null and payload.badge_hash "
-        "for a badge that matched no one), machine_fault and quality_issue are logged. "
+        "Time: occurred_at is the kiosk's clock corrected by its offset from this server's "
+        "(the `Date` header of its answers); kiosk_time, optional, the kiosk's own clock, "
+        "kept for diagnosis. An event older than the kiosk offline window (the server's "
+        "SHOPFLOOR_OFFLINE_WINDOW_DAYS, 14 days unless set) or more than 5 minutes ahead of "
+        "the server's clock is `rejected` (\"occurred_at: older than the kiosk offline "
+        "window ...\", \"occurred_at: more than 5 minutes in the future ...\"), as is one "
+        "dated in a closed period; each is kept in the refused events HR can book.\n\n"
+        "Supervisors' acts: every remark, claim_decision and reward_handover carries "
+        "`proof`, the supervisor's PIN sealed at the kiosk to the server's sealing key "
+        "(`keys.sealing_key` from POST /enroll or GET /keys) and bound to the act: its kind, "
+        "the supervisor (proof.supervisor is the payload's given_by, decided_by or "
+        "handed_by) and a digest of each of its events (uuid, worker, occurred_at and "
+        "payload exactly as sent). All events of one act (a remark to 12 workers is 12 "
+        "remark events) carry the same proof. Missing, altered, copied or unopenable proof, "
+        "a wrong PIN (counted; the fifth locks the supervisor's acts until HR unlocks them) "
+        "or a locked supervisor: `rejected` with a reason starting `proof:`, and the act "
+        "gives nothing. The proof is not part of the event's body: resent, the act is "
+        "`duplicate`. Nobody remarks themselves, decides their own claim or hands over "
+        "their own reward.\n\n"
+        "What events do: badge_in (a worker's tap) is attendance; with worker null, a badge "
+        "that matched no one: payload.card_number (a card's number, upper-case hex; kept "
+        "at most 24 h for HR's unknown taps, never stored with the event) or "
+        "payload.badge_hash (a QR badge). machine_fault and quality_issue are logged. "
         "machine_start/machine_stop pair into run minutes, and output/defect counts add up, "
         "on the worker's kiosk production record for the machine and shift (day 06-18, "
         "night 18-06, dated by its start); a record from MES or an import for that day "
@@ -74,7 +96,7 @@ def post_events() -> Response:
     current_kiosk()
     body = parse_body(RawBatch)
     session = db_session()
-    zone = app_config().zone
+    config = app_config()
     serial: AbstractContextManager[object] = (
         _SQLITE_WRITES if session.get_bind().dialect.name == "sqlite" else nullcontext())
     prepared = prepare(body.events)
@@ -82,7 +104,8 @@ def post_events() -> Response:
         kiosk = current_kiosk()
         try:
             with serial:
-                results = ingest(session, kiosk, prepared, zone)
+                results = ingest(session, kiosk, prepared, config.zone, keys=server_keys(),
+                                 offline_window=config.offline_window)
                 session.commit()
             break
         except (IntegrityError, OperationalError) as error:
@@ -112,7 +135,8 @@ def post_production() -> Response:
     integration = current_integration("production")
     body = parse_body(RawProductionBatch)
     session = db_session()
-    report = receive_production(session, body.records, body.skip_bad, integration.name)
+    report = receive_production(session, body.records, body.skip_bad, integration.name,
+                                workshops=token_workshops(integration))
     session.commit()
     return jsonify(report)
 

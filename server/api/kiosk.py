@@ -1,4 +1,5 @@
-"""Routes a kiosk calls: enrol, roster, scorecards, leaderboards, claims, photos."""
+"""Routes a kiosk calls: enrol (and its keys), roster, scorecards, leaderboards, claims,
+photos."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from server.api.schemas import (
     EnrollRequest,
     EnrollResponse,
     Health,
+    KioskKeys,
     Leaderboard,
     LeaderboardQuery,
     Roster,
@@ -30,7 +32,7 @@ from server.services.scores.kiosk_reads import (
     photo_file,
 )
 from server.services.scores.tasks import worker_tasks
-from server.web import app_config, conditional, db_session, standings_cache
+from server.web import app_config, conditional, db_session, server_keys, standings_cache
 
 document("GET", "/health", summary="Is the server up, and which one is it",
          description="No token needed; `server_id` is the id the server advertises by mDNS.",
@@ -40,8 +42,11 @@ document("GET", "/health", summary="Is the server up, and which one is it",
 @operation(
     "POST", "/enroll", summary="Trade a one-time enrolment code for a device token",
     description="The code comes from `shopfloor-server kiosk add NAME --workshop W`; it "
-                "works once, for an hour. Keep the token: it is shown only here.",
-    body=EnrollRequest, responses={200: ("The device token", EnrollResponse)}, errors=(401,),
+                "works once, for an hour. Keep the token: it is shown only here. `keys`: "
+                "the site key the roster's card digests are made with, and the public key "
+                "supervisors' PINs are sealed to; keep them readable by the kiosk only.",
+    body=EnrollRequest, responses={200: ("The device token and the keys", EnrollResponse)},
+    errors=(401,),
 )
 def enroll_kiosk() -> Response:
     body = parse_body(EnrollRequest)
@@ -49,16 +54,35 @@ def enroll_kiosk() -> Response:
     kiosk, token = enroll(session, body.code)
     answer = {"token": token,
               "kiosk": {"name": kiosk.name, "workshops": [w.code for w in kiosk.workshops]},
-              "server_id": server_id(session)}
+              "server_id": server_id(session), "keys": server_keys().for_kiosk()}
     session.commit()
-    return jsonify(answer)
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"  # a token and keys: kept by no cache
+    return response
+
+
+@operation(
+    "GET", "/keys", auth="kiosk", summary="The keys a kiosk works with",
+    description="The same `keys` as enrolment answers, for a kiosk enrolled before they "
+                "were handed over: the site key (card digests) and the sealing key "
+                "(supervisors' PINs).",
+    responses={200: ("The keys", KioskKeys)},
+)
+def get_keys() -> Response:
+    current_kiosk()
+    db_session().commit()  # the kiosk's contact
+    response = jsonify({"keys": server_keys().for_kiosk()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @operation(
     "GET", "/roster", auth="kiosk", summary="The workers, machines and categories this kiosk "
     "serves",
-    description="Badge credentials and PINs only as hashes. Send the last ETag in "
-                "If-None-Match: an unchanged roster answers 304 with no body.",
+    description="Cards only as keyed digests, QR badges as sha256 of their secret; of a "
+                "supervisor's PIN only a 6-bit typo check, whether their acts are locked "
+                "and the unlock count. Send the last ETag in If-None-Match: an unchanged "
+                "roster answers 304 with no body.",
     responses={200: ("The roster; the ETag header validates it", Roster),
                304: ("Unchanged since the ETag sent", None)},
 )

@@ -58,10 +58,24 @@ class KioskOut(_Answer):
     workshops: list[str]
 
 
+class KeysOut(_Answer):
+    site_key: str = Field(description="base64 of the 32-byte site key: the salt of the "
+                          "roster's card digests (scrypt, shopfloor_trust/cards.py)")
+    sealing_key: str = Field(description="base64 of the server's raw X25519 public key "
+                             "(32 bytes) supervisors' PINs are sealed to")
+    sealing_key_id: str = Field(description="the first 16 hex digits of sha256 of the "
+                                "sealing key; a seal names it")
+
+
 class EnrollResponse(_Answer):
     token: str = Field(description="the device token: send it as `Authorization: Bearer`")
     kiosk: KioskOut
     server_id: str
+    keys: KeysOut
+
+
+class KioskKeys(_Answer):
+    keys: KeysOut
 
 
 # --- roster ---------------------------------------------------------------------------
@@ -69,8 +83,8 @@ class EnrollResponse(_Answer):
 
 class BadgeOut(_Answer):
     kind: Literal["card", "qr"]
-    hash: str = Field(description="sha256 hex of the upper-case card UID hex, or of the "
-                      "QR badge's text")
+    hash: str = Field(description="a card: the keyed digest of its upper-case hex number "
+                      "(scrypt with the site key); a QR badge: sha256 hex of its text")
 
 
 class RosterWorker(_Answer):
@@ -81,7 +95,13 @@ class RosterWorker(_Answer):
     workshop: str
     photo_url: str | None
     badges: list[BadgeOut]
-    pin_hash: str | None = Field(description="argon2id hash of a supervisor's PIN")
+    pin_check: int | None = Field(ge=0, le=63, description="a supervisor's PIN typo "
+                                  "check (shopfloor_trust/pins.py); null when unknown or "
+                                  "not a supervisor")
+    pin_locked: bool = Field(description="the supervisor's acts are locked after wrong "
+                             "PINs until HR unlocks them")
+    pin_epoch: int = Field(description="counts HR's unlocks and new PINs: a kiosk forgets "
+                           "its own count of wrong PINs when it changes")
 
 
 class WorkshopOut(_Answer):

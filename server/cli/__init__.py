@@ -28,6 +28,7 @@ from server.cli import (
     serve,
     setup,
     videos,
+    workers,
 )
 from server.cli.common import CliError, Context, Handler
 from server.config import Config
@@ -36,8 +37,8 @@ from server.version import __version__
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (setup, serve, data, periods, points, rewards, displays, devices, backup, audit,
-            reports, videos)
+COMMANDS = (setup, serve, data, workers, periods, points, rewards, displays, devices, backup,
+            audit, reports, videos)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from server.cli.common import CliError, Context, emit
+from server.models import IntegrationToken
 from server.services.devices.identity import server_id
+from server.services.devices.keys import load_keys
 from server.services.devices.kiosks import (
     IssuedCode,
     add_kiosk,
@@ -97,12 +99,13 @@ def cmd_badge_assign(args: argparse.Namespace, ctx: Context) -> int:
         if args.qr:
             badge, secret = assign_qr(session, args.worker, ACTOR)
         else:
-            badge = assign_card(session, args.worker, args.uid, ACTOR)
+            badge = assign_card(session, load_keys(ctx.config.data_dir), args.worker,
+                                args.uid, ACTOR)
         if args.png:
             Path(args.png).write_bytes(qr_png(secret or ""))
         session.commit()
-        data: dict[str, Any] = {"worker": args.worker, "kind": badge.kind.value,
-                                "hash": badge.credential_hash}
+        # Never the digest: with the site key it is as good as the card's number.
+        data: dict[str, Any] = {"worker": args.worker, "kind": badge.kind.value}
     lines = [f"{data['kind']} badge assigned to {args.worker}"]
     if secret is not None:
         data["secret"] = secret
@@ -114,23 +117,38 @@ def cmd_badge_assign(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _shops(codes: list[str]) -> str:
+    return ",".join(codes) or "every workshop"
+
+
 def cmd_token_add(args: argparse.Namespace, ctx: Context) -> int:
+    workshops = [code for value in args.workshop or () for code in value.split(",")]
     with ctx.session() as session:
-        integration, token = add_integration_token(session, args.name, args.scope, ACTOR)
+        integration, token = add_integration_token(session, args.name, args.scope, ACTOR,
+                                                   workshops)
         session.commit()
-    emit(args, {"name": integration.name, "scope": integration.scope, "token": token},
-         f"token {integration.name} (scope {integration.scope}), shown once:\n{token}")
+        shops = sorted(w.code for w in integration.workshops)
+    emit(args, {"name": integration.name, "scope": integration.scope, "workshops": shops,
+                "token": token},
+         f"token {integration.name} (scope {integration.scope}, {_shops(shops)}), shown "
+         f"once:\n{token}")
     return 0
+
+
+def _token_row(token: IntegrationToken) -> dict[str, Any]:
+    return {"name": token.name, "scope": token.scope,
+            "workshops": sorted(w.code for w in token.workshops),
+            "created_at": token.created_at.isoformat(),
+            "last_used": token.last_used.isoformat() if token.last_used else None,
+            "revoked": token.revoked_at is not None}
 
 
 def cmd_token_list(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.session() as session:
-        rows = [{"name": t.name, "scope": t.scope, "created_at": t.created_at.isoformat(),
-                 "last_used": t.last_used.isoformat() if t.last_used else None,
-                 "revoked": t.revoked_at is not None}
-                for t in list_integration_tokens(session)]
+        rows = [_token_row(t) for t in list_integration_tokens(session)]
     emit(args, rows, lambda: "\n".join(
-        f"{r['name']:<20} {r['scope']:<12} last used {r['last_used'] or 'never'}"
+        f"{r['name']:<20} {r['scope']:<12} {_shops(r['workshops']):<16} "
+        f"last used {r['last_used'] or 'never'}"
         f"{'  REVOKED' if r['revoked'] else ''}" for r in rows) or "no integration tokens")
     return 0
 
@@ -202,6 +220,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t_add = token.add_parser("add", help="make a token; shown once")
     t_add.add_argument("name")
     t_add.add_argument("--scope", choices=SCOPES, required=True)
+    t_add.add_argument("--workshop", action="append",
+                       help="limit the token to this workshop's workers and machines "
+                            "(repeat, or separate with commas; default: every workshop)")
     t_add.set_defaults(handler=cmd_token_add)
     t_list = token.add_parser("list", help="list tokens")
     t_list.set_defaults(handler=cmd_token_list)

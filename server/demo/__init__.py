@@ -25,6 +25,7 @@ from server.models import (
     Appeal,
     AppealStatus,
     Badge,
+    BadgeDigest,
     BadgeKind,
     EntryStatus,
     Language,
@@ -39,10 +40,12 @@ from server.models import (
     Workshop,
 )
 from server.services.audit import record
+from server.services.devices.keys import ServerKeys, load_keys
 from server.services.points.ledger import line_for_entry
 from server.services.scores.schemes import import_scheme
-from server.services.security import card_credential_hash, hash_secret
+from server.services.security import hash_secret
 from server.services.setup import initialise
+from shopfloor_trust.pins import pin_check
 
 SEED = 20260101
 WEEKS = 6
@@ -166,7 +169,7 @@ def build_demo(config: Config, admin_password: str | None = None) -> DemoSummary
                 workshops=len(WORKSHOPS), workers=0,
                 admin_password=generated,
             )
-            _populate(session, rng, today, summary)
+            _populate(session, rng, today, summary, load_keys(config.data_dir))
             _photos(session, config.data_dir)
             session.commit()
     finally:
@@ -174,7 +177,8 @@ def build_demo(config: Config, admin_password: str | None = None) -> DemoSummary
     return summary
 
 
-def _populate(session: Session, rng: random.Random, today: date, summary: DemoSummary) -> None:
+def _populate(session: Session, rng: random.Random, today: date, summary: DemoSummary,
+              keys: ServerKeys) -> None:
     start = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
     missing_day = start + timedelta(days=7 * (WEEKS - 2) + 2)
     summary.missing_shift = f"W3 night shift of {missing_day.isoformat()}"
@@ -191,13 +195,14 @@ def _populate(session: Session, rng: random.Random, today: date, summary: DemoSu
             index += 1
             worker = _make_worker(rng, index, workshop, slot)
             session.add(worker)
-            session.add(Badge(worker=worker, kind=BadgeKind.CARD,
-                              credential_hash=card_credential_hash(card_uid(index))))
+            session.add(Badge(worker=worker, kind=BadgeKind.CARD, digest=BadgeDigest.KEYED,
+                              credential_hash=keys.card_digest(card_uid(index))))
             if len(summary.sample_badges) < 3 and worker.role == Role.WORKER:
                 summary.sample_badges[worker.code] = card_uid(index)
             if worker.role == Role.SUPERVISOR:
                 pin = f"{secrets.randbelow(10**6):06d}"
                 worker.pin_hash = hash_secret(pin)
+                worker.pin_digits, worker.pin_check = len(pin), pin_check(worker.code, pin)
                 summary.supervisors[worker.code] = pin
                 supervisors.append(worker)
                 session.flush()

@@ -56,18 +56,5 @@ def new_token(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
 
 
-def normalise_card_uid(uid: str) -> str:
-    """Hex, any case, ':' and spaces dropped -> upper (docs/ARCHITECTURE.md, "The command line")."""
-    cleaned = uid.replace(":", "").replace(" ", "").replace("-", "").upper()
-    if not cleaned or len(cleaned) % 2 or any(c not in "0123456789ABCDEF" for c in cleaned):
-        raise ValueError(f"not a card UID in hex: {uid!r}")
-    return cleaned
-
-
-def card_credential_hash(uid: str) -> str:
-    """What the roster carries for a card: sha256 of the normalised upper-case hex UID."""
-    return hashlib.sha256(normalise_card_uid(uid).encode()).hexdigest()
-
-
 def qr_credential_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()

@@ -9,6 +9,7 @@ Create Date: 2026-12-07 00:24:08
 Cards enrolled before are marked `legacy`: their sha256 digests never go to a kiosk again,
 and each is upgraded to a keyed digest the first time the card is tapped (the kiosk then
 sends its number over the pinned link). QR badges keep their sha256 (of a random secret).
+Unknown card taps stored before lose the sha256 of the card's number from their payload.
 """
 
 from collections.abc import Sequence
@@ -72,6 +73,24 @@ def upgrade() -> None:
     badges = sa.table("badges", sa.column("kind", sa.String), sa.column("digest", sa.String))
     op.execute(badges.update().where(badges.c.kind == "card").values(digest="legacy"))
     op.execute(badges.update().where(badges.c.kind == "qr").values(digest="sha256"))
+    _forget_card_digests_of_unknown_taps()
+
+
+def _forget_card_digests_of_unknown_taps() -> None:
+    """An unknown card's tap was stored with the sha256 of its number, which gives the number
+    away in seconds: drop it from those events (their body hash stays, so a resend is still
+    a duplicate). QR digests (of random secrets) stay."""
+    events = sa.table("events", sa.column("id", sa.Integer), sa.column("kind", sa.String),
+                      sa.column("worker_id", sa.Integer), sa.column("payload", sa.JSON))
+    connection = op.get_bind()
+    rows = connection.execute(sa.select(events.c.id, events.c.payload).where(
+        events.c.kind == "badge_in", events.c.worker_id.is_(None))).all()
+    for event_id, payload in rows:
+        if isinstance(payload, dict) and payload.get("badge_hash") \
+                and payload.get("kind") in (None, "card"):
+            kept = {k: v for k, v in payload.items() if k != "badge_hash"}
+            connection.execute(events.update().where(events.c.id == event_id)
+                               .values(payload={**kept, "unknown": True}))
 
 
 def downgrade() -> None:

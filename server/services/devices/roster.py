@@ -1,8 +1,13 @@
 """What a kiosk needs to work offline: its workers, their badges, machines, categories.
 
-The roster carries badge credentials and supervisor PINs only as hashes (sha256 and
-argon2), so a stolen kiosk gives away no badge and no PIN. Its ETag is a digest of the
-content, so a kiosk polling an unchanged roster costs one query round and no transfer.
+A stolen kiosk must give away as little as can be: cards only as their keyed, slow digests
+(made with the site key, `ServerKeys.card_digest`; a legacy sha256 digest is never sent),
+QR badges as sha256 of their random secret, and of a supervisor's PIN no hash at all,
+only its 6-bit typo check (`pin_check`, shopfloor_trust/pins.py), whether HR has locked
+their acts after wrong PINs (`pin_locked`) and the count of unlocks (`pin_epoch`, which
+makes kiosks forget their own counts of wrong PINs). Whether a PIN is right only the
+server knows (people/pins.py). Its ETag is a digest of the content, so a kiosk polling an
+unchanged roster costs one query round and no transfer.
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from server.models import Kiosk, Machine, PointCategory, Role, Worker
+from server.models import (
+    Badge,
+    BadgeDigest,
+    BadgeKind,
+    Kiosk,
+    Machine,
+    PointCategory,
+    Role,
+    Worker,
+)
 from server.services import NotFound
 from server.services.devices.tokens import Forbidden
 
@@ -45,7 +59,17 @@ def photo_url(worker: Worker) -> str | None:
     return f"/api/v1/workers/{worker.code}/photo" if worker.photo_path else None
 
 
+def _sent(badge: Badge) -> bool:
+    """An active badge whose digest a kiosk may hold: a card's keyed one, a QR badge's."""
+    if badge.revoked_at is not None:
+        return False
+    if badge.kind is BadgeKind.CARD:
+        return badge.digest is BadgeDigest.KEYED
+    return badge.digest is not BadgeDigest.LEGACY
+
+
 def _worker(worker: Worker) -> dict[str, Any]:
+    supervisor = worker.role is Role.SUPERVISOR
     return {
         "code": worker.code,
         "name": worker.name,
@@ -55,10 +79,12 @@ def _worker(worker: Worker) -> dict[str, Any]:
         "photo_url": photo_url(worker),
         "badges": sorted(
             ({"kind": b.kind.value, "hash": b.credential_hash}
-             for b in worker.badges if b.revoked_at is None),
+             for b in worker.badges if _sent(b)),
             key=lambda b: (b["kind"], b["hash"]),
         ),
-        "pin_hash": worker.pin_hash if worker.role is Role.SUPERVISOR else None,
+        "pin_check": worker.pin_check if supervisor else None,
+        "pin_locked": supervisor and worker.pin_locked_at is not None,
+        "pin_epoch": worker.pin_epoch or 0,
     }
 
 

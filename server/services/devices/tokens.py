@@ -3,7 +3,8 @@
 Two kinds of caller hold tokens. A kiosk gets its token at enrolment and may read the
 workers of its own workshops and send their events. An integration (MES/ERP) gets a token
 from `shopfloor-server token add` with one scope, such as `production`, and may use only
-the routes of that scope. Tokens are random and stored only as sha256 digests, so a copy
+the routes of that scope, for the workshops it is limited to (`--workshop`; none: every
+workshop). Tokens are random and stored only as sha256 digests, so a copy
 of the database lets nobody call the API.
 
     ServiceError
@@ -13,13 +14,14 @@ of the database lets nobody call the API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import IntegrationToken, Kiosk, utcnow
+from server.models import IntegrationToken, Kiosk, Workshop, utcnow
 from server.services import Conflict, InvalidInput, NotFound, ServiceError
 from server.services.audit import record
 from server.services.security import new_token, token_digest
@@ -93,10 +95,25 @@ def _integration_for(session: Session, token: str) -> IntegrationToken | None:
     ).first()
 
 
+def token_workshops(integration: IntegrationToken) -> frozenset[int] | None:
+    """The ids of the workshops the token is limited to; None when it may feed every one."""
+    return frozenset(w.id for w in integration.workshops) or None
+
+
+def _workshops(session: Session, codes: Sequence[str]) -> list[Workshop]:
+    wanted = sorted({c.strip() for c in codes if c.strip()})
+    found = list(session.scalars(select(Workshop).where(Workshop.code.in_(wanted))))
+    missing = sorted(set(wanted) - {w.code for w in found})
+    if missing:
+        raise NotFound(f"no workshop {', '.join(missing)}")
+    return sorted(found, key=lambda w: w.code)
+
+
 def add_integration_token(
-    session: Session, name: str, scope: str, actor: str
+    session: Session, name: str, scope: str, actor: str, workshops: Sequence[str] = ()
 ) -> tuple[IntegrationToken, str]:
-    """A new token for an integration; the token itself is returned once, never stored."""
+    """A new token for an integration, limited to the `workshops` named by code (none:
+    every workshop); the token itself is returned once, never stored."""
     name = name.strip()
     if not name or len(name) > 64:
         raise InvalidInput("a token name must have 1 to 64 characters")
@@ -104,11 +121,14 @@ def add_integration_token(
         raise InvalidInput(f"unknown scope {scope!r}; known: {', '.join(SCOPES)}")
     if session.scalar(select(IntegrationToken.id).where(IntegrationToken.name == name)):
         raise Conflict(f"a token named {name!r} already exists")
+    limited = _workshops(session, workshops)
     token = new_token()
-    integration = IntegrationToken(name=name, scope=scope, token_hash=token_digest(token))
+    integration = IntegrationToken(name=name, scope=scope, token_hash=token_digest(token),
+                                   workshops=limited)
     session.add(integration)
     session.flush()
-    record(session, actor, "token.create", "integration_token", name, after={"scope": scope})
+    record(session, actor, "token.create", "integration_token", name,
+           after={"scope": scope, "workshops": [w.code for w in limited]})
     return integration, token
 
 

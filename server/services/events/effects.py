@@ -4,13 +4,16 @@ An event is checked completely before anything is written, so a refused event le
 trace, and one bad event never spoils the rest of its batch:
 
 - badge_in, machine_fault, quality_issue: stored as they are (attendance and diagnosis
-  read them from the event log).
+  read them from the event log). A badge_in that matched no worker on the kiosk is shown
+  to people/badges.py (`note_unknown_tap`): a card the kiosk's roster did not know yet is
+  stored for its worker, any other kept for HR's unknown-taps page; the event never holds
+  a card's number.
 - machine_start / machine_stop / output / defect: the kiosk-sourced production record of
   the worker, machine and shift is recomputed from all stored events (`production.from_kiosk`),
   so the order in which events arrive does not matter.
-- point_claim: a pending point entry (at most the category's points); claim_decision
-  approves or rejects it, and makes the claimant's notice (points/notices.py).
-- remark: an approved point entry for the event's worker, at most the category's points.
+- point_claim: a pending point entry (at most the category's points).
+- remark, claim_decision, reward_handover, remark_undo: a supervisor's acts (events/acts.py),
+  each but the last proven by the supervisor's PIN sealed at the kiosk (events/proof.py).
 - training_progress: the worker's progress on the video, completed at 90 % watched.
 - appeal: an open appeal.
 - notice_seen: marks the event's worker's notice seen. Only the worker's own notice; an
@@ -18,14 +21,16 @@ trace, and one bad event never spoils the rest of its batch:
   one after an offline visit told it again) is accepted and changes nothing: the first
   report stands, and a kiosk is not told "rejected" for a normal race.
 
-A remark names the supervisor who gave it (`given_by`), a claim_decision the one who
-decided (`decided_by`): a supervisor of the workshop of the worker concerned, whose PIN
-the kiosk has checked. Every change to points, training and production is audited.
+Time rules: an event older than the kiosk offline window (a setting, 14 days by default)
+or more than FUTURE_LEEWAY ahead of the server's clock is refused and kept for HR
+(`Kept`), as is one whose day lies in a closed period. HR's booking of a refused event
+(`booking`) skips these rules and the proof, which was checked when the event arrived.
+Every change to points, training and production is audited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -40,12 +45,9 @@ from server.models import (
     EntryStatus,
     Event,
     Kiosk,
-    LedgerSource,
     Machine,
     Notice,
-    PointCategory,
     PointEntry,
-    Role,
     SettledPeriod,
     TrainingProgress,
     TrainingVideo,
@@ -54,33 +56,35 @@ from server.models import (
 from server.scoring.periods import period_span
 from server.services import ServiceError
 from server.services.audit import record
-from server.services.devices.roster import served_workshop_ids
+from server.services.devices.keys import ServerKeys
+from server.services.events import acts
+from server.services.events.batch import Batch, Check, Kept, Plan, Rejected
 from server.services.events.kinds import (
+    ACT_KINDS,
     COUNT_KINDS,
     RUN_KINDS,
     AppealPayload,
-    ClaimDecisionPayload,
+    BadgeInPayload,
     EventKind,
     KioskEvent,
     NoticeSeenPayload,
     PointClaimPayload,
-    RemarkPayload,
-    RemarkUndoPayload,
-    RewardHandoverPayload,
     RewardRedeemPayload,
     TrainingProgressPayload,
 )
-from server.services.periods.late import ClosedPeriods, refusal, settle_entries
-from server.services.points import ledger, notices
+from server.services.events.proof import Proofs
+from server.services.people import badges
+from server.services.periods.late import refusal, settle_entries
+from server.services.points import notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 from server.services.rewards import redemptions
 
-# Kiosk clocks drift; an event further ahead than this is a wrong clock, not a plan.
-FUTURE_LEEWAY = timedelta(hours=1)
-# A remark can be undone for this long after it was given (by the kiosk's clock) and
-# after the server received it, plus a little for the network (by the server's).
-UNDO_WINDOW = timedelta(seconds=60)
-UNDO_LEEWAY = timedelta(seconds=10)
+__all__ = ["Effects", "InClosedPeriod", "Kept", "Rejected"]
+
+# Kiosk clocks drift, and kiosks correct them by the server's; an event further ahead
+# than this is a wrong clock, not a plan.
+FUTURE_LEEWAY = timedelta(minutes=5)
+DEFAULT_OFFLINE_WINDOW = timedelta(days=14)
 TRAINING_COMPLETE_SHARE = 0.9
 _PRODUCTION_KINDS = frozenset(RUN_KINDS + COUNT_KINDS)
 
@@ -91,10 +95,6 @@ _INSERT_EVENTS = insert(cast(Table, Event.__table__))
 _WORKERS = select(Worker).where(Worker.code.in_(bindparam("codes", expanding=True)))
 _MACHINES = select(Machine).where(Machine.code.in_(bindparam("codes", expanding=True)))
 
-# A check returns the writes to make once the event row exists (it needs the event's id).
-Plan = Callable[[Event], None]
-Check = Callable[[Worker | None, Any, datetime], Plan]
-
 
 def _fields(event: KioskEvent) -> dict[str, Any]:
     """The payload's fields by name. Kinds differ in fields, and asking a pydantic model
@@ -102,16 +102,12 @@ def _fields(event: KioskEvent) -> dict[str, Any]:
     return vars(event.payload)
 
 
-class Rejected(Exception):
-    """The event is refused; the message is the reason the kiosk is told."""
-
-
-class InClosedPeriod(Rejected):
+class InClosedPeriod(Kept):
     """Refused because its day lies in a closed period; ingest keeps it for HR to book."""
 
     def __init__(self, period: SettledPeriod) -> None:
         super().__init__(f"occurred_at: {refusal(period)}; HR can book it into the open "
-                         "period")
+                         "period", period.workshop_id)
         self.period = period
 
 
@@ -124,22 +120,20 @@ GUARDED_KINDS = frozenset({
 })
 
 
-class Effects:
+class Effects(Batch):
     """Applies one batch of validated events for one kiosk, in order, in one transaction."""
 
     def __init__(self, session: Session, kiosk: Kiosk, zone: ZoneInfo, now: datetime,
-                 *, booking: bool = False) -> None:
-        self.session, self.kiosk, self.zone, self.now = session, kiosk, zone, now
-        self.actor = f"kiosk:{kiosk.name}"
-        self.workshops = served_workshop_ids(kiosk)
+                 *, keys: ServerKeys | None = None,
+                 offline_window: timedelta = DEFAULT_OFFLINE_WINDOW,
+                 booking: bool = False) -> None:
+        super().__init__(session, kiosk, zone, now)
+        self.keys = keys
+        self.offline_window = offline_window
         # `booking`: HR books a refused event into the open period; the closed day is
         # then where it belongs, and the caller books the difference as an adjustment.
         self.booking = booking
-        self.closed = ClosedPeriods(session, self.workshops)
-        self._late_entries: list[PointEntry] = []  # approved, dated in a closed period
-        self._workers: dict[str, Worker] = {}
-        self._machines: dict[str, Machine] = {}
-        self._categories: dict[str, PointCategory] = {}
+        self.proofs = Proofs(session, keys, self.actor, now)
         self._touches: list[Touch] = []  # the production events, for `recompute`
         self._rows: list[dict[str, Any]] = []
         # Machine starts and stops earlier in this batch, not stored yet, by worker id.
@@ -147,15 +141,20 @@ class Effects:
         # The kinds that make more than an event row; the rest are stored as they are.
         self._checks: dict[str, Check] = {
             EventKind.POINT_CLAIM: self._check_point_claim,
-            EventKind.CLAIM_DECISION: self._check_claim_decision,
-            EventKind.REMARK: self._check_remark,
+            EventKind.CLAIM_DECISION: self._act(acts.check_claim_decision),
+            EventKind.REMARK: self._act(acts.check_remark),
             EventKind.TRAINING_PROGRESS: self._check_training_progress,
             EventKind.APPEAL: self._check_appeal,
             EventKind.NOTICE_SEEN: self._check_notice_seen,
             EventKind.REWARD_REDEEM: self._check_reward_redeem,
-            EventKind.REWARD_HANDOVER: self._check_reward_handover,
-            EventKind.REMARK_UNDO: self._check_remark_undo,
+            EventKind.REWARD_HANDOVER: self._act(acts.check_reward_handover),
+            EventKind.REMARK_UNDO: self._act(acts.check_remark_undo),
+            EventKind.PIN_LOCKED: self._act(acts.check_pin_locked),
         }
+
+    def _act(self, check: Callable[[Batch, Worker | None, Any, datetime], Plan]) -> Check:
+        """One of events/acts.py's checks, run on this batch."""
+        return lambda worker, payload, occurred_at: check(self, worker, payload, occurred_at)
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
         """Fetch every worker and machine the batch names in two queries."""
@@ -171,46 +170,11 @@ class Effects:
             if fields.get("machine"):
                 machines.add(fields["machine"])
         if workers:
-            self._workers.update((w.code, w) for w in self.session.scalars(
+            self.workers.update((w.code, w) for w in self.session.scalars(
                 _WORKERS, {"codes": sorted(workers)}))
         if machines:
-            self._machines.update((m.code, m) for m in self.session.scalars(
+            self.machines.update((m.code, m) for m in self.session.scalars(
                 _MACHINES, {"codes": sorted(machines)}))
-
-    # --- checks -------------------------------------------------------------------------
-
-    def _worker(self, code: str) -> Worker:
-        worker = self._workers.get(code)
-        if worker is None:
-            worker = self.session.scalars(select(Worker).where(Worker.code == code)).first()
-            if worker is None:
-                raise Rejected(f"unknown worker {code!r}")
-            self._workers[code] = worker
-        if not worker.active:
-            raise Rejected(f"worker {code!r} is not active")
-        if worker.workshop_id not in self.workshops:
-            raise Rejected(f"worker {code!r} is not in this kiosk's workshops")
-        return worker
-
-    def _supervisor(self, code: str, field: str) -> Worker:
-        try:
-            worker = self._worker(code)
-        except Rejected as refusal:
-            raise Rejected(f"{field}: {refusal}") from None
-        if worker.role is not Role.SUPERVISOR:
-            raise Rejected(f"{field}: worker {code!r} is not a supervisor")
-        return worker
-
-    def _machine(self, code: str) -> Machine:
-        machine = self._machines.get(code)
-        if machine is None:
-            machine = self.session.scalars(select(Machine).where(Machine.code == code)).first()
-            if machine is None:
-                raise Rejected(f"unknown machine {code!r}")
-            self._machines[code] = machine
-        if machine.workshop_id not in self.workshops:
-            raise Rejected(f"machine {code!r} is not in this kiosk's workshops")
-        return machine
 
     def _running_machine(self, worker: Worker, at: datetime) -> Machine | None:
         """The machine of the worker's latest start or stop in the MAX_RUN before `at`: a
@@ -227,34 +191,33 @@ class Effects:
         if latest is not None:
             # (a machine since moved out of this kiosk's workshops is no candidate)
             with suppress(Rejected):
-                candidates.append((latest[0], self._machine(latest[1]["machine"])))
+                candidates.append((latest[0], self.machine(latest[1]["machine"])))
         return max(candidates, key=lambda c: c[0])[1] if candidates else None
-
-    def _category(self, code: str) -> PointCategory:
-        if code not in self._categories:
-            category = self.session.scalars(
-                select(PointCategory).where(PointCategory.code == code)).first()
-            if category is None or not category.active:
-                raise Rejected(f"unknown point category {code!r}")
-            self._categories[code] = category
-        return self._categories[code]
 
     # --- applying -----------------------------------------------------------------------
 
-    def apply(self, event: KioskEvent, uuid: str, digest: str,
-              payload: dict[str, Any]) -> None:
+    def apply(self, event: KioskEvent, uuid: str, digest: str, payload: dict[str, Any],
+              sent: Mapping[str, Any] | None = None) -> None:
         """Check the event, store it and make its records; raises Rejected before writing.
-        `uuid`, `digest` and `payload` are the event's canonical forms, as stored."""
-        if event.occurred_at > self.now + FUTURE_LEEWAY:
-            raise Rejected("occurred_at: is in the future; check the kiosk's clock")
-        worker = self._worker(event.worker) if event.worker is not None else None
-        if worker is not None and event.kind in GUARDED_KINDS and not self.booking:
-            period = self.closed.on(worker.workshop_id,
-                                    event.occurred_at.astimezone(self.zone).date())
-            if period is not None:
-                raise InClosedPeriod(period)
+        `uuid`, `digest` and `payload` are the event's canonical forms, as stored; `sent`
+        is the event as the kiosk sent it, which a supervisor's proof is bound to."""
+        if event.kind in ACT_KINDS and not self.booking:
+            if sent is None:
+                raise Rejected("proof: the event as sent is needed to check its proof")
+            self.proofs.check(event, sent, self.supervisor)
+        worker = self.worker(event.worker) if event.worker is not None else None
+        if (period := self._closed(event, worker)) is not None:
+            raise InClosedPeriod(period)
+        if not self.booking:
+            self._time_rules(event, worker)
+        if worker is None and isinstance(event.payload, BadgeInPayload):
+            worker, payload = self._unknown_tap(event.payload, uuid, event.occurred_at,
+                                                payload)
+            if (period := self._closed(event, worker)) is not None:
+                # (a card the kiosk did not know: nothing HR could book)
+                raise Rejected(str(InClosedPeriod(period)))
         code = _fields(event).get("machine")
-        machine = self._machine(code) if code is not None else None
+        machine = self.machine(code) if code is not None else None
         if machine is None and worker is not None and event.kind in COUNT_KINDS:
             machine = self._running_machine(worker, event.occurred_at)
         if machine is not None and worker is not None and event.kind in RUN_KINDS:
@@ -264,8 +227,8 @@ class Effects:
         row = {
             "uuid": uuid, "kind": event.kind,
             "worker_id": worker.id if worker else None, "kiosk_id": self.kiosk.id,
-            "occurred_at": event.occurred_at, "received_at": self.now,
-            "payload": payload, "body_hash": digest,
+            "occurred_at": event.occurred_at, "kiosk_time": event.kiosk_time,
+            "received_at": self.now, "payload": payload, "body_hash": digest,
         }
         if event.kind in _PRODUCTION_KINDS and worker is not None and machine is not None:
             self._touches.append((worker.id, machine.id, event.kind, event.occurred_at))
@@ -277,6 +240,49 @@ class Effects:
         self.session.flush()
         plan(stored)
 
+    def _closed(self, event: KioskEvent, worker: Worker | None) -> SettledPeriod | None:
+        """The closed period the event's day lies in, when that refuses it."""
+        if worker is None or event.kind not in GUARDED_KINDS or self.booking:
+            return None
+        return self.closed.on(worker.workshop_id, event.occurred_at.astimezone(self.zone).date())
+
+    def _time_rules(self, event: KioskEvent, worker: Worker | None) -> None:
+        """Refuse an event from before the kiosk offline window or from the future, kept
+        for HR under the worker's workshop (else the kiosk's first)."""
+        if event.occurred_at < self.now - self.offline_window:
+            days = self.offline_window.days
+            reason = (f"occurred_at: older than the kiosk offline window ({days} "
+                      f"day{'' if days == 1 else 's'}); HR can book it from the refused events")
+        elif event.occurred_at > self.now + FUTURE_LEEWAY:
+            reason = ("occurred_at: more than 5 minutes in the future; check the kiosk's "
+                      "clock")
+        else:
+            return
+        if worker is not None:
+            raise Kept(reason, worker.workshop_id)
+        if event.kind == EventKind.BADGE_IN:  # a badge no one knew: nothing HR could book
+            raise Rejected(reason)
+        raise Kept(reason, min(self.workshops, default=None))
+
+    def _unknown_tap(self, read: BadgeInPayload, uuid: str, at: datetime,
+                     payload: dict[str, Any]) -> tuple[Worker | None, dict[str, Any]]:
+        """A badge the kiosk did not know: its worker when the server knows the card (a
+        kiosk with an old roster, a card enrolled before keyed digests), else kept for HR's
+        unknown-taps page. Either way the stored payload holds no card number."""
+        found = None
+        if self.keys is not None:
+            kind = "card" if read.card_number is not None else (read.kind or "card")
+            try:
+                found = badges.note_unknown_tap(
+                    self.session, self.keys, self.kiosk, kind=kind, number=read.card_number,
+                    digest=read.badge_hash, event_uuid=uuid, at=at)
+            except ValueError as error:
+                raise Rejected(f"payload.card_number: {error}") from None
+        if found is not None and found.active and found.workshop_id in self.workshops:
+            self.workers[found.code] = found
+            return found, payload
+        return None, {**payload, "unknown": True}
+
     def finish(self) -> None:
         """Store the batch's plain events in one INSERT, then recompute the production
         records the batch touched."""
@@ -287,30 +293,22 @@ class Effects:
             self._rows.clear()
         if self._touches:
             recompute(self.session, self._touches, self.zone, self.actor,
-                      workers={w.id: w.code for w in self._workers.values()},
-                      machines={m.id: m.code for m in self._machines.values()})
+                      workers={w.id: w.code for w in self.workers.values()},
+                      machines={m.id: m.code for m in self.machines.values()})
         self.session.flush()
-        if self._late_entries:
-            settle_entries(self.session, self._late_entries, actor=self.actor, zone=self.zone,
+        if self.late_entries:
+            settle_entries(self.session, self.late_entries, actor=self.actor, zone=self.zone,
                            today=self.now.astimezone(self.zone).date(),
                            what="claim approved at the kiosk after its period closed")
-            self._late_entries.clear()
+            self.late_entries.clear()
 
-    def _by(self, worker: Worker) -> str:
-        return f"{self.actor}/worker:{worker.id}"  # by id: services/audit.py
-
-    def _points(self, category: PointCategory, asked: float | None) -> float:
-        points = category.points if asked is None else asked
-        if points > category.points:
-            raise Rejected(f"payload.points: {points:g} is more than category "
-                           f"{category.code!r} gives ({category.points:g})")
-        return points
+    # --- the worker's own events (a supervisor's acts: events/acts.py) -------------------
 
     def _check_point_claim(self, worker: Worker | None, payload: PointClaimPayload,
                            occurred_at: datetime) -> Plan:
         assert worker is not None  # the schema requires a worker for this kind
-        category = self._category(payload.category)
-        points = self._points(category, payload.points)
+        category = self.category(payload.category)
+        points = self.points(category, payload.points)
 
         def plan(event: Event) -> None:
             entry = PointEntry(
@@ -320,72 +318,9 @@ class Effects:
             )
             self.session.add(entry)
             self.session.flush()
-            record(self.session, self._by(worker), "point.claim", "point_entry", entry.id,
+            record(self.session, self.by(worker), "point.claim", "point_entry", entry.id,
                    after={"worker_id": worker.id, "category": category.code,
                           "points": points, "status": "pending"})
-        return plan
-
-    def _check_claim_decision(self, worker: Worker | None, payload: ClaimDecisionPayload,
-                              occurred_at: datetime) -> Plan:
-        supervisor = self._supervisor(payload.decided_by, "payload.decided_by")
-        entry = self.session.scalars(
-            select(PointEntry).join(Event, PointEntry.event_id == Event.id)
-            .where(Event.uuid == str(payload.claim), Event.kind == EventKind.POINT_CLAIM.value)
-        ).first()
-        if entry is None:
-            raise Rejected(f"payload.claim: no point claim {payload.claim}")
-        if worker is not None and worker.id != entry.worker_id:
-            raise Rejected(f"worker: the claim is {entry.worker.code!r}'s, not {worker.code!r}'s")
-        if entry.worker.workshop_id != supervisor.workshop_id:
-            raise Rejected(f"payload.decided_by: {supervisor.code!r} does not lead the "
-                           f"claimant's workshop")
-        if entry.status is not EntryStatus.PENDING:
-            raise Rejected(f"payload.claim: already {entry.status.value}")
-        status = EntryStatus.APPROVED if payload.decision == "approve" else EntryStatus.REJECTED
-
-        def plan(event: Event) -> None:
-            entry.status = status
-            entry.decided_by_worker_id = supervisor.id
-            entry.decided_at = occurred_at
-            entry.decision_note = payload.note
-            record(self.session, self._by(supervisor), f"point.{payload.decision}",
-                   "point_entry", entry.id, before={"status": "pending"},
-                   after={"status": status.value, "worker_id": entry.worker_id,
-                          "points": entry.points, "event": event.uuid})
-            notices.notify_claim(self.session, entry)
-            ledger.line_for_entry(self.session, entry, LedgerSource.CLAIM,
-                                  self._by(supervisor))
-            if status is EntryStatus.APPROVED and self.closed.on(entry.worker.workshop_id,
-                                                                 entry.date):
-                self._late_entries.append(entry)
-        return plan
-
-    def _check_remark(self, worker: Worker | None, payload: RemarkPayload,
-                      occurred_at: datetime) -> Plan:
-        assert worker is not None  # the schema requires a worker for this kind
-        supervisor = self._supervisor(payload.given_by, "payload.given_by")
-        category = self._category(payload.category)
-        points = self._points(category, payload.points)
-        if worker.id == supervisor.id:
-            raise Rejected("payload.given_by: a supervisor cannot remark themselves")
-        if worker.workshop_id != supervisor.workshop_id:
-            raise Rejected(f"payload.given_by: {supervisor.code!r} does not lead the workshop "
-                           f"of {worker.code!r}")
-
-        def plan(event: Event) -> None:
-            entry = PointEntry(
-                worker_id=worker.id, category_id=category.id, points=points,
-                date=occurred_at.astimezone(self.zone).date(), status=EntryStatus.APPROVED,
-                reason=payload.note, given_by_worker_id=supervisor.id,
-                decided_by_worker_id=supervisor.id, decided_at=occurred_at, event_id=event.id,
-            )
-            self.session.add(entry)
-            self.session.flush()
-            ledger.line_for_entry(self.session, entry, LedgerSource.REMARK,
-                                  self._by(supervisor))
-            record(self.session, self._by(supervisor), "point.remark", "point_entry",
-                   entry.id, after={"worker_id": worker.id, "category": category.code,
-                                    "points": points, "status": "approved"})
         return plan
 
     def _check_training_progress(self, worker: Worker | None,
@@ -413,7 +348,7 @@ class Effects:
             if done and progress.completed_at is None:
                 progress.completed_at = occurred_at
                 self.session.flush()
-                record(self.session, self._by(worker), "training.complete",
+                record(self.session, self.by(worker), "training.complete",
                        "training_progress", progress.id,
                        after={"worker_id": worker.id, "video": video.id,
                               "seconds_watched": progress.seconds_watched})
@@ -436,7 +371,7 @@ class Effects:
                             status=AppealStatus.OPEN, event_id=event.id)
             self.session.add(appeal)
             self.session.flush()
-            record(self.session, self._by(worker), "appeal.open", "appeal", appeal.id,
+            record(self.session, self.by(worker), "appeal.open", "appeal", appeal.id,
                    after={"worker_id": worker.id, "period": payload.period,
                           "period_start": start.isoformat(), "dimension": payload.dimension,
                           "reason": payload.reason})
@@ -466,70 +401,6 @@ class Effects:
             raise Rejected(str(refusal)) from None
 
         def plan(event: Event) -> None:
-            redemptions.redeem(self.session, redeem, event.uuid, self._by(worker),
+            redemptions.redeem(self.session, redeem, event.uuid, self.by(worker),
                                occurred_at)
-        return plan
-
-    def _check_reward_handover(self, worker: Worker | None, payload: RewardHandoverPayload,
-                               occurred_at: datetime) -> Plan:
-        supervisor = self._supervisor(payload.handed_by, "payload.handed_by")
-        try:
-            redemption = redemptions.by_uuid(self.session, str(payload.redemption))
-        except ServiceError as refusal:
-            raise Rejected(f"payload.redemption: {refusal}") from None
-        if worker is not None and worker.id != redemption.worker_id:
-            raise Rejected(f"worker: the redemption is {redemption.worker.code!r}'s, not "
-                           f"{worker.code!r}'s")
-        if redemption.worker.workshop_id != supervisor.workshop_id:
-            raise Rejected(f"payload.handed_by: {supervisor.code!r} does not lead the "
-                           f"workshop of {redemption.worker.code!r}")
-        if redemption.worker_id == supervisor.id:
-            raise Rejected("payload.handed_by: a supervisor cannot hand a reward to themselves")
-        if redemption.state.value == "pending_approval":
-            raise Rejected("payload.redemption: waits for approval in the admin first")
-        if redemption.state.value != "pending":
-            raise Rejected(f"payload.redemption: already {redemption.state.value}")
-
-        def plan(event: Event) -> None:
-            redemptions.hand_over(self.session, redemption, self._by(supervisor),
-                                  note=f"handed over at kiosk {self.kiosk.name}")
-        return plan
-
-    def _check_remark_undo(self, worker: Worker | None, payload: RemarkUndoPayload,
-                           occurred_at: datetime) -> Plan:
-        assert worker is not None  # the schema requires a worker for this kind
-        found = self.session.execute(
-            select(PointEntry, Event).join(Event, PointEntry.event_id == Event.id)
-            .where(Event.uuid == str(payload.remark), Event.kind == EventKind.REMARK.value)
-        ).first()
-        if found is None:
-            raise Rejected(f"payload.remark: no remark {payload.remark}")
-        entry, remark = found
-        if remark.kiosk_id != self.kiosk.id:
-            raise Rejected("payload.remark: only the kiosk that sent a remark can undo it")
-        if entry.worker_id != worker.id:
-            raise Rejected(f"worker: the remark is {entry.worker.code!r}'s, not "
-                           f"{worker.code!r}'s")
-        if entry.status is not EntryStatus.APPROVED:
-            raise Rejected("payload.remark: already undone")
-        if (occurred_at - remark.occurred_at > UNDO_WINDOW or occurred_at < remark.occurred_at
-                or self.now - remark.received_at > UNDO_WINDOW + UNDO_LEEWAY):
-            raise Rejected("payload.remark: too late: a remark can be undone within 60 s")
-        try:
-            ledger.lock_worker(self.session, worker.id)
-            if ledger.balance(self.session, worker.id) < entry.points:
-                raise Rejected("payload.remark: the points are already spent")
-        except ServiceError as refusal:
-            raise Rejected(str(refusal)) from None
-
-        def plan(event: Event) -> None:
-            entry.status = EntryStatus.REJECTED
-            entry.decision_note = f"undone at the kiosk ({event.uuid})"
-            ledger.reverse_entry(self.session, entry, self._by(worker),
-                                 reason=f"remark undone ({remark.uuid})")
-            record(self.session, self._by(worker), "point.undo", "point_entry",
-                   entry.id, before={"status": "approved"},
-                   after={"status": "rejected", "worker_id": worker.id,
-                          "points": entry.points, "remark": remark.uuid,
-                          "event": event.uuid})
         return plan

@@ -9,14 +9,21 @@ UUID and a digest of its body (`events.kinds.body_hash`):
   merges, since either could be the truth;
 - an event that does not fit its kind's schema, or names a worker, machine, category or
   claim it may not, is `rejected` with a reason naming the field; the rest of the batch
-  goes on.
+  goes on;
+- a supervisor's act without a proof that the supervisor typed their PIN for it is
+  `rejected` with a reason starting "proof:" (events/proof.py);
+- an event from before the kiosk offline window, from the future, or for a closed period
+  is `rejected` and kept for HR to book (events/refused.py).
+
+A supervisor's proof is not part of the event's body: it is neither stored nor hashed, so
+an act sent again is `duplicate` as any event is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -27,8 +34,9 @@ from sqlalchemy.orm import Session, aliased
 from server.models import Event, Kiosk, RefusedEvent, Worker, utcnow
 from server.services import Conflict, InvalidInput
 from server.services.audit import record
+from server.services.devices.keys import ServerKeys
 from server.services.events import refused
-from server.services.events.effects import Effects, InClosedPeriod, Rejected
+from server.services.events.effects import Effects, Kept, Rejected
 from server.services.events.kinds import (
     KINDS,
     KioskEvent,
@@ -66,6 +74,7 @@ class Prepared:
     echo: str  # as the kiosk sent it, for its result
     payload: dict[str, Any]  # canonical_payload(event)
     digest: str  # body_hash(event)
+    sent: dict[str, Any]  # the event as the kiosk sent it, which its proof is bound to
 
 
 def _prepare(item: object) -> Prepared | EventResult:
@@ -79,13 +88,17 @@ def _prepare(item: object) -> Prepared | EventResult:
         return EventResult(echo, "rejected", describe(error, item.get("kind")))
     payload = canonical_payload(event)
     uuid = str(event.uuid)
-    return Prepared(event, uuid, echo or uuid, payload, body_hash(event, payload))
+    return Prepared(event, uuid, echo or uuid, payload, body_hash(event, payload), item)
 
 
 def _body(item: Prepared) -> dict[str, Any]:
-    """The event as the kiosk sent it, in its canonical form: what booking validates again."""
-    return {"uuid": item.uuid, "kind": item.event.kind, "worker": item.event.worker,
+    """The event as the kiosk sent it, in its canonical form, without its proof: what
+    booking validates again."""
+    body = {"uuid": item.uuid, "kind": item.event.kind, "worker": item.event.worker,
             "occurred_at": item.event.occurred_at.isoformat(), "payload": item.payload}
+    if item.event.kiosk_time is not None:
+        body["kiosk_time"] = item.event.kiosk_time.isoformat()
+    return body
 
 
 def prepare(items: Sequence[object]) -> list[Prepared | EventResult]:
@@ -120,16 +133,22 @@ def ingest(
     items: Sequence[Prepared | EventResult],
     zone: ZoneInfo,
     now: datetime | None = None,
+    *,
+    keys: ServerKeys,
+    offline_window: timedelta,
 ) -> list[EventResult]:
-    """One result per item of `prepare(...)`, in order. The caller commits.
+    """One result per item of `prepare(...)`, in order. The caller commits, also when
+    every event was rejected: a wrong PIN is counted against its supervisor.
 
-    A concurrent request storing the same UUID first makes the flush raise IntegrityError;
-    the caller rolls back and calls again, and the second pass reports `duplicate`.
+    `keys` open supervisors' proofs and digest unknown cards; events older than
+    `offline_window` are refused. A concurrent request storing the same UUID first makes
+    the flush raise IntegrityError; the caller rolls back and calls again, and the second
+    pass reports `duplicate`.
     """
     now = now or utcnow()
     ready = [item for item in items if isinstance(item, Prepared)]
     stored = _stored_digests(session, sorted({item.uuid for item in ready}))
-    effects = Effects(session, kiosk, zone, now)
+    effects = Effects(session, kiosk, zone, now, keys=keys, offline_window=offline_window)
     effects.preload(item.event for item in ready)
     seen: dict[str, tuple[str, EventResult]] = {}
     results: list[EventResult] = []
@@ -144,12 +163,14 @@ def ingest(
             result = _repeat(*seen[item.uuid], item)
         else:
             try:
-                effects.apply(item.event, item.uuid, item.digest, item.payload)
+                effects.apply(item.event, item.uuid, item.digest, item.payload, item.sent)
                 result = EventResult(item.echo, "accepted")
-            except InClosedPeriod as closed:
-                refused.keep(session, kiosk, item.uuid, item.event.kind, item.event.worker,
-                             item.event.occurred_at, _body(item), str(closed), closed.period)
-                result = EventResult(item.echo, "rejected", str(closed))
+            except Kept as kept:
+                if kept.workshop_id is not None:
+                    refused.keep(session, kiosk, item.uuid, item.event.kind,
+                                 item.event.worker, item.event.occurred_at, _body(item),
+                                 str(kept), kept.workshop_id)
+                result = EventResult(item.echo, "rejected", str(kept))
             except Rejected as refusal:
                 result = EventResult(item.echo, "rejected", str(refusal))
             seen[item.uuid] = (item.digest, result)

@@ -1,17 +1,17 @@
 """The kiosk's events as pydantic models, one per kind, told apart by `kind`.
 
 These models are the contract: the ingest service validates each event with them, and the
-OpenAPI document is generated from them, so the two cannot drift apart. Every model
-forbids unknown fields, so a misspelt field is an error that names it rather than data
-silently dropped. Strings refuse control characters (PostgreSQL cannot store NUL), and
-numbers refuse NaN and infinity.
+OpenAPI document is generated from them, so the two cannot drift apart. Each kind's
+payload, and the checked strings and numbers they are made of, are in events/payloads.py;
+here is the envelope every kind shares (uuid, worker, times, a supervisor's proof) and
+what ingest needs of a whole batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -21,22 +21,40 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     TypeAdapter,
     field_validator,
     model_validator,
 )
 
-# A code (worker, machine, category, reason): printable, as long as the models allow.
-Code = Annotated[
-    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
-# Free text a person typed or chose: no NUL, bounded.
-Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-# A photo taken with a claim, base64 of a JPEG; about 750 kB of image at most.
-PhotoJpeg = Annotated[
-    str, StringConstraints(min_length=4, max_length=1_000_000, pattern=r"^[A-Za-z0-9+/]+={0,2}$")
+from server.services.events.payloads import (
+    AppealPayload,
+    BadgeInPayload,
+    ClaimDecisionPayload,
+    Code,
+    CountPayload,
+    MachineFaultPayload,
+    MachinePayload,
+    NoticeSeenPayload,
+    PinLockedPayload,
+    PointClaimPayload,
+    Proof,
+    QualityIssuePayload,
+    RemarkPayload,
+    RemarkUndoPayload,
+    RewardHandoverPayload,
+    RewardRedeemPayload,
+    Strict,
+    TrainingProgressPayload,
+)
+
+__all__ = [
+    "ACT_KINDS", "COUNT_KINDS", "KINDS", "MAX_BATCH", "RUN_KINDS", "TROUBLE_KINDS",
+    "AppealPayload", "BadgeInPayload", "ClaimDecisionPayload", "Code", "CountPayload",
+    "EventBatch", "EventIn", "EventKind", "KioskEvent", "MachineFaultPayload",
+    "MachinePayload", "NoticeSeenPayload", "PinLockedPayload", "PointClaimPayload", "Proof",
+    "QualityIssuePayload", "RawBatch", "RemarkPayload", "RemarkUndoPayload",
+    "RewardHandoverPayload", "RewardRedeemPayload", "TrainingProgressPayload",
+    "body_hash", "canonical_payload", "describe", "event_adapter",
 ]
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -61,6 +79,7 @@ class EventKind(StrEnum):
     REWARD_REDEEM = "reward_redeem"
     REWARD_HANDOVER = "reward_handover"
     REMARK_UNDO = "remark_undo"
+    PIN_LOCKED = "pin_locked"
 
 
 # Kinds that change a production record: a machine run, or a count of pieces.
@@ -68,146 +87,51 @@ RUN_KINDS: tuple[str, ...] = (EventKind.MACHINE_START.value, EventKind.MACHINE_S
 COUNT_KINDS: tuple[str, ...] = (EventKind.OUTPUT.value, EventKind.DEFECT.value)
 # Kinds a worker reports as trouble on the floor.
 TROUBLE_KINDS: tuple[str, ...] = (EventKind.QUALITY_ISSUE.value, EventKind.MACHINE_FAULT.value)
+# A supervisor's acts: each event carries `proof`, the supervisor's PIN sealed at the kiosk,
+# and the payload field naming the supervisor who acted.
+ACT_KINDS: dict[str, str] = {
+    EventKind.REMARK.value: "given_by",
+    EventKind.CLAIM_DECISION.value: "decided_by",
+    EventKind.REWARD_HANDOVER.value: "handed_by",
+}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class BadgeInPayload(_Strict):
-    """`badge_hash` (the roster's hash of what the reader saw) is set when the badge matched
-    no worker and the event's worker is null, so HR sees unknown or revoked badges used."""
-
-    badge_hash: Sha256Hex | None = None
-    kind: Literal["card", "qr"] | None = Field(default=None, description="how the badge was read")
-    reader: Note | None = Field(default=None, max_length=128,
-                                description="which reader, for diagnosis")
-
-
-class MachinePayload(_Strict):
-    machine: Code
-
-
-class MachineFaultPayload(_Strict):
-    machine: Code
-    fault: Code | None = Field(default=None, description="a fault code chosen from pictures")
-    note: Note | None = None
-
-
-class CountPayload(_Strict):
-    machine: Code | None = Field(
-        default=None, description="default: the machine of the worker's latest machine_start or "
-                          "machine_stop in the 16 hours before")
-    count: int = Field(ge=1, le=100_000)
-
-
-class QualityIssuePayload(_Strict):
-    machine: Code | None = None
-    issue: Code | None = Field(default=None, description="an issue code chosen from pictures")
-    note: Note | None = None
-
-
-class PointClaimPayload(_Strict):
-    category: Code
-    points: float | None = Field(
-        default=None, gt=0, le=100,
-        description="at most the category's points; default: those points")
-    note: Note | None = None
-    photo_jpeg: PhotoJpeg | None = Field(
-        default=None, description="base64 JPEG shown to the supervisor who decides")
-
-
-class RemarkPayload(_Strict):
-    """The event's worker receives the points; `given_by` is the supervisor who gave them
-    (whose PIN the kiosk checked). A remark to many workers is one event for each."""
-
-    category: Code
-    points: float | None = Field(
-        default=None, gt=0, le=100,
-        description="at most the category's points; default: those points")
-    given_by: Code
-    note: Note | None = None
-
-
-class ClaimDecisionPayload(_Strict):
-    """`claim` is the point_claim event's UUID (the `id` in GET /claims); `decided_by` is
-    the supervisor deciding it. The event's worker is null or the claimant."""
-
-    claim: UUID
-    decision: Literal["approve", "reject"]
-    decided_by: Code
-    note: Note | None = None
-
-
-class TrainingProgressPayload(_Strict):
-    video: int = Field(ge=1, le=2_147_483_647)
-    seconds_watched: float = Field(ge=0, le=86_400)
-    quiz_correct: int | None = Field(default=None, ge=0, le=5,
-                                     description="right answers in the quiz just taken")
-    quiz_total: int | None = Field(default=None, ge=1, le=5,
-                                   description="questions in the quiz just taken")
-
-
-class AppealPayload(_Strict):
-    period: Literal["day", "week", "month"]
-    period_start: date | None = Field(
-        default=None,
-        description="first day of the disputed period; default: the period of the event"
-    )
-    dimension: Code
-    reason: Code = Field(description="a reason code chosen from pictures")
-
-
-class NoticeSeenPayload(_Strict):
-    """The kiosk showed and spoke a notice of the scorecard's `tasks.notices` to its
-    worker (the event's worker) while the card was on screen."""
-
-    notice: int = Field(ge=1, le=2_147_483_647, description="the notice's `id`")
-
-
-class RewardRedeemPayload(_Strict):
-    """The event's worker spends the reward's cost in points (deducted once per event
-    UUID); with `entitlement` (an id from GET /workers/<code>/points) a reward of that
-    tier's menu at no cost."""
-
-    reward: Code = Field(description="the reward's `code` (GET /rewards)")
-    entitlement: int | None = Field(default=None, ge=1, le=2_147_483_647,
-                                    description="an unused entitlement of the worker")
-
-
-class RewardHandoverPayload(_Strict):
-    """A supervisor of the redeeming worker's workshop hands the reward over."""
-
-    redemption: UUID = Field(description="the reward_redeem event's UUID")
-    handed_by: Code = Field(description="the supervisor handing it over (PIN checked)")
-
-
-class RemarkUndoPayload(_Strict):
-    """Takes back a remark sent by this kiosk at most 60 s before; the event's worker is
-    the remark's worker."""
-
-    remark: UUID = Field(description="the remark event's UUID")
-
-
-class KioskEvent(_Strict):
+class KioskEvent(Strict):
     """What every kind has in common; the kinds below narrow `kind`, `worker`, `payload`."""
 
     uuid: UUID = Field(description="made by the kiosk; the same event always has the same UUID")
     kind: str
     worker: Code | None
-    occurred_at: AwareDatetime = Field(description="with a UTC offset; stored in UTC")
+    occurred_at: AwareDatetime = Field(
+        description="with a UTC offset; stored in UTC. The kiosk's clock corrected by its "
+                    "offset from the server's (the `Date` header)")
+    kiosk_time: AwareDatetime | None = Field(
+        default=None, description="the kiosk's own clock when it happened, uncorrected; "
+                                  "kept beside occurred_at for diagnosis")
+    proof: Proof | None = Field(
+        default=None, description="required for a supervisor's act (remark, claim_decision, "
+                                  "reward_handover): the PIN sealed at the kiosk")
     payload: BaseModel
 
     @field_validator("occurred_at")
     @classmethod
     def _in_range(cls, value: datetime) -> datetime:
-        try:
-            value = value.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise ValueError("is out of range") from None
+        value = _utc(value)
         if value < EARLIEST:
             raise ValueError("is before the year 2000")
         return value
+
+    @field_validator("kiosk_time")
+    @classmethod
+    def _representable(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _utc(value)
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("is out of range") from None
 
 
 class _Event(KioskEvent):
@@ -221,8 +145,17 @@ class BadgeIn(KioskEvent):
 
     @model_validator(mode="after")
     def _someone(self) -> BadgeIn:
-        if self.worker is None and self.payload.badge_hash is None:
-            raise ValueError("a badge_in needs a worker or payload.badge_hash")
+        read = (self.payload.badge_hash, self.payload.card_number)
+        if self.worker is None and read == (None, None):
+            raise ValueError("a badge_in needs a worker, payload.card_number or "
+                             "payload.badge_hash")
+        if self.worker is not None and self.payload.card_number is not None:
+            raise ValueError("payload.card_number is sent only for a badge that matched "
+                             "no worker")
+        if None not in read:
+            raise ValueError("payload: card_number or badge_hash, not both")
+        if self.payload.card_number is not None and self.payload.kind == "qr":
+            raise ValueError("payload.card_number: a QR badge sends badge_hash")
         return self
 
 
@@ -303,10 +236,15 @@ class RemarkUndo(_Event):
     payload: RemarkUndoPayload
 
 
+class PinLocked(_Event):
+    kind: Literal["pin_locked"]
+    payload: PinLockedPayload
+
+
 EventIn = Annotated[
     BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
     | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen
-    | RewardRedeem | RewardHandover | RemarkUndo,
+    | RewardRedeem | RewardHandover | RemarkUndo | PinLocked,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)
@@ -321,10 +259,11 @@ class EventBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"events": [
         {"uuid": "0f8fad5b-d9cb-469f-a165-70867728950e", "kind": "output", "worker": "W001",
-         "occurred_at": "2026-03-09T10:15:00+08:00", "payload": {"machine": "M1", "count": 12}},
+         "occurred_at": "2026-03-09T10:15:00+08:00", "kiosk_time": "2026-03-09T10:14:41+08:00",
+         "payload": {"machine": "M1", "count": 12}},
         {"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "kind": "badge_in", "worker": None,
          "occurred_at": "2026-03-09T10:16:00+08:00",
-         "payload": {"badge_hash": "ab" * 32, "kind": "card"}},
+         "payload": {"card_number": "04A23B1C", "kind": "card", "reader": "ACS 00 00"}},
     ]}]})
 
     events: list[EventIn] = Field(max_length=MAX_BATCH)
@@ -344,7 +283,14 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 
 def canonical_payload(event: KioskEvent) -> dict[str, Any]:
-    return event.payload.model_dump(mode="json", exclude_none=True)
+    """The payload as stored (and hashed): never a card's number, nor the unsalted digest
+    of one (an older kiosk's `badge_hash` of a card), which 2^32 guesses would undo."""
+    payload = event.payload.model_dump(mode="json", exclude_none=True)
+    if isinstance(event.payload, BadgeInPayload):
+        payload.pop("card_number", None)
+        if event.payload.kind != "qr":
+            payload.pop("badge_hash", None)
+    return payload
 
 
 def body_hash(event: KioskEvent, payload: dict[str, Any] | None = None) -> str:

@@ -1,16 +1,21 @@
 """Badges: give a worker an RFID/NFC card or a printed QR badge.
 
-Only a digest is stored: sha256 of the card's upper-case hex UID, or of the QR secret. A
-kiosk hashes what its reader sees and looks the digest up in its roster, so neither the
-database nor a kiosk's cache holds a credential that could be copied onto a new badge.
-A QR secret is random (192 bits) and shown once, to print.
+Only a digest is stored, never what a badge holds. A card's number (its UID, which is all
+a clone card needs) is digested with the site key, slowly (`ServerKeys.card_digest`,
+shopfloor_trust/cards.py): a roster, a database copy or a plain backup gives no card
+away, and even a stolen kiosk (which holds the site key) costs ~25 ms of a core a guess.
+A QR badge's secret is random (192 bits) and shown once, to print; sha256 of it is enough.
+Cards enrolled before keyed digests keep their old sha256 (`BadgeDigest.LEGACY`) until
+they are next tapped or given out again, when the digest is made keyed; a legacy digest
+never goes to a kiosk.
 
 HR's side: the list, revoking, a card tapped at a kiosk, badge sheets. "Tap at kiosk X
-now": a kiosk reports a badge it does not know as a `badge_in` event without a worker,
-carrying the badge's digest. HR picks the tap from the list of recent
-unknown taps at that kiosk and gives the card to a worker, so nobody has to read a UID
-off a card. Badge sheets issue a fresh QR badge per worker (a QR secret is shown only
-once) and lay them out on A4 with photo and name, ready to print and cut.
+now": a kiosk reports a badge it does not know as a `badge_in` without a worker; for a
+card it sends the number read (over the pinned TLS link). `note_unknown_tap` keeps it as
+an `UnknownTap` for at most UNKNOWN_TAP_HOURS, never in the event, the audit log or a log
+line, so HR can pick the tap and give the card to a worker without reading a UID off it.
+Badge sheets issue a fresh QR badge per worker (a QR secret is shown only once) and lay
+them out on A4 with photo and name, ready to print and cut.
 """
 
 from __future__ import annotations
@@ -21,18 +26,32 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import qrcode
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.models import Badge, BadgeKind, Event, Kiosk, Worker, utcnow
+from server.models import (
+    Badge,
+    BadgeDigest,
+    BadgeKind,
+    Kiosk,
+    UnknownTap,
+    Worker,
+    utcnow,
+)
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
-from server.services.events.kinds import EventKind
+from server.services.devices.keys import ServerKeys
 from server.services.people.workers import get_worker, photo_file
 from server.services.reports.pdf import new_document, output
-from server.services.security import card_credential_hash, new_token, qr_credential_hash
+from server.services.security import new_token, qr_credential_hash
+from shopfloor_trust.cards import legacy_card_digest, normalise_uid
 
 QR_SECRET_BYTES = 24
+# How long the number of a card no worker holds is kept for HR's "tap at kiosk X now".
+UNKNOWN_TAP_HOURS = 24
+# How far back HR's list of taps reaches: the card was tapped just now.
+TAP_WINDOW = timedelta(minutes=10)
+MAX_CARD_DIGITS = 64  # UnknownTap.number: a UID of up to 32 bytes
 
 
 def _worker(session: Session, code: str) -> Worker:
@@ -42,38 +61,74 @@ def _worker(session: Session, code: str) -> Worker:
     return worker
 
 
+def _badge(session: Session, digest: str) -> Badge | None:
+    return session.scalars(select(Badge).where(Badge.credential_hash == digest)).first()
+
+
+def _audit_assign(session: Session, badge: Badge, actor: str) -> None:
+    # The kind and the holder only: a digest of a card is a card to whoever has the key.
+    record(session, actor, "badge.assign", "badge", badge.id,
+           after={"worker_id": badge.worker_id, "kind": badge.kind.value})
+
+
+def _upgrade(session: Session, badge: Badge, keyed: str, actor: str) -> Badge:
+    """A legacy card badge (sha256 of its number) takes the keyed digest of the number."""
+    badge.credential_hash, badge.digest = keyed, BadgeDigest.KEYED
+    session.flush()
+    record(session, actor, "badge.upgrade", "badge", badge.id,
+           after={"worker_id": badge.worker_id, "kind": badge.kind.value, "keyed": True})
+    return badge
+
+
+def _card_badge(session: Session, keys: ServerKeys, number: str, actor: str
+                ) -> tuple[Badge | None, str]:
+    """The badge of the card with this (normalised) number, a legacy one upgraded on the
+    way, and the card's keyed digest."""
+    keyed = keys.card_digest(number)
+    badge = _badge(session, keyed)
+    if badge is None:
+        legacy = _badge(session, legacy_card_digest(number))
+        if legacy is not None and legacy.digest is BadgeDigest.LEGACY:
+            badge = _upgrade(session, legacy, keyed, actor)
+    return badge, keyed
+
+
 def _assign(session: Session, worker: Worker, kind: BadgeKind, digest: str,
-            actor: str) -> Badge:
-    badge = session.scalars(select(Badge).where(Badge.credential_hash == digest)).first()
+            digest_kind: BadgeDigest, actor: str, badge: Badge | None = None) -> Badge:
+    badge = badge if badge is not None else _badge(session, digest)
     if badge is not None and badge.revoked_at is None:
         if badge.worker_id == worker.id:
             return badge
         raise Conflict(f"this badge already belongs to worker {badge.worker.code}")
     if badge is None:
-        badge = Badge(worker=worker, kind=kind, credential_hash=digest)
+        badge = Badge(worker=worker, kind=kind, credential_hash=digest, digest=digest_kind)
         session.add(badge)
     else:  # a revoked badge handed out again
         badge.worker, badge.revoked_at = worker, None
     session.flush()
-    record(session, actor, "badge.assign", "badge", badge.id,
-           after={"worker_id": worker.id, "kind": kind.value, "hash": digest})
+    _audit_assign(session, badge, actor)
     return badge
 
 
-def assign_card(session: Session, worker_code: str, uid: str, actor: str) -> Badge:
-    """Give the card with hex `uid` (any case, ':' and spaces ignored) to the worker."""
+def assign_card(session: Session, keys: ServerKeys, worker_code: str, uid: str,
+                actor: str) -> Badge:
+    """Give the card with hex `uid` (any case, ':' and spaces ignored) to the worker; its
+    number is kept only as the keyed digest."""
     try:
-        digest = card_credential_hash(uid)
+        number = normalise_uid(uid)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    return _assign(session, _worker(session, worker_code), BadgeKind.CARD, digest, actor)
+    worker = _worker(session, worker_code)
+    badge, keyed = _card_badge(session, keys, number, actor)
+    return _assign(session, worker, BadgeKind.CARD, keyed, BadgeDigest.KEYED, actor, badge)
 
 
 def assign_qr(session: Session, worker_code: str, actor: str) -> tuple[Badge, str]:
     """A new QR badge; returns the secret to print. It cannot be shown again."""
     worker = _worker(session, worker_code)
     secret = new_token(QR_SECRET_BYTES)
-    return _assign(session, worker, BadgeKind.QR, qr_credential_hash(secret), actor), secret
+    return _assign(session, worker, BadgeKind.QR, qr_credential_hash(secret),
+                   BadgeDigest.SHA256, actor), secret
 
 
 def qr_png(secret: str) -> bytes:
@@ -84,7 +139,6 @@ def qr_png(secret: str) -> bytes:
     return buffer.getvalue()
 
 
-TAP_WINDOW = timedelta(minutes=10)
 SHEET_COLUMNS, SHEET_ROWS = 3, 4
 CARD_W, CARD_H = 60.0, 66.0
 
@@ -111,9 +165,60 @@ def revoke_badge(session: Session, badge_id: int, actor: str,
     return badge
 
 
+# --- badges no worker holds, tapped at a kiosk ------------------------------------------
+
+
+def forget_old_taps(session: Session, now: datetime | None = None) -> None:
+    """Delete unknown taps (and the card numbers they hold) older than UNKNOWN_TAP_HOURS;
+    run on every write and every read of them."""
+    since = (now or utcnow()) - timedelta(hours=UNKNOWN_TAP_HOURS)
+    session.execute(delete(UnknownTap).where(UnknownTap.seen_at < since))
+
+
+def note_unknown_tap(session: Session, keys: ServerKeys, kiosk: Kiosk, *, kind: str,
+                     number: str | None, digest: str | None, event_uuid: str,
+                     at: datetime) -> Worker | None:
+    """A `badge_in` without a worker from `kiosk`: whose badge it is after all, or None
+    when nobody's, after keeping it for HR's "tap at kiosk X now".
+
+    A card's `number` (hex, read at the kiosk) is digested with the site key. A card
+    enrolled before keyed digests (a LEGACY badge) is upgraded and its holder returned;
+    so is the holder of an active keyed badge (a kiosk with a stale roster). Otherwise an
+    `UnknownTap` keeps the number and its keyed digest (a QR badge: its sha256 `digest`)
+    for at most UNKNOWN_TAP_HOURS. A kiosk from before keyed digests sends a card's
+    sha256 as `digest` and no number: its legacy badge is still recognised, but an
+    unknown one is not kept (without the number no keyed digest can be made). The number
+    is never logged nor audited. Raises ValueError (naming no digit) when `number` is not
+    hex. The caller stores the event, never with the number, and commits.
+    """
+    forget_old_taps(session)
+    actor = f"kiosk:{kiosk.name}"
+    if kind == BadgeKind.CARD.value and number:
+        card_number = normalise_uid(number)
+        if len(card_number) > MAX_CARD_DIGITS:
+            raise ValueError(f"a card number has at most {MAX_CARD_DIGITS} hex digits")
+        badge, keyed = _card_badge(session, keys, card_number, actor)
+        kept: tuple[str | None, str] | None = (card_number, keyed)
+    elif digest:
+        badge = _badge(session, digest)
+        if (kind == BadgeKind.CARD.value and badge is not None
+                and badge.digest is not BadgeDigest.LEGACY):
+            badge = None  # a card's sha256 names only a legacy badge
+        kept = (None, digest) if kind == BadgeKind.QR.value else None
+    else:
+        return None
+    if badge is not None and badge.revoked_at is None and badge.worker.active:
+        return badge.worker
+    if kept is not None:
+        session.add(UnknownTap(kiosk_id=kiosk.id, kind=kind, number=kept[0], digest=kept[1],
+                               event_uuid=event_uuid, seen_at=at))
+        session.flush()
+    return None
+
+
 @dataclass(frozen=True)
 class Tap:
-    event_id: int
+    tap_id: int
     kiosk: str
     at: datetime
     kind: str
@@ -122,51 +227,47 @@ class Tap:
 
 def unknown_taps(session: Session, kiosk_name: str | None = None,
                  now: datetime | None = None) -> list[Tap]:
-    """Taps of badges no worker has, in the last ten minutes, newest first. A badge given
-    out meanwhile drops off the list; a revoked one names its last holder."""
-    since = (now or utcnow()) - TAP_WINDOW
-    query = (select(Event, Kiosk.name).join(Kiosk, Event.kiosk_id == Kiosk.id)
-             .where(Event.kind == EventKind.BADGE_IN.value, Event.worker_id.is_(None),
-                    Event.received_at >= since)
-             .order_by(Event.occurred_at.desc()))
+    """Badges no worker has, tapped in the last ten minutes, newest first, each badge
+    once. A badge given out meanwhile drops off the list; a revoked one names its last
+    holder."""
+    now = now or utcnow()
+    forget_old_taps(session, now)
+    query = (select(UnknownTap, Kiosk.name).join(Kiosk, UnknownTap.kiosk_id == Kiosk.id)
+             .where(UnknownTap.seen_at >= now - TAP_WINDOW)
+             .order_by(UnknownTap.seen_at.desc(), UnknownTap.id.desc()))
     if kiosk_name:
         query = query.where(Kiosk.name == kiosk_name)
-    taps = []
-    for event, name in session.execute(query):
-        digest = (event.payload or {}).get("badge_hash")
-        if not digest:
+    taps: list[Tap] = []
+    seen: set[str] = set()
+    for tap, name in session.execute(query):
+        if tap.digest in seen:
             continue
-        owner = session.scalars(select(Badge).where(Badge.credential_hash == digest)).first()
+        seen.add(tap.digest)
+        owner = _badge(session, tap.digest)
         if owner is not None and owner.revoked_at is None:
             continue
-        taps.append(Tap(event.id, name, event.occurred_at,
-                        (event.payload or {}).get("badge_kind") or "card",
+        taps.append(Tap(tap.id, name, tap.seen_at, tap.kind,
                         owner.worker.code if owner is not None else None))
     return taps
 
 
-def assign_tapped(session: Session, event_id: int, worker_code: str, actor: str) -> Badge:
-    """Give the card of an unknown tap to a worker (a revoked card may be handed out again)."""
-    event = session.get(Event, event_id)
-    digest = (event.payload or {}).get("badge_hash") if event is not None else None
-    if (event is None or event.kind != EventKind.BADGE_IN or event.worker_id is not None
-            or not digest):
-        raise NotFound("that tap is not an unknown badge")
+def assign_tapped(session: Session, tap_id: int, worker_code: str, actor: str) -> Badge:
+    """Give the badge of an unknown tap to a worker (a revoked one may be handed out
+    again). The taps of that badge are forgotten: its number is no longer needed."""
+    forget_old_taps(session)
+    tap = session.get(UnknownTap, tap_id)
+    if tap is None:
+        raise NotFound("that tap is not an unknown badge (or was more than "
+                       f"{UNKNOWN_TAP_HOURS} hours ago)")
     worker = get_worker(session, worker_code)
     if not worker.active:
         raise InvalidInput(f"worker {worker_code} is not active")
-    badge = session.scalars(select(Badge).where(Badge.credential_hash == digest)).first()
-    if badge is not None and badge.revoked_at is None:
-        raise Conflict(f"this badge already belongs to worker {badge.worker.code}")
-    if badge is None:
-        badge = Badge(worker=worker, kind=BadgeKind.CARD, credential_hash=digest)
-        session.add(badge)
-    else:
-        badge.worker, badge.revoked_at = worker, None
+    kind = BadgeKind.QR if tap.kind == BadgeKind.QR.value else BadgeKind.CARD
+    badge = _assign(session, worker, kind, tap.digest,
+                    BadgeDigest.SHA256 if kind is BadgeKind.QR else BadgeDigest.KEYED, actor)
+    for same in session.scalars(select(UnknownTap).where(UnknownTap.digest == tap.digest)):
+        session.delete(same)
     session.flush()
-    record(session, actor, "badge.assign", "badge", badge.id,
-           after={"worker_id": worker.id, "kind": badge.kind.value, "hash": digest,
-                  "from_tap": event_id})
     return badge
 
 

@@ -71,6 +71,21 @@ def check_act_pin(session: Session, supervisor: Worker, pin: str, seal: str,
     raise PinRefused(reason)
 
 
+def lock_from_kiosk(session: Session, supervisor: Worker, failures: int, epoch: int,
+                    actor: str, now: datetime | None = None) -> bool:
+    """A kiosk counted `failures` wrong PINs of the supervisor (under the roster's `epoch`)
+    and locked them there: lock their acts here too, so the admin shows every lock. A
+    report counted before HR's last unlock (an older epoch) changes nothing. True when
+    this locked them."""
+    if epoch < (supervisor.pin_epoch or 0) or supervisor.pin_locked_at is not None:
+        return False
+    supervisor.pin_failures = max(supervisor.pin_failures or 0, failures)
+    supervisor.pin_locked_at = now or utcnow()
+    record(session, actor, "worker.pin_lock", "worker", supervisor.id,
+           after={"failures": supervisor.pin_failures, "at_kiosk": True})
+    return True
+
+
 def unlock(session: Session, code: str, actor: str) -> Worker:
     """HR lets the supervisor act again: the count starts over, here and on every kiosk."""
     worker = session.scalars(select(Worker).where(Worker.code == code)).first()

@@ -1,6 +1,10 @@
 """Workers as HR keeps them: search, create, edit, deactivate, photos, and a worker's page.
 
 `scope` is the set of workshop ids a reader may see (a supervisor's own), or None for all.
+A supervisor's PIN is kept as an argon2 hash, its length and its 6-bit typo check (the
+only part a kiosk is sent, shopfloor_trust/pins.py). A new PIN has 6 to 8 digits
+(`NEW_PIN_DIGITS`); setting one starts the count of wrong PINs over, lifts a lock and
+counts `pin_epoch` up, so kiosks forget their own counts (people/pins.py).
 Photos are re-encoded to a small JPEG (which drops anything else a file carried) and kept
 in `<data dir>/photos`, named by worker code and content hash.
 """
@@ -38,11 +42,12 @@ from server.services.images import normalised_jpeg
 from server.services.production.records import CODE_PATTERN
 from server.services.refusals import N_
 from server.services.security import hash_secret
+from shopfloor_trust.pins import NEW_PIN_DIGITS, pin_check
 
 PAGE_SIZE = 50
 CODE = re.compile(CODE_PATTERN)
 PHOTO_SIZE = 400
-MIN_PIN, MAX_PIN = 4, 8
+MIN_PIN, MAX_PIN = NEW_PIN_DIGITS
 Scope = Collection[int] | None
 
 
@@ -105,12 +110,25 @@ def _state(worker: Worker) -> dict[str, Any]:
             "has_pin": worker.pin_hash is not None}
 
 
-def _pin(form: WorkerForm) -> str | None:
+def _checked_pin(form: WorkerForm) -> str | None:
+    """The form's new PIN, if it gives one that new PINs may be."""
     if not form.pin:
         return None
     if not form.pin.isdigit() or not MIN_PIN <= len(form.pin) <= MAX_PIN:
         raise InvalidInput(f"pin: {MIN_PIN} to {MAX_PIN} digits")
-    return hash_secret(form.pin)
+    return form.pin
+
+
+def _set_pin(worker: Worker, pin: str | None) -> bool:
+    """Keep a new PIN (None: no PIN) on the worker; True when a lock or a count of wrong
+    PINs was lifted with it."""
+    lifted = bool(worker.pin_failures) or worker.pin_locked_at is not None
+    worker.pin_hash = hash_secret(pin) if pin is not None else None
+    worker.pin_digits = len(pin) if pin is not None else None
+    worker.pin_check = pin_check(worker.code, pin) if pin is not None else None
+    worker.pin_failures, worker.pin_locked_at = 0, None
+    worker.pin_epoch = (worker.pin_epoch or 0) + 1
+    return lifted
 
 
 def create_worker(session: Session, form: WorkerForm, actor: str) -> Worker:
@@ -122,8 +140,11 @@ def create_worker(session: Session, form: WorkerForm, actor: str) -> Worker:
         raise InvalidInput("name: 1 to 100 characters")
     if session.scalar(select(Worker.id).where(Worker.code == code)):
         raise Conflict(f"code: worker {code!r} already exists")
+    pin = _checked_pin(form)
     worker = Worker(code=code, name=name, workshop=_workshop(session, form.workshop),
-                    role=form.role, language=form.language, pin_hash=_pin(form))
+                    role=form.role, language=form.language)
+    if pin is not None and form.role is Role.SUPERVISOR:
+        _set_pin(worker, pin)
     session.add(worker)
     session.flush()
     record(session, actor, "worker.create", "worker", worker.id, after=_state(worker))
@@ -138,16 +159,20 @@ def update_worker(session: Session, code: str, form: WorkerForm, actor: str) -> 
         raise InvalidInput("name: 1 to 100 characters")
     worker.name, worker.role, worker.language = name, form.role, form.language
     worker.workshop = _workshop(session, form.workshop)
-    pin = _pin(form)
-    if pin is not None:
-        worker.pin_hash = pin
+    pin = _checked_pin(form)
+    lifted = False
     if worker.role is not Role.SUPERVISOR:
-        worker.pin_hash = None
+        if worker.pin_hash is not None or worker.pin_check is not None:
+            lifted = _set_pin(worker, None)
+        pin = None
+    elif pin is not None:
+        lifted = _set_pin(worker, pin)
     after = _state(worker)
     if after != before or pin is not None or name != old_name:
         record(session, actor, "worker.update", "worker", worker.id, before=before,
                after={**after, "name_changed": name != old_name,
-                      "pin_changed": pin is not None})
+                      "pin_changed": pin is not None,
+                      **({"pin_unlocked": True} if lifted else {})})
     return worker
 
 
