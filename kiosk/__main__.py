@@ -6,6 +6,7 @@ import argparse
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -41,6 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     enroll.add_argument("--server", help="where to look first, e.g. https://10.0.0.5:8750")
     enroll.add_argument("--trust-first-use", action="store_true",
                         help="with a bare code: pin whatever certificate --server presents")
+    enroll.add_argument("--new-server", action="store_true",
+                        help="a technician (root) moves the kiosk to another server than the "
+                             "one it trusts; the old server's unsent events stay, held")
     enroll.add_argument("--data-dir", type=Path)
     status = commands.add_parser("status", help="show enrolment and queue state")
     status.add_argument("--data-dir", type=Path)
@@ -72,21 +76,38 @@ def status(config: KioskConfig) -> dict[str, object]:
             "queue_depth": store.depth(),
             "last_sync": store.get_setting("last_sync"),
             "outbox": store.counts(),
+            # unsent events made for another server (before a --new-server enrolment):
+            # kept, never sent; server id -> count
+            "held": store.held(),
+            "keys": store.sealing_key() is not None and store.site_key() is not None,
         }
     finally:
         store.close()
 
 
-def enroll(config: KioskConfig, code: str, trust_first_use: bool = False) -> dict[str, object]:
+def enroll(config: KioskConfig, code: str, trust_first_use: bool = False,
+           new_server: bool = False) -> dict[str, object]:
     from kiosk.link.enrolment import enrol
     from kiosk.link.locate import mdns_browser
 
     store = Store(config.db_path)
     try:
         return enrol(store, code, server_url=config.server_url, trust_first_use=trust_first_use,
-                     browse=mdns_browser(config.mdns_interfaces))
+                     browse=mdns_browser(config.mdns_interfaces), new_server=new_server)
     finally:
         store.close()
+        if os.geteuid() == 0:
+            give_back(config.data_dir)
+
+
+def give_back(data_dir: Path) -> None:
+    """After root (a technician's --new-server) wrote to the data folder, its files belong
+    to the folder's owner again, the kiosk user, or the kiosk could not open its store."""
+    owner = data_dir.stat()
+    for path in (data_dir, *data_dir.rglob("*")):
+        found = path.lstat()
+        if (found.st_uid, found.st_gid) != (owner.st_uid, owner.st_gid):
+            os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
 
 
 def run(config: KioskConfig) -> None:
@@ -121,7 +142,7 @@ def run(config: KioskConfig) -> None:
         if pin is None:
             raise KioskError("not enrolled: the kiosk has no pinned server certificate")
         return KioskClient(url, store.get_setting("token"), queue_depth=store.depth,
-                           tls=pin.context())
+                           tls=pin.context(), server_id=pin.server_id)
 
     def enrol_here(code: str) -> dict[str, object]:
         return enrol(store, code, server_url=config.server_url, browse=browse)
@@ -141,7 +162,7 @@ def run(config: KioskConfig) -> None:
                              interval_s=config.video_interval_s)
     voice_dir = config.voice_dir if config.voice_dir.is_dir() else ASSETS_VOICE
     speaker = EspeakSpeaker(config.speech_cache_dir, voice_dir=voice_dir)
-    badges = PcscBadgeReader()
+    badges = PcscBadgeReader(store.card_credential)
     cameras = qr.camera_devices()
     camera = qr.CameraScanner(cameras[0]) if cameras else None
     window = open_window(config.fullscreen)
@@ -172,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = status(config)["kiosk"]
         setup_logging(config.log_dir, kiosk_name=str(name) if name else None)
         if args.command == "enroll":
-            print(json.dumps(enroll(config, args.code, args.trust_first_use),
+            print(json.dumps(enroll(config, args.code, args.trust_first_use, args.new_server),
                              ensure_ascii=False))
             return 0
         run(config)

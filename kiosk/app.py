@@ -32,6 +32,15 @@ logger = logging.getLogger(__name__)
 STATS_KEPT = 1000  # recent frame times and badge latencies, for benchmarks and tests
 
 
+def unknown_badge_payload(credential: str | None, kind: str, reader: str,
+                          number: str | None) -> dict[str, str]:
+    """The ``badge_in`` of a badge no worker has, for HR: a card's number (the server
+    keeps it a day, for its unknown-taps page), or a QR badge's digest."""
+    if kind == "card" and number:
+        return {"card_number": number, "kind": kind, "reader": reader}
+    return {"badge_hash": credential or "", "kind": kind, "reader": reader}
+
+
 class App:
     def __init__(self, config: KioskConfig, ctx: Context, window: Window,
                  enrolled: bool = True) -> None:
@@ -74,12 +83,19 @@ class App:
         if self._roster.workshops:
             self.ctx.workshop = "、".join(self._roster.workshops.values())
 
-    def badge_in(self, credential: str, kind: str, reader: str, seen_at: float | None) -> None:
-        worker = self._roster.worker_for(credential)
-        log_event(logger, "badge_read", kind=kind, reader=reader, credential=credential[:12],
+    def badge_in(self, credential: str | None, kind: str, reader: str, seen_at: float | None,
+                 number: str | None = None) -> None:
+        """A badge was read: the worker's card, or the unknown-badge scene. ``credential`` is
+        the roster's digest (None for a card while the kiosk has no site key); ``number``
+        a card's number, kept in memory only and sent to the server when no worker has the
+        card (HR's unknown-taps page). Neither is ever logged."""
+        worker = self._roster.worker_for(credential) if credential else None
+        log_event(logger, "badge_read", kind=kind, reader=reader,
                   worker=worker.code if worker else None)
         if worker is None:
-            self.scenes.reset(UnknownBadgeScene(self.ctx, credential, kind, reader))
+            self.ctx.record("badge_in", None, unknown_badge_payload(credential, kind, reader,
+                                                                    number))
+            self.scenes.reset(UnknownBadgeScene(self.ctx, credential or "", kind, reader))
             return
         self.ctx.record("badge_in", worker.code, {"kind": kind, "reader": reader},
                         send_now=False)
@@ -124,7 +140,8 @@ class App:
             if getattr(event, "text", None):
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=event.text))
         elif event.type == events.BADGE:
-            self.badge_in(event.credential, event.kind, event.reader, event.seen_at)
+            self.badge_in(event.credential, event.kind, event.reader, event.seen_at,
+                          getattr(event, "number", None))
         elif event.type == events.ENROLMENT:
             self.enrolment_changed(event)
         elif event.type == events.SYNC_STATUS:

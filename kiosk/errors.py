@@ -3,9 +3,14 @@
 
     KioskError
     ├── ConfigError          bad command line or environment
-    │   └── UntrustedServer      an address showed another certificate than the one
-    │                            expected (kiosk/link/trust.py)
+    │   ├── UntrustedServer      an address showed another certificate than the one
+    │   │                        expected (kiosk/link/trust.py)
+    │   └── ServerChangeRefused  enrolling to another server than the pinned one, without
+    │                            a technician's `sudo ... enroll --new-server`
+    │                            (kiosk/link/enrolment.py)
     ├── StoreError           the local SQLite store cannot be used
+    │   └── NoSealingKey         a supervisor's act, but the server's sealing key has not
+    │                            come yet (enrolled before keys; the next sync fetches it)
     ├── ClientError          talking to the server failed
     │   ├── ServerUnavailable    no answer, a timeout, or a 5xx
     │   ├── ApiError             a 4xx with the server's error code and message
@@ -27,6 +32,10 @@ class ConfigError(KioskError):
 
 class StoreError(KioskError):
     pass
+
+
+class NoSealingKey(StoreError):
+    """A supervisor's act cannot be sealed: the kiosk has no sealing key from its server."""
 
 
 class ClientError(KioskError):

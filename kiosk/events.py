@@ -1,7 +1,11 @@
 """The app's own pygame event types; adapters post these and nothing else crosses threads.
 
-- ``BADGE``: ``credential`` (sha256 hex), ``kind`` ("card" | "qr"), ``reader``, ``seen_at``
-  (``time.perf_counter()`` when the device produced it).
+- ``BADGE``: ``credential`` (the roster's digest: for a card the keyed digest of its
+  number, computed on the reader's thread, or None while the kiosk has no site key; for
+  a QR badge the sha256 of its text), ``kind`` ("card" | "qr"), ``reader``, ``seen_at``
+  (``time.perf_counter()`` when the device produced it); a card's also ``number``, the
+  upper-case hex UID, only ever in memory: it goes to the server (over the pinned TLS
+  link) when no worker has that card, and never to a log or to disk otherwise.
 - ``TAP``: ``pos`` in logical 1280x800 coordinates, from a mouse click or a finger.
 - ``SYNC_STATUS``: ``online`` (bool), ``depth`` (outbox queue depth).
 - ``SCORECARD_READY``: ``worker``, ``period`` — a fresh scorecard is in the store.
@@ -13,6 +17,9 @@
 - ``REDEMPTIONS_READY``: ``workshop`` — the pending hand-overs in the store were refreshed.
 - ``REDEEM_REFUSED``: ``worker``, ``uuid`` — the server rejected a ``reward_redeem``; the
   refusal waits in the store until the worker is told.
+- ``ACT_REFUSED``: ``supervisor``, ``uuid`` — the server rejected an event of a supervisor's
+  act (a remark, a claim decision, a hand-over); it waits in the store (``refused_acts``)
+  until the supervisor is told.
 - ``ENROLMENT``: ``enrolled`` (bool), ``reason`` — the kiosk enrolled, an enrolment
   failed, or the server no longer takes its token (revoked).
 """
@@ -37,11 +44,7 @@ POINTS_READY = pygame.event.custom_type()
 REWARDS_READY = pygame.event.custom_type()
 REDEMPTIONS_READY = pygame.event.custom_type()
 REDEEM_REFUSED = pygame.event.custom_type()
-
-
-def card_credential(uid: bytes) -> str:
-    """The roster's hash of a card: sha256 hex of the upper-case hex UID, no separators."""
-    return hashlib.sha256(uid.hex().upper().encode()).hexdigest()
+ACT_REFUSED = pygame.event.custom_type()
 
 
 def qr_credential(secret: str) -> str:

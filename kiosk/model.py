@@ -13,6 +13,14 @@ def _float(value: Any, default: float | None = 0.0) -> float | None:
         return default
 
 
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _pin_check(value: Any) -> int | None:
+    return value if _int(value, -1) in range(64) else None
+
+
 @dataclass(frozen=True)
 class Worker:
     code: str
@@ -20,8 +28,14 @@ class Worker:
     language: str = "zh_CN"
     role: str = "worker"
     workshop: str = ""
-    pin_hash: str | None = None
     photo_url: str | None = None
+    # A supervisor's PIN as the kiosk may know it (shopfloor_trust/pins.py): a 6-bit typo
+    # check (None: unknown, any PIN goes to the server), whether the server locked their
+    # acts after too many wrong PINs, and the PIN's epoch (a new PIN or an unlock starts
+    # the next; the kiosk's own count of wrong PINs is per epoch).
+    pin_check: int | None = None
+    pin_locked: bool = False
+    pin_epoch: int = 0
 
     @property
     def is_supervisor(self) -> bool:
@@ -67,8 +81,10 @@ class Roster:
                 language=str(raw.get("language") or "zh_CN"),
                 role=str(raw.get("role") or "worker"),
                 workshop=str(raw.get("workshop") or ""),
-                pin_hash=raw.get("pin_hash"),
                 photo_url=raw.get("photo_url") or None,
+                pin_check=_pin_check(raw.get("pin_check")),
+                pin_locked=raw.get("pin_locked") is True,
+                pin_epoch=_int(raw.get("pin_epoch")),
             )
             roster.workers[worker.code] = worker
             for badge in raw.get("badges") or []:

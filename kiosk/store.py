@@ -1,90 +1,43 @@
 """The kiosk's local SQLite store: settings, roster and scorecard caches, the event outbox,
-and the notices told here.
+the server's keys, and what the kiosk must remember to tell people.
+
+One class, `Store`, in parts: the file, its schema and modes and the settings
+(kiosk/store_db.py); the server's keys, supervisors' wrong PINs and refused acts
+(kiosk/store_trust.py); the outbox (kiosk/store_outbox.py); the caches here.
 
 Cached answers (``cached``): a worker's points account, the rewards catalogue, a
 workshop's pending hand-overs, each with the time it was fetched (the "as of" note).
 ``redeem_refused`` keeps each ``reward_redeem`` the server rejected, with its reason, until
 the worker has been told (at once if still on screen, else on their next card).
 
-The outbox is a state machine (see :class:`OutboxState`): an event is written ``pending``
-with ``synchronous=FULL`` before the screen says "done"; the sync worker claims a batch
-(``in_flight``), then acks each item (``sent``) or nacks it (back to ``pending`` to retry,
-or ``failed`` when the server rejected it). Rows left ``in_flight`` by a crash go back to
-``pending`` when the store opens; ``sent`` rows are pruned.
-
 A notice (a decision the server asks the kiosk to tell) stays in the worker's cards until
 the server has this kiosk's ``notice_seen`` event. ``notices_seen`` remembers the ones told
 here, so that a visit before the event is sent (or before a fresh card replaces the
 cached one) does not tell them again; marks are forgotten after ``NOTICE_MARK_DAYS``.
+
+Everything the kiosk learnt from one server (roster, cards, photos, caches, wrong PINs) is
+forgotten when a technician enrols it to another (`Store.forget_server_data`); the old
+server's unsent events stay, held for it.
 """
 
 from __future__ import annotations
 
-import enum
 import json
-import sqlite3
-import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from kiosk.errors import StoreError
+from kiosk.errors import NoSealingKey, StoreError
+from kiosk.store_outbox import ACT_KINDS, OutboxItem, OutboxMixin, OutboxState
+from kiosk.store_trust import Keys, RefusedAct, parse_keys
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS roster (id INTEGER PRIMARY KEY CHECK (id = 1),
-    etag TEXT, body TEXT NOT NULL, fetched_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS scorecards (worker TEXT NOT NULL, period TEXT NOT NULL,
-    body TEXT NOT NULL, fetched_at REAL NOT NULL, PRIMARY KEY (worker, period));
-CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, worker TEXT, occurred_at TEXT NOT NULL,
-    payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT, updated_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
-CREATE TABLE IF NOT EXISTS photos (worker TEXT PRIMARY KEY, url TEXT NOT NULL,
-    body BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS video_files (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL,
-    size INTEGER NOT NULL, last_used REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS watched (worker TEXT NOT NULL, video INTEGER NOT NULL,
-    seconds REAL NOT NULL, completed INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL,
-    PRIMARY KEY (worker, video));
-CREATE TABLE IF NOT EXISTS notices_seen (worker TEXT NOT NULL, notice INTEGER NOT NULL,
-    seen_at REAL NOT NULL, PRIMARY KEY (worker, notice));
-CREATE TABLE IF NOT EXISTS cached (key TEXT PRIMARY KEY, body TEXT NOT NULL,
-    fetched_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS redeem_refused (uuid TEXT PRIMARY KEY, worker TEXT,
-    reward TEXT NOT NULL, reason TEXT NOT NULL, refused_at REAL NOT NULL, told_at REAL);
-"""
+__all__ = ["ACT_KINDS", "REWARDS_KEY", "CachedScorecard", "Keys", "NoSealingKey",
+           "OutboxItem", "OutboxState", "RefusedAct", "Refusal", "Store", "StoreError",
+           "claims_key", "now_iso", "parse_keys", "points_key", "redemptions_key",
+           "reward_picture_key", "scorecard_etag_key"]
+
 NOTICE_MARK_DAYS = 60
-
-
-class OutboxState(enum.Enum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    uuid: str
-    kind: str
-    worker: str | None
-    occurred_at: str
-    payload: dict[str, Any]
-    attempts: int
-
-    def as_api(self) -> dict[str, Any]:
-        return {
-            "uuid": self.uuid,
-            "kind": self.kind,
-            "worker": self.worker,
-            "occurred_at": self.occurred_at,
-            "payload": self.payload,
-        }
 
 
 @dataclass(frozen=True)
@@ -133,34 +86,21 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
-class Store:
+class Store(OutboxMixin):
     """One SQLite file; safe to share between the UI thread and the sync thread."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the kiosk store at {path}: {exc}") from exc
-        self._lock = threading.Lock()
-        self._execute(
-            "UPDATE outbox SET state = ?, updated_at = ? WHERE state = ?",
-            (OutboxState.PENDING.value, time.time(), OutboxState.IN_FLIGHT.value),
-        )
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"store query failed: {exc}") from exc
+    def forget_server_data(self) -> None:
+        """Forget what the kiosk learnt from its server (a technician enrolled it to
+        another): roster, cards, photos, cached answers, notices told, wrong PINs, keys.
+        Unsent events stay, each held for the server it was made for."""
+        with self._transaction() as db:
+            for table in ("roster", "scorecards", "photos", "cached", "notices_seen",
+                          "pin_failures"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
+            db.execute("DELETE FROM settings WHERE key IN ('site_key', 'sealing_key', "
+                       "'sealing_key_id', 'rewards_etag', 'clock_boot_id', "
+                       "'clock_boot_offset') OR key LIKE 'pending_claims:%' "
+                       "OR key LIKE 'scorecard_etag:%'")
 
     # cached answers ---------------------------------------------------------------------
     def cached(self, key: str) -> CachedScorecard | None:
@@ -190,29 +130,6 @@ class Store:
     def mark_refusal_told(self, event_uuid: str) -> None:
         self._execute("UPDATE redeem_refused SET told_at = ? WHERE uuid = ?",
                       (time.time(), event_uuid))
-
-    def queued(self, kind: str, worker: str | None = None) -> list[OutboxItem]:
-        """Events of ``kind`` not yet taken by the server (pending or in flight)."""
-        rows = self._execute(
-            "SELECT uuid, kind, worker, occurred_at, payload, attempts FROM outbox "
-            "WHERE kind = ? AND state IN (?, ?) AND (? IS NULL OR worker = ?) ORDER BY seq",
-            (kind, OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value, worker, worker))
-        return [OutboxItem(u, k, w, o, json.loads(p), a) for u, k, w, o, p, a in rows]
-
-    # settings -----------------------------------------------------------------------
-    def get_setting(self, key: str) -> str | None:
-        rows = self._execute("SELECT value FROM settings WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    def set_setting(self, key: str, value: str) -> None:
-        self._execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    def delete_setting(self, key: str) -> None:
-        self._execute("DELETE FROM settings WHERE key = ?", (key,))
 
     # roster -------------------------------------------------------------------------
     def roster(self) -> tuple[dict[str, Any] | None, str | None]:
@@ -305,81 +222,3 @@ class Store:
             "ON CONFLICT (worker, notice) DO NOTHING", (worker, notice, now))
         self._execute("DELETE FROM notices_seen WHERE seen_at < ?",
                       (now - NOTICE_MARK_DAYS * 86400,))
-
-    # outbox -------------------------------------------------------------------------
-    def enqueue(self, kind: str, worker: str | None, payload: dict[str, Any]) -> str:
-        """Write an event durably and return its UUID; only then may the screen say done."""
-        event_uuid = str(uuid.uuid4())
-        self._execute(
-            "INSERT INTO outbox (uuid, kind, worker, occurred_at, payload, state, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                event_uuid,
-                kind,
-                worker,
-                now_iso(),
-                json.dumps(payload, ensure_ascii=False),
-                OutboxState.PENDING.value,
-                time.time(),
-            ),
-        )
-        return event_uuid
-
-    def claim_batch(self, limit: int = 50) -> list[OutboxItem]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                rows = self._db.execute(
-                    "SELECT uuid, kind, worker, occurred_at, payload, attempts FROM outbox "
-                    "WHERE state = ? ORDER BY seq LIMIT ?",
-                    (OutboxState.PENDING.value, limit),
-                ).fetchall()
-                self._db.executemany(
-                    "UPDATE outbox SET state = ?, updated_at = ? WHERE uuid = ?",
-                    [(OutboxState.IN_FLIGHT.value, time.time(), r[0]) for r in rows],
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"cannot claim outbox items: {exc}") from exc
-        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
-
-    def ack(self, event_uuid: str) -> None:
-        self._set_state(event_uuid, OutboxState.SENT, None)
-
-    def nack(self, event_uuid: str, error: str, *, permanent: bool = False) -> None:
-        state = OutboxState.FAILED if permanent else OutboxState.PENDING
-        self._set_state(event_uuid, state, error)
-
-    def _set_state(self, event_uuid: str, state: OutboxState, error: str | None) -> None:
-        self._execute(
-            "UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1, "
-            "updated_at = ? WHERE uuid = ? AND state = ?",
-            (state.value, error, time.time(), event_uuid, OutboxState.IN_FLIGHT.value),
-        )
-
-    def prune_sent(self, older_than_s: float = 0.0) -> int:
-        cutoff = time.time() - older_than_s
-        with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM outbox WHERE state = ? AND updated_at <= ?",
-                (OutboxState.SENT.value, cutoff),
-            )
-            return cursor.rowcount
-
-    def depth(self) -> int:
-        rows = self._execute(
-            "SELECT COUNT(*) FROM outbox WHERE state IN (?, ?)",
-            (OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value),
-        )
-        return int(rows[0][0])
-
-    def counts(self) -> dict[str, int]:
-        rows = self._execute("SELECT state, COUNT(*) FROM outbox GROUP BY state")
-        counts = {state.value: 0 for state in OutboxState}
-        counts.update({state: int(n) for state, n in rows})
-        return counts
-
-    def state_of(self, event_uuid: str) -> OutboxState | None:
-        rows = self._execute("SELECT state FROM outbox WHERE uuid = ?", (event_uuid,))
-        return OutboxState(rows[0][0]) if rows else None

@@ -1,19 +1,31 @@
-"""The sync worker: one thread that drains the outbox (oldest first, in batches), refreshes
-the roster (by ETag) and fetches scorecards, backing off while the server is away (a batch
-the server refuses outright is split until the one bad event is alone and marked failed).
-It also runs enrolments asked for by the enrol scene, and notices a revoked token: the
-kiosk then shows it is not enrolled and keeps its unsent events for the next enrolment.
-It fetches what scenes ask for: points accounts, the rewards catalogue (by ETag, with its
-pictures) and a workshop's pending hand-overs, into the store's cache. A ``reward_redeem``
-the server rejects is kept with its reason (``Store.add_refusal``) and announced with
-``REDEEM_REFUSED``, so the worker is told; an accepted one makes it fetch the worker's
-points again. It talks to the UI only by posting pygame events (``SYNC_STATUS``,
-``SCORECARD_READY``, ``ROSTER_READY``, ``ENROLMENT``, ``POINTS_READY``, ``REWARDS_READY``,
-``REDEMPTIONS_READY``, ``REDEEM_REFUSED``)."""
+"""The sync worker: one thread that drains the outbox (oldest first, in batches), backing
+off while the server is away (a batch the server refuses outright is split until the one bad
+event is alone and marked failed). Each round it also serves what scenes asked for and,
+when due, refreshes the roster; that fetching into the store's cache is its
+:class:`~kiosk.background.fetches.Fetcher` (kiosk/background/fetches.py), which the
+``request_*`` methods queue for. It runs enrolments asked for by the enrol scene, and
+notices a revoked token: the kiosk then shows it is not enrolled and keeps its unsent
+events for the next enrolment. A ``reward_redeem`` the server rejects is kept with its
+reason (``Store.add_refusal``) and announced with ``REDEEM_REFUSED``, so the worker is
+told; an accepted one makes it fetch the worker's points again. A supervisor's act the
+server rejects (a remark, a claim decision, a hand-over: a wrong or locked PIN in its seal,
+say) is kept (``Store.add_refused_act``) and announced with ``ACT_REFUSED``, so the
+supervisor is told at their next visit.
+
+It sends the outbox only to the server the kiosk trusts, and only that server's events
+(``Store.claim_batch`` by the client's ``server_id``). Before the first batch of a boot it
+learns the server's clock (a health check's ``Date``, if no answer has brought one yet) so
+that events are stamped with the server's time (kiosk/clock.py) and those made before are
+corrected. A kiosk enrolled before the server handed out keys fetches them
+(``GET /api/v1/keys``) on its next round.
+
+It talks to the UI only by posting pygame events: ``SYNC_STATUS``, ``ENROLMENT``,
+``REDEEM_REFUSED`` and ``ACT_REFUSED`` itself, and through its fetcher ``SCORECARD_READY``,
+``CLAIMS_READY``, ``POINTS_READY``, ``REWARDS_READY``, ``REDEMPTIONS_READY`` and
+``ROSTER_READY``."""
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import random
@@ -22,22 +34,14 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk import events
+from kiosk.background.fetches import Fetcher
 from kiosk.background.rounds import Rounds
 from kiosk.errors import ApiError, ClientError, KioskError, StoreError
 from kiosk.link.client import KioskClient
 from kiosk.link.locate import CLOCK_SKEW_WARN_S
 from kiosk.logs import log_event
-from kiosk.store import (
-    REWARDS_KEY,
-    OutboxItem,
-    Store,
-    claims_key,
-    now_iso,
-    points_key,
-    redemptions_key,
-    reward_picture_key,
-    scorecard_etag_key,
-)
+from kiosk.store import ACT_KINDS, OutboxItem, Store, now_iso
+from kiosk.store_outbox import CLOCK_KEEP_S
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +82,11 @@ class SyncWorker:
         self.batch_size = self.max_batch = batch_size
         self._post = post
         self._rounds = Rounds("kiosk-sync", self._round_then_delay, retry_s=interval_s)
-        self._requests: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
-        self._claims: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._fetches: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._fetcher = Fetcher(store, post)
         self._failures = 0
         self._next_roster = 0.0
+        self._next_keys = 0.0
+        self._clock_asked: KioskClient | None = None  # the client asked for the time
         self.online: bool | None = None
 
     def start(self) -> None:
@@ -98,23 +102,23 @@ class SyncWorker:
         self._rounds.wake()
 
     def request_scorecard(self, worker: str, period: str) -> None:
-        self._requests.put((worker, period))
+        self._fetcher.want_scorecard(worker, period)
         self._rounds.wake()
 
     def request_claims(self, workshop: str) -> None:
-        self._claims.put(workshop)
+        self._fetcher.want_claims(workshop)
         self._rounds.wake()
 
     def request_points(self, worker: str) -> None:
-        self._fetches.put(("points", worker))
+        self._fetcher.want_points(worker)
         self._rounds.wake()
 
     def request_rewards(self) -> None:
-        self._fetches.put(("rewards", ""))
+        self._fetcher.want_rewards()
         self._rounds.wake()
 
     def request_redemptions(self, workshop: str) -> None:
-        self._fetches.put(("redemptions", workshop))
+        self._fetcher.want_redemptions(workshop)
         self._rounds.wake()
 
     def request_enrolment(self, code: str) -> None:
@@ -145,13 +149,14 @@ class SyncWorker:
             self._set_online(False)
             return
         try:
-            self._serve_requests(self.client)
-            self._serve_claims(self.client)
+            self._fetch_keys(self.client)
+            self._fetcher.serve_requests(self.client)
+            self._fetcher.serve_claims(self.client)
             self._drain(self.client)
-            self._serve_fetches(self.client)
+            self._fetcher.serve_fetches(self.client)  # after: a taken redemption refetches
             if time.monotonic() >= self._next_roster:
-                self._refresh_roster(self.client)
-                self._fetches.put(("rewards", ""))  # the catalogue on the next round
+                self._fetcher.refresh_roster(self.client)
+                self._fetcher.want_rewards()  # the catalogue on the next round
                 self._next_roster = time.monotonic() + self.roster_interval_s
         except ClientError as exc:
             if isinstance(exc, ApiError) and exc.status == 401:
@@ -174,6 +179,39 @@ class SyncWorker:
                       logging.WARNING if skewed else logging.INFO,
                       offset_s=round(offset or 0.0))
         self._clock_skewed = skewed
+
+    def _fetch_keys(self, client: KioskClient) -> None:
+        """The server's keys, for a kiosk enrolled before it handed them out."""
+        if time.monotonic() < self._next_keys or (
+                self.store.sealing_key() is not None and self.store.site_key() is not None):
+            return
+        self._next_keys = time.monotonic() + self.roster_interval_s
+        try:
+            keys = self.store.save_keys(client.keys())
+        except ApiError as exc:  # a server before keys: ask again with the roster
+            log_event(logger, "keys_unavailable", logging.WARNING, reason=str(exc))
+            return
+        except ValueError as exc:
+            log_event(logger, "keys_refused", logging.WARNING, reason=str(exc))
+            return
+        log_event(logger, "keys_received", sealing_key_id=keys.sealing_key_id)
+
+    def _learn_clock(self, client: KioskClient) -> None:
+        """Keep the server's clock before sending: events are stamped with it, and those
+        of this boot made before it was known are corrected now (kiosk/clock.py)."""
+        if (client.boot_offset_s is None and self._clock_asked is not client
+                and self.store.server_clock() is None):
+            client.health()  # its Date header
+            self._clock_asked = client  # asked once (a server may send no Date at all)
+        offset = client.boot_offset_s
+        if offset is None:
+            return
+        kept = self.store.server_clock()
+        if kept is not None and abs(kept - offset) <= CLOCK_KEEP_S:
+            return
+        corrected = self.store.set_server_clock(offset)
+        log_event(logger, "server_clock", offset_s=round(client.clock_offset_s or 0.0, 1),
+                  corrected=corrected)
 
     def _serve_enrolments(self) -> None:
         while True:
@@ -225,103 +263,13 @@ class SyncWorker:
         if previous is not None:
             previous.close()
 
-    def _serve_requests(self, client: KioskClient) -> None:
-        wanted: list[tuple[str, str]] = []
-        while True:
-            try:
-                item = self._requests.get_nowait()
-            except queue.Empty:
-                break
-            if item not in wanted:
-                wanted.append(item)
-        for index, (worker, period) in enumerate(wanted):
-            cached = self.store.scorecard(worker, period)
-            etag_key = scorecard_etag_key(worker, period)
-            etag = self.store.get_setting(etag_key) if cached else None
-            try:
-                body, new_etag = client.scorecard_if_changed(worker, period, etag)
-            except ApiError as exc:
-                logger.warning("no scorecard for %s: %s", worker, exc)
-                continue
-            except ClientError:
-                for rest in wanted[index:]:
-                    self._requests.put(rest)
-                raise
-            if body is None and cached is not None:
-                body = cached.body  # unchanged (304): the cached card is current again
-            if body is not None:
-                self.store.save_scorecard(worker, period, body)
-            if new_etag:
-                self.store.set_setting(etag_key, new_etag)
-            self._post(events.SCORECARD_READY, worker=worker, period=period)
-
-    def _serve_claims(self, client: KioskClient) -> None:
-        workshops: set[str] = set()
-        while True:
-            try:
-                workshops.add(self._claims.get_nowait())
-            except queue.Empty:
-                break
-        for workshop in sorted(workshops):
-            try:
-                claims = client.pending_claims(workshop)
-            except ClientError:
-                for rest in workshops:
-                    self._claims.put(rest)
-                raise
-            self.store.set_setting(claims_key(workshop), json.dumps(claims, ensure_ascii=False))
-            self._post(events.CLAIMS_READY, workshop=workshop)
-
-    def _serve_fetches(self, client: KioskClient) -> None:
-        wanted: list[tuple[str, str]] = []
-        while True:
-            try:
-                item = self._fetches.get_nowait()
-            except queue.Empty:
-                break
-            if item not in wanted:
-                wanted.append(item)
-        for index, (what, key) in enumerate(wanted):
-            try:
-                if what == "points":
-                    self.store.save_cached(points_key(key), client.points(key))
-                    self._post(events.POINTS_READY, worker=key)
-                elif what == "rewards":
-                    self._refresh_rewards(client)
-                else:
-                    self.store.save_cached(redemptions_key(key),
-                                           client.pending_redemptions(key))
-                    self._post(events.REDEMPTIONS_READY, workshop=key)
-            except ApiError as exc:  # not served here, or a server without rewards yet
-                logger.warning("no %s for %s: %s", what, key or "kiosk", exc)
-            except ClientError:
-                for rest in wanted[index:]:
-                    self._fetches.put(rest)
-                raise
-
-    def _refresh_rewards(self, client: KioskClient) -> None:
-        etag_key = f"{REWARDS_KEY}_etag"
-        cached = self.store.cached(REWARDS_KEY)
-        body, etag = client.rewards(self.store.get_setting(etag_key) if cached else None)
-        if body is not None:
-            self.store.save_cached(REWARDS_KEY, body)
-            if etag:
-                self.store.set_setting(etag_key, etag)
-        for reward in (body or (cached.body if cached else {})).get("rewards", []):
-            url, code = reward.get("picture"), reward.get("code")
-            if not url or not code:
-                continue
-            known = self.store.photo(reward_picture_key(code))
-            if known is not None and known[0] == url:
-                continue
-            try:
-                self.store.save_photo(reward_picture_key(code), url, client.download(url))
-            except ApiError as exc:
-                logger.warning("no picture for reward %s: %s", code, exc)
-        self._post(events.REWARDS_READY)
-
     def _settled(self, item: OutboxItem, status: str, reason: str) -> None:
-        """A redemption's answer: refused ones wait to be told, taken ones move the balance."""
+        """A supervisor's act refused waits to be told; a redemption's answer: refused ones
+        wait to be told, taken ones move the balance."""
+        if item.kind in ACT_KINDS or item.proof is not None:
+            if status == "rejected":
+                self._act_refused(item, reason)
+            return
         if item.kind != "reward_redeem":
             return
         if status == "rejected":
@@ -331,11 +279,19 @@ class SyncWorker:
                       worker=item.worker, reason=reason)
             self._post(events.REDEEM_REFUSED, worker=item.worker, uuid=item.uuid)
         elif item.worker:
-            self._fetches.put(("points", item.worker))
+            self._fetcher.want_points(item.worker)
+
+    def _act_refused(self, item: OutboxItem, reason: str) -> None:
+        supervisor = item.supervisor or ""
+        self.store.add_refused_act(item.uuid, supervisor, item.kind, item.worker, reason)
+        log_event(logger, "act_refused", logging.WARNING, uuid=item.uuid, kind=item.kind,
+                  supervisor=supervisor, worker=item.worker, reason=reason)
+        self._post(events.ACT_REFUSED, supervisor=supervisor, uuid=item.uuid)
 
     def _drain(self, client: KioskClient) -> None:
+        self._learn_clock(client)
         while not self._rounds.stopping:
-            batch = self.store.claim_batch(self.batch_size)
+            batch = self.store.claim_batch(self.batch_size, server_id=client.server_id)
             if not batch:
                 return
             try:
@@ -388,30 +344,6 @@ class SyncWorker:
             return
         self.batch_size = max(1, len(batch) // 2)
         self._nack_all(batch, reason)
-
-    def _refresh_roster(self, client: KioskClient) -> None:
-        _, etag = self.store.roster()
-        body, new_etag = client.roster(etag)
-        if body is None:
-            return
-        self.store.save_roster(body, new_etag)
-        log_event(logger, "roster", workers=len(body.get("workers", [])), etag=new_etag)
-        self._fetch_photos(client, body)
-        self._post(events.ROSTER_READY)
-
-    def _fetch_photos(self, client: KioskClient, roster: dict) -> None:
-        """Download the photos that are new or changed; a missing one keeps the avatar."""
-        for worker in roster.get("workers", []):
-            url = worker.get("photo_url")
-            if not url or not worker.get("code"):
-                continue
-            cached = self.store.photo(worker["code"])
-            if cached is not None and cached[0] == url:
-                continue
-            try:
-                self.store.save_photo(worker["code"], url, client.download(url))
-            except ApiError as exc:
-                logger.warning("no photo for %s: %s", worker["code"], exc)
 
     def _set_online(self, online: bool, reason: str | None = None) -> None:
         try:

@@ -6,6 +6,11 @@ once with ``FF CA 00 00 00`` (GET UID); holding it on the reader does not repeat
 a card taken off and put back between two polls still counts again (pcscd's card-event
 counter in the high 16 bits of the reader state tells). A reader unplugged and plugged
 back in, or pcscd restarting, is picked up again.
+
+The card's number is digested here, on the reader's thread, with the function the kiosk
+passes in (``Store.card_credential``: the keyed digest the roster carries, ~25 ms on
+purpose, so never on the UI thread). The number itself goes on only in memory, in the
+``BADGE`` event, for the unknown-card path; no log line names it or its digest.
 """
 
 from __future__ import annotations
@@ -25,17 +30,22 @@ PNP_READER = "\\\\?PnP?\\Notification"
 WAIT_MS = 5000
 RETRY_S = 1.0
 
-BadgeCallback = Callable[[str, str, float], None]
+# A card number (upper-case hex) -> the roster's digest of it, or None (no site key yet).
+Digest = Callable[[str], str | None]
+# (digest or None, the number, the reader's name, when the reader saw the card)
+BadgeCallback = Callable[[str | None, str, str, float], None]
 
 
-def post_badge(credential: str, reader: str, seen_at: float) -> None:
-    events.post(events.BADGE, credential=credential, kind="card", reader=reader, seen_at=seen_at)
+def post_badge(credential: str | None, number: str, reader: str, seen_at: float) -> None:
+    events.post(events.BADGE, credential=credential, number=number, kind="card",
+                reader=reader, seen_at=seen_at)
 
 
 class PcscBadgeReader:
     """Serves every PC/SC reader pcscd knows, now and later."""
 
-    def __init__(self, on_badge: BadgeCallback = post_badge) -> None:
+    def __init__(self, digest: Digest, on_badge: BadgeCallback = post_badge) -> None:
+        self._digest = digest
         self._on_badge = on_badge
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,7 +171,15 @@ class PcscBadgeReader:
         if hresult != scard.SCARD_S_SUCCESS or len(response) < 3 or response[-2:] != [0x90, 0x00]:
             log_event(logger, "badge_unreadable", logging.WARNING, reader=reader)
             return
+        number = bytes(response[:-2]).hex().upper()
         try:
-            self._on_badge(events.card_credential(bytes(response[:-2])), reader, seen_at)
-        except Exception:
-            logger.exception("badge callback failed")
+            credential = self._digest(number)
+        except Exception as exc:  # the card still counts: the server knows it by its number
+            log_event(logger, "badge_digest_failed", logging.WARNING, reader=reader,
+                      error=type(exc).__name__)
+            credential = None
+        try:
+            self._on_badge(credential, number, reader, seen_at)
+        except Exception as exc:  # never a traceback: its locals could name the number
+            log_event(logger, "badge_callback_failed", logging.ERROR, reader=reader,
+                      error=type(exc).__name__)

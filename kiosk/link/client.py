@@ -4,9 +4,11 @@ Every request carries ``X-Kiosk-Version`` and ``X-Kiosk-Queue-Depth`` (the outbo
 from ``queue_depth``), and ``Authorization: Bearer <token>`` once the kiosk is enrolled.
 Network failures and 5xx answers raise :class:`ServerUnavailable`; 4xx answers raise
 :class:`ApiError` with the server's error code. ``tls`` is the pinned context from
-kiosk/link/trust.py: the client then trusts that one certificate and nothing else. Every answer's
-``Date`` header updates ``clock_offset_s`` (server minus kiosk), to notice a kiosk clock
-that is hours off.
+kiosk/link/trust.py: the client then trusts that one certificate and nothing else; ``server_id``
+names the server that certificate belongs to (the outbox sends it only that server's
+events). Every answer's ``Date`` header updates ``clock_offset_s`` (server minus kiosk
+clock), to notice a kiosk clock that is hours off, and ``boot_offset_s`` (server minus the
+seconds since boot), by which events are stamped (kiosk/clock.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 
 from kiosk import __version__
+from kiosk.clock import since_boot
 from kiosk.errors import ApiError, ServerUnavailable
 
 API = "/api/v1"
@@ -36,11 +39,14 @@ class KioskClient:
         queue_depth: Callable[[], int] = lambda: 0,
         timeout: float = 5.0,
         tls: ssl.SSLContext | None = None,
+        server_id: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.server_id = server_id
         self._queue_depth = queue_depth
         self.clock_offset_s: float | None = None
+        self.boot_offset_s: float | None = None
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout,
                                   verify=tls if tls is not None else True)
 
@@ -96,13 +102,23 @@ class KioskClient:
             return
         # Date has whole seconds; the answer took part of one more to arrive.
         self.clock_offset_s = server_time - time.time()
+        self.boot_offset_s = server_time - since_boot()
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/health").json()
 
     def enroll(self, code: str) -> dict[str, Any]:
-        """Trade a one-time enrolment code for a device token: ``{"token", "kiosk"}``."""
+        """Trade a one-time enrolment code for a device token: ``{"token", "kiosk",
+        "server_id", "keys"}``."""
         return self._request("POST", "/enroll", json={"code": code}).json()
+
+    def keys(self) -> dict[str, Any]:
+        """The server's keys for kiosks (``site_key``, ``sealing_key``, ``sealing_key_id``),
+        as the enrolment answer has them: for a kiosk enrolled before keys."""
+        body = self._request("GET", "/keys").json()
+        if isinstance(body, dict) and isinstance(body.get("keys"), dict):
+            return body["keys"]
+        return body if isinstance(body, dict) else {}
 
     def roster(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """The roster and its ETag, or ``(None, etag)`` when unchanged (304)."""

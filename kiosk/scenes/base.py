@@ -94,6 +94,20 @@ class Context:
             self.sync.kick()
         return event_uuid
 
+    def record_act(self, kind: str, supervisor: str, pin: str,
+                   items: Sequence[tuple[str | None, dict[str, Any]]]) -> list[str]:
+        """Write one supervisor act, every event of it (``(worker, payload)`` each) at
+        once and sealed with ``pin`` (``Store.enqueue_act``), and wake the sync worker;
+        the events' UUIDs, in the order of ``items``. Raises ``NoSealingKey`` (nothing
+        written) when the kiosk has not fetched the server's sealing key yet."""
+        items = list(items)
+        uuids = self.store.enqueue_act(kind, supervisor, pin, items)
+        for event_uuid, (worker, _) in zip(uuids, items, strict=True):
+            log_event(logger, "event_queued", uuid=event_uuid, kind=kind, worker=worker,
+                      supervisor=supervisor, act=uuids[0])
+        self.sync.kick()
+        return uuids
+
     def say(self, lang: str, parts: Sequence[Part]) -> None:
         self.speaker.say(lang, parts)
 

@@ -1,5 +1,7 @@
 """Supervisor hand-over: the workshop's redemptions waiting to be handed over, as photo
-cards; tap one, confirm, and a ``reward_handover`` names the supervisor who handed it."""
+cards; tap one, confirm, and a ``reward_handover`` names the supervisor who handed it,
+sealed with their PIN. Nobody hands over their own reward: the supervisor's own card is
+greyed, and a tap on it says why."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ from typing import Any
 import pygame
 
 from kiosk import events
-from kiosk.model import Worker
+from kiosk.scenes.acts import Visit, VisitScene
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.done import DoneScene
 from kiosk.scenes.paging import Pager, cells
 from kiosk.store import redemptions_key
-from kiosk.ui import theme, widgets
+from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button
 
 COLUMNS, ROWS = 3, 2
@@ -38,6 +40,7 @@ def pending(ctx: Context, workshop: str) -> list[dict[str, Any]]:
 class HandoverCard(Button):
     redemption: dict[str, Any] | None = None
     portrait: pygame.Surface | None = None
+    own_note: str | None = None  # the supervisor's own reward: why they cannot hand it over
 
     def draw(self, surface: pygame.Surface) -> None:
         row = self.redemption or {}
@@ -49,19 +52,27 @@ class HandoverCard(Button):
         name = str(row.get("worker_name") or row.get("worker") or "")
         widgets.label(surface, name, 34, (x, self.rect.y + 24), max_width=width)
         when = str(row.get("at") or "")[:16].replace("T", " ")
-        widgets.label(surface, " · ".join(v for v in (str(row.get("worker") or ""), when) if v),
-                      22, (x, self.rect.y + 70), theme.MUTED, max_width=width)
+        if self.own_note is None:
+            widgets.label(surface, " · ".join(v for v in (str(row.get("worker") or ""), when)
+                                              if v),
+                          22, (x, self.rect.y + 70), theme.MUTED, max_width=width)
         reward = str(row.get("reward_name") or row.get("reward") or "")
         widgets.text_block(surface, reward, 30, (self.rect.x + 16, self.rect.y + 134),
                            self.rect.width - 32, 2, theme.PRIMARY)
+        if self.own_note is not None:  # greyed, and why, where the code and time were
+            shade = pygame.Surface(self.rect.size, pygame.SRCALPHA)
+            shade.fill((*theme.BG, 170))
+            surface.blit(shade, self.rect)
+            surface.blit(icons.icon("lock", 36, theme.MUTED), (x, self.rect.y + 68))
+            widgets.text_block(surface, self.own_note, 22, (x + 42, self.rect.y + 66),
+                               width - 42, 3, theme.INK)
 
 
-class HandoverScene(Scene):
+class HandoverScene(VisitScene):
     name = "handover"
 
-    def __init__(self, ctx: Context, supervisor: Worker) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
+    def __init__(self, ctx: Context, visit: Visit) -> None:
+        super().__init__(ctx, visit)
         self.pager = Pager(PER_PAGE)
         self.load()
 
@@ -78,6 +89,9 @@ class HandoverScene(Scene):
             card = HandoverCard(rect, "", self._pick(row), name=f"handover:{row['uuid']}")
             card.redemption = row
             card.portrait = self.ctx.photos.portrait(str(row.get("worker") or ""), 104)
+            if row.get("worker") == self.supervisor.code:
+                card.own_note = self.tr("handover.own")
+                card.action = self._say_own
             self.cards.append(card)
         back, previous, following = footer(3)
         self.buttons = [*self.cards, self.back_button(back),
@@ -92,9 +106,12 @@ class HandoverScene(Scene):
         if done - listed:
             self.ctx.store.set_setting(HANDED_KEY, json.dumps(sorted(done & listed)))
 
+    def _say_own(self) -> None:
+        self.ctx.say(self.lang, [("say.handover_own", self.tr("say.handover_own"))])
+
     def _pick(self, row: dict[str, Any]):
         def pick() -> None:
-            self.ctx.scenes.push(HandoverConfirmScene(self.ctx, self.supervisor, row, self))
+            self.ctx.scenes.push(HandoverConfirmScene(self.ctx, self.visit, row, self))
         return pick
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
@@ -112,13 +129,12 @@ class HandoverScene(Scene):
                     theme.MUTED)
 
 
-class HandoverConfirmScene(Scene):
+class HandoverConfirmScene(VisitScene):
     name = "handover"
 
-    def __init__(self, ctx: Context, supervisor: Worker, row: dict[str, Any],
+    def __init__(self, ctx: Context, visit: Visit, row: dict[str, Any],
                  back_to: Scene) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
+        super().__init__(ctx, visit)
         self.row = row
         self.back_to = back_to
         back, _, confirm = footer(3)
@@ -138,8 +154,13 @@ class HandoverConfirmScene(Scene):
 
     def _confirm(self) -> None:
         uuid = str(self.row["uuid"])
-        self.ctx.record("reward_handover", str(self.row.get("worker") or "") or None,
-                        {"redemption": uuid, "handed_by": self.supervisor.code})
+        worker = str(self.row.get("worker") or "") or None
+        if worker == self.supervisor.code:  # not their own (the list does not offer it)
+            return
+        sent = self.visit.record(self.ctx, "reward_handover", [
+            (worker, {"redemption": uuid, "handed_by": self.supervisor.code})])
+        if sent is None:
+            return
         self.ctx.store.set_setting(HANDED_KEY, json.dumps(sorted(handed(self.ctx) | {uuid})))
         self.ctx.scenes.push(DoneScene(self.ctx, self.supervisor, back_to=self.back_to))
 

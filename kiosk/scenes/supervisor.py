@@ -1,36 +1,42 @@
-"""Supervisor mode: badge, then PIN, then worker tiles (many at once) and remarks."""
+"""Supervisor mode: badge, then PIN, then worker tiles (many at once) and remarks.
+
+The kiosk cannot tell a right PIN from a wrong one: the roster carries at most a typo check
+of it (``pin_check``, shopfloor_trust/pins.py), and the server decides when it opens the
+seal of an act. A PIN failing the typo check counts in the store, per supervisor and per
+the roster's ``pin_epoch`` (HR's unlock starts a new one), across restarts and badge taps;
+at ``MAX_WRONG_PINS``, or when the roster says the supervisor is locked, the PIN scene shows
+the locked screen and takes no more tries. A PIN that passes opens the visit
+(:class:`~kiosk.scenes.acts.Visit`), which keeps it in memory to seal the visit's acts.
+"""
 
 from __future__ import annotations
 
-import pygame
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+import logging
 
+import pygame
+
+from kiosk.i18n import t
 from kiosk.i18n.readout import number
+from kiosk.logs import log_event
 from kiosk.model import Category, Worker
+from kiosk.scenes.acts import Visit, VisitScene, draw_locked, locked_parts
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.claim import category_button
 from kiosk.scenes.claims_review import ClaimsReviewScene
 from kiosk.scenes.done import DoneScene
 from kiosk.scenes.handover import HandoverScene
 from kiosk.scenes.paging import Pager, cells
-from kiosk.ui import icons, theme, widgets
+from kiosk.scenes.refused_acts import tell_refused_acts
+from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button, NumberPad
+from shopfloor_trust.pins import MAX_WRONG_PINS, pin_check
 
-MAX_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
+
 TILES_PER_PAGE = 10
 COLUMNS, ROWS = 4, 3
 CATEGORIES_PER_PAGE = COLUMNS * ROWS  # 28 categories: any one within 3 taps
 UNDO_S = 60.0  # how long a remark can be taken back on the kiosk (the server checks too)
-
-
-def pin_matches(pin_hash: str | None, pin: str) -> bool:
-    if not pin_hash or not pin:
-        return False
-    try:
-        return PasswordHasher().verify(pin_hash, pin)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 class PinScene(Scene):
@@ -39,29 +45,77 @@ class PinScene(Scene):
     def __init__(self, ctx: Context, worker: Worker) -> None:
         super().__init__(ctx, worker=worker)
         self.supervisor = worker
-        self.attempts = 0
-        self.message = "" if worker.pin_hash else self.tr("pin.no_pin")
+        self.message = ""
         self.pad = NumberPad(pygame.Rect(640, 84, 616, 552), self.tr("btn.clear"), max_len=8,
                              strip_zero=False)
+        self.locked = self._locked(self._current())
+        self._layout()
+
+    def _current(self) -> Worker:
+        """The supervisor as the roster says now (a lock or an unlock may have come in)."""
+        return self.ctx.roster().workers.get(self.supervisor.code, self.supervisor)
+
+    def _locked(self, worker: Worker) -> bool:
+        return worker.pin_locked or (
+            self.ctx.store.pin_failures(worker.code, worker.pin_epoch) >= MAX_WRONG_PINS)
+
+    def _layout(self) -> None:
         back, _, ok = footer(3)
+        if self.locked:
+            self.buttons = [self.back_button(back)]
+            return
         self.buttons = [*self.pad.buttons, self.back_button(back),
                         Button(ok, self.tr("btn.ok"), self._check, icon="check",
                                color=theme.GOOD, ink=theme.PANEL, name="ok")]
 
+    def enter(self) -> None:
+        if self.locked:
+            self.ctx.say(self.lang, locked_parts(self.lang))
+
     def _check(self) -> None:
-        if pin_matches(self.supervisor.pin_hash, self.pad.value):
-            self.ctx.scenes.replace(SupervisorScene(self.ctx, self.supervisor))
+        worker = self._current()
+        pin, self.pad.value = self.pad.value, ""
+        if self._locked(worker):
+            self._lock()
             return
-        self.pad.value = ""
-        self.attempts += 1
-        self.message = self.tr("pin.wrong")
-        self.ctx.say(self.lang, [("say.pin_wrong", self.tr("say.pin_wrong"))])
-        if self.attempts >= MAX_ATTEMPTS:
-            self.ctx.scenes.reset()
+        if not pin:
+            return
+        if worker.pin_check is None or pin_check(worker.code, pin) == worker.pin_check:
+            # passes the typo check (or none is known: a PIN from before; the server decides)
+            self.ctx.store.clear_pin_failures(worker.code)
+            visit = Visit(worker, pin)
+            self.ctx.scenes.replace(SupervisorScene(self.ctx, visit))
+            tell_refused_acts(self.ctx, worker)
+            return
+        failures = self.ctx.store.note_pin_failure(worker.code, worker.pin_epoch)
+        log_event(logger, "pin_wrong", worker=worker.code, failures=failures)
+        if failures >= MAX_WRONG_PINS:
+            if failures == MAX_WRONG_PINS:
+                # The server locks their acts too, so HR sees every lock in the admin.
+                self.ctx.record("pin_locked", worker.code,
+                                {"failures": failures, "epoch": worker.pin_epoch})
+            self._lock()
+            return
+        left = MAX_WRONG_PINS - failures
+        self.message = self.tr("pin.wrong_left", n=left)
+        self.ctx.say(self.lang, [("say.pin_wrong", self.tr("say.pin_wrong")),
+                                 ("say.pin_left", self.tr("say.pin_left", n=left))])
+
+    def _lock(self) -> None:
+        log_event(logger, "pin_locked", worker=self.supervisor.code)
+        self.locked = True
+        self.message = ""
+        self._layout()
+        self.ctx.say(self.lang, locked_parts(self.lang))
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
+        if self.locked:
+            draw_locked(surface, self.lang, self.supervisor)
+            return
         widgets.label(surface, self.tr("pin.title"), 52, (theme.MARGIN, 96), max_width=580)
+        widgets.label(surface, self.supervisor.name, 36, (theme.MARGIN, 170), theme.MUTED,
+                      max_width=580)
         box = pygame.Rect(theme.MARGIN, 240, 580, 200)
         widgets.panel(surface, box)
         for i in range(len(self.pad.value)):
@@ -70,18 +124,25 @@ class PinScene(Scene):
             wrapped(surface, self.message, 36, pygame.Rect(theme.MARGIN, 470, 580, 100), theme.BAD)
 
 
-class SupervisorScene(Scene):
+class SupervisorScene(VisitScene):
+    """The workshop's workers as photo tiles; any number selected get one remark."""
+
     name = "supervisor"
 
-    def __init__(self, ctx: Context, supervisor: Worker) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
+    def __init__(self, ctx: Context, visit: Visit) -> None:
+        super().__init__(ctx, visit)
         self.selected: set[str] = set()
         self.page = 0
         self._layout()
 
+    def shown(self) -> None:
+        """Back on top (or first shown): acts refused since are told first."""
+        tell_refused_acts(self.ctx, self.supervisor)
+
     def _workers(self) -> list[Worker]:
-        return self.ctx.roster().workshop_workers(self.supervisor.workshop)
+        """The workers a remark can go to: the supervisor's workshop, never themselves."""
+        return [w for w in self.ctx.roster().workshop_workers(self.supervisor.workshop)
+                if w.code != self.supervisor.code]
 
     def _layout(self) -> None:
         workers = self._workers()
@@ -136,13 +197,13 @@ class SupervisorScene(Scene):
     def _remark(self) -> None:
         if self.selected:
             workers = [w for w in self._workers() if w.code in self.selected]
-            self.ctx.scenes.push(RemarkScene(self.ctx, self.supervisor, workers, self))
+            self.ctx.scenes.push(RemarkScene(self.ctx, self.visit, workers, self))
 
     def _claims(self) -> None:
-        self.ctx.scenes.push(ClaimsReviewScene(self.ctx, self.supervisor))
+        self.ctx.scenes.push(ClaimsReviewScene(self.ctx, self.visit))
 
     def _handover(self) -> None:
-        self.ctx.scenes.push(HandoverScene(self.ctx, self.supervisor))
+        self.ctx.scenes.push(HandoverScene(self.ctx, self.visit))
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
@@ -157,15 +218,14 @@ class SupervisorScene(Scene):
             surface.blit(shade, self.remark.rect)
 
 
-class RemarkScene(Scene):
+class RemarkScene(VisitScene):
     """The categories, a page at a time; choosing one asks for a confirmation."""
 
     name = "supervisor"
 
-    def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker],
+    def __init__(self, ctx: Context, visit: Visit, workers: list[Worker],
                  back_to: Scene | None = None) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
+        super().__init__(ctx, visit)
         self.workers = workers
         self.back_to = back_to
         self.every = ctx.roster().categories
@@ -186,7 +246,7 @@ class RemarkScene(Scene):
 
     def _give(self, category: Category):
         def give() -> None:
-            self.ctx.scenes.push(RemarkConfirmScene(self.ctx, self.supervisor, self.workers,
+            self.ctx.scenes.push(RemarkConfirmScene(self.ctx, self.visit, self.workers,
                                                     category, self.back_to))
         return give
 
@@ -196,23 +256,43 @@ class RemarkScene(Scene):
         draw_names(surface, self.lang, self.workers, 140)
 
 
-def draw_names(surface: pygame.Surface, lang: str, workers: list[Worker], y: int) -> None:
-    names = ("、" if lang != "en" else ", ").join(w.name for w in workers)
+def draw_names(surface: pygame.Surface, lang: str, workers: list[Worker], y: int,
+               lines: int = 1) -> None:
+    """Who gets the remark, beside the people pictogram: every name that fits in ``lines``
+    lines, then how many more."""
+    x = theme.MARGIN + 70
+    width = theme.WIDTH - theme.MARGIN - x
     surface.blit(icons.icon("users", 56, theme.PRIMARY), (theme.MARGIN, y))
-    widgets.label(surface, names, 30, (theme.MARGIN + 70, y + 10), theme.MUTED,
-                  max_width=theme.WIDTH - 2 * theme.MARGIN - 70)
+    text = names_that_fit(lang, [w.name for w in workers], NAMES_SIZE, width, lines)
+    widgets.text_block(surface, text, NAMES_SIZE, (x, y + 8), width, lines, theme.MUTED)
 
 
-class RemarkConfirmScene(Scene):
-    """Money needs a confirmation: the count, the total and the category, then "send"."""
+NAMES_SIZE = 30
+
+
+def names_that_fit(lang: str, names: list[str], size: int, width: int, lines: int) -> str:
+    """As many of ``names`` as fit in ``lines`` lines of ``width``, and "N more" after
+    them; at least the first name (cut by the caller when even that is too long)."""
+    sep = t(lang, "list.sep")
+    for shown in range(len(names), 0, -1):
+        text = sep.join(names[:shown])
+        if shown < len(names):
+            text += sep + t(lang, "names.more", n=len(names) - shown)
+        if shown == 1 or len(fonts.wrap(text, size, width)) <= lines:
+            return text
+    return ""
+
+
+class RemarkConfirmScene(VisitScene):
+    """Money needs a confirmation: the count, the total and the category, then "send":
+    one act for all the workers, sealed with the supervisor's PIN."""
 
     name = "supervisor"
 
-    def __init__(self, ctx: Context, supervisor: Worker, workers: list[Worker],
+    def __init__(self, ctx: Context, visit: Visit, workers: list[Worker],
                  category: Category, back_to: Scene | None = None) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
-        self.workers = workers
+        super().__init__(ctx, visit)
+        self.workers = [w for w in workers if w.code != visit.code]
         self.category = category
         self.back_to = back_to
         back, _, send = footer(3)
@@ -228,22 +308,22 @@ class RemarkConfirmScene(Scene):
                                                total=number(abs(points))))])
 
     def _send(self) -> None:
-        sent = [
-            (self.ctx.record("remark", worker.code, {"category": self.category.code,
-                                                     "given_by": self.supervisor.code}),
-             worker.code)
-            for worker in self.workers
-        ]
+        codes = [worker.code for worker in self.workers]
+        payload = {"category": self.category.code, "given_by": self.supervisor.code}
+        uuids = self.visit.record(self.ctx, "remark", [(code, dict(payload)) for code in codes])
+        if uuids is None:
+            return
         if isinstance(self.back_to, SupervisorScene):
             self.back_to.clear_selection()
-        self.ctx.scenes.replace(UndoScene(self.ctx, self.supervisor, sent, self.category,
-                                          self.back_to))
+        self.ctx.scenes.replace(UndoScene(self.ctx, self.visit,
+                                          list(zip(uuids, codes, strict=True)),
+                                          self.category, self.back_to))
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
         self.draw_title(surface, self.tr("sup.confirm_title",
                                          name=self.category.label(self.lang)))
-        draw_names(surface, self.lang, self.workers, 150)
+        draw_names(surface, self.lang, self.workers, 150, lines=2)
         points = self.category.points * len(self.workers)
         color = theme.GOOD if points >= 0 else theme.BAD
         widgets.label(surface, self.tr("sup.total", n=len(self.workers),
@@ -254,7 +334,7 @@ class RemarkConfirmScene(Scene):
                       (theme.WIDTH // 2, 440), theme.MUTED, "midtop")
 
 
-class UndoScene(Scene):
+class UndoScene(VisitScene):
     """Sent: a big "undo" button counting down 60 s; a tap records one ``remark_undo`` for
     each remark event of the act. It stays while it counts (no idle timeout), then goes
     back to the supervisor's tiles, which time out as usual."""
@@ -263,10 +343,9 @@ class UndoScene(Scene):
     times_out = False
     animating = True
 
-    def __init__(self, ctx: Context, supervisor: Worker, sent: list[tuple[str, str]],
+    def __init__(self, ctx: Context, visit: Visit, sent: list[tuple[str, str]],
                  category: Category, back_to: Scene | None = None) -> None:
-        super().__init__(ctx, worker=supervisor)
-        self.supervisor = supervisor
+        super().__init__(ctx, visit)
         self.sent = sent  # (remark event uuid, worker code)
         self.category = category
         self.back_to: Scene | str = back_to or "supervisor"

@@ -1,4 +1,6 @@
-"""Unknown or revoked badge: a clear picture, a spoken message, and an event for HR."""
+"""Unknown or revoked badge: a clear picture and a spoken message. The event for HR (a
+``badge_in`` with no worker) is the app's to write (kiosk/app.py), as only it holds the
+card's number."""
 
 from __future__ import annotations
 
@@ -22,8 +24,6 @@ class UnknownBadgeScene(Scene):
                                icon="check", name="ok")]
 
     def enter(self) -> None:
-        self.ctx.record("badge_in", None, {"badge_hash": self.credential, "kind": self.kind,
-                                           "reader": self.reader})
         self.ctx.say(self.lang, [("say.unknown_badge", self.tr("say.unknown_badge"))])
 
     def draw(self, surface: pygame.Surface) -> None:

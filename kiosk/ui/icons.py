@@ -345,6 +345,15 @@ def _undo(p: Pen) -> None:
     p.poly([(12, 36), (36, 16), (36, 56)])
 
 
+def _lock(p: Pen) -> None:
+    p.circle(50, 34, 25, width=11)
+    p.rect(25, 34, 11, 16, radius=0)
+    p.rect(64, 34, 11, 16, radius=0)
+    p.rect(16, 44, 68, 48, radius=10)
+    p.circle(50, 62, 8, CLEAR)
+    p.rect(46, 62, 8, 16, CLEAR, radius=3)
+
+
 ICONS: dict[str, Callable[[Pen], None]] = {
     "sun": _sun, "cloud": _cloud, "star": _star, "person": _person, "badge": _badge,
     "machine_start": _start, "machine_stop": _stop, "machine_fault": _fault,
@@ -357,7 +366,7 @@ ICONS: dict[str, Callable[[Pen], None]] = {
     "points": _medal, "offline": _offline, "backspace": _backspace, "users": _users,
     "play": _play, "pause": _pause, "rewind": _rewind, "download": _download,
     "coin": _coin, "gift": _gift, "handover": _handover, "next": _page_next,
-    "previous": _page_prev, "undo": _undo,
+    "previous": _page_prev, "undo": _undo, "lock": _lock,
 }
 
 
