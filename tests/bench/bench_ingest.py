@@ -52,7 +52,10 @@ MIXES = {
 # A client's events are this far apart, so each of its 10 workers logs one every 35 min,
 # about 20 a shift: a busy kiosk, over the six days the benchmark's events span.
 SPACING = timedelta(seconds=210)
-START = datetime(2026, 3, 9, 0, 30, tzinfo=UTC)  # 08:30 in the factory
+# 08:30 in the factory eight days ago: the six days of events end before today and lie
+# inside the kiosk offline window (14 days), as a busy kiosk's would.
+START = (datetime.now(UTC) - timedelta(days=8)).replace(hour=0, minute=30, second=0,
+                                                        microsecond=0)
 
 
 @dataclass

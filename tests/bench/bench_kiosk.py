@@ -38,6 +38,8 @@ from kiosk_fakes import (  # noqa: E402
     ZHANG_UID,
     FakeServer,
     FakeSpeaker,
+    card_credential,
+    give_test_keys,
     roster_json,
     scorecard_json,
 )
@@ -82,7 +84,7 @@ def kiosk(tmp_path):
 
 
 def badge_latencies(app: App, count: int) -> list[float]:
-    credentials = [events.card_credential(ZHANG_UID), events.qr_credential(ALICE_QR)]
+    credentials = [card_credential(ZHANG_UID), events.qr_credential(ALICE_QR)]
     for i in range(count):
         app.scenes.reset()
         app.step()
@@ -114,7 +116,8 @@ def test_card_on_real_reader_to_first_scorecard_frame(kiosk, tmp_path):
     daemon = Pcscd(tmp_path / "pcscd")
     daemon.start()
     point_client_at(daemon)
-    reader = PcscBadgeReader()
+    give_test_keys(app.ctx.store)  # the reader digests with the store's site key
+    reader = PcscBadgeReader(app.ctx.store.card_credential)
     reader.start()
     try:
         deadline = time.monotonic() + 5
@@ -142,7 +145,7 @@ def test_card_on_real_reader_to_first_scorecard_frame(kiosk, tmp_path):
 def test_frame_time_at_1280x800(kiosk):
     app, _ = kiosk
     app.ctx.store.save_scorecard("W001", "week", scorecard_json())
-    pygame.event.post(pygame.event.Event(events.BADGE, credential=events.card_credential(
+    pygame.event.post(pygame.event.Event(events.BADGE, credential=card_credential(
         ZHANG_UID), kind="card", reader="bench", seen_at=time.perf_counter()))
     app.step()
     app.frame_times.clear()
@@ -238,11 +241,11 @@ from pathlib import Path
 from kiosk.app import App
 from kiosk.ui.window import open_window
 from kiosk.config import KioskConfig
-from kiosk.events import card_credential
 from kiosk.scenes.base import Context
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.store import Store
-from kiosk_fakes import ZHANG_UID, FakeSpeaker, FakeSync, roster_json, scorecard_json
+from kiosk_fakes import (ZHANG_UID, FakeSpeaker, FakeSync, card_credential, roster_json,
+                         scorecard_json)
 store = Store(Path(sys.argv[2]) / "k.sqlite3")
 store.save_roster(roster_json(), None)
 store.save_scorecard("W001", "week", scorecard_json())

@@ -14,9 +14,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
 
 from kiosk.link.enrolment import enrol
 from kiosk.store import Store
@@ -27,6 +31,7 @@ from server.services.setup import initialise
 from support.factory import small_factory
 from support.live_server import LiveServer
 
+T = TypeVar("T")
 WRITER = Path(__file__).with_name("kiosk_writer.py")
 READER = re.compile(r"^fault-(\d+)$")
 
@@ -148,3 +153,25 @@ def drain(kiosk_dir: Path, url: str, ledger: Ledger, out: Path, timeout: float =
     out.write_text(result.stdout + result.stderr)
     ledger.read(result.stdout)
     assert "drained" in result.stdout.split(), f"the outbox did not drain: {out}"
+
+
+def hr(server: LiveServer, action: Callable[[Session], T]) -> T:
+    """Run `action` on the server's database as HR would through the admin, and commit."""
+    engine = make_engine(server.env["SHOPFLOOR_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as session:
+            result = action(session)
+            session.commit()
+            return result
+    finally:
+        engine.dispose()
+
+
+def event_count(server: LiveServer) -> int:
+    """Every event the server holds, of any kind."""
+    db = sqlite3.connect(f"file:{server.data_dir / 'shopfloor.db'}?mode=ro", uri=True,
+                         timeout=30)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+    finally:
+        db.close()

@@ -29,13 +29,22 @@ from server.db import make_engine, make_sessionmaker
 from server.models import Language, ProductionRecord, RecordSource, Worker
 from server.scoring import period_span
 from server.services.devices.displays import add_display
+from server.services.devices.keys import load_keys
 from server.services.imports import import_workers
 from server.services.periods.closing import close_period
 from server.services.production.records import ProductionRow, upsert_production
 from server.services.setup import initialise
 from support.browser import logged_in, page_language, screenshot
-from support.factory import PASSWORD, Plant, build_plant, last_month_days, make_event
+from support.factory import (
+    PASSWORD,
+    SUPERVISOR_PIN,
+    Plant,
+    build_plant,
+    last_month_days,
+    make_event,
+)
 from support.live_server import LiveServer
+from support.seals import sealed
 
 ARTIFACTS = Path("test-artifacts/admin-periods")
 LONG_NAME = "Maximilian Alexander Konstantin von Wolfenstein-Hohenberg"
@@ -57,14 +66,16 @@ def _late_events(server: LiveServer, plant: Plant, config: Config) -> list[str]:
     """Three events K1 sends dated last month (after it was closed): all refused."""
     day = last_month_days(plant.today)[6]
     at = datetime.combine(day, time(9, 30), config.zone)
-    events = [
+    remarks = sealed(load_keys(server.data_dir), SUPERVISOR_PIN, [
         make_event("remark", "A001", {"category": "fault_fix", "given_by": "S001"},
                    occurred_at=at),
-        make_event("output", "X001", {"machine": "CNC-01", "count": 99_999}, occurred_at=at),
         make_event("remark", "A003", {"category": "fault_fix", "given_by": "S001",
                                       "note": "夜班主动排除了主轴过热故障，避免了整批报废"},
-                   occurred_at=at),
-    ]
+                   occurred_at=at)])
+    events = [remarks[0],
+              make_event("output", "X001", {"machine": "CNC-01", "count": 99_999},
+                         occurred_at=at),
+              remarks[1]]
     answer = httpx.post(f"{server.url}/api/v1/events", json={"events": events},
                         headers={"Authorization": f"Bearer {plant.kiosk_token}"},
                         verify=server.verify, timeout=10)

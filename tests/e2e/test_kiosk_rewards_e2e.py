@@ -29,28 +29,21 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("SHOPFLOOR_MDNS_INTERFACES", "127.0.0.1")
 
-import pygame  # noqa: E402
 from e2e.test_kiosk_e2e import (  # noqa: E402
     KioskProcess,
+    click,
+    mirror,
     pcscd,  # noqa: F401  (a fixture)
     pytestmark,  # noqa: F401  (the same skip: Xvfb, xdotool, pcscd, vpcd)
     screenshot,
     stored_events,
     wait_for,
-    xdotool,
+    where,
     xvfb,  # noqa: F401  (a fixture)
 )
-from kiosk_fakes import FakeSpeaker, FakeSync  # noqa: E402
-from kiosk_support import badge, tap_button  # noqa: E402
+from kiosk_support import tap_card  # noqa: E402
 from pcsc_support import VirtualCard  # noqa: E402
 
-from kiosk.app import App  # noqa: E402
-from kiosk.config import KioskConfig  # noqa: E402
-from kiosk.events import card_credential  # noqa: E402
-from kiosk.scenes.base import Context  # noqa: E402
-from kiosk.store import Store  # noqa: E402
-from kiosk.ui.window import open_window  # noqa: E402
-from kiosk.videos import VideoLibrary  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.demo import build_demo, card_uid  # noqa: E402
@@ -112,45 +105,6 @@ def redemption_state(plant: Plant, uuid: str) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-@contextlib.contextmanager
-def mirror(folder: Path, kiosk: KioskProcess) -> Iterator[App]:
-    """An App on SDL's dummy display over a copy of the running kiosk's store: the same
-    scenes, so it knows where their buttons are and what they say."""
-    copy = folder / f"mirror-{time.monotonic_ns()}.sqlite3"
-    with contextlib.closing(sqlite3.connect(
-            f"file:{kiosk.data_dir / 'kiosk.sqlite3'}?mode=ro", uri=True)) as source, \
-            contextlib.closing(sqlite3.connect(copy)) as target:
-        source.backup(target)
-    store = Store(copy)
-    window = open_window(False)
-    try:
-        ctx = Context(store=store, speaker=FakeSpeaker(), sync=FakeSync(), workshop="W1",
-                      videos=VideoLibrary(store, folder / "videos"))
-        pygame.event.clear()
-        yield App(KioskConfig(data_dir=folder), ctx, window, enrolled=True)
-    finally:
-        pygame.display.quit()
-        store.close()
-
-
-def where(app: App, names: list[str]) -> list[tuple[int, int]]:
-    """Tap through ``names`` in the mirror; the centre of each button on the way."""
-    found = []
-    for name in names:
-        button = next((b for b in app.scenes.top.buttons if b.name == name), None)
-        assert button is not None, (name, [b.name for b in app.scenes.top.buttons])
-        found.append(button.rect.center)
-        tap_button(app, name)
-    return found
-
-
-def click(env: dict[str, str], points: list[tuple[int, int]], pause: float = 0.4) -> None:
-    xdotool(env, "mousemove", "640", "400")
-    for x, y in points:
-        xdotool(env, "mousemove", str(x), str(y), "click", "1")
-        time.sleep(pause)
-
-
 def cached(kiosk: KioskProcess, key: str) -> Any:
     rows = kiosk.query("SELECT body FROM cached WHERE key = ?", (key,))
     return json.loads(rows[0][0]) if rows else None
@@ -205,7 +159,7 @@ def test_redeem_then_hand_over(plant, xvfb, pcscd, tmp_path):  # noqa: F811
         screenshot(xvfb, "rewards-01-card")
 
         with mirror(tmp_path, kiosk) as app:
-            badge(app, card_credential(bytes.fromhex(plant.worker_uid)))
+            tap_card(app, bytes.fromhex(plant.worker_uid))
             coin = next(b for b in app.scenes.top.buttons if b.name == "points")
             assert coin.amount == f"{balance_before:g}"
             taps = where(app, ["rewards", f"reward:{REWARD}:", "confirm"])
@@ -245,7 +199,7 @@ def test_redeem_then_hand_over(plant, xvfb, pcscd, tmp_path):  # noqa: F811
                         "worker": SUPERVISOR}, timeout=5, after=mark)
         supervisor_card.remove()
         with mirror(tmp_path, kiosk) as app:
-            badge(app, card_credential(bytes.fromhex(plant.supervisor_uid)))
+            tap_card(app, bytes.fromhex(plant.supervisor_uid))
             to_list = where(app, ["supervisor", *[f"key:{d}" for d in plant.supervisor_pin],
                                   "ok", "handover"])
         click(env, to_list, pause=0.3)
@@ -257,7 +211,7 @@ def test_redeem_then_hand_over(plant, xvfb, pcscd, tmp_path):  # noqa: F811
         time.sleep(0.5)
         screenshot(xvfb, "rewards-04-handover")
         with mirror(tmp_path, kiosk) as app:
-            badge(app, card_credential(bytes.fromhex(plant.supervisor_uid)))
+            tap_card(app, bytes.fromhex(plant.supervisor_uid))
             where(app, ["supervisor", *[f"key:{d}" for d in plant.supervisor_pin], "ok",
                         "handover"])
             hand = where(app, [f"handover:{queued['uuid']}", "confirm"])
@@ -268,7 +222,7 @@ def test_redeem_then_hand_over(plant, xvfb, pcscd, tmp_path):  # noqa: F811
         click(env, hand[1:])
         handed = kiosk.wait_log({"event": "event_queued", "kind": "reward_handover"}, 10,
                                 after=mark)
-        assert handed["worker"] == WORKER
+        assert handed["worker"] == WORKER and handed["supervisor"] == SUPERVISOR  # sealed
         wait_for("the hand-over on the server",
                  lambda: redemption_state(plant, queued["uuid"]) == "handed_over", 20)
         assert stored_events(plant, "reward_handover") == [

@@ -31,6 +31,7 @@ from kiosk.videos import VideoLibrary  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.db import make_engine, make_sessionmaker  # noqa: E402
 from server.models import TrainingProgress, Worker, Workshop  # noqa: E402
+from server.services.devices.keys import load_keys  # noqa: E402
 from server.services.devices.kiosks import add_kiosk, enroll  # noqa: E402
 from server.services.people.badges import assign_card  # noqa: E402
 from server.services.scores.schemes import import_scheme  # noqa: E402
@@ -70,7 +71,7 @@ def served(tmp_path: Path) -> Iterator[tuple[LiveServer, str, int, int]]:
         session.add_all([w1 := Workshop(code="W1", name="机加工车间"),
                          Worker(code="W001", name="张三", workshop=w1)])
         session.flush()
-        assign_card(session, "W001", "04A1B2C3", "test")
+        assign_card(session, load_keys(config.data_dir), "W001", "04A1B2C3", "test")
         import_scheme(session, SCHEME, "test")
         token = enroll(session, add_kiosk(session, "K1", ["W1"], "test").code)[1]
         incoming = video_dir(config.data_dir) / "incoming"

@@ -16,10 +16,12 @@ from server.config import Config
 from server.db import make_engine, make_sessionmaker
 from server.models import Language
 from server.services.devices.displays import add_display, revoke_display
+from server.services.devices.keys import load_keys
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.setup import initialise
-from support.factory import small_factory
+from support.factory import SUPERVISOR_PIN, small_factory
 from support.live_server import LiveServer
+from support.seals import seal_one
 
 ARTIFACTS = Path("test-artifacts/wall")
 
@@ -46,6 +48,7 @@ class Wall:
         event = {"uuid": str(uuid.uuid4()), "kind": "remark", "worker": worker,
                  "occurred_at": datetime.now(UTC).isoformat(),
                  "payload": {"category": category, "given_by": "S01"}}
+        event = seal_one(load_keys(self.server.data_dir), SUPERVISOR_PIN, event)
         answer = self.api("POST", "/events", json={"events": [event]})
         assert answer.status_code == 200, answer.text
         assert answer.json()["results"][0]["status"] == "accepted", answer.text

@@ -2,35 +2,67 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import io
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
-from argon2 import PasswordHasher
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from PIL import Image, ImageDraw
 
-from kiosk.events import card_credential, qr_credential
+from kiosk.clock import Reading
+from kiosk.events import qr_credential
+from shopfloor_trust.cards import card_digest
+from shopfloor_trust.pins import pin_check
+from shopfloor_trust.seal import SealRefused, item_digest, key_id, open_seal
 
 ZHANG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 ALICE_QR = "QR-ALICE-7f3a9c"
 LI_UID = bytes.fromhex("0badc0de")
 SUPERVISOR_PIN = "2580"
-PIN_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(SUPERVISOR_PIN)
+
+# The test server's keys: the site key every card digest of the sample roster is made
+# with, and the sealing key pair (the private half is the server's alone).
+SITE_KEY = bytes(range(32))
+SEALING_PRIVATE = X25519PrivateKey.from_private_bytes(bytes(range(100, 132)))
+SEALING_PUBLIC = SEALING_PRIVATE.public_key().public_bytes_raw()
+TEST_KEYS = {"site_key": base64.b64encode(SITE_KEY).decode(),
+             "sealing_key": base64.b64encode(SEALING_PUBLIC).decode(),
+             "sealing_key_id": key_id(SEALING_PUBLIC)}
+
+
+@functools.cache
+def card_credential(uid: bytes) -> str:
+    """The roster's digest of a card (keyed with the test site key, as the server makes it
+    and as the kiosk's reader computes it with `Store.card_credential`)."""
+    return card_digest(uid.hex(), SITE_KEY)
+
+
+def give_test_keys(store: Any) -> None:
+    """The test server's keys into ``store``, as enrolment hands them over."""
+    store.save_keys(TEST_KEYS)
 
 
 def roster_json() -> dict[str, Any]:
+    """The sample roster as the server sends it: keyed card digests, and for supervisors
+    no PIN hash but a typo check of SUPERVISOR_PIN, a lock flag and a PIN epoch."""
     def worker(code, name, lang, role="worker", badges=(), pin=None):
         return {"code": code, "name": name, "language": lang, "role": role, "workshop": "W1",
-                "photo_url": None, "badges": list(badges), "pin_hash": pin}
+                "photo_url": None, "badges": list(badges),
+                "pin_check": pin_check(code, pin) if pin else None, "pin_locked": False,
+                "pin_epoch": 0}
 
     workers = [
         worker("W001", "张三", "zh_CN",
                badges=[{"kind": "card", "hash": card_credential(ZHANG_UID)}]),
         worker("W002", "Alice Smith", "en",
                badges=[{"kind": "qr", "hash": qr_credential(ALICE_QR)}]),
-        worker("S001", "李班长", "zh_CN", role="supervisor", pin=PIN_HASH,
+        worker("S001", "李班长", "zh_CN", role="supervisor", pin=SUPERVISOR_PIN,
                badges=[{"kind": "card", "hash": card_credential(LI_UID)}]),
     ]
     workers[0]["photo_url"] = "/api/v1/workers/W001/photo"
@@ -203,11 +235,26 @@ class FakeServer:
         self.balances: dict[str, float] = {"W001": 120.0}
         self.rewards = rewards_json()
         self.redemptions: list[dict[str, Any]] = []
+        # The keys it hands kiosks (None: a server from before keys, no GET /keys).
+        self.keys: dict[str, str] | None = dict(TEST_KEYS)
+        # When set, answers carry a Date this far from the test's clock (seconds).
+        self.clock_offset_s: float | None = None
+        # When set, supervisors' acts must carry a proof that opens with this key and holds
+        # the supervisor's PIN (self.pins), as the real server checks.
+        self.sealing: X25519PrivateKey | None = None
+        self.pins: dict[str, str] = {"S001": SUPERVISOR_PIN}
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if self.clock_offset_s is not None:
+            response.headers["Date"] = format_datetime(
+                datetime.now(UTC) + timedelta(seconds=self.clock_offset_s), usegmt=True)
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
@@ -219,9 +266,12 @@ class FakeServer:
             if code != "GOOD-CODE":
                 return httpx.Response(400, json={"error": {"code": "bad_code", "message": "no"}})
             return httpx.Response(200, json={"token": "tok-123", "server_id": "s1", "kiosk": {
-                "name": "Kiosk A", "workshops": ["W1"]}})
+                "name": "Kiosk A", "workshops": ["W1"]}, **({"keys": self.keys} if self.keys
+                                                           else {})})
         if request.headers.get("Authorization") != "Bearer tok-123":
             return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "no"}})
+        if path == "/keys" and self.keys is not None:
+            return httpx.Response(200, json=self.keys)
         if path == "/roster":
             if request.headers.get("If-None-Match") == self.etag:
                 return httpx.Response(304)
@@ -279,10 +329,35 @@ class FakeServer:
         self.balances[event["worker"]] = balance - reward["cost"]
         return None
 
+    def _proof(self, event: dict[str, Any]) -> str | None:
+        """The real server's check of a supervisor's act, in short; a reason, or None."""
+        signer = {"remark": "given_by", "claim_decision": "decided_by",
+                  "reward_handover": "handed_by"}.get(event["kind"])
+        if self.sealing is None or signer is None:
+            return None
+        proof = event.get("proof")
+        if not isinstance(proof, dict):
+            return "proof: missing"
+        supervisor = event["payload"].get(signer)
+        if proof.get("supervisor") != supervisor:
+            return "proof: made by another supervisor"
+        digest = item_digest(event["uuid"], event["worker"], event["occurred_at"],
+                             event["payload"])
+        if digest not in (proof.get("items") or []):
+            return "proof: not made for this event"
+        try:
+            pin = open_seal(proof, self.sealing, event["kind"])
+        except SealRefused as exc:
+            return str(exc)
+        return None if pin == self.pins.get(str(supervisor)) else "proof: wrong PIN"
+
     def _store(self, event: dict[str, Any]) -> dict[str, Any]:
         if event["kind"] == "bogus":
             return {"uuid": event["uuid"], "status": "rejected", "reason": "unknown kind"}
         known = self.events.get(event["uuid"])
+        refused = self._proof(event) if known is None else None
+        if refused:
+            return {"uuid": event["uuid"], "status": "rejected", "reason": refused}
         if known is None and event["kind"] == "reward_redeem":
             reason = self._redeem(event)
             if reason:
@@ -292,3 +367,22 @@ class FakeServer:
             return {"uuid": event["uuid"], "status": "accepted"}
         status = "duplicate" if known == event else "rejected"
         return {"uuid": event["uuid"], "status": status}
+
+
+class FakeClock:
+    """The kiosk's clock, set by hand: the wall clock, the seconds since boot, the boot."""
+
+    def __init__(self, wall: float = 1_790_000_000.0, since_boot: float = 100.0,
+                 boot_id: str = "boot-1") -> None:
+        self.wall, self.since_boot, self.boot_id = wall, since_boot, boot_id
+
+    def read(self) -> Reading:
+        return Reading(self.wall, self.since_boot, self.boot_id)
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.since_boot += seconds
+
+    def reboot(self, wall: float = 0.0) -> None:
+        """A new boot: the count since boot starts again, the wall clock says ``wall``."""
+        self.wall, self.since_boot, self.boot_id = wall, 1.0, self.boot_id + "+"

@@ -42,3 +42,15 @@ def screenshot(app: App, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     pygame.image.save(app.screen, str(path))
     return path
+
+
+def tap_card(app: App, uid: bytes, store=None) -> None:
+    """A card on the reader, as the PC/SC adapter posts it: the number, and its digest made
+    with the store's site key (``store``, by default the app's) off the UI thread."""
+    number = uid.hex().upper()
+    credential = (store or app.ctx.store).card_credential(number)
+    pygame.event.post(pygame.event.Event(events.BADGE, credential=credential, number=number,
+                                         kind="card", reader="test",
+                                         seen_at=time.perf_counter()))
+    app.step()
+    app.step()

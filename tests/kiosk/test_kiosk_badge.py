@@ -1,4 +1,6 @@
-"""The PC/SC badge adapter through a real pcscd, vsmartcard's vpcd and our card emulator."""
+"""The PC/SC badge adapter through a real pcscd, vsmartcard's vpcd and our card emulator:
+the card's number is digested with the site key on the reader's thread and goes on, in
+memory only, beside the digest."""
 
 from __future__ import annotations
 
@@ -8,10 +10,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from kiosk_fakes import LI_UID, ZHANG_UID
+from kiosk_fakes import LI_UID, ZHANG_UID, card_credential
 from pcsc_support import READER, VPCD_DRIVER, Pcscd, VirtualCard, point_client_at
 
-from kiosk.events import card_credential
 from kiosk.hardware.badge import PcscBadgeReader
 
 pytestmark = pytest.mark.skipif(
@@ -23,17 +24,24 @@ pytestmark = pytest.mark.skipif(
 REMOVAL_S = 1.0  # pcscd polls vpcd about every 400 ms; let it see the card go
 
 
+Tap = tuple[str | None, str, float]
+
+
 class Taps:
     def __init__(self) -> None:
-        self.items: list[tuple[str, str, float]] = []
+        self.items: list[Tap] = []
+        self.numbers: list[str] = []
+        self.threads: set[str] = set()
         self.arrived = threading.Condition()
 
-    def __call__(self, credential: str, reader: str, seen_at: float) -> None:
+    def __call__(self, credential: str | None, number: str, reader: str, seen_at: float
+                 ) -> None:
         with self.arrived:
             self.items.append((credential, reader, seen_at))
+            self.numbers.append(number)
             self.arrived.notify_all()
 
-    def wait(self, count: int, timeout: float = 3.0) -> list[tuple[str, str, float]]:
+    def wait(self, count: int, timeout: float = 3.0) -> list[Tap]:
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.items) >= count, timeout)
         return list(self.items)
@@ -53,9 +61,14 @@ def taps() -> Taps:
     return Taps()
 
 
+def digest(number: str) -> str:
+    """What the kiosk passes the reader: the store's keyed digest (here the test key's)."""
+    return card_credential(bytes.fromhex(number))
+
+
 @pytest.fixture
 def reader(pcscd, taps) -> Iterator[PcscBadgeReader]:
-    reader = PcscBadgeReader(on_badge=taps)
+    reader = PcscBadgeReader(digest, on_badge=taps)
     reader.start()
     wait_until(lambda: len(reader.readers) == 2)
     yield reader
@@ -85,6 +98,7 @@ def test_tap_reads_the_uid_once_while_held(reader, taps, cards, pcscd):
     card.insert()
     (credential, name, _), = taps.wait(1)
     assert credential == card_credential(ZHANG_UID)
+    assert taps.numbers == [ZHANG_UID.hex().upper()]
     assert name == f"{READER} 00 00"
     time.sleep(1.5)
     assert len(taps.items) == 1
@@ -118,8 +132,29 @@ def test_survives_pcscd_going_away_and_back(reader, taps, cards, pcscd):
     assert taps.wait(1, timeout=4)[0][0] == card_credential(ZHANG_UID)
 
 
+def test_no_site_key_yet_still_reports_the_number(reader, taps, cards, pcscd):
+    reader._digest = lambda number: None  # enrolled before keys: the roster cannot match
+    card = VirtualCard(pcscd.port, LI_UID)
+    cards.append(card)
+    card.insert()
+    assert taps.wait(1)[0][0] is None and taps.numbers == ["0BADC0DE"]
+
+
+def test_a_failing_digest_is_logged_without_the_number(reader, taps, cards, pcscd, caplog):
+    def broken(number: str) -> str:
+        raise ValueError(f"cannot digest {number}")
+
+    reader._digest = broken
+    card = VirtualCard(pcscd.port, LI_UID)
+    cards.append(card)
+    card.insert()
+    assert taps.wait(1)[0][0] is None
+    text = " ".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
+    assert "badge_digest_failed" in text and "0BADC0DE" not in text.upper()
+
+
 def test_stop_is_prompt(pcscd, taps):
-    reader = PcscBadgeReader(on_badge=taps)
+    reader = PcscBadgeReader(digest, on_badge=taps)
     reader.start()
     wait_until(lambda: len(reader.readers) == 2)
     started = time.monotonic()
@@ -128,11 +163,12 @@ def test_stop_is_prompt(pcscd, taps):
 
 
 def test_card_tap_shows_the_scorecard(pcscd, make_app, cards, store):
-    from kiosk_fakes import scorecard_json
+    from kiosk_fakes import give_test_keys, scorecard_json
 
     app = make_app()
+    give_test_keys(store)
     store.save_scorecard("W001", "week", scorecard_json())
-    reader = PcscBadgeReader()
+    reader = PcscBadgeReader(store.card_credential)
     reader.start()
     try:
         wait_until(lambda: len(reader.readers) == 2)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from kiosk_fakes import FakeServer
 
 from kiosk import __version__
+from kiosk.clock import since_boot
 from kiosk.errors import ApiError, ServerUnavailable
 from kiosk.link.client import KioskClient
 
@@ -84,3 +87,17 @@ def test_leaderboard_and_videos(client, server):
     assert board["standings"][0]["worker"] == "W001"
     assert server.requests[-1].url.params["period"] == "week"
     assert client.videos() == [{"id": 1, "title": "安全培训"}]
+
+
+def test_keys_bare_or_wrapped(client, server):
+    assert client.keys() == server.keys
+    wrapped = httpx.MockTransport(lambda r: httpx.Response(200, json={"keys": {"a": "b"}}))
+    with KioskClient("http://127.0.0.1:9", "t", transport=wrapped) as other:
+        assert other.keys() == {"a": "b"}
+
+
+def test_the_servers_date_gives_both_offsets(client, server):
+    server.clock_offset_s = -7200.0
+    client.health()
+    assert abs(client.clock_offset_s + 7200) < 2
+    assert abs(client.boot_offset_s - (time.time() - 7200 - since_boot())) < 2

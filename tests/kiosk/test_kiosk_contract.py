@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from kiosk_fakes import LI_UID, SUPERVISOR_PIN, ZHANG_UID, scorecard_json
-from kiosk_support import badge, tap_button
+from act_support import SUPERVISOR, wrong_pin
+from kiosk_fakes import (
+    LI_UID,
+    SUPERVISOR_PIN,
+    ZHANG_UID,
+    card_credential,
+    give_test_keys,
+    scorecard_json,
+)
+from kiosk_support import badge, tap_button, tap_card
 
-from kiosk.events import card_credential
 from kiosk.store import REWARDS_KEY, claims_key, points_key, redemptions_key
+from shopfloor_trust.pins import MAX_WRONG_PINS
 
 event_kinds = pytest.importorskip("server.services.events.kinds")
 
@@ -19,6 +27,7 @@ REDEEMED = "6f1c1c52-4a47-4a39-9d0e-3f0e0e2c7a11"
 
 
 def every_kind(app, store) -> None:
+    give_test_keys(store)  # as enrolment hands them over: supervisors' acts are sealed
     card = scorecard_json()
     card["tasks"]["notices"] = [{"id": 5, "kind": "claim_approved", "points": 5.0}]
     store.save_scorecard("W001", "week", card)
@@ -88,6 +97,13 @@ def every_kind(app, store) -> None:
     tap_button(app, "handover")
     tap_button(app, f"handover:{REDEEMED}")
     tap_button(app, "confirm")
+    # Five wrong PINs lock the supervisor on this kiosk, which reports it (pin_locked).
+    badge(app, card_credential(LI_UID))
+    tap_button(app, "supervisor")
+    for _ in range(MAX_WRONG_PINS):
+        for digit in wrong_pin(SUPERVISOR, SUPERVISOR_PIN):
+            tap_button(app, f"key:{digit}")
+        tap_button(app, "ok")
 
 
 def test_every_kiosk_event_fits_the_server_models(app, store):
@@ -101,3 +117,21 @@ def test_every_kiosk_event_fits_the_server_models(app, store):
     unknown = [i for i in items if i.kind == "badge_in" and i.worker is None]
     assert unknown and unknown[0].payload == {"badge_hash": "ef" * 32, "kind": "qr",
                                               "reader": "test"}
+
+
+def test_an_unknown_card_sends_its_number_and_it_fits_the_server_model(app, store):
+    give_test_keys(store)
+    tap_card(app, bytes.fromhex("04a23b1c"))
+    unknown = [i for i in store.claim_batch(10) if i.kind == "badge_in" and i.worker is None]
+    assert unknown[0].payload == {"card_number": "04A23B1C", "kind": "card", "reader": "test"}
+    event = event_kinds.event_adapter.validate_python(unknown[0].as_api())
+    assert event.payload.card_number == "04A23B1C"
+
+
+def test_a_sealed_act_fits_the_server_model(store):
+    give_test_keys(store)
+    store.enqueue_act("claim_decision", "S001", SUPERVISOR_PIN, [
+        ("W001", {"claim": CLAIM, "decision": "approve", "decided_by": "S001"})])
+    (item,) = store.claim_batch()
+    event = event_kinds.event_adapter.validate_python(item.as_api())
+    assert event.proof is not None and event.kiosk_time is not None

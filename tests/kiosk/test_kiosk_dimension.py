@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk_fakes import ZHANG_UID, scorecard_json
+from kiosk_fakes import ZHANG_UID, card_credential, scorecard_json
 from kiosk_support import badge, tap_button
 
-from kiosk.events import card_credential
 from kiosk.i18n.format import format_value
 from kiosk.model import Scorecard
 from kiosk.scenes.dimension import CHART

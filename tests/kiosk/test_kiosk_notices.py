@@ -8,11 +8,11 @@ from typing import Any
 
 import pygame
 import pytest
-from kiosk_fakes import ALICE_QR, ZHANG_UID, photo_jpeg, scorecard_json
+from kiosk_fakes import ALICE_QR, ZHANG_UID, card_credential, photo_jpeg, scorecard_json
 from kiosk_support import badge, screenshot, tap_button
 
 from kiosk import events
-from kiosk.events import card_credential, qr_credential
+from kiosk.events import qr_credential
 from kiosk.i18n.readout import scorecard_parts
 from kiosk.model import Roster, Scorecard
 from kiosk.scenes.notices import SEEN_AFTER_S

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from kiosk_fakes import ZHANG_UID, FakeServer, scorecard_json
+from kiosk_fakes import ZHANG_UID, FakeServer, card_credential, scorecard_json
 from kiosk_support import badge, screenshot, tap_button
 
 from kiosk.background.sync import SyncWorker
-from kiosk.events import card_credential
 from kiosk.link.client import KioskClient
 
 

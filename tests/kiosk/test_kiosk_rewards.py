@@ -11,9 +11,12 @@ import pytest
 from kiosk_fakes import (
     LI_UID,
     LONG_REWARD,
+    SEALING_PRIVATE,
     SUPERVISOR_PIN,
     ZHANG_UID,
     FakeServer,
+    card_credential,
+    give_test_keys,
     photo_jpeg,
     points_json,
     rewards_json,
@@ -25,11 +28,12 @@ from test_kiosk_sync import Posted
 
 from kiosk import events
 from kiosk.background.sync import SyncWorker
-from kiosk.events import card_credential, qr_credential
+from kiosk.events import qr_credential
 from kiosk.link.client import KioskClient
 from kiosk.scenes.rewards import refusal_reason
 from kiosk.store import REWARDS_KEY, points_key, redemptions_key, reward_picture_key
 from kiosk.ui import theme
+from shopfloor_trust.seal import open_seal
 
 ALICE = qr_credential("QR-ALICE-7f3a9c")
 REDEEMED = "6f1c1c52-4a47-4a39-9d0e-3f0e0e2c7a11"
@@ -64,6 +68,7 @@ def stocked(make_app, store):
     def make(*, categories: list[dict] | None = None, balance: float = 120.0,
              supervisor_lang: str = "zh_CN"):
         app = make_app()
+        give_test_keys(store)
         roster = roster_json()
         if categories is not None:
             roster["categories"] = categories
@@ -425,10 +430,32 @@ def test_supervisor_hands_over_with_a_confirmation(stocked, store, sync, speaker
     tap_button(app, "confirm")
     assert ("reward_handover", "W001", {"redemption": REDEEMED, "handed_by": "S001"}) in \
         outbox(store)
+    (handover,) = [i for i in store.claim_batch(500) if i.kind == "reward_handover"]
+    store.nack(handover.uuid, "peek")
+    assert open_seal(handover.proof, SEALING_PRIVATE, "reward_handover") == SUPERVISOR_PIN
     app.scenes.update(2.0)
     assert app.scenes.top.name == "handover"
     assert [c.name for c in app.scenes.top.cards] == [
         "handover:11111111-2222-4333-8444-555555555555"]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_supervisor_does_not_hand_over_their_own_reward(stocked, store, speaker, lang):
+    app = stocked(supervisor_lang=lang)
+    store.save_cached(redemptions_key("W1"), [
+        {"uuid": REDEEMED, "worker": "S001", "worker_name": "李班长", "reward": "TOWEL",
+         "reward_name": "毛巾", "at": "2026-11-20T10:00:00+08:00", "state": "pending"},
+        {"uuid": "11111111-2222-4333-8444-555555555555", "worker": "W100",
+         "worker_name": "王芳", "reward": "TOWEL", "reward_name": "毛巾",
+         "at": "2026-11-21T11:00:00+08:00", "state": "pending"}])
+    supervisor_in(app)
+    tap_button(app, "handover")
+    assert_targets(app)
+    screenshot(app, f"handover_own_{lang}")
+    tap_button(app, f"handover:{REDEEMED}")
+    assert app.scenes.top.name == "handover", "no confirmation for their own"
+    assert speaker.said[-1][1][0][0] == "say.handover_own"
+    assert not [k for k, _, _ in outbox(store) if k == "reward_handover"]
 
 
 # --- every new scene times out ---------------------------------------------------------------

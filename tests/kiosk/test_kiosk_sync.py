@@ -1,13 +1,24 @@
-"""The sync worker against a behaving server that can go away and come back."""
+"""The sync worker against a behaving server that can go away and come back; the keys it
+fetches, the sealed acts it sends and the refusals it keeps, the server's clock, and the
+server its events are for."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from datetime import datetime
 
 import httpx
 import pytest
-from kiosk_fakes import FakeServer
+from kiosk_fakes import (
+    SEALING_PRIVATE,
+    SEALING_PUBLIC,
+    SITE_KEY,
+    SUPERVISOR_PIN,
+    FakeServer,
+    give_test_keys,
+)
 
 from kiosk import events
 from kiosk.background.sync import SyncWorker
@@ -179,4 +190,80 @@ def test_a_batch_the_server_refuses_is_split_until_the_bad_event_is_alone(store,
     assert store.state_of(bad) is OutboxState.FAILED
     assert set(server.events) == set(good) and store.depth() == 0
     assert worker.batch_size == 8
+    worker.stop()
+
+
+# --- trust: keys, acts, the server's clock, the server the events are for ---------------
+
+def remark(store, pin: str = SUPERVISOR_PIN) -> list[str]:
+    return store.enqueue_act("remark", "S001", pin, [
+        (code, {"category": "HELP", "given_by": "S001"}) for code in ("W100", "W101")])
+
+
+def test_a_kiosk_enrolled_before_keys_fetches_them(worker, store, server, caplog):
+    worker.run_once()
+    assert store.sealing_key() == SEALING_PUBLIC and store.site_key() == SITE_KEY
+    asked = [r for r in server.requests if r.url.path.endswith("/keys")]
+    worker.run_once()
+    assert len([r for r in server.requests if r.url.path.endswith("/keys")]) == len(asked) == 1
+
+
+def test_a_server_before_keys_is_asked_again_only_with_the_roster(worker, store, server):
+    server.keys = None
+    worker.run_once()
+    worker.run_once()
+    assert len([r for r in server.requests if r.url.path.endswith("/keys")]) == 1
+    assert store.sealing_key() is None and worker.online
+
+
+def test_a_sealed_act_goes_out_with_its_proof_and_is_taken(worker, store, server, posted):
+    give_test_keys(store)
+    server.sealing = SEALING_PRIVATE
+    uuids = remark(store)
+    worker.run_once()
+    assert set(uuids) <= set(server.events) and store.depth() == 0
+    sent = server.events[uuids[0]]
+    assert sent["proof"]["supervisor"] == "S001" and sent["kiosk_time"]
+    assert posted.of(events.ACT_REFUSED) == []
+
+
+def test_a_refused_act_is_kept_for_its_supervisor_and_announced(worker, store, server, posted,
+                                                                 caplog):
+    give_test_keys(store)
+    server.sealing = SEALING_PRIVATE
+    uuids = remark(store, pin="999999")
+    with caplog.at_level(logging.INFO):
+        worker.run_once()
+    assert all(store.state_of(u) is OutboxState.FAILED for u in uuids)
+    assert [(a.uuid, a.kind, a.reason) for a in store.untold_refused_acts("S001")] == [
+        (u, "remark", "proof: wrong PIN") for u in uuids]
+    assert posted.of(events.ACT_REFUSED) == [{"supervisor": "S001", "uuid": u} for u in uuids]
+    assert "999999" not in caplog.text
+
+
+def test_events_made_before_the_server_said_the_time_are_corrected_first(worker, store,
+                                                                         server):
+    server.clock_offset_s = 3 * 3600.0  # the kiosk's clock is three hours slow
+    give_test_keys(store)  # so the outbox is the round's first request
+    made = store.enqueue("output", "W001", {"count": 4})
+    worker.run_once()
+    sent = server.events[made]
+    late = datetime.fromisoformat(sent["occurred_at"]) - datetime.fromisoformat(
+        sent["kiosk_time"])
+    assert abs(late.total_seconds() - 3 * 3600) < 3
+    paths = [r.url.path for r in server.requests]
+    assert paths.index("/api/v1/health") < paths.index("/api/v1/events")
+
+
+def test_only_the_pinned_servers_events_are_sent(store, server, posted):
+    store.set_setting("server_id", "s0")
+    held = store.enqueue("badge_in", "W001", {"for": "s0"})
+    store.set_setting("server_id", "s1")
+    mine = store.enqueue("badge_in", "W001", {"for": "s1"})
+    client = KioskClient("http://127.0.0.1:9", "tok-123", transport=server.transport(),
+                         server_id="s1")
+    worker = SyncWorker(store, client, post=posted)
+    worker.run_once()
+    assert list(server.events) == [mine] and store.held() == {"s0": 1}
+    assert store.state_of(held) is OutboxState.PENDING
     worker.stop()

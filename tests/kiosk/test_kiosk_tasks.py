@@ -4,10 +4,17 @@ lists): a line per video, claim and appeal, spoken too."""
 from __future__ import annotations
 
 import pytest
-from kiosk_fakes import ALICE_QR, ZHANG_UID, photo_jpeg, roster_json, scorecard_json
+from kiosk_fakes import (
+    ALICE_QR,
+    ZHANG_UID,
+    card_credential,
+    photo_jpeg,
+    roster_json,
+    scorecard_json,
+)
 from kiosk_support import badge, screenshot
 
-from kiosk.events import card_credential, qr_credential
+from kiosk.events import qr_credential
 from kiosk.i18n.readout import scorecard_parts
 from kiosk.model import Roster, Scorecard
 from kiosk.ui import fonts

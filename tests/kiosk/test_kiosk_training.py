@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pygame
 import pytest
-from kiosk_fakes import ZHANG_UID
+from kiosk_fakes import ZHANG_UID, card_credential
 from kiosk_support import badge, screenshot, tap_button
 from PIL import Image, ImageDraw
 
 from kiosk import events
 from kiosk.background.downloads import VideoDownloader
-from kiosk.events import card_credential, qr_credential
+from kiosk.events import qr_credential
 from kiosk.store import Store
 from kiosk.videos import LIST_KEY, VideoInfo, VideoLibrary
 from server.services.training.probe import thumbnail

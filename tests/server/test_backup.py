@@ -37,6 +37,7 @@ from server.services.backup import (
     restore,
     target_is_empty,
 )
+from server.services.devices.keys import load_keys
 from server.services.encryption import CHUNK
 from server.services.scores import scorecards
 from server.services.setup import initialise
@@ -265,6 +266,38 @@ def test_a_plain_backup_restores_without_a_session_key_and_the_server_makes_a_ne
     assert site_state(target)["secret_key_file"] is None
     made = target.ensure_secret_key()
     assert made and made != site["secret_key"]  # sessions of the old site end
+
+
+def test_the_site_and_sealing_keys_go_into_encrypted_backups_only(
+    config: Config, empty_database_url: str, tmp_path: Path
+) -> None:
+    small_site(config)
+    keys = load_keys(config.data_dir)
+    folder = config.data_dir / "keys"
+    site_key, sealing_key = ((folder / name).read_bytes() for name in ("site.key",
+                                                                      "sealing.key"))
+    plain, sealed = tmp_path / "plain.sfbackup", tmp_path / "sealed.sfbackup"
+    backup(config, plain)
+    assert not {"data/keys/site.key", "data/keys/sealing.key"} & members(plain)
+    raw = plain.read_bytes()
+    for secret in (site_key.strip(), sealing_key.strip(), keys.site_key,
+                   keys.sealing.private_bytes_raw()):
+        assert secret not in raw
+
+    backup(config, sealed, passphrase(PASSPHRASE))
+    assert site_key.strip() not in sealed.read_bytes()
+    with opened(sealed, passphrase(PASSPHRASE)) as archive:
+        assert {"data/keys/site.key", "data/keys/sealing.key"} <= members(archive)
+    target = other_site(config, tmp_path, empty_database_url)
+    # A plain backup restores no keys: the site makes new ones, kiosks enrol again.
+    restore(target, plain)
+    assert not (target.data_dir / "keys").exists()
+    # An encrypted one brings them back: every kiosk and every card digest still fits.
+    restore(target, sealed, passphrase(PASSPHRASE))
+    restored = load_keys(target.data_dir)
+    assert (restored.site_key, restored.sealing_key_id) == (keys.site_key,
+                                                            keys.sealing_key_id)
+    assert restored.card_digest("04A1B2C3") == keys.card_digest("04A1B2C3")
 
 
 @pytest.mark.parametrize("kind", ["x25519", "rsa"])

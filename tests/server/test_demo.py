@@ -12,10 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from kiosk.link.trust import pinned_context
 from server.cli import main
+from server.db import make_engine, make_sessionmaker
+from server.models import Badge, BadgeDigest, Role, Worker
+from server.services.devices.keys import load_keys
 from server.serving.tls import load_identity
+from shopfloor_trust.cards import legacy_card_digest
+from shopfloor_trust.pins import pin_check
 
 
 @pytest.fixture
@@ -54,6 +60,25 @@ def test_demo_builds_a_believable_factory_twice(
     card = json.loads(capsys.readouterr().out)
     assert card["worker"]["code"] == code
     assert {d["key"] for d in card["dimensions"]} == {"uptime", "defect_rate", "output"}
+
+    # Cards as the roster sends them (keyed with the demo's site key); 6-digit PINs.
+    keys = load_keys(demo_env)
+    engine = make_engine(f"sqlite:///{demo_env / 'shopfloor.db'}")
+    try:
+        with make_sessionmaker(engine)() as session:
+            digests = dict(session.execute(select(Worker.code, Badge.credential_hash)
+                                           .join(Badge.worker)).all())
+            assert set(session.scalars(select(Badge.digest))) == {BadgeDigest.KEYED}
+            supervisors = session.scalars(select(Worker).where(
+                Worker.role == Role.SUPERVISOR)).all()
+    finally:
+        engine.dispose()
+    for worker, uid in summary["sample_badges"].items():
+        assert digests[worker] == keys.card_digest(uid) != legacy_card_digest(uid)
+    for supervisor in supervisors:
+        pin = summary["supervisors"][supervisor.code]
+        assert len(pin) == 6 and supervisor.pin_digits == 6
+        assert supervisor.pin_check == pin_check(supervisor.code, pin)
 
 
 def _free_port() -> int:

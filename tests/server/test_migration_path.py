@@ -91,8 +91,9 @@ def test_cards_enrolled_before_keyed_digests_are_marked_legacy(empty_database_ur
     engine = make_engine(empty_database_url)
     try:
         meta = MetaData()
-        workshops, workers, badges = (Table(name, meta, autoload_with=engine)
-                                      for name in ("workshops", "workers", "badges"))
+        workshops, workers, badges, events = (
+            Table(name, meta, autoload_with=engine)
+            for name in ("workshops", "workers", "badges", "events"))
         with engine.begin() as connection:
             shop = connection.execute(workshops.insert().values(code="W", name="W")
                                       ).inserted_primary_key[0]
@@ -104,11 +105,22 @@ def test_cards_enrolled_before_keyed_digests_are_marked_legacy(empty_database_ur
                  "created_at": NOW},
                 {"worker_id": worker, "kind": "qr", "credential_hash": "b" * 64,
                  "created_at": NOW}])
+            connection.execute(events.insert(), [
+                {"uuid": "u-card", "kind": "badge_in", "worker_id": None, "occurred_at": NOW,
+                 "received_at": NOW, "body_hash": "e" * 64,
+                 "payload": {"badge_hash": "c" * 64, "kind": "card", "reader": "r"}},
+                {"uuid": "u-qr", "kind": "badge_in", "worker_id": None, "occurred_at": NOW,
+                 "received_at": NOW, "body_hash": "f" * 64,
+                 "payload": {"badge_hash": "d" * 64, "kind": "qr"}}])
         engine.dispose()
         upgrade(empty_database_url, "0007")
         digests = Table("badges", MetaData(), autoload_with=engine)
         with engine.connect() as connection:
             found = dict(connection.execute(select(digests.c.kind, digests.c.digest)).all())
+            payloads = dict(connection.execute(select(events.c.uuid, events.c.payload)).all())
         assert found == {"card": "legacy", "qr": "sha256"}
+        # An unknown card's tap no longer gives its number away; a QR's digest stays.
+        assert payloads == {"u-card": {"kind": "card", "reader": "r", "unknown": True},
+                            "u-qr": {"kind": "qr", "badge_hash": "d" * 64}}
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ PREFIX = "SHOPFLOOR_"
 ALLOWED: dict[tuple[str, str], str] = {}
 SETTINGS = ("SHOPFLOOR_HOST", "SHOPFLOOR_PORT", "SHOPFLOOR_WALL_PORT", "SHOPFLOOR_HTTP",
             "SHOPFLOOR_PUBLIC_URL", "SHOPFLOOR_PDF_FONT", "SHOPFLOOR_ADMIN_PASSWORD",
-            "SHOPFLOOR_BACKUP_PASSPHRASE")
+            "SHOPFLOOR_BACKUP_PASSPHRASE", "SHOPFLOOR_OFFLINE_WINDOW_DAYS")
 
 
 def _environment_names(tree: ast.Module) -> tuple[set[str], set[str]]:
@@ -139,6 +140,13 @@ def test_config_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch
     assert (DEFAULT_PORT, DEFAULT_WALL_PORT) == (8750, 8751)
     assert (config.public_url, config.pdf_font, config.admin_password) == (None, None, None)
     assert config.backup_passphrase is None
+    assert config.offline_window_days == 14 and config.offline_window == timedelta(days=14)
+
+
+def test_config_reads_the_kiosk_offline_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPFLOOR_OFFLINE_WINDOW_DAYS", " 30 ")
+    config = Config.from_env(data_dir="unused")
+    assert config.offline_window_days == 30 and config.offline_window == timedelta(days=30)
 
 
 def test_config_reads_the_backup_passphrase_and_never_shows_it(
@@ -152,8 +160,11 @@ def test_config_reads_the_backup_passphrase_and_never_shows_it(
 @pytest.mark.parametrize(("name", "value"), [
     ("SHOPFLOOR_PORT", "eighty"), ("SHOPFLOOR_PORT", "0"), ("SHOPFLOOR_PORT", "70000"),
     ("SHOPFLOOR_PORT", "-1"), ("SHOPFLOOR_WALL_PORT", "8751.0"), ("SHOPFLOOR_WALL_PORT", "-1"),
+    ("SHOPFLOOR_OFFLINE_WINDOW_DAYS", "0"), ("SHOPFLOOR_OFFLINE_WINDOW_DAYS", "two weeks"),
+    ("SHOPFLOOR_OFFLINE_WINDOW_DAYS", "-3"), ("SHOPFLOOR_OFFLINE_WINDOW_DAYS", "1.5"),
+    ("SHOPFLOOR_OFFLINE_WINDOW_DAYS", "100000"),
 ])
-def test_a_bad_port_is_refused_naming_the_variable(
+def test_a_bad_number_is_refused_naming_the_variable(
         monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"^{name}: "):

@@ -10,6 +10,11 @@ service exists. Three plants, from small to large:
   production, a pending claim, an open appeal, an unknown badge tap, users of every role;
   with `expected_scores`, last month's standings recomputed by the pure engine.
 
+Card badges are digested with the site key: `build_plant` takes the app's keys
+(`keys=app.extensions["shopfloor.keys"]`, or `load_keys(data_dir)` for a live server's
+folder) and falls back to TEST_KEYS, fixed keys that no server loads. Supervisors have
+6-digit PINs: SUPERVISOR_PIN (S001 and S01 of every plant) and OTHER_SUPERVISOR_PIN (S101).
+
 Workshops and named machines have no service that makes them (an import names a workshop
 or machine by its code only), so those rows are added directly; each function says which
 other rows it still adds directly, and why.
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +49,7 @@ from server.models import (
     RecordSource,
     Role,
     TrainingVideo,
+    UnknownTap,
     UserRole,
     Worker,
     Workshop,
@@ -50,6 +57,7 @@ from server.models import (
 from server.scoring import ProductionRow as EngineRow
 from server.scoring import Scorecard, WorkerInputs, period_span, rank, score
 from server.scoring.schemes import parse_yaml
+from server.services.devices.keys import ServerKeys
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.devices.tokens import add_integration_token
 from server.services.imports import import_workers
@@ -61,13 +69,18 @@ from server.services.scores.schemes import import_scheme
 from server.services.security import hash_secret
 from server.services.setup import add_default_categories, add_user
 from server.services.training.videos import Assignment, add_video, video_dir
+from shopfloor_trust.pins import pin_check
 
 ACTOR = "test"
+# Keys for plants built without the app's: fixed, so a test can make the same digests.
+TEST_KEYS = ServerKeys(site_key=bytes(range(32)),
+                       sealing=X25519PrivateKey.from_private_bytes(bytes(range(32, 64))))
 
 
 # --- The small factory: scores with a known order ------------------------------------
 
-SUPERVISOR_PIN = "246810"
+SUPERVISOR_PIN = "246810"  # S01 of the small factory, S001 of the API's and the admin's
+OTHER_SUPERVISOR_PIN = "135790"  # S101 of the API's factory
 
 WEEKLY_SCHEME = """\
 name: W1 weekly
@@ -130,6 +143,11 @@ def pin_hash(pin: str) -> str:
     return hash_secret(pin)
 
 
+def pin_fields(code: str, pin: str) -> dict[str, Any]:
+    """What `create_worker` keeps of a supervisor's PIN, for workers added as rows."""
+    return {"pin_hash": pin_hash(pin), "pin_digits": len(pin), "pin_check": pin_check(code, pin)}
+
+
 @dataclass(frozen=True)
 class Factory:
     kiosk_token: str
@@ -150,10 +168,10 @@ def build_factory(session: Session) -> Factory:
         Worker(code="W001", name="张三", workshop=w1),
         Worker(code="W002", name="李四", workshop=w1, language="en"),
         Worker(code="S001", name="王主管", workshop=w1, role=Role.SUPERVISOR,
-               pin_hash=pin_hash("2468")),
+               **pin_fields("S001", SUPERVISOR_PIN)),
         Worker(code="W101", name="赵六", workshop=w2),
         Worker(code="S101", name="钱主管", workshop=w2, role=Role.SUPERVISOR,
-               pin_hash=pin_hash("1357")),
+               **pin_fields("S101", OTHER_SUPERVISOR_PIN)),
         Worker(code="W999", name="离职", workshop=w1, active=False),
         Machine(code="M1", name="CNC-1", workshop=w1),
         Machine(code="M2", name="CNC-2", workshop=w1),
@@ -278,15 +296,23 @@ def production_rows(today: date) -> list[ProductionRow]:
     return rows
 
 
-def build_plant(session: Session, today: date, *, with_admin: bool = True) -> Plant:
-    """Users admin (unless `with_admin` is false: the live server's setup makes one),
-    sup1 (W1) and view1; the workers of WORKERS_CSV imported; the monthly scheme;
-    last month's production; a card for A001; kiosk K1 enrolled. The caller commits.
+PLANT_CARD = "04:A2:3B:1C"  # A001's card
+UNKNOWN_CARD = "04C0FFEE"  # tapped at K1, nobody's
 
-    The pending claim, the open appeal and K1's tap of an unknown badge are added as rows:
-    only the kiosk's events make them (POST /api/v1/events), and sending those would add
-    events, audit entries and links to them that the admin tests do not expect."""
+
+def build_plant(session: Session, today: date, *, with_admin: bool = True,
+                keys: ServerKeys | None = None) -> Plant:
+    """Users admin (unless `with_admin` is false: the live server's setup makes one),
+    sup1 (W1) and view1; the workers of WORKERS_CSV imported, supervisor S001 with
+    SUPERVISOR_PIN; the monthly scheme; last month's production; card PLANT_CARD for A001
+    (digested with `keys`, TEST_KEYS by default); kiosk K1 enrolled. The caller commits.
+
+    The pending claim, the open appeal and K1's tap of an unknown card (UNKNOWN_CARD) are
+    added as rows: only the kiosk's events make them (POST /api/v1/events), and sending
+    those would add events, audit entries and links to them that the admin tests do not
+    expect. S001's PIN is set on the row for the same reason."""
     actor = ACTOR
+    keys = keys or TEST_KEYS
     if with_admin:
         add_user(session, "admin", UserRole.ADMIN, PASSWORD, actor)
     add_default_categories(session, actor)
@@ -298,10 +324,12 @@ def build_plant(session: Session, today: date, *, with_admin: bool = True) -> Pl
     scheme_start = period_span("month", month_start - timedelta(days=40)).start
     import_scheme(session, PLANT_SCHEME.format(start=scheme_start.isoformat()), actor)
     upsert_production(session, production_rows(today), RecordSource.IMPORT, actor)
-    assign_card(session, "A001", "04:A2:3B:1C", actor)
+    assign_card(session, keys, "A001", PLANT_CARD, actor)
     issued = add_kiosk(session, "K1", ["W1"], actor)
     kiosk, token = enroll(session, issued.code)
     workers = {w.code: w for w in session.scalars(select(Worker))}
+    for name, value in pin_fields("S001", SUPERVISOR_PIN).items():
+        setattr(workers["S001"], name, value)
     category = session.scalars(
         select(PointCategory).where(PointCategory.code == "help_colleague")).one()
     claim = PointEntry(worker_id=workers["A001"].id, category_id=category.id,
@@ -311,11 +339,15 @@ def build_plant(session: Session, today: date, *, with_admin: bool = True) -> Pl
     appeal = Appeal(worker_id=workers["A002"].id, period="month",
                     period_start=period_span("month", last).start, dimension="uptime",
                     reason="machine_broken", status=AppealStatus.OPEN)
+    tapped = datetime.now(UTC)
     tap = Event(uuid=str(uuid.uuid4()), kind="badge_in", worker_id=None, kiosk_id=kiosk.id,
-                occurred_at=datetime.now(UTC), payload={"badge_hash": "ab" * 32,
-                                                        "badge_kind": "card"},
+                occurred_at=tapped, payload={"kind": "card", "reader": "pcsc",
+                                             "unknown": True},
                 body_hash="0" * 64)
-    session.add_all([claim, appeal, tap])
+    unknown = UnknownTap(kiosk_id=kiosk.id, kind="card", number=UNKNOWN_CARD,
+                         digest=keys.card_digest(UNKNOWN_CARD), event_uuid=tap.uuid,
+                         seen_at=tapped)
+    session.add_all([claim, appeal, tap, unknown])
     session.flush()
     return Plant(today, last, token, claim.id, appeal.id)
 

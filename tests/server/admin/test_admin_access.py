@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Badge, Event, ProductionRecord, User
+from server.models import Badge, ProductionRecord, UnknownTap, User
 from server.scoring import period_span
 from support.factory import Plant
 
@@ -41,6 +41,8 @@ ACCESS = {
     "admin.badges_revoke": "admin",
     "admin.badges_taps": "admin",
     "admin.badges_tap_assign": "admin",
+    "admin.pin_locks": "admin",
+    "admin.pin_locks_unlock": "admin",
     "admin.kiosks": "admin",
     "admin.kiosks_code": "admin",
     "admin.kiosks_revoke": "admin",
@@ -132,7 +134,7 @@ def _values(session: Session, plant: Plant) -> dict[str, object]:
         "code": "A001",
         "name": "K1",
         "badge_id": session.scalars(select(Badge.id)).first(),
-        "event_id": session.scalars(select(Event.id).where(Event.worker_id.is_(None))).first(),
+        "tap_id": session.scalars(select(UnknownTap.id)).first(),
         "entry_id": plant.claim_id,
         "appeal_id": plant.appeal_id,
         "record_id": session.scalars(select(ProductionRecord.id)).first(),

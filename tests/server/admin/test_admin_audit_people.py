@@ -44,7 +44,8 @@ def test_changes_to_people_are_audited_by_id_and_shown_by_name(
     picture = io.BytesIO()
     Image.new("RGB", (40, 40), "orange").save(picture, "PNG")
     people.save_photo(session, "A001", picture.getvalue(), data_dir / "photos", "user:admin")
-    badges.assign_card(session, "A001", "04A1B2C3", "user:admin")
+    badges.assign_card(session, app.extensions["shopfloor.keys"], "A001", "04A1B2C3",
+                       "user:admin")
     import_production(session, b"date,shift,worker_code,machine_code,planned_minutes,"
                       b"run_minutes,output,defects\n2026-03-02,A,A001,M1,480,450,900,10\n",
                       "p.csv", actor="hr")

@@ -41,6 +41,10 @@ def test_create_edit_deactivate_a_worker(client: FlaskClient, session: Session) 
     created = client.post("/admin/workers/new", data={
         "code": "N001", "name": "新人", "workshop": "W2", "role": "supervisor",
         "language": "en", "pin": "4321"}, follow_redirects=True)
+    assert "6 to 8 digits" in _flash(created)  # new PINs are longer
+    created = client.post("/admin/workers/new", data={
+        "code": "N001", "name": "新人", "workshop": "W2", "role": "supervisor",
+        "language": "en", "pin": "432105"}, follow_redirects=True)
     assert "N001" in _flash(created)
     refused = client.post("/admin/workers/new", data={
         "code": "N001", "name": "again", "workshop": "W2"}, follow_redirects=True)

@@ -30,7 +30,8 @@ from server.scoring import period_span
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.periods.closing import close_period
 from server.services.production.records import ProductionRow, upsert_production
-from support.factory import Plant, last_month_days, make_event, plant_zone
+from support.factory import SUPERVISOR_PIN, Plant, last_month_days, make_event, plant_zone
+from support.seals import ACTING, app_keys, seal_one
 
 HEADER = "date,shift,worker_code,machine_code,planned_minutes,run_minutes,output,defects\n"
 Login = Callable[[str | None], FlaskClient]
@@ -164,9 +165,12 @@ def test_a_post_without_the_csrf_token_is_refused(
 
 def _late_event(app: Flask, plant: Plant, token: str, kind: str, worker: str,
                 payload: dict[str, object]) -> dict[str, object]:
-    """Post one event dated 10:00 on a day of last month; it must come back rejected."""
+    """Post one event dated 10:00 on a day of last month; it must come back rejected. A
+    supervisor's act is sealed with S001's PIN."""
     at = datetime.combine(last_month_days(plant.today)[5], time(10), plant_zone(app))
     event = make_event(kind, worker, payload, occurred_at=at)
+    if kind in ACTING:
+        event = seal_one(app_keys(app), SUPERVISOR_PIN, event)
     answer = app.test_client().post("/api/v1/events", json={"events": [event]},
                                     headers={"Authorization": f"Bearer {token}"})
     [result] = answer.get_json()["results"]

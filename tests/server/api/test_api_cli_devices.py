@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kiosk.link.trust import parse_payload
 from server.cli import main
 from server.config import Config
-from server.services.security import card_credential_hash, qr_credential_hash
+from server.models import Worker
+from server.services.devices.keys import load_keys
+from server.services.people import pins
+from server.services.security import qr_credential_hash
 from server.serving.tls import load_identity
+from shopfloor_trust.pins import MAX_WRONG_PINS
 from support.factory import Factory, PostEvents, bearer, make_event
 
 
@@ -69,13 +75,17 @@ def test_kiosk_add_enrol_list_revoke(cli, client: FlaskClient) -> None:  # type:
 def test_badge_assign_card_and_qr(cli, client: FlaskClient, factory: Factory,  # type: ignore[no-untyped-def]
                                   tmp_path: Path) -> None:
     card = cli("badge", "assign", "W001", "--uid", "04:a1:b2:c3")
-    assert card == {"worker": "W001", "kind": "card", "hash": card_credential_hash("04A1B2C3")}
+    assert card == {"worker": "W001", "kind": "card"}  # never the digest
+    # The card's keyed digest, made with the keys in the data folder the server reads.
+    keys = load_keys(Path(os.environ["SHOPFLOOR_DATA_DIR"]))
+    assert _roster_worker(client, factory.kiosk_token, "W001")["badges"] == [
+        {"kind": "card", "hash": keys.card_digest("04A1B2C3")}]
     png = tmp_path / "badge.png"
     qr = cli("badge", "assign", "W002", "--qr", "--png", str(png))
-    assert len(qr["secret"]) >= 32 and qr["hash"] == qr_credential_hash(qr["secret"])
+    assert len(qr["secret"]) >= 32 and "hash" not in qr
     assert png.read_bytes().startswith(b"\x89PNG")
     assert _roster_worker(client, factory.kiosk_token, "W002")["badges"] == [
-        {"kind": "qr", "hash": qr["hash"]}]
+        {"kind": "qr", "hash": qr_credential_hash(qr["secret"])}]
 
 
 def test_events_lists_what_kiosks_sent(cli, post_events: PostEvents) -> None:  # type: ignore[no-untyped-def]
@@ -91,11 +101,15 @@ def test_events_lists_what_kiosks_sent(cli, post_events: PostEvents) -> None:  #
 
 def test_integration_tokens(cli, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
     made = cli("token", "add", "erp", "--scope", "production")
+    assert made["workshops"] == []  # every workshop
     row = {"date": "2026-03-09", "shift": "day", "worker_code": "W001", "machine_code": "M1",
            "planned_minutes": 480, "run_minutes": 400, "output": 900, "defects": 3}
     send = {"json": {"records": [row]}, "headers": bearer(made["token"])}
     assert client.post("/api/v1/production", **send).status_code == 200
-    assert {t["name"] for t in cli("token", "list")} == {"mes", "erp"}
+    limited = cli("token", "add", "erp-w2", "--scope", "production", "--workshop", "W2")
+    assert limited["workshops"] == ["W2"]
+    assert {t["name"]: t["workshops"] for t in cli("token", "list")} == {
+        "mes": [], "erp": [], "erp-w2": ["W2"]}
     cli("token", "revoke", "erp")
     assert client.post("/api/v1/production", **send).status_code == 401
 
@@ -104,11 +118,14 @@ def test_integration_tokens(cli, client: FlaskClient) -> None:  # type: ignore[n
     (["kiosk", "add", "K9", "--workshop", "W404"], "error: no workshop W404"),
     (["kiosk", "add", "K1", "--workshop", "W1"], "error: a kiosk named 'K1' already exists"),
     (["kiosk", "revoke", "nobody"], "error: no kiosk named 'nobody'"),
-    (["badge", "assign", "W001", "--uid", "XYZ"], "error: not a card UID in hex: 'XYZ'"),
+    (["badge", "assign", "W001", "--uid", "XYZ"], "error: not a card number in hex (3 "),
     (["badge", "assign", "NOBODY", "--qr"], "error: no worker 'NOBODY'"),
     (["badge", "assign", "W001", "--uid", "AB", "--png", "x.png"], "error: --png goes with --qr"),
     (["events", "--since", "last week"], "error: --since: 'last week' is not an ISO date"),
     (["token", "add", "mes", "--scope", "production"], "error: a token named 'mes' already"),
+    (["token", "add", "erp", "--scope", "production", "--workshop", "W404"],
+     "error: no workshop W404"),
+    (["worker", "unlock-pin", "W001"], "error: 'W001' is not a supervisor"),
 ])
 def test_errors_are_one_line_on_stderr(cli, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
                                        argv: list[str], message: str) -> None:
@@ -123,3 +140,22 @@ def test_a_card_cannot_belong_to_two_workers(cli, capsys: pytest.CaptureFixture[
     assert cli("badge", "assign", "W001", "--uid", "aa:bb")["worker"] == "W001"  # idempotent
     assert main(["badge", "assign", "W002", "--uid", "AABB"]) == 1
     assert "already belongs to worker W001" in capsys.readouterr().err
+
+
+def test_pin_locks_are_listed_and_unlocked(cli, session: Session) -> None:  # type: ignore[no-untyped-def]
+    s001 = session.scalars(select(Worker).where(Worker.code == "S001")).one()
+    for n in range(MAX_WRONG_PINS):
+        with pytest.raises(pins.PinRefused):
+            pins.check_act_pin(session, s001, "000000", f"seal-{n}", "kiosk:K1")
+    s101 = session.scalars(select(Worker).where(Worker.code == "S101")).one()
+    s101.pin_digits = None  # a PIN from before lengths were kept
+    session.commit()
+    listed = cli("worker", "pin-locks")
+    assert [(r["code"], r["wrong_pins"], bool(r["locked_at"])) for r in listed["locks"]] == [
+        ("S001", MAX_WRONG_PINS, True)]
+    assert [r["code"] for r in listed["renew"]] == ["S101"]
+    assert cli("worker", "unlock-pin", "S001") == {"code": "S001", "unlocked": True,
+                                                   "pin_epoch": s001.pin_epoch + 1}
+    assert cli("worker", "pin-locks")["locks"] == []
+    session.expire_all()
+    assert (s001.pin_failures, s001.pin_locked_at) == (0, None)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,9 +23,15 @@ from server.models import (
     Worker,
 )
 from server.services.audit import verify_chain
-from support.factory import Factory, PostEvents, bearer, make_event
+from support.factory import SUPERVISOR_PIN, Factory, PostEvents, bearer, make_event
+from support.seals import app_keys, seal_one, sealed
 
-DAY = "2026-03-09"
+# Monday of last week in the factory's zone (Asia/Shanghai in tests): inside the kiosk
+# offline window, and a whole week that has begun.
+_TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+MONDAY = _TODAY - timedelta(days=_TODAY.weekday() + 7)
+DAY = MONDAY.isoformat()
+NEXT_DAY = (MONDAY + timedelta(days=1)).isoformat()
 
 
 def at(clock: str, day: str = DAY) -> str:
@@ -56,7 +64,7 @@ def test_start_stop_pairs_make_run_minutes_on_a_kiosk_record(post_events: PostEv
                 machine("machine_start", "13:00"), machine("machine_stop", "14:00"),
                 count("output", 120, "10:00"), count("output", 30, "14:00"),
                 count("defect", 2, "14:05"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 210.0, 150, 2, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 210.0, 150, 2, "kiosk")]
     assert "production.upsert" in _actions(session)
 
 
@@ -72,8 +80,8 @@ def test_out_of_order_and_resent_events_give_the_same_record(post_events: PostEv
 def test_a_night_run_belongs_to_the_date_it_started(post_events: PostEvents,
                                                     session: Session) -> None:
     post_events(machine("machine_start", "22:00"),
-                machine("machine_stop", "02:00", day="2026-03-10"))
-    assert _records(session) == [(date(2026, 3, 9), "night", 480.0, 240.0, 0, 0, "kiosk")]
+                machine("machine_stop", "02:00", day=NEXT_DAY))
+    assert _records(session) == [(MONDAY, "night", 480.0, 240.0, 0, 0, "kiosk")]
 
 
 def test_a_second_start_begins_the_run_anew_and_a_forgotten_stop_counts_nothing(
@@ -83,7 +91,7 @@ def test_a_second_start_begins_the_run_anew_and_a_forgotten_stop_counts_nothing(
                 machine("machine_stop", "09:00"))
     assert _records(session)[0][3] == 60.0
     post_events(machine("machine_start", "06:00", code="M2"),
-                machine("machine_stop", "06:30", day="2026-03-10", code="M2"))
+                machine("machine_stop", "06:30", day=NEXT_DAY, code="M2"))
     assert len(_records(session)) == 1  # 24.5 hours is no run
 
 
@@ -95,7 +103,7 @@ def test_a_count_without_a_machine_goes_to_the_machine_last_run(
 
     post_events(machine("machine_start", "08:00", code="M2"), bare("output", 40, "09:00"),
                 machine("machine_stop", "10:00", code="M2"), bare("defect", 1, "10:05"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 120.0, 40, 1, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 120.0, 40, 1, "kiosk")]
 
 
 def test_a_count_sent_before_its_machine_start_is_counted_once_the_start_arrives(
@@ -105,7 +113,7 @@ def test_a_count_sent_before_its_machine_start_is_counted_once_the_start_arrives
     assert post_events(count)[0]["status"] == "accepted"
     assert _records(session) == []  # no machine yet: kept in the event log
     post_events(machine("machine_start", "08:30"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 25, 0, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 0.0, 25, 0, "kiosk")]
 
 
 def test_a_count_without_a_machine_start_or_stop_plans_no_minutes(
@@ -117,7 +125,7 @@ def test_a_count_without_a_machine_start_or_stop_plans_no_minutes(
     output and defect rate; uptime sees no invented shift."""
 
     def uptime() -> float:
-        card = client.get("/api/v1/workers/W001/scorecard?period=week&date=2026-03-09",
+        card = client.get(f"/api/v1/workers/W001/scorecard?period=week&date={DAY}",
                           headers=kiosk_headers).get_json()
         return next(d for d in card["dimensions"] if d["key"] == "uptime")["value"]
 
@@ -126,18 +134,18 @@ def test_a_count_without_a_machine_start_or_stop_plans_no_minutes(
     assert before == round(422 / 480, 6)  # 88 %
     assert post_events(count("output", 25, "16:00", code="M2"))[0]["status"] == "accepted"
     assert post_events(count("defect", 1, "16:30", code="M2"))[0]["status"] == "accepted"
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 422.0, 0, 0, "kiosk"),
-                                 (date(2026, 3, 9), "day", 0.0, 0.0, 25, 1, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 422.0, 0, 0, "kiosk"),
+                                 (MONDAY, "day", 0.0, 0.0, 25, 1, "kiosk")]
     assert uptime() == before
     # A count sent without a machine goes to the machine last started or stopped (M1, at
     # 15:02), here in the night shift, where M1 was neither: nothing planned either.
     bare = make_event("output", payload={"count": 7}, occurred_at=at("19:00"))
     assert post_events(bare)[0]["status"] == "accepted"
-    assert _records(session)[2] == (date(2026, 3, 9), "night", 0.0, 0.0, 7, 0, "kiosk")
+    assert _records(session)[2] == (MONDAY, "night", 0.0, 0.0, 7, 0, "kiosk")
     assert uptime() == before
     # Starting the machine in that shift plans it from then on.
     post_events(machine("machine_start", "17:00", code="M2"))
-    assert _records(session)[1] == (date(2026, 3, 9), "day", 480.0, 0.0, 25, 1, "kiosk")
+    assert _records(session)[1] == (MONDAY, "day", 480.0, 0.0, 25, 1, "kiosk")
 
 
 def test_mes_wins_over_kiosk_records(client: FlaskClient, factory: Factory,
@@ -149,7 +157,7 @@ def test_mes_wins_over_kiosk_records(client: FlaskClient, factory: Factory,
                            headers=bearer(factory.integration_token))
     assert response.status_code == 200
     post_events(machine("machine_start", "11:00"), machine("machine_stop", "12:00"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 400.0, 900, 3, "mes")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 400.0, 900, 3, "mes")]
 
 
 def test_an_mes_record_under_another_shift_name_also_wins(
@@ -167,9 +175,9 @@ def test_a_late_stop_cuts_short_a_run_begun_in_the_shift_before(
     post_events: PostEvents, session: Session
 ) -> None:
     post_events(machine("machine_start", "17:00"), machine("machine_stop", "18:30"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 90.0, 0, 0, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 90.0, 0, 0, "kiosk")]
     post_events(machine("machine_stop", "18:05"))  # in the night shift, sent late
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 65.0, 0, 0, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 65.0, 0, 0, "kiosk")]
 
 
 def test_a_late_start_takes_counts_without_a_machine_from_the_machine_they_were_on(
@@ -177,10 +185,10 @@ def test_a_late_start_takes_counts_without_a_machine_from_the_machine_they_were_
 ) -> None:
     bare = make_event("output", payload={"count": 25}, occurred_at=at("09:00"))
     post_events(machine("machine_start", "08:00"), count("output", 10, "08:10"), bare)
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 35, 0, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 0.0, 35, 0, "kiosk")]
     post_events(machine("machine_start", "08:30", code="M2"))
-    assert _records(session) == [(date(2026, 3, 9), "day", 480.0, 0.0, 10, 0, "kiosk"),
-                                 (date(2026, 3, 9), "day", 480.0, 0.0, 25, 0, "kiosk")]
+    assert _records(session) == [(MONDAY, "day", 480.0, 0.0, 10, 0, "kiosk"),
+                                 (MONDAY, "day", 480.0, 0.0, 25, 0, "kiosk")]
 
 
 def test_one_audit_entry_per_batch_lists_each_changed_record_before_and_after(
@@ -197,20 +205,20 @@ def test_one_audit_entry_per_batch_lists_each_changed_record_before_and_after(
     w001 = session.scalars(select(Worker).where(Worker.code == "W001")).one()
     worker = f"worker:{w001.id}"  # the audit log names workers by id, not code
     assert sorted(c["key"] for c in first["changes"]) == [
-        f"2026-03-09/day/{worker}/M1", f"2026-03-09/day/{worker}/M2",
-        f"2026-03-09/night/{worker}/M1"]
+        f"{DAY}/day/{worker}/M1", f"{DAY}/day/{worker}/M2",
+        f"{DAY}/night/{worker}/M1"]
     assert all(c["before"] is None for c in first["changes"])
     changes = {c["key"]: (c["before"]["output"], c["before"]["defects"],
                           c["after"]["output"], c["after"]["defects"])
                for c in second["changes"]}
-    assert changes == {f"2026-03-09/day/{worker}/M1": (100, 0, 100, 3),
-                       f"2026-03-09/day/{worker}/M2": (40, 0, 41, 0)}
+    assert changes == {f"{DAY}/day/{worker}/M1": (100, 0, 100, 3),
+                       f"{DAY}/day/{worker}/M2": (40, 0, 41, 0)}
     assert second["updated_keys"] == sorted(changes)
     assert verify_chain(session).ok
 
 
 def test_a_point_claim_waits_for_a_supervisor_who_approves_it(
-    client: FlaskClient, kiosk_headers: dict[str, str], post_events: PostEvents,
+    app: Flask, client: FlaskClient, kiosk_headers: dict[str, str], post_events: PostEvents,
     session: Session
 ) -> None:
     claim = make_event("point_claim", payload={"category": "help_colleague", "note": "帮忙搬料",
@@ -223,8 +231,9 @@ def test_a_point_claim_waits_for_a_supervisor_who_approves_it(
         == [(claim["uuid"], "W001", 5.0, "/9j/4AAQSkZJRg==")]
 
     def decide(decided_by: str, decision: str = "approve", **fields: object) -> dict:  # type: ignore[type-arg]
-        return make_event("claim_decision", worker=None, payload={
-            "claim": claim["uuid"], "decision": decision, "decided_by": decided_by, **fields})
+        return seal_one(app_keys(app), SUPERVISOR_PIN, make_event("claim_decision", worker=None,
+                        payload={"claim": claim["uuid"], "decision": decision,
+                                 "decided_by": decided_by, **fields}))
 
     assert post_events(decide("W002"))[0]["reason"] == \
         "payload.decided_by: worker 'W002' is not a supervisor"
@@ -237,11 +246,12 @@ def test_a_point_claim_waits_for_a_supervisor_who_approves_it(
     assert _actions(session)[-2:] == ["point.claim", "point.approve"]
 
 
-def test_a_claim_and_its_rejection_in_one_batch(post_events: PostEvents,
+def test_a_claim_and_its_rejection_in_one_batch(app: Flask, post_events: PostEvents,
                                                 session: Session) -> None:
     claim = make_event("point_claim", payload={"category": "tidy_5s", "points": 1})
-    decision = make_event("claim_decision", worker="W001", payload={
-        "claim": claim["uuid"], "decision": "reject", "decided_by": "S001"})
+    decision = seal_one(app_keys(app), SUPERVISOR_PIN, make_event("claim_decision",
+                        worker="W001", payload={"claim": claim["uuid"], "decision": "reject",
+                                                "decided_by": "S001"}))
     assert [r["status"] for r in post_events(claim, decision)] == ["accepted", "accepted"]
     entry = session.scalars(select(PointEntry)).one()
     assert (entry.status, entry.points) == (EntryStatus.REJECTED, 1.0)
@@ -256,13 +266,14 @@ def test_a_claim_and_its_rejection_in_one_batch(post_events: PostEvents,
      "payload.claim: no point claim 00000000-0000-4000-8000-000000000000"),
 ])
 def test_a_decision_by_the_wrong_person_or_for_no_claim_is_rejected(
-    factory: Factory, post_events: PostEvents, worker: str | None,
+    app: Flask, factory: Factory, post_events: PostEvents, worker: str | None,
     payload: dict, reason: str  # type: ignore[type-arg]
 ) -> None:
     claim = make_event("point_claim", worker="W101", payload={"category": "tidy_5s"})
     post_events(claim, headers=bearer(factory.other_kiosk_token))
-    decision = make_event("claim_decision", worker=worker,
-                          payload={"claim": claim["uuid"], "decision": "approve", **payload})
+    decision = seal_one(app_keys(app), SUPERVISOR_PIN, make_event(
+        "claim_decision", worker=worker,
+        payload={"claim": claim["uuid"], "decision": "approve", **payload}))
     assert post_events(decision)[0]["reason"] == reason
 
 
@@ -275,11 +286,11 @@ def test_a_claim_may_ask_for_less_but_not_more_than_its_category(
 
 
 def test_remarks_give_approved_points_to_each_worker_named(
-    post_events: PostEvents, session: Session
+    app: Flask, post_events: PostEvents, session: Session
 ) -> None:
-    remarks = [make_event("remark", worker=code, payload={
+    remarks = sealed(app_keys(app), SUPERVISOR_PIN, [make_event("remark", worker=code, payload={
         "category": "fault_fix", "points": 8, "given_by": "S001", "note": "处理设备故障"})
-        for code in ("W001", "W002")]
+        for code in ("W001", "W002")])
     assert [r["status"] for r in post_events(*remarks)] == ["accepted", "accepted"]
     entries = session.scalars(select(PointEntry).order_by(PointEntry.id)).all()
     assert [(e.points, e.status, e.reason) for e in entries] == \
@@ -300,11 +311,13 @@ def test_remarks_give_approved_points_to_each_worker_named(
      "payload.given_by: worker 'S101' is not in this kiosk's workshops"),
 ])
 def test_a_remark_out_of_bounds_is_rejected_and_gives_nothing(
-    post_events: PostEvents, session: Session, worker: str, payload: dict,  # type: ignore[type-arg]
-    reason: str
+    app: Flask, post_events: PostEvents, session: Session, worker: str,
+    payload: dict, reason: str  # type: ignore[type-arg]
 ) -> None:
     body = {"category": "fault_fix", "given_by": "S001"} | payload
-    result = post_events(make_event("remark", worker=worker, payload=body))[0]
+    remark = seal_one(app_keys(app), SUPERVISOR_PIN, make_event("remark", worker=worker,
+                                                                payload=body))
+    result = post_events(remark)[0]
     assert result == {"uuid": result["uuid"], "status": "rejected", "reason": reason}
     assert session.scalars(select(PointEntry)).all() == []
 
@@ -334,11 +347,11 @@ def test_training_progress_completes_at_90_percent(post_events: PostEvents,
 def test_an_appeal_opens_for_the_period(post_events: PostEvents, session: Session) -> None:
     appeal = make_event("appeal", payload={"period": "week", "dimension": "uptime",
                                            "reason": "machine_was_down"},
-                        occurred_at=at("09:00", "2026-03-11"))
+                        occurred_at=at("09:00", (MONDAY + timedelta(days=2)).isoformat()))
     assert post_events(appeal)[0]["status"] == "accepted"
     row = session.scalars(select(Appeal)).one()
     assert (row.period, row.period_start, row.dimension, row.status.value) == (
-        "week", date(2026, 3, 9), "uptime", "open")
+        "week", MONDAY, "uptime", "open")
     assert "appeal.open" in _actions(session)
     wrong = make_event("appeal", payload={"period": "month", "period_start": "2026-03-05",
                                           "dimension": "uptime", "reason": "x"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,6 +16,8 @@ from server.api import feeds
 from server.models import Event
 from server.services.events.kinds import body_hash, event_adapter
 from support.factory import Factory, PostEvents, bearer, make_event
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _count(session: Session) -> int:
@@ -50,10 +53,12 @@ def test_the_same_event_twice_in_one_batch_counts_once(post_events: PostEvents,
 
 
 def test_a_resent_event_spelt_differently_is_still_a_duplicate(post_events: PostEvents) -> None:
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     event = make_event("output", payload={"machine": "M1", "count": 5},
-                       occurred_at="2026-11-23T08:00:00+08:00")
+                       occurred_at=at.astimezone(SHANGHAI).isoformat())
     post_events(event)
-    respelt = {**event, "uuid": event["uuid"].upper(), "occurred_at": "2026-11-23T00:00:00Z",
+    respelt = {**event, "uuid": event["uuid"].upper(),
+               "occurred_at": at.isoformat().replace("+00:00", "Z"),
                "payload": {"count": 5, "machine": "M1"}}
     assert post_events(respelt)[0]["status"] == "duplicate"
 
@@ -91,7 +96,10 @@ def test_a_rejected_event_sent_twice_in_a_batch_is_rejected_twice(
      "machine 'M9' is not in this kiosk's workshops"),
     (make_event("output", payload={"machine": "MX", "count": 1}), "unknown machine 'MX'"),
     (make_event("badge_in", occurred_at=datetime.now(UTC) + timedelta(hours=2)),
-     "occurred_at: is in the future; check the kiosk's clock"),
+     "occurred_at: more than 5 minutes in the future; check the kiosk's clock"),
+    (make_event("badge_in", occurred_at=datetime.now(UTC) - timedelta(days=15)),
+     "occurred_at: older than the kiosk offline window (14 days); HR can book it from the "
+     "refused events"),
 ])
 def test_events_naming_what_the_kiosk_may_not_are_rejected(
     post_events: PostEvents, session: Session, event: dict, reason: str  # type: ignore[type-arg]
@@ -101,13 +109,19 @@ def test_events_naming_what_the_kiosk_may_not_are_rejected(
     assert _count(session) == 0
 
 
-def test_an_unknown_badge_is_logged_with_no_worker(post_events: PostEvents,
-                                                   session: Session) -> None:
-    event = make_event("badge_in", worker=None, payload={"badge_hash": "ab" * 32,
-                                                         "kind": "card", "reader": "ACS 00 00"})
-    assert post_events(event)[0]["status"] == "accepted"
-    stored = session.scalars(select(Event)).one()
-    assert stored.worker_id is None and stored.payload["badge_hash"] == "ab" * 32
+def test_an_unknown_badge_is_logged_with_no_worker_and_no_number(post_events: PostEvents,
+                                                                 session: Session) -> None:
+    card = make_event("badge_in", worker=None, payload={"card_number": "04c0ffee",
+                                                        "kind": "card", "reader": "ACS 00 00"})
+    qr = make_event("badge_in", worker=None, payload={"badge_hash": "ab" * 32, "kind": "qr"})
+    assert [r["status"] for r in post_events(card, qr)] == ["accepted", "accepted"]
+    stored = {e.uuid: e for e in session.scalars(select(Event))}
+    assert stored[card["uuid"]].worker_id is None
+    assert stored[card["uuid"]].payload == {"kind": "card", "reader": "ACS 00 00",
+                                            "unknown": True}
+    assert stored[qr["uuid"]].payload == {"badge_hash": "ab" * 32, "kind": "qr",
+                                          "unknown": True}
+    assert post_events(card)[0]["status"] == "duplicate"
     assert post_events(make_event("badge_in", worker=None))[0]["reason"].startswith("event:")
 
 
@@ -178,13 +192,19 @@ def test_a_full_batch_of_500_is_taken(post_events: PostEvents, session: Session)
 def test_events_are_stored_with_kiosk_worker_and_canonical_body(
     post_events: PostEvents, session: Session
 ) -> None:
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     event = make_event("output", payload={"machine": "M1", "count": 5},
-                       occurred_at="2026-11-23T08:00:00+08:00")
+                       occurred_at=at.astimezone(SHANGHAI).isoformat(),
+                       kiosk_time="1970-01-01T08:03:00+08:00")  # a kiosk without a clock
     post_events(event)
     stored = session.scalars(select(Event)).one()
     assert stored.kind == "output" and stored.kiosk_id is not None
-    assert stored.occurred_at == datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    assert stored.occurred_at == at
+    assert stored.kiosk_time == datetime(1970, 1, 1, 0, 3, tzinfo=UTC)
     assert stored.body_hash == body_hash(event_adapter.validate_python(event))
+    # the kiosk's own clock is not part of the body: sent without it, still a duplicate
+    assert post_events({k: v for k, v in event.items() if k != "kiosk_time"})[0]["status"] \
+        == "duplicate"
 
 
 def test_another_kiosk_resending_an_event_gets_duplicate(

@@ -7,20 +7,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Notice
-from support.factory import Factory, PostEvents, bearer, make_event
+from support.factory import (
+    OTHER_SUPERVISOR_PIN,
+    SUPERVISOR_PIN,
+    Factory,
+    PostEvents,
+    bearer,
+    make_event,
+)
+from support.seals import app_keys, seal_one
+
+PINS = {"S001": SUPERVISOR_PIN, "S101": OTHER_SUPERVISOR_PIN}
 
 
-def _decided_claim(post_events: PostEvents, worker: str = "W001", supervisor: str = "S001",
-                   headers: dict[str, str] | None = None) -> None:
+def _decided_claim(app: Flask, post_events: PostEvents, worker: str = "W001",
+                   supervisor: str = "S001", headers: dict[str, str] | None = None) -> None:
     claim = make_event("point_claim", worker=worker, payload={"category": "help_colleague"})
-    decision = make_event("claim_decision", worker=None, payload={
-        "claim": claim["uuid"], "decision": "approve", "decided_by": supervisor,
-        "note": "谢谢帮忙"})
+    decision = seal_one(app_keys(app), PINS[supervisor], make_event(
+        "claim_decision", worker=None, payload={
+            "claim": claim["uuid"], "decision": "approve", "decided_by": supervisor,
+            "note": "谢谢帮忙"}))
     assert [r["status"] for r in post_events(claim, decision, headers=headers)] == [
         "accepted", "accepted"]
 
@@ -38,9 +50,9 @@ def _seen(notice: int, worker: str = "W001") -> dict[str, Any]:
 
 
 def test_a_notice_is_told_until_a_kiosk_reports_it_seen(
-        client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
-    _decided_claim(post_events)
+        app: Flask, client: FlaskClient, session: Session, factory: Factory,
+        post_events: PostEvents, kiosk_headers: dict[str, str]) -> None:
+    _decided_claim(app, post_events)
     [notice] = _notices(client, kiosk_headers)
     assert (notice["kind"], notice["note"]) == ("claim_approved", "谢谢帮忙")
     assert notice["points"] > 0 and notice["category"] == "help_colleague"
@@ -59,12 +71,12 @@ def test_a_notice_is_told_until_a_kiosk_reports_it_seen(
 
 
 def test_a_kiosk_cannot_mark_another_workshops_or_workers_notice(
-        client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        app: Flask, client: FlaskClient, session: Session, factory: Factory,
+        post_events: PostEvents, kiosk_headers: dict[str, str]) -> None:
     other_kiosk = bearer(factory.other_kiosk_token)
-    _decided_claim(post_events, "W101", "S101", headers=other_kiosk)
+    _decided_claim(app, post_events, "W101", "S101", headers=other_kiosk)
     [theirs] = _notices(client, other_kiosk, "W101")
-    _decided_claim(post_events)
+    _decided_claim(app, post_events)
     [mine] = _notices(client, kiosk_headers)
     results = post_events(
         _seen(theirs["id"], "W101"),           # K1 does not serve W2's worker

@@ -9,6 +9,8 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select, update
@@ -27,14 +29,24 @@ from server.models import (
     Worker,
     Workshop,
 )
+from server.services.devices.keys import ServerKeys
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.rewards.catalogue import RewardSpec, add_reward, retire_reward
-from support.factory import Factory, PostEvents, bearer, make_event
+from support.factory import SUPERVISOR_PIN, Factory, PostEvents, bearer, make_event
+from support.seals import app_keys, seal_one, sealed
 
 
-def _remark(worker: str = "W001", category: str = "fault_fix") -> dict[str, Any]:
-    return make_event("remark", worker=worker, payload={"category": category,
-                                                        "given_by": "S001"})
+@pytest.fixture
+def keys(app: Flask) -> ServerKeys:
+    return app_keys(app)
+
+
+def _remarks(keys: ServerKeys, n: int = 1, worker: str = "W001",
+             category: str = "fault_fix", **fields: Any) -> list[dict[str, Any]]:
+    """One act of S001's: `n` remarks of 10 points to `worker`, sealed with S001's PIN."""
+    return sealed(keys, SUPERVISOR_PIN, [
+        make_event("remark", worker=worker, payload={"category": category, "given_by": "S001"},
+                   **fields) for _ in range(n)])
 
 
 def _redeem(reward: str, worker: str = "W001", **extra: Any) -> dict[str, Any]:
@@ -56,8 +68,8 @@ def _points(client: FlaskClient, headers: dict[str, str], code: str = "W001"
 
 def test_a_remark_pays_into_the_account_and_the_card_shows_the_balance(
         client: FlaskClient, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
-    assert post_events(_remark(), _remark())[0]["status"] == "accepted"
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
+    assert post_events(*_remarks(keys, 2))[0]["status"] == "accepted"
     account = _points(client, kiosk_headers)
     assert account["balance"] == 20
     assert [(line["points"], line["source"], line["category"]) for line in account["lines"]] \
@@ -69,9 +81,9 @@ def test_a_remark_pays_into_the_account_and_the_card_shows_the_balance(
 
 def test_redeeming_deducts_once_per_uuid_and_refuses_too_few_points(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
     _reward(session, "GLOVES", 15)
-    post_events(_remark(), _remark())
+    post_events(*_remarks(keys, 2))
     first = _redeem("GLOVES")
     assert post_events(first, first) == [{"uuid": first["uuid"], "status": "accepted"},
                                          {"uuid": first["uuid"], "status": "duplicate"}]
@@ -88,12 +100,12 @@ def test_redeeming_deducts_once_per_uuid_and_refuses_too_few_points(
 
 def test_retired_unknown_out_of_stock_and_foreign_workers_are_refused(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
     _reward(session, "OLD", 1)
     retire_reward(session, "OLD", "test")
     _reward(session, "NONE", 1, stock=0)
     _reward(session, "LAST", 1, stock=1)
-    post_events(_remark())
+    post_events(*_remarks(keys))
     results = post_events(_redeem("OLD"), _redeem("NOPE"), _redeem("NONE"), _redeem("LAST"),
                           _redeem("LAST"), _redeem("LAST", worker="W101"))
     assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "accepted",
@@ -128,11 +140,11 @@ def _close_with_tier(session: Session, worker: str, tier: str) -> SettledPeriod:
 
 def test_tier_rewards_and_entitlements(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
     _reward(session, "VIP", 5, tier="excellent")
     _reward(session, "BONUS", 1, menus=("excellent",), cash=100)
     _reward(session, "CAP", 1)
-    post_events(_remark())
+    post_events(*_remarks(keys))
     [refused] = post_events(_redeem("VIP"))
     assert refused["status"] == "rejected" and "held none" in refused["reason"]
     period = _close_with_tier(session, "W001", "excellent")
@@ -160,10 +172,10 @@ def test_tier_rewards_and_entitlements(
 
 def test_hand_over_by_a_supervisor_of_the_workshop(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
     _reward(session, "GLOVES", 5)
     _reward(session, "DAYOFF", 5, needs_approval=True)
-    post_events(_remark())
+    post_events(*_remarks(keys))
     redeem, waits = _redeem("GLOVES"), _redeem("DAYOFF")
     post_events(redeem, waits)
     listed = client.get("/api/v1/redemptions?workshop=W1", headers=kiosk_headers).get_json()
@@ -173,8 +185,8 @@ def test_hand_over_by_a_supervisor_of_the_workshop(
                       headers=kiosk_headers).status_code == 403
 
     def handover(uuid: str, by: str = "S001") -> dict[str, Any]:
-        return make_event("reward_handover", worker="W001",
-                          payload={"redemption": uuid, "handed_by": by})
+        return seal_one(keys, SUPERVISOR_PIN, make_event(
+            "reward_handover", worker="W001", payload={"redemption": uuid, "handed_by": by}))
     results = post_events(handover(redeem["uuid"], by="W002"), handover(waits["uuid"]),
                           handover(redeem["uuid"]), handover(redeem["uuid"]))
     assert [r["status"] for r in results] == ["rejected", "rejected", "accepted", "rejected"]
@@ -219,8 +231,8 @@ def test_the_catalogue_has_an_etag_and_pictures(
 
 def test_remark_undo_within_60s_from_the_same_kiosk_once(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
-    remark = _remark()
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
+    [remark] = _remarks(keys)
     post_events(remark)
     issued = add_kiosk(session, "K3", ["W1"], "test")
     _, token = enroll(session, issued.code)
@@ -245,15 +257,14 @@ def test_remark_undo_within_60s_from_the_same_kiosk_once(
 
 def test_remark_undo_after_60s_is_too_late(
         client: FlaskClient, session: Session, factory: Factory, post_events: PostEvents,
-        kiosk_headers: dict[str, str]) -> None:
+        kiosk_headers: dict[str, str], keys: ServerKeys) -> None:
     past = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=3)
-    old = make_event("remark", worker="W001", occurred_at=past,
-                     payload={"category": "fault_fix", "given_by": "S001"})
+    [old] = _remarks(keys, occurred_at=past)
     post_events(old)
     [late] = post_events(make_event("remark_undo", payload={"remark": old["uuid"]}))
     assert late["status"] == "rejected" and "too late" in late["reason"]
     # by the kiosk's clock within 60 s, but the server got the remark long before
-    fresh = _remark()
+    [fresh] = _remarks(keys)
     post_events(fresh)
     session.execute(update(Event).where(Event.uuid == fresh["uuid"]).values(
         received_at=datetime.now(UTC) - timedelta(minutes=2)))
