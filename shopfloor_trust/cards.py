@@ -66,6 +66,11 @@ def card_format(name: str) -> str:
     return text
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes full-width and superscript digits."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def _bytes_hex(value: int, size: int, reverse: bool) -> str:
     raw = value.to_bytes(size, "big")
     return (raw[::-1] if reverse else raw).hex().upper()
@@ -81,7 +86,7 @@ def card_hex(text: str, fmt: str = "10D", *, reverse: bool = False,
     number = text.strip()
     if fmt == "2H,4H":
         facility, sep, card = number.partition(",")
-        if not sep or not facility.isdigit() or not card.isdigit() \
+        if not sep or not _ascii_digits(facility) or not _ascii_digits(card) \
                 or (exact and (len(facility) != 3 or len(card) != 5)):
             raise ValueError(f"card number {number!r}: expected facility,card such as 111,27706")
         if int(facility) > 0xFF or int(card) > 0xFFFF:
