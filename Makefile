@@ -9,7 +9,8 @@ PYTEST_ARGS ?=
 # run in `make test-slow`, which CI runs after `make test`, to keep `make test` under 30 min.
 BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_admin_periods.py tests/e2e/test_admin_rewards.py \
-	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py
+	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py \
+	tests/e2e/test_wall_banner.py
 
 .PHONY: run install system-packages test-setup test test-slow bench soak lint clean image image-test
 

@@ -120,6 +120,9 @@ install -m 0644 "$HERE/selfcheck.py" "$ROOT/opt/shopfloor/selfcheck.py"
 install -m 0644 "$SOURCE/README.md" "$ROOT/opt/shopfloor/README.md"
 
 step "user, units and settings"
+# input: the kiosk grabs keyboard-wedge card readers through evdev; Debian's udev gives
+# /dev/input/event* to the group input (0660), so no rule of our own (the fleet playbook
+# gives the user the same groups; selfcheck.py checks both facts inside the image).
 in_root useradd --system --user-group --home-dir /var/lib/shopfloor-kiosk --create-home \
   --shell /usr/sbin/nologin --groups video,render,input,audio kiosk
 chmod 0700 "$ROOT/var/lib/shopfloor-kiosk"  # the token and the keys: the kiosk user only

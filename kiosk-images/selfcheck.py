@@ -2,8 +2,10 @@
 with the screen stopped) as `/opt/shopfloor/venv/bin/python /opt/shopfloor/selfcheck.py`.
 
 Checks what the kiosk needs at start: its program, the CJK font with every glyph, a
-pygame window (SDL's dummy driver), the speech library, the PC/SC client library, its
-local store, and that the system boots into the kiosk. Prints one JSON object; exits 1
+pygame window (SDL's dummy driver), the speech library, the PC/SC client library, that the
+kiosk user may grab keyboard-wedge card readers (python-evdev, the group `input`, which
+Debian's udev gives the input devices), its local store, and that the system boots into
+the kiosk. Prints one JSON object; exits 1
 when anything failed.
 """
 
@@ -67,6 +69,34 @@ def pcsc() -> str:
     return f"pyscard ok ({len(dir(scard))} symbols)"
 
 
+# Debian 12's udev package puts it under /lib (the same folder as /usr/lib on merged /usr)
+UDEV_DEFAULT = [Path(folder, "udev/rules.d/50-udev-default.rules") for folder in
+                ("/usr/lib", "/lib")]
+
+
+def card_readers() -> str:
+    """The kiosk reads keyboard-wedge card readers itself, grabbed, through evdev: it needs
+    python-evdev, and read access to /dev/input/event*, which it has as a member of the
+    group `input` because Debian's own udev rule gives those devices to that group (0660).
+    No rule of ours; this fails if either fact stops holding."""
+    import grp
+    import pwd
+
+    import evdev
+
+    path = next((path for path in UDEV_DEFAULT if path.exists()), None)
+    if path is None:
+        raise RuntimeError("no 50-udev-default.rules: is udev installed?")
+    if 'SUBSYSTEM=="input", GROUP="input"' not in " ".join(path.read_text().split()):
+        raise RuntimeError(f"{path} no longer gives input devices to the group input")
+    group = grp.getgrnam("input")
+    user = pwd.getpwnam("kiosk")
+    if "kiosk" not in group.gr_mem and user.pw_gid != group.gr_gid:
+        raise RuntimeError("the user kiosk is not in the group input")
+    assert evdev.ecodes.KEY_ENTER == 28
+    return "python-evdev ok; the user kiosk is in the group input; udev: input -> group input"
+
+
 def store() -> str:
     with tempfile.TemporaryDirectory() as data:
         out = subprocess.run([str(VENV_BIN / "shopfloor-kiosk"), "status", "--data-dir", data,
@@ -95,7 +125,7 @@ def boot() -> str:
 
 CHECKS: dict[str, Callable[[], str]] = {
     "program": program, "font": font, "window": window, "speech": speech, "pcsc": pcsc,
-    "store": store, "boot": boot,
+    "card_readers": card_readers, "store": store, "boot": boot,
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import os
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk import __version__
-from kiosk.config import KioskConfig
-from kiosk.errors import ClientError, KioskError
+from kiosk.config import KioskConfig, usb_id
+from kiosk.errors import ClientError, ConfigError, KioskError
 from kiosk.logs import log_event, setup_logging
 from kiosk.store import Store
 
@@ -36,6 +35,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--server", help="server base URL, e.g. https://shopfloor.local:8443")
     run.add_argument("--fullscreen", action="store_true")
     run.add_argument("--data-dir", type=Path)
+    run.add_argument("--card-reader", action="append", type=_usb_id, metavar="VID:PID",
+                     help="a keyboard-wedge reader whose every input is a card (its USB id "
+                          "as lsusb shows it; repeat for more); readers named RFID or ID "
+                          "card are found without it")
     enroll = commands.add_parser("enroll", help="enrol this kiosk with HR's enrolment code")
     enroll.add_argument("code", help="the whole code from the QR (SFK1:...), or a bare "
                                      "one-time code with --server and --trust-first-use")
@@ -49,7 +52,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     status = commands.add_parser("status", help="show enrolment and queue state")
     status.add_argument("--data-dir", type=Path)
     status.add_argument("--json", action="store_true")
+    status.add_argument("--card-reader", action="append", type=_usb_id, metavar="VID:PID",
+                        help="as for run: which input devices `readers` counts as card readers")
     return parser.parse_args(argv)
+
+
+def _usb_id(text: str) -> tuple[int, int]:
+    try:
+        return usb_id(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def make_config(args: argparse.Namespace) -> KioskConfig:
@@ -58,10 +70,12 @@ def make_config(args: argparse.Namespace) -> KioskConfig:
         config.data_dir = args.data_dir
     config.server_url = getattr(args, "server", None)
     config.fullscreen = getattr(args, "fullscreen", False)
+    config.card_readers = tuple(getattr(args, "card_reader", None) or ())
     return config
 
 
-def status(config: KioskConfig) -> dict[str, object]:
+def status(config: KioskConfig, readers: bool = False) -> dict[str, object]:
+    """The kiosk's state; ``readers``: also the badge readers and cameras found."""
     from kiosk.link.locate import stored_pin
 
     store = Store(config.db_path)
@@ -80,9 +94,18 @@ def status(config: KioskConfig) -> dict[str, object]:
             # kept, never sent; server id -> count
             "held": store.held(),
             "keys": store.sealing_key() is not None and store.site_key() is not None,
+            **({"readers": found_readers(config)} if readers else {}),
         }
     finally:
         store.close()
+
+
+def found_readers(config: KioskConfig) -> dict[str, object]:
+    """PC/SC readers, every keyboard-like input device (card readers marked), cameras."""
+    from kiosk.hardware.camera import camera_devices
+    from kiosk.hardware.readers import installed
+
+    return installed(config.card_readers, camera_devices())
 
 
 def enroll(config: KioskConfig, code: str, trust_first_use: bool = False,
@@ -116,7 +139,10 @@ def run(config: KioskConfig) -> None:
     from kiosk.background.sync import SyncWorker
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
+    from kiosk.hardware.camera import Camera, camera_devices
+    from kiosk.hardware.readers import running as running_readers
     from kiosk.hardware.speech import ASSETS_VOICE, EspeakSpeaker
+    from kiosk.hardware.wedge import WedgeReaders
     from kiosk.link.client import KioskClient
     from kiosk.link.enrolment import enrol
     from kiosk.link.locate import Locator, mdns_browser, stored_pin
@@ -163,19 +189,27 @@ def run(config: KioskConfig) -> None:
     voice_dir = config.voice_dir if config.voice_dir.is_dir() else ASSETS_VOICE
     speaker = EspeakSpeaker(config.speech_cache_dir, voice_dir=voice_dir)
     badges = PcscBadgeReader(store.card_credential)
-    cameras = qr.camera_devices()
-    camera = qr.CameraScanner(cameras[0]) if cameras else None
+    # One owner per camera: the QR scanner and the claim photo share its stream, and
+    # nothing else opens the device. No camera at start: no photo button, no camera scans.
+    camera = Camera() if camera_devices() else None
+    if camera is None:
+        log_event(logger, "camera", available=False, device=None, reason="no camera device")
+    cameras: list[Service] = [camera, qr.CameraScanner(camera)] if camera is not None else []
     window = open_window(config.fullscreen)
     ctx = Context(store=store, speaker=speaker, sync=sync, language=config.default_language,
                   workshop=store.get_setting("kiosk_workshop") or "",
-                  snapshot=functools.partial(qr.snapshot, cameras[0]) if cameras else None,
+                  camera=camera,
                   videos=library)
-    app = App(config, ctx, window, enrolled=store.get_setting("token") is not None)
-    started: list[Service] = [speaker, sync, videos, badges, *([camera] if camera else [])]
+    wedge = WedgeReaders(store.card_credential, lambda: app.roster.card_format,
+                         config.card_readers)
+    app = App(config, ctx, window, enrolled=store.get_setting("token") is not None,
+              cards=wedge)
+    started: list[Service] = [speaker, sync, videos, badges, wedge, *cameras]
     signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:
         for part in started:
             part.start()
+        log_event(logger, "readers", **running_readers(wedge, camera_devices()))
         app.run()
     finally:
         for part in reversed(started):
@@ -188,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = make_config(args)
     try:
         if args.command == "status":
-            print(json.dumps(status(config), ensure_ascii=False, indent=None if args.json else 2))
+            print(json.dumps(status(config, readers=True), ensure_ascii=False,
+                             indent=None if args.json else 2))
             return 0
         name = status(config)["kiosk"]
         setup_logging(config.log_dir, kiosk_name=str(name) if name else None)

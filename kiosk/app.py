@@ -1,6 +1,7 @@
 """The kiosk's loop: events -> update(dt) -> draw, on a 1280x800 surface scaled to the
 display. Badge readers, the QR camera and the sync worker post events; a keyboard-wedge
-QR scanner is read here from TEXTINPUT bursts whatever scene is showing."""
+QR scanner is read here from TEXTINPUT bursts whatever scene is showing, and so is a card
+reader the wedge thread could not grab: digits in the site's card format are a card."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from kiosk import events
 from kiosk.config import KioskConfig
 from kiosk.errors import StoreError
 from kiosk.hardware.qr import WedgeDecoder
+from kiosk.hardware.wedge import InlineCards, TypedCards, typed_card
 from kiosk.i18n import t
+from kiosk.link.trust import is_payload
 from kiosk.logs import log_event
 from kiosk.model import Roster
 from kiosk.scenes.base import Context, Scene, SceneManager
@@ -43,11 +46,13 @@ def unknown_badge_payload(credential: str | None, kind: str, reader: str,
 
 class App:
     def __init__(self, config: KioskConfig, ctx: Context, window: Window,
-                 enrolled: bool = True) -> None:
+                 enrolled: bool = True, cards: TypedCards | None = None) -> None:
         self.config = config
         self.ctx = ctx
         self.window = window
         self.wedge = WedgeDecoder()
+        # card numbers typed through SDL: the wedge thread digests them (~25 ms)
+        self.cards = cards or InlineCards(ctx.store.card_credential)
         self._roster = Roster()
         ctx.roster = lambda: self._roster
         self.reload_roster()
@@ -90,6 +95,11 @@ class App:
         a card's number, kept in memory only and sent to the server when no worker has the
         card (HR's unknown-taps page). Neither is ever logged."""
         worker = self._roster.worker_for(credential) if credential else None
+        if worker is None and kind == "qr" and self.scenes.top.worker is not None:
+            # A QR code that is no one's badge (a product label in the camera's view, an
+            # enrolment code) while a worker's card is open: the card stays.
+            log_event(logger, "qr_ignored", reader=reader, scene=self.scenes.top.name)
+            return
         log_event(logger, "badge_read", kind=kind, reader=reader,
                   worker=worker.code if worker else None)
         if worker is None:
@@ -103,6 +113,22 @@ class App:
         self._badge_seen = None if seen_at is None else (card, seen_at)
         self.scenes.reset(card)
 
+    def qr_read(self, text: str, reader: str, seen_at: float | None) -> None:
+        """A QR code (camera or keyboard-wedge scanner) that no scene reads: an enrolment
+        code shown to the idle kiosk opens the enrol scene with it; anything else is a
+        badge (see ``badge_in``: while a worker's card is open only a badge counts). What
+        the camera reads while it shows a preview (a claim's photo) is nothing."""
+        if reader == "camera" and self.scenes.top.uses_camera:
+            log_event(logger, "qr_ignored", reader=reader, scene=self.scenes.top.name)
+            return
+        if is_payload(text) and isinstance(self.scenes.top, IdleScene):
+            scene = EnrollScene(self.ctx)
+            scene.times_out = True  # enrolled already: back to idle if nothing comes of it
+            self.scenes.push(scene)
+            self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=text))
+            return
+        self.badge_in(events.qr_credential(text), "qr", reader, seen_at)
+
     def enrolment_changed(self, event: pygame.event.Event) -> None:
         """Enrolled: go to idle with the new workshop. Token refused: back to the enrol scene
         (the outbox keeps everything unsent). A failed attempt is the enrol scene's news."""
@@ -110,7 +136,9 @@ class App:
             self.enrolled = True
             self.ctx.workshop = self.ctx.store.get_setting("kiosk_workshop") or ""
             self.scenes.reset()
-        elif self.enrolled:
+        elif self.enrolled and self.ctx.store.get_setting("token") is None:
+            # the sync worker forgot the token the server no longer takes (a failed
+            # attempt from the idle kiosk's enrol scene keeps it: that scene shows it)
             self.enrolled, self._lost_reason = False, event.reason
             self.scenes.reset()
         else:
@@ -133,12 +161,18 @@ class App:
                 return
             if self.scenes.top.reads_codes:
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=text))
+            elif (number := typed_card(text, self._roster.card_format)) is not None:
+                # a card reader typing through SDL (none could be grabbed): digested off
+                # this thread, back as a BADGE event
+                self.cards.typed(number, "keyboard", time.perf_counter())
             else:
-                self.badge_in(events.qr_credential(text), "qr", "keyboard", time.perf_counter())
+                self.qr_read(text, "keyboard", time.perf_counter())
         elif event.type == events.BADGE and self.scenes.top.reads_codes:
             # The camera reads every QR code as a badge; here it is text for the scene.
             if getattr(event, "text", None):
                 self.scenes.handle_event(pygame.event.Event(events.QR_TEXT, text=event.text))
+        elif event.type == events.BADGE and getattr(event, "text", None):
+            self.qr_read(event.text, event.reader, event.seen_at)  # the camera's QR codes
         elif event.type == events.BADGE:
             self.badge_in(event.credential, event.kind, event.reader, event.seen_at,
                           getattr(event, "number", None))

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.errors import ConfigError
+
 DEFAULT_DATA_DIR = Path("./var/kiosk")
 LOGICAL_SIZE = (1280, 800)
 
@@ -15,6 +17,18 @@ def _interfaces_from_env() -> list[str] | None:
     if not raw:
         return None
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def usb_id(text: str) -> tuple[int, int]:
+    """A USB device's ``VID:PID`` (4 hex digits each, as lsusb prints them) -> numbers."""
+    vendor, sep, product = text.strip().partition(":")
+    try:
+        if not sep or len(vendor) != 4 or len(product) != 4:
+            raise ValueError
+        return int(vendor, 16), int(product, 16)
+    except ValueError:
+        raise ConfigError(f"a USB id is VID:PID in hex, as lsusb shows it (such as "
+                          f"ffff:0035), not {text!r}") from None
 
 
 @dataclass
@@ -31,6 +45,9 @@ class KioskConfig:
     # Disk the training videos may use; required videos stay even beyond it.
     video_budget_bytes: int = 8 * 1024**3
     video_interval_s: float = 300.0
+    # Keyboard-wedge readers whose every input is a card (--card-reader VID:PID): read
+    # through evdev, grabbed (kiosk/hardware/wedge.py), beside any named as an RFID reader.
+    card_readers: tuple[tuple[int, int], ...] = ()
 
     @property
     def db_path(self) -> Path:

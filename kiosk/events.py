@@ -15,6 +15,7 @@
 - ``POINTS_READY``: ``worker`` — a fresh points account is in the store.
 - ``REWARDS_READY``: the cached rewards catalogue (or its pictures) changed.
 - ``REDEMPTIONS_READY``: ``workshop`` — the pending hand-overs in the store were refreshed.
+- ``ALERTS_READY``: ``workshop`` — the open alerts in the store were refreshed.
 - ``REDEEM_REFUSED``: ``worker``, ``uuid`` — the server rejected a ``reward_redeem``; the
   refusal waits in the store until the worker is told.
 - ``ACT_REFUSED``: ``supervisor``, ``uuid`` — the server rejected an event of a supervisor's
@@ -43,6 +44,7 @@ ENROLMENT = pygame.event.custom_type()
 POINTS_READY = pygame.event.custom_type()
 REWARDS_READY = pygame.event.custom_type()
 REDEMPTIONS_READY = pygame.event.custom_type()
+ALERTS_READY = pygame.event.custom_type()
 REDEEM_REFUSED = pygame.event.custom_type()
 ACT_REFUSED = pygame.event.custom_type()
 

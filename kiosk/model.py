@@ -1,9 +1,13 @@
-"""Plain views of the server's JSON (roster, scorecard), tolerant of missing optional fields."""
+"""Plain views of the server's JSON (roster, scorecard, alerts), tolerant of missing optional
+fields."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from shopfloor_trust.cards import card_format
 
 
 def _float(value: Any, default: float | None = 0.0) -> float | None:
@@ -61,6 +65,26 @@ class Machine:
     name: str
 
 
+@dataclass(frozen=True)
+class CardFormat:
+    """How this site's keyboard-wedge readers type a card (the roster's ``card_format``,
+    the server's SHOPFLOOR_CARD_FORMAT and SHOPFLOOR_CARD_REVERSED; shopfloor_trust/cards.py).
+    A roster without it (an older server) means the server's default, 10D not reversed."""
+
+    format: str = "10D"
+    reversed: bool = False
+
+    @classmethod
+    def from_json(cls, raw: Any) -> CardFormat:
+        if not isinstance(raw, dict):
+            return cls()
+        try:
+            name = card_format(str(raw.get("format") or cls.format))
+        except ValueError:  # a format this kiosk does not know: read no typed card numbers
+            return cls(format="", reversed=False)
+        return cls(format=name, reversed=raw.get("reversed") is True)
+
+
 @dataclass
 class Roster:
     workers: dict[str, Worker] = field(default_factory=dict)
@@ -68,6 +92,7 @@ class Roster:
     machines: list[Machine] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
     workshops: dict[str, str] = field(default_factory=dict)
+    card_format: CardFormat = field(default_factory=CardFormat)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Roster:
@@ -112,6 +137,7 @@ class Roster:
             for c in (data or {}).get("categories", [])
             if c.get("code")
         ]
+        roster.card_format = CardFormat.from_json((data or {}).get("card_format"))
         return roster
 
     def worker_for(self, credential: str) -> Worker | None:
@@ -156,10 +182,25 @@ class Dimension:
     unit: str = "count"
     target_full: float | None = None
     pro_rated: bool = False
+    # Minutes a machine of the worker stood still after a fault, by day ("YYYY-MM-DD"):
+    # the server sends them on uptime dimensions, for days that had any.
+    fault_minutes: tuple[tuple[str, int], ...] = ()
 
     @property
     def lower_is_better(self) -> bool:
         return self.better == "lower"
+
+    def missed_for_faults(self) -> tuple[tuple[str, int], ...]:
+        """The days the dimension was missed that had fault downtime, with its minutes: by
+        each day's judgement when the card has days, else every fault day of a missed
+        period."""
+        faults = dict(self.fault_minutes)
+        if not faults:
+            return ()
+        if self.daily:
+            return tuple((d.date, faults[d.date]) for d in self.daily
+                         if not d.met and faults.get(d.date, 0) > 0)
+        return () if self.met else tuple(sorted(faults.items()))
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Dimension:
@@ -201,7 +242,20 @@ class Dimension:
             unit=unit,
             target_full=_float(raw.get("target_full"), None),
             pro_rated=raw.get("pro_rated") is True,
+            fault_minutes=_fault_minutes(raw.get("fault_minutes")),
         )
+
+
+def _fault_minutes(raw: Any) -> tuple[tuple[str, int], ...]:
+    """``{"YYYY-MM-DD": minutes}`` as sorted pairs; whole minutes above zero only."""
+    if not isinstance(raw, dict):
+        return ()
+    found = []
+    for day, minutes in raw.items():
+        value = _float(minutes, None)
+        if isinstance(day, str) and value is not None and round(value) > 0:
+            found.append((day, round(value)))
+    return tuple(sorted(found))
 
 
 def _better(value: float | None, target: float | None, met: Any) -> str:
@@ -359,3 +413,80 @@ def _tiers(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
             found[raw["key"]] = (str(raw.get("name") or raw["key"]),
                                  int(stars) if isinstance(stars, int | float) else 1)
     return found
+
+
+ALERT_KINDS = ("machine_fault", "quality_issue")
+
+
+def alerts_key(workshop: str) -> str:
+    """The cache key of the open alerts of ``workshop`` (GET /api/v1/alerts)."""
+    return f"alerts:{workshop}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An open alert (andon) of the kiosk's workshop, as GET /api/v1/alerts sends it: a
+    machine fault or a quality issue someone reported, until a supervisor or HR
+    acknowledges it and it is resolved."""
+
+    id: int
+    kind: str
+    machine: str = ""
+    machine_name: str = ""
+    reason: str = ""
+    reporter: str = ""
+    reporter_name: str = ""
+    opened_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by_name: str = ""
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    def minutes_open(self, now: datetime) -> int:
+        """Whole minutes since it was opened (0 when the time is unknown or ahead)."""
+        if self.opened_at is None:
+            return 0
+        return max(0, int((now - self.opened_at).total_seconds() // 60))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Alert | None:
+        """None for what is not an alert this kiosk can show (no id, another kind)."""
+        if not isinstance(raw, dict):
+            return None
+        ident, kind = raw.get("id"), raw.get("kind")
+        if not isinstance(ident, int) or isinstance(ident, bool) or kind not in ALERT_KINDS:
+            return None
+
+        def text(key: str) -> str:
+            value = raw.get(key)
+            return str(value) if value is not None else ""
+
+        return cls(
+            id=ident, kind=str(kind), machine=text("machine"),
+            machine_name=text("machine_name") or text("machine"), reason=text("reason"),
+            reporter=text("reporter"), reporter_name=text("reporter_name") or text("reporter"),
+            opened_at=_aware(raw.get("opened_at")),
+            acknowledged_at=_aware(raw.get("acknowledged_at")),
+            acknowledged_by_name=text("acknowledged_by_name"),
+        )
+
+
+def alerts_from_json(body: Any) -> list[Alert]:
+    """The alerts of a cached answer (its list, or ``{"alerts": [...]}``), oldest first."""
+    rows = body.get("alerts") if isinstance(body, dict) else body
+    found = [a for a in (Alert.from_json(r) for r in rows or []) if a is not None] \
+        if isinstance(rows, list) else []
+    return sorted(found, key=lambda a: (a.opened_at is None, a.opened_at or datetime.min, a.id))
+
+
+def _aware(value: Any) -> datetime | None:
+    """An ISO 8601 time with its offset; None for anything else (a naive time included)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

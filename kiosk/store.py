@@ -99,7 +99,8 @@ class Store(OutboxMixin):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
             db.execute("DELETE FROM settings WHERE key IN ('site_key', 'sealing_key', "
                        "'sealing_key_id', 'rewards_etag', 'clock_boot_id', "
-                       "'clock_boot_offset') OR key LIKE 'pending_claims:%' "
+                       "'clock_boot_offset', 'alerts_acked', 'handed_over') "
+                       "OR key LIKE 'pending_claims:%' "
                        "OR key LIKE 'scorecard_etag:%'")
 
     # cached answers ---------------------------------------------------------------------

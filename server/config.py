@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shopfloor_trust.cards import card_format
+
 SECRET_FILE_NAME = "secret_key"
 # Training videos: an hour of 720p at 3 Mbit/s is about 1.4 GB; SHOPFLOOR_VIDEO_MAX_MB
 # raises or lowers the limit.
@@ -28,6 +30,11 @@ DEFAULT_DATA_DIR = "var"
 # older events refused (kept for HR to book), so nothing can be backdated further.
 DEFAULT_OFFLINE_WINDOW_DAYS = 14
 MAX_OFFLINE_WINDOW_DAYS = 366
+# An alert nobody acknowledged in this many minutes goes to the escalation targets.
+DEFAULT_ESCALATE_AFTER_MIN = 15
+# The number printed on the site's cards, as its keyboard-wedge readers type it
+# (shopfloor_trust/cards.py): 10 decimal digits unless the site says otherwise.
+DEFAULT_CARD_FORMAT = "10D"
 
 
 def _local_zone_name() -> str:
@@ -62,6 +69,38 @@ def _count(name: str, value: str | None) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name}: {value!r} is not a whole number of 0 or more")
     return int(value)
+
+
+def _urls(value: str | None) -> tuple[str, ...]:
+    """Notification targets (apprise URLs), separated by commas, spaces or new lines."""
+    return tuple(part for part in (value or "").replace(",", " ").split() if part)
+
+
+def _minutes(name: str, value: str | None, default: int) -> int:
+    if not value or not value.strip():
+        return default
+    text = value.strip()
+    if not text.isdigit() or not 1 <= int(text) <= 24 * 60:
+        raise ValueError(f"{name}: {value!r} is not a whole number of minutes (1 to 1440)")
+    return int(text)
+
+
+def _clock_time(name: str, value: str | None) -> str | None:
+    """HH:MM on a 24-hour clock, or None when unset."""
+    if not value or not value.strip():
+        return None
+    hours, sep, minutes = value.strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"{name}: {value!r} is not a time of day as HH:MM")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _card_format(name: str, value: str | None) -> str:
+    try:
+        return card_format(value or DEFAULT_CARD_FORMAT)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def _days(name: str, value: str | None, default: int) -> int:
@@ -147,6 +186,17 @@ class Config:
     backup_passphrase: str | None = field(default=None, repr=False)
     # Kiosk events older than this many days are refused and kept for HR to book.
     offline_window_days: int = DEFAULT_OFFLINE_WINDOW_DAYS
+    # The site's card number format and whether its readers give the bytes reversed: the
+    # import and every kiosk (through the roster) read card numbers with them.
+    card_format: str = DEFAULT_CARD_FORMAT
+    card_reversed: bool = False
+    # Where alerts go (apprise URLs such as wecombot://KEY, dingtalk://TOKEN,
+    # json://host/path), and where they go again when nobody acknowledged them in time.
+    notify_urls: tuple[str, ...] = field(default=(), repr=False)
+    escalate_urls: tuple[str, ...] = field(default=(), repr=False)
+    escalate_after_min: int = DEFAULT_ESCALATE_AFTER_MIN
+    # When the daily summary per workshop goes to `notify_urls` (HH:MM), None: never.
+    daily_summary_at: str | None = None
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -186,6 +236,15 @@ class Config:
             offline_window_days=_days("SHOPFLOOR_OFFLINE_WINDOW_DAYS",
                                       env.get("SHOPFLOOR_OFFLINE_WINDOW_DAYS"),
                                       DEFAULT_OFFLINE_WINDOW_DAYS),
+            card_format=_card_format("SHOPFLOOR_CARD_FORMAT", env.get("SHOPFLOOR_CARD_FORMAT")),
+            card_reversed=_flag(env.get("SHOPFLOOR_CARD_REVERSED")),
+            notify_urls=_urls(env.get("SHOPFLOOR_NOTIFY_URLS")),
+            escalate_urls=_urls(env.get("SHOPFLOOR_ESCALATE_URLS")),
+            escalate_after_min=_minutes("SHOPFLOOR_ESCALATE_AFTER_MIN",
+                                        env.get("SHOPFLOOR_ESCALATE_AFTER_MIN"),
+                                        DEFAULT_ESCALATE_AFTER_MIN),
+            daily_summary_at=_clock_time("SHOPFLOOR_DAILY_SUMMARY_AT",
+                                         env.get("SHOPFLOOR_DAILY_SUMMARY_AT")),
         )
         config = replace(config, **overrides) if overrides else config
         return _with_proxies(config)

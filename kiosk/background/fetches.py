@@ -3,15 +3,16 @@
 Scenes ask through ``SyncWorker.request_*``, which queue the ask here from the UI thread;
 the sync thread serves the queues in its rounds (kiosk/background/sync.py): scorecards
 (by ETag: an unchanged one makes the cached card current again), a workshop's pending
-claims, points accounts, the rewards catalogue (by ETag, with its pictures) and a
-workshop's pending hand-overs. When the worker says the roster is due it is fetched (by
-ETag) with the workers' photos that are new or changed; a missing photo or picture keeps
-what the kiosk shows instead. An ask the server refuses is logged and dropped; when the
-server cannot be reached the asks not yet served go back on their queue and the
-``ClientError`` goes on to the worker, which backs off.
+claims, points accounts, the rewards catalogue (by ETag, with its pictures), a workshop's
+pending hand-overs and its open alerts. When the worker says the roster is due it is
+fetched (by ETag) with the workers' photos that are new or changed; a missing photo or
+picture keeps what the kiosk shows instead. An ask the server refuses is logged and
+dropped; when the server cannot be reached the asks not yet served go back on their queue
+and the ``ClientError`` goes on to the worker, which backs off.
 
 Each fetch is announced by posting a pygame event (``SCORECARD_READY``, ``CLAIMS_READY``,
-``POINTS_READY``, ``REWARDS_READY``, ``REDEMPTIONS_READY``, ``ROSTER_READY``)."""
+``POINTS_READY``, ``REWARDS_READY``, ``REDEMPTIONS_READY``, ``ALERTS_READY``,
+``ROSTER_READY``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from kiosk import events
 from kiosk.errors import ApiError, ClientError
 from kiosk.link.client import KioskClient
 from kiosk.logs import log_event
+from kiosk.model import alerts_key
 from kiosk.store import (
     REWARDS_KEY,
     Store,
@@ -62,6 +64,9 @@ class Fetcher:
 
     def want_redemptions(self, workshop: str) -> None:
         self._fetches.put(("redemptions", workshop))
+
+    def want_alerts(self, workshop: str) -> None:
+        self._fetches.put(("alerts", workshop))
 
     def serve_requests(self, client: KioskClient) -> None:
         """The scorecards asked for, each once."""
@@ -113,7 +118,8 @@ class Fetcher:
             self._post(events.CLAIMS_READY, workshop=workshop)
 
     def serve_fetches(self, client: KioskClient) -> None:
-        """Points accounts, the rewards catalogue and pending hand-overs asked for."""
+        """Points accounts, the rewards catalogue, pending hand-overs and open alerts
+        asked for."""
         wanted: list[tuple[str, str]] = []
         while True:
             try:
@@ -129,6 +135,9 @@ class Fetcher:
                     self._post(events.POINTS_READY, worker=key)
                 elif what == "rewards":
                     self._refresh_rewards(client)
+                elif what == "alerts":
+                    self.store.save_cached(alerts_key(key), client.alerts(key))
+                    self._post(events.ALERTS_READY, workshop=key)
                 else:
                     self.store.save_cached(redemptions_key(key),
                                            client.pending_redemptions(key))

@@ -121,6 +121,10 @@ class SyncWorker:
         self._fetcher.want_redemptions(workshop)
         self._rounds.wake()
 
+    def request_alerts(self, workshop: str) -> None:
+        self._fetcher.want_alerts(workshop)
+        self._rounds.wake()
+
     def request_enrolment(self, code: str) -> None:
         self._enrolments.put(code)
         self._rounds.wake()

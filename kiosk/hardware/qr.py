@@ -2,24 +2,23 @@
 
 The keyboard wedge needs no text field: :class:`WedgeDecoder` watches every TEXTINPUT
 event in any scene and turns a fast burst ended by Return into one scanned string.
-:class:`CameraScanner` reads frames with PyAV (a V4L2 device, or in tests a video file)
-and decodes them with zxing-cpp, restricted to QR codes.
+:class:`CameraScanner` decodes the frames of the camera's one owner
+(kiosk/hardware/camera.py: it never opens the device itself) with zxing-cpp, restricted
+to QR codes, on a thread of its own so decoding never holds up the stream.
 """
 
 from __future__ import annotations
 
-import glob
-import io
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pygame
 
 from kiosk import events
-from kiosk.logs import log_event
+from kiosk.hardware.camera import Camera, Frame
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +52,6 @@ class WedgeDecoder:
         return None
 
 
-def camera_devices() -> list[str]:
-    return sorted(glob.glob("/dev/video*"))
-
-
 def decode_qr(image: Any) -> list[str]:
     """QR texts in a PIL image (or anything zxing-cpp reads)."""
     import zxingcpp
@@ -65,40 +60,20 @@ def decode_qr(image: Any) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image, formats=qr_only)]
 
 
-def frames(source: str, *, v4l2: bool, every: int = 1, mode: str = "L") -> Iterator[Any]:
-    """PIL images from a camera (``v4l2=True``) or a video file, every ``every``-th frame."""
-    import av
+class Repeats:
+    """Each text once, until it has been out of view for ``repeat_s``: a badge held up
+    to the camera is one badge."""
 
-    options = {"framerate": "15", "video_size": "640x480"} if v4l2 else {}
-    container = av.open(source, format="v4l2" if v4l2 else None, options=options)
-    try:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index % every == 0:
-                yield frame.to_image().convert(mode)
-    finally:
-        container.close()
+    def __init__(self, repeat_s: float = REPEAT_S) -> None:
+        self.repeat_s = repeat_s
+        self._last_seen: dict[str, float] = {}
 
-
-def snapshot(source: str, *, v4l2: bool = True) -> bytes | None:
-    """One JPEG from the camera (or a video file), for a claim's photo."""
-    for image in frames(source, v4l2=v4l2, mode="RGB"):
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=80)
-        return buffer.getvalue()
-    return None
-
-
-def scan_frames(images: Iterable[Any], on_text: Callable[[str], None], stop: threading.Event):
-    """Decode each image; report each text once until it has been gone for REPEAT_S."""
-    last_seen: dict[str, float] = {}
-    for image in images:
-        if stop.is_set():
-            return
-        now = time.monotonic()
-        for text in decode_qr(image):
-            if now - last_seen.get(text, -REPEAT_S) >= REPEAT_S:
-                on_text(text)
-            last_seen[text] = now
+    def fresh(self, text: str, now: float) -> bool:
+        last = self._last_seen.get(text)
+        self._last_seen[text] = now
+        for gone in [t for t, seen in self._last_seen.items() if now - seen > self.repeat_s]:
+            del self._last_seen[gone]
+        return last is None or now - last >= self.repeat_s
 
 
 def post_scan(text: str) -> None:
@@ -107,35 +82,58 @@ def post_scan(text: str) -> None:
 
 
 class CameraScanner:
-    """Scans QR codes from the first camera; start() does nothing when there is none."""
+    """Reads QR codes from a :class:`~kiosk.hardware.camera.Camera`'s shared stream: every
+    ``every``-th frame, and only the newest (frames that come while one is decoded are
+    skipped). Each code is reported once until it has been out of view for REPEAT_S."""
 
-    def __init__(self, device: str | None = None, on_text: Callable[[str], None] = post_scan,
-                 *, v4l2: bool = True) -> None:
-        self.device = device
-        self.v4l2 = v4l2
+    def __init__(self, camera: Camera, on_text: Callable[[str], None] = post_scan,
+                 *, every: int = 3) -> None:
+        self.camera = camera
+        self.every = every
         self._on_text = on_text
         self._stop = threading.Event()
+        self._ready = threading.Condition()
+        self._frame: Frame | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        device = self.device or next(iter(camera_devices()), None)
-        if device is None:
-            log_event(logger, "camera", available=False)
-            return
-        self._thread = threading.Thread(
-            target=self._run, args=(device,), name="kiosk-camera", daemon=True
-        )
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="kiosk-qr-camera", daemon=True)
         self._thread.start()
+        self._unsubscribe = self.camera.subscribe(self._offer)
 
     def stop(self, timeout: float = 5.0) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._stop.set()
+        with self._ready:
+            self._ready.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
-    def _run(self, device: str) -> None:
-        log_event(logger, "camera", available=True, device=device)
-        try:
-            scan_frames(frames(device, v4l2=self.v4l2, every=3), self._on_text, self._stop)
-        except Exception:
-            logger.exception("camera scanning stopped")
+    def _offer(self, frame: Frame) -> None:
+        """On the camera's thread: keep the frame for the decoder, never wait for it."""
+        if frame.seq % self.every:
+            return
+        with self._ready:
+            self._frame = frame
+            self._ready.notify()
+
+    def _run(self) -> None:
+        repeats = Repeats()
+        while not self._stop.is_set():
+            with self._ready:
+                while self._frame is None and not self._stop.is_set():
+                    self._ready.wait()
+                frame, self._frame = self._frame, None
+            if frame is None:
+                return
+            try:
+                for text in decode_qr(frame.image("L")):
+                    if repeats.fresh(text, time.monotonic()):
+                        self._on_text(text)
+            except Exception:  # one bad frame or callback never ends the scanning
+                logger.exception("QR decoding failed on a camera frame")

@@ -213,3 +213,10 @@ class KioskClient:
         """Redemptions of ``workshop`` waiting to be handed over."""
         body = self._request("GET", "/redemptions", params={"workshop": workshop}).json()
         return body.get("redemptions", []) if isinstance(body, dict) else body
+
+    def alerts(self, workshop: str) -> list[dict[str, Any]]:
+        """The open alerts (machine faults, quality issues) of ``workshop``: not resolved,
+        the oldest unacknowledged first."""
+        body = self._request("GET", "/alerts", params={"workshop": workshop}).json()
+        rows = body.get("alerts", []) if isinstance(body, dict) else body
+        return rows if isinstance(rows, list) else []

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import pygame
 
 from kiosk import events
+from kiosk.hardware.camera import Frame
 from kiosk.hardware.speech import Part, Speaker
 from kiosk.i18n import t
 from kiosk.logs import log_event
@@ -49,7 +50,22 @@ class Syncer(Protocol):
 
     def request_redemptions(self, workshop: str) -> None: ...
 
+    def request_alerts(self, workshop: str) -> None: ...
+
     def request_enrolment(self, code: str) -> None: ...
+
+
+class CameraView(Protocol):
+    """What scenes see of the camera's one owner (kiosk/hardware/camera.py): whether it
+    streams, its newest frame for a preview, and the next frame as a photo (answered by a
+    ``camera.PHOTO`` event). Scenes never open a camera."""
+
+    @property
+    def available(self) -> bool: ...
+
+    def latest(self) -> Frame | None: ...
+
+    def take_photo(self) -> int | None: ...
 
 
 @dataclass
@@ -69,7 +85,7 @@ class Context:
     language: str = "zh_CN"
     workshop: str = ""
     status: Status = field(default_factory=Status)
-    snapshot: Callable[[], bytes | None] | None = None
+    camera: CameraView | None = None  # the camera's one owner; None: the kiosk has none
     clock: Callable[[], float] = time.monotonic
     manager: SceneManager | None = None
     videos: VideoLibrary | None = None
@@ -120,6 +136,9 @@ class Scene:
     # A QR code read while this scene is on top is text for the scene (a ``QR_TEXT``
     # event), not a badge: the enrol scene reads enrolment codes.
     reads_codes = False
+    # True while the scene shows the camera's preview: the camera is pointed at the work,
+    # so a QR code it reads then is no badge (a card tap or a hand scanner still is).
+    uses_camera = False
 
     def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
         self.ctx = ctx

@@ -15,11 +15,13 @@ import logging
 
 import pygame
 
+from kiosk import events
 from kiosk.i18n import t
 from kiosk.i18n.readout import number
 from kiosk.logs import log_event
 from kiosk.model import Category, Worker
 from kiosk.scenes.acts import Visit, VisitScene, draw_locked, locked_parts
+from kiosk.scenes.alerts import AlertsScene, alerts_button, forget_acked, waiting
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.claim import category_button
 from kiosk.scenes.claims_review import ClaimsReviewScene
@@ -135,9 +137,24 @@ class SupervisorScene(VisitScene):
         self.page = 0
         self._layout()
 
+    def enter(self) -> None:
+        self.ctx.sync.request_alerts(self.supervisor.workshop)
+        self._layout()  # the alerts' count as cached now
+
     def shown(self) -> None:
-        """Back on top (or first shown): acts refused since are told first."""
+        """Back on top (or first shown): acts refused since are told first, then how many
+        alerts wait for someone to acknowledge them."""
         tell_refused_acts(self.ctx, self.supervisor)
+        count = waiting(self.ctx, self.supervisor.workshop)
+        if count and self.ctx.scenes.top is self:
+            self.ctx.say(self.lang, [("say.alerts_open", self.tr("say.alerts_open", n=count))])
+
+    def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
+        if event.type == events.ALERTS_READY and event.workshop == self.supervisor.workshop:
+            forget_acked(self.ctx, self.supervisor.workshop)
+            self._layout()
+            return None
+        return super().handle_event(event)
 
     def _workers(self) -> list[Worker]:
         """The workers a remark can go to: the supervisor's workshop, never themselves."""
@@ -156,21 +173,23 @@ class SupervisorScene(VisitScene):
                    image=self.ctx.photos.portrait(w.code, 130))
             for rect, w in zip(widgets.grid(area, len(shown), 5, 16, 227), shown, strict=True)
         ]
-        slots = footer(6, 16)
-        self.remark = Button(slots[4], self.tr("btn.remark"), self._remark, icon="claim",
+        slots = footer(7, 16)
+        self.remark = Button(slots[5], self.tr("btn.remark"), self._remark, icon="claim",
                              color=theme.GOOD, ink=theme.PANEL, name="remark")
         self.buttons = [
             *self.tiles,
             self.back_button(slots[0]),
-            Button(slots[1], self.tr("btn.select_all"), self._select_all, icon="users",
+            alerts_button(self.ctx, slots[1], self.supervisor.workshop, self.tr("btn.alerts"),
+                          self._alerts),
+            Button(slots[2], self.tr("btn.select_all"), self._select_all, icon="users",
                    name="select_all"),
-            Button(slots[2], self.tr("btn.claims"), self._claims, icon="check", name="claims"),
-            Button(slots[3], self.tr("btn.handover"), self._handover, icon="handover",
+            Button(slots[3], self.tr("btn.claims"), self._claims, icon="check", name="claims"),
+            Button(slots[4], self.tr("btn.handover"), self._handover, icon="handover",
                    name="handover"),
             self.remark,
         ]
         if pages > 1:
-            self.buttons.append(Button(slots[5], f"{self.page + 1}/{pages}", self._next_page,
+            self.buttons.append(Button(slots[6], f"{self.page + 1}/{pages}", self._next_page,
                                        icon="next", name="more"))
         self.empty = not workers
 
@@ -204,6 +223,9 @@ class SupervisorScene(VisitScene):
 
     def _handover(self) -> None:
         self.ctx.scenes.push(HandoverScene(self.ctx, self.visit))
+
+    def _alerts(self) -> None:
+        self.ctx.scenes.push(AlertsScene(self.ctx, self.visit))
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)

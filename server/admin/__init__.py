@@ -16,6 +16,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     schemes     editor with preview, versions; point categories
     queues      claims and appeals
     rewards     the reward catalogue, the fulfilment queue, a worker's points account
+    alerts      open issues (andon): acknowledge, resolve, response times, downtime Pareto
     production  import, list, correct, completeness
     periods     settled periods: check, close, reopen; refused kiosk events, booked
     reports     weekly and monthly reports, payroll export
@@ -24,6 +25,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
 """
 
 from server.admin import (
+    alerts,
     auth,
     badges,
     dashboard,
@@ -56,6 +58,6 @@ __all__ = [
     "ADMIN", "MANAGE", "PUBLIC", "READ", "READ_PLANT", "RULES", "admin", "allow", "public",
     "scope",
     # the view modules, imported so that their routes register on `admin`
-    "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods", "production",
-    "queues", "reports", "rewards", "schemes", "videos", "workers",
+    "alerts", "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods",
+    "production", "queues", "reports", "rewards", "schemes", "videos", "workers",
 ]

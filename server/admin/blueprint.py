@@ -113,6 +113,7 @@ NAV = (
     ("admin.appeals", _l("Appeals")),
     ("admin.rewards", _l("Rewards")),
     ("admin.redemptions_queue", _l("Fulfilment")),
+    ("admin.alerts", _l("Open issues")),
     ("admin.production", _l("Production")),
     ("admin.periods", _l("Periods")),
     ("admin.refused", _l("Refused events")),

@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from server.services import InvalidInput, NotFound, ServiceError
-from server.services.refusals import Refused
+from server.services.imports.messages import translated
+from server.services.refusals import Message, Refused
 from server.web import app_config, db_session
 
 
@@ -76,7 +77,9 @@ def said(error: ServiceError) -> str:
     (`Refused`: a file refused for its size, shape or kind). Its text values are looked
     up too: a marked word ("photo") is translated, a file name stays as it is."""
     if isinstance(error, Refused):
-        return gettext(error.text, **{key: gettext(value) if isinstance(value, str) else value
+        return gettext(error.text, **{key: translated(value, gettext)
+                                      if isinstance(value, Message)
+                                      else gettext(value) if isinstance(value, str) else value
                                       for key, value in error.params.items()})
     return str(error)
 

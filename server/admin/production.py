@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from server.admin.blueprint import ADMIN, READ_PLANT, admin, allow
 from server.admin.common import actor, arg, date_arg, field, number_field, page, saving
-from server.admin.uploads import import_page
+from server.admin.uploads import import_page, template_file
 from server.services import NotFound
 from server.services.people.workers import workshops
 from server.services.periods.late import closed_on
@@ -32,6 +32,12 @@ def production() -> str:
 @allow(ADMIN)
 def production_import() -> Response | str:
     return import_page("production")
+
+
+@admin.route("/production/import/template")
+@allow(ADMIN)
+def production_import_template() -> Response:
+    return template_file("production")
 
 
 @admin.route("/production/<int:record_id>", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from server.admin import charts as ch
 from server.admin.blueprint import ADMIN, READ, admin, allow, scope
 from server.admin.common import actor, arg, field, page, photo_dir, saving, today
 from server.admin.format import local_name
-from server.admin.uploads import import_page
+from server.admin.uploads import import_page, template_file
 from server.models import Language, Role
 from server.services import NotFound, ServiceError
 from server.services.people import pins
@@ -171,6 +171,12 @@ def _worker_charts(card: dict[str, Any] | None, radar: list[dict[str, Any]],
 @allow(ADMIN)
 def workers_import() -> Response | str:
     return import_page("workers")
+
+
+@admin.route("/workers/import/template")
+@allow(ADMIN)
+def workers_import_template() -> Response:
+    return template_file("workers")
 
 
 @admin.route("/pin-locks")

@@ -12,9 +12,10 @@ route modules below registers their routes on it.
     feeds       events from kiosks, production from MES, the OpenAPI document
     videos      training videos, their files and quiz pictures
     rewards     a worker's points account, the reward catalogue, hand-overs waiting
+    alerts      the open alerts (andon) of the kiosk's workshops
 """
 
-from server.api import auth, feeds, health, kiosk, rewards, videos
+from server.api import alerts, auth, feeds, health, kiosk, rewards, videos
 from server.api.blueprint import api
 
-__all__ = ["api", "auth", "feeds", "health", "kiosk", "rewards", "videos"]
+__all__ = ["alerts", "api", "auth", "feeds", "health", "kiosk", "rewards", "videos"]

@@ -81,15 +81,18 @@ def get_keys() -> Response:
     "serves",
     description="Cards only as keyed digests, QR badges as sha256 of their secret; of a "
                 "supervisor's PIN only a 6-bit typo check, whether their acts are locked "
-                "and the unlock count. Send the last ETag in If-None-Match: an unchanged "
-                "roster answers 304 with no body.",
+                "and the unlock count. `card_format`: how the site's keyboard-wedge "
+                "readers type a card (10D, 8H, 6H8D or 2H,4H; `reversed` byte order). Send "
+                "the last ETag in If-None-Match: an unchanged roster answers 304 with no body.",
     responses={200: ("The roster; the ETag header validates it", Roster),
                304: ("Unchanged since the ETag sent", None)},
 )
 def get_roster() -> Response:
     kiosk = current_kiosk()
     session = db_session()
-    content = roster(session, kiosk)
+    config = app_config()
+    content = roster(session, kiosk, card_format=config.card_format,
+                     card_reversed=config.card_reversed)
     session.commit()
     response = conditional(request, roster_etag(content), lambda: jsonify(content), private=True)
     return response

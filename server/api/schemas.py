@@ -124,12 +124,21 @@ class CategoryOut(_Answer):
     needs_approval: bool
 
 
+class CardFormatOut(_Answer):
+    format: Literal["10D", "8H", "6H8D", "2H,4H"] = Field(
+        description="how the site's keyboard-wedge readers type a card's number "
+                    "(SHOPFLOOR_CARD_FORMAT; shopfloor_trust/cards.py)")
+    reversed: bool = Field(description="the readers give the card's bytes in the other "
+                                       "order (SHOPFLOOR_CARD_REVERSED)")
+
+
 class Roster(_Answer):
     kiosk: str
     workshops: list[WorkshopOut]
     workers: list[RosterWorker]
     machines: list[MachineOut]
     categories: list[CategoryOut]
+    card_format: CardFormatOut
 
 
 # --- scorecards and leaderboards -------------------------------------------------------
@@ -191,6 +200,10 @@ class DimensionOut(_Answer):
         default=False, description="true while the period runs for a sum (output, points): "
                                    "`target` and `met` are for the days elapsed so far, "
                                    "`target_full` is the whole period's")
+    fault_minutes: dict[str, float] | None = Field(
+        default=None, description="uptime only: minutes the worker's machines stood still "
+                                  "for faults (reported that day, until the machine's next "
+                                  "start), by day (YYYY-MM-DD), days with some only")
 
 
 class TierOut(_Answer):
@@ -489,6 +502,39 @@ class PendingRedemption(_Answer):
 
 class Redemptions(_Answer):
     redemptions: list[PendingRedemption]
+
+
+# --- alerts (andon) -------------------------------------------------------------------
+
+
+class AlertsQuery(_Request):
+    workshop: Code | None = Field(default=None,
+                                  description="default: all of this kiosk's workshops")
+
+
+class AlertOut(_Answer):
+    id: int = Field(description="name it in an alert_ack's payload.alert")
+    kind: Literal["machine_fault", "quality_issue"]
+    workshop: str
+    workshop_name: str
+    machine: str | None = Field(description="the machine's code; null for a quality issue "
+                                            "reported at no machine")
+    machine_name: str | None
+    reason: str | None = Field(description="the fault or issue code picked, if any")
+    reporter: str = Field(description="the code of the worker who reported it")
+    reporter_name: str
+    opened_at: str = Field(description="when it was reported (ISO 8601 with offset)")
+    acknowledged_at: str | None
+    acknowledged_by_name: str | None = Field(description="the supervisor's name, or the HR "
+                                                         "user's")
+    resolved_at: str | None = Field(description="null: open alerts only are listed")
+    downtime_s: int | None = Field(description="a fault's downtime, set when its machine "
+                                               "starts again")
+
+
+class Alerts(_Answer):
+    alerts: list[AlertOut] = Field(description="not resolved; unacknowledged ones first, "
+                                               "oldest first")
 
 
 # --- production feed ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from server import logs
 from server.cli import (
+    alerts,
     audit,
     backup,
     data,
@@ -37,8 +38,8 @@ from server.version import __version__
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (setup, serve, data, workers, periods, points, rewards, displays, devices, backup,
-            audit, reports, videos)
+COMMANDS = (setup, serve, data, workers, periods, points, rewards, displays, devices, alerts,
+            backup, audit, reports, videos)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,11 +6,12 @@ import argparse
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from server.cli.common import CliError, Context, emit
 from server.models import PointLevel
 from server.services import imports
+from server.services.devices.keys import load_keys
 from server.services.points.categories import add_category
 from server.services.scores import schemes, scorecards
 
@@ -31,18 +32,30 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     path = Path(args.file)
     if args.into_open and args.kind != "production":
         raise CliError("--into-open is for production rows dated in a closed period")
+    config = ctx.config
     with ctx.session() as session:
         if args.kind == "workers":
-            report = imports.import_workers(session, path.read_bytes(), path.name,
-                                            skip_bad=args.skip_bad, actor="cli")
+            report = imports.import_workers(
+                session, path, path.name, skip_bad=args.skip_bad, actor="cli",
+                strict=args.strict, keys=load_keys(config.data_dir),
+                card_format=config.card_format, card_reversed=config.card_reversed)
         else:
             report = imports.import_production(
-                session, path.read_bytes(), path.name, skip_bad=args.skip_bad, actor="cli",
-                into_open=args.into_open, zone=ctx.config.zone)
+                session, path, path.name, skip_bad=args.skip_bad, actor="cli",
+                into_open=args.into_open, zone=config.zone, strict=args.strict)
         if report.imported:
             session.commit()
     emit(args, report.to_dict(), report.to_text)
     return 0 if report.imported and not (report.errors and not args.skip_bad) else 1
+
+
+def cmd_template(args: argparse.Namespace, ctx: Context) -> int:
+    fmt: Literal["csv", "xlsx"] = "xlsx" if args.file.lower().endswith(".xlsx") else "csv"
+    data = imports.template(args.kind, fmt, args.lang, card_format=ctx.config.card_format)
+    Path(args.file).write_bytes(data)
+    print(f"wrote {args.file}: a {args.kind} template ({fmt}, {args.lang} headers, one "
+          "example row to replace)", file=sys.stderr)
+    return 0
 
 
 def cmd_scheme_import(args: argparse.Namespace, ctx: Context) -> int:
@@ -132,15 +145,27 @@ def cmd_category_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    imp = sub.add_parser("import", help="import workers or production records (CSV or XLSX)")
+    imp = sub.add_parser("import", help="import workers or production records (CSV, XLSX "
+                                        "or XLS; English or Chinese headers)")
     imp.add_argument("kind", choices=["workers", "production"])
     imp.add_argument("file")
     imp.add_argument("--skip-bad", action="store_true", help="import the good rows anyway")
+    imp.add_argument("--strict", action="store_true",
+                     help="create no workshop or machine: a row naming one that does not "
+                          "exist is a bad row (default: create them and list them)")
     imp.add_argument("--into-open", action="store_true",
                      help="rows dated in a closed period: store them and book what they change "
                           "as an adjustment in the first open period (default: refuse them)")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import)
+
+    tpl = sub.add_parser("template", help="write a template file to fill in and import "
+                                          "(.csv or .xlsx, by the file name)")
+    tpl.add_argument("kind", choices=["workers", "production"])
+    tpl.add_argument("file", help="where to write it: NAME.csv (UTF-8 with BOM) or NAME.xlsx")
+    tpl.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN",
+                     help="the header's language (default zh_CN)")
+    tpl.set_defaults(handler=cmd_template)
 
     scheme = sub.add_parser("scheme", help="scoring schemes (YAML)").add_subparsers(
         dest="scheme_cmd", required=True)

@@ -1,5 +1,6 @@
-"""Device commands: `kiosk add|code|list|revoke`, `badge assign`, `token add|list|revoke`,
-`events`. The logic lives in services (kiosks, badges, tokens, events) for the admin UI."""
+"""Device commands: `kiosk add|code|list|revoke`, `badge assign|import`,
+`token add|list|revoke`, `events`. The logic lives in services (kiosks, badges, tokens,
+events, imports) for the admin UI."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from server.services.devices.tokens import (
 )
 from server.services.events.ingest import list_events
 from server.services.events.kinds import KINDS
+from server.services.imports import import_cards
 from server.services.people.badges import assign_card, assign_qr, qr_png
 from server.serving.tls import ensure_identity, fingerprint_b32
 
@@ -115,6 +117,20 @@ def cmd_badge_assign(args: argparse.Namespace, ctx: Context) -> int:
         lines.append(f"QR image written to {args.png}")
     emit(args, data, "\n".join(lines))
     return 0
+
+
+def cmd_badge_import(args: argparse.Namespace, ctx: Context) -> int:
+    path = Path(args.file)
+    config = ctx.config
+    with ctx.session() as session:
+        report = import_cards(session, path, path.name, keys=load_keys(config.data_dir),
+                              card_format=config.card_format,
+                              card_reversed=config.card_reversed, skip_bad=args.skip_bad,
+                              actor=ACTOR)
+        if report.imported:
+            session.commit()
+    emit(args, report.to_dict(), report.to_text)
+    return 0 if report.imported and not (report.errors and not args.skip_bad) else 1
 
 
 def _shops(codes: list[str]) -> str:
@@ -214,6 +230,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     assign.add_argument("--png", metavar="FILE", help="with --qr: write the QR code as a PNG")
     assign.set_defaults(handler=cmd_badge_assign)
     _json(assign)
+    many = badge.add_parser("import", help="give workers their cards from a file: "
+                                           "worker_code,card (工号,卡号), CSV, XLSX or XLS")
+    many.add_argument("file", help="each worker's card number as printed on the card, in "
+                                   "the site's format (SHOPFLOOR_CARD_FORMAT)")
+    many.add_argument("--skip-bad", action="store_true", help="import the good rows anyway")
+    many.set_defaults(handler=cmd_badge_import)
+    _json(many)
 
     token = sub.add_parser("token", help="integration (MES/ERP) tokens").add_subparsers(
         dest="token_cmd", required=True)

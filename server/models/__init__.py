@@ -4,9 +4,11 @@ base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges
 login throttles) · devices (kiosks, tokens, displays, unknown taps, refused seals,
 settings) · events · production · points · schemes · training · audit · periods (settled
 periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
-entitlements). Importing this package registers every table on `Base.metadata`.
+entitlements) · alerts (andon alerts, the outbox of their notifications). Importing this
+package registers every table on `Base.metadata`.
 """
 
+from server.models.alerts import Alert, AlertKind, Notification, NotificationState
 from server.models.audit import AuditEntry
 from server.models.base import Base, Language, UTCDateTime, utcnow
 from server.models.devices import (
@@ -65,6 +67,8 @@ from server.models.training import TrainingProgress, TrainingVideo, video_worksh
 
 __all__ = [
     "Adjustment",
+    "Alert",
+    "AlertKind",
     "Appeal",
     "AppealStatus",
     "AuditEntry",
@@ -86,6 +90,8 @@ __all__ = [
     "Machine",
     "Notice",
     "NoticeKind",
+    "Notification",
+    "NotificationState",
     "PeriodState",
     "PointCategory",
     "PointEntry",

@@ -3,7 +3,8 @@
 gunicorn (not Flask's development server) because its master binds the ports, forks
 several workers from the app built once, restarts one that dies and shuts them down
 cleanly; it also owns what lives as long as the server does: the mDNS advertisement
-(started when gunicorn is ready, withdrawn when it exits). The workers are our own
+(started when gunicorn is ready, withdrawn when it exits). Each worker runs the
+notification sender beside its requests (serving/notifier.py). The workers are our own
 (serving/worker.py): one asyncio loop per worker holds every connection under deadlines
 and per-address limits (serving/front.py), and a few threads run the app for complete
 requests only, so clients that dribble their requests cannot tie the server up.
@@ -27,6 +28,7 @@ from server import create_app
 from server.config import DEFAULT_WALL_PORT, Config
 from server.services.devices.identity import server_id
 from server.serving.discovery import Advertiser
+from server.serving.notifier import Notifier
 from server.serving.plain_http import PlainHttpGate, redirect_host
 from server.serving.tls import ensure_identity
 from server.serving.worker import ShopfloorWorker
@@ -81,9 +83,12 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
             binds.append(f"{host}:{wall_port}")
             plain_ports = frozenset({wall_port})
             wsgi = PlainHttpGate(app, port, redirect_host(config))
-    # The worker does TLS itself, per listener: gunicorn gets no certificate.
+    # The worker does TLS itself, per listener: gunicorn gets no certificate. Each worker
+    # starts its own copy of the notification sender (serving/notifier.py).
+    notifier = Notifier(app.extensions["shopfloor.sessionmaker"], config)
     worker = type("Worker", (ShopfloorWorker,), {
-        "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses})
+        "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses,
+        "background": (notifier,)})
     options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,

@@ -39,6 +39,9 @@ class ShopfloorWorker(Worker):
     limits = Limits()
     # Addresses the per-address limit does not apply to: the trusted reverse proxies.
     exempt: tuple[str, ...] = ()
+    # What runs beside the requests while the worker serves (the notification sender):
+    # each has start() and stop(), and is started after the fork, in the worker.
+    background: tuple[Any, ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,6 +98,11 @@ class ShopfloorWorker(Worker):
             servers.append(await asyncio.start_server(
                 partial(front.serve, tls=None if plain else context), sock=listener.sock,
                 backlog=self.cfg.backlog))
+        for job in self.background:
+            try:
+                job.start()
+            except Exception:  # the requests are served all the same
+                self.log.exception("Background job %r did not start", job)
         try:
             while self.alive:
                 self.notify()
@@ -109,3 +117,5 @@ class ShopfloorWorker(Worker):
             # A second under the master's own grace, which then kills what is left.
             await front.stop(0 if self.quick else max(self.cfg.graceful_timeout - 1, 0))
             pool.shutdown(wait=False, cancel_futures=True)
+            for job in self.background:
+                await asyncio.get_running_loop().run_in_executor(None, job.stop)

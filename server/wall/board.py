@@ -5,6 +5,13 @@ the 3 most improved against last week (only real improvements), the improvement 
 the last closed month (as its snapshot recorded it when HR closed the month: settled, it
 never changes) and, apart from it, the running month's most improved "so far" (live).
 A workshop without a scheme or data gets a friendly empty state.
+
+Beside the celebration, andon: each board carries its workshop's open alerts that nobody
+has acknowledged yet (`alerts`, oldest first, as `alert_dict` makes them), which the page
+shows as a red banner until someone acknowledges them. Their minutes open are counted by
+the page on the server's clock, so the board (and its ETag) need not change every minute.
+The hall sees what is wrong and where, not who reported it: a report must never feel like
+blame, so `alert_dict`'s names of people stay off the wall.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Language, Worker, Workshop
+from server.models import Alert, Language, Worker, Workshop
 from server.services import ServiceError
+from server.services.alerts import alert_dict, open_alerts
 from server.services.periods.review import last_closed_star
 from server.services.scores.scorecards import StandingsCache, leaderboard
 
 TOP = 5
 MOST_IMPROVED = 3
+# What the wall shows of an alert (of `alert_dict`): no reporter, no one who acknowledged.
+ALERT_FIELDS = ("id", "kind", "workshop", "machine", "machine_name", "reason", "opened_at")
 
 
 def _avatar(name: str) -> str:
@@ -38,10 +48,27 @@ def _person(row: dict[str, Any], photos: dict[str, bool]) -> dict[str, Any]:
             "has_photo": photos.get(row["code"], False)}
 
 
+def _unacknowledged(session: Session, workshops: list[Workshop]) -> dict[int, list[Alert]]:
+    """The open alerts nobody has acknowledged, by workshop id, the oldest first."""
+    found: dict[int, list[Alert]] = {w.id: [] for w in workshops}
+    for alert in open_alerts(session, [w.id for w in workshops]):
+        if alert.acknowledged_at is None and alert.workshop_id in found:
+            found[alert.workshop_id].append(alert)
+    return {key: sorted(alerts, key=lambda a: (a.opened_at, a.id))
+            for key, alerts in found.items()}
+
+
+def _wall_alert(alert: Alert) -> dict[str, Any]:
+    shown = alert_dict(alert)
+    return {key: shown.get(key) for key in ALERT_FIELDS}
+
+
 def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneInfo,
-                    photos: dict[str, bool], cache: StandingsCache | None) -> dict[str, Any]:
+                    photos: dict[str, bool], cache: StandingsCache | None,
+                    alerts: list[Alert]) -> dict[str, Any]:
     base: dict[str, Any] = {"workshop": {"code": workshop.code, "name": workshop.name},
-                            "top": [], "improved": [], "star": None, "so_far": None}
+                            "top": [], "improved": [], "star": None, "so_far": None,
+                            "alerts": [_wall_alert(alert) for alert in alerts]}
     star = last_closed_star(session, workshop.id)
     if star is not None and star["improvement"] > 0:
         base["star"] = {**_person(star, photos), "improvement": round(star["improvement"], 1),
@@ -74,8 +101,10 @@ def build_board(session: Session, workshops: list[Workshop], on: date, zone: Zon
     photos = {code: path is not None for code, path in session.execute(
         select(Worker.code, Worker.photo_path).where(
             Worker.workshop_id.in_([w.id for w in workshops])))}
+    alerts = _unacknowledged(session, workshops)
     return {
         "date": on.isoformat(),
         "language": language.value,
-        "boards": [_workshop_board(session, w, on, zone, photos, cache) for w in workshops],
+        "boards": [_workshop_board(session, w, on, zone, photos, cache, alerts[w.id])
+                   for w in workshops],
     }

@@ -25,6 +25,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "tier_excellent": "优秀",
         "tier_good": "良好",
         "tier_improved": "进步之星",
+        "alert_machine_fault": "设备故障",
+        "alert_quality_issue": "质量问题",
+        "alert_minutes": "已 {n} 分钟",
     },
     "en": {
         "lang": "en",
@@ -49,6 +52,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "tier_excellent": "Excellent",
         "tier_good": "Good",
         "tier_improved": "Most improved",
+        "alert_machine_fault": "Machine fault",
+        "alert_quality_issue": "Quality issue",
+        "alert_minutes": "{n} min",
     },
 }
 

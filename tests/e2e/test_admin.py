@@ -117,6 +117,47 @@ def test_import_workers_names_the_bad_line(page: Page, admin: Admin, tmp_path: P
     expect(page.locator("tbody tr")).to_have_count(3)
 
 
+def test_new_workshops_are_ticked_before_they_are_created(
+        page: Page, admin: Admin, tmp_path: Path) -> None:
+    """The preview's boxes in a real browser: untouched, nothing new is made and the rows
+    are named; "select all" ticks every one, and the file imports whole."""
+    rows = "".join(f"D00{n},周{n},X{n},员工,中文\n" for n in range(1, 5))
+    data = tmp_path / "人员.csv"
+    data.write_bytes(("工号,姓名,车间,角色,语言\n" + rows).encode("gb18030"))
+    page.goto(admin.url("/admin/workers/import"))
+    page.set_input_files("input[name=file]", str(data))
+    page.get_by_role("button", name="Preview").click()
+    boxes = page.locator("#import-new input[name=create]")
+    expect(boxes).to_have_count(4)
+    page.get_by_role("button", name="Import workers").click()
+    expect(page.locator("#import-errors li")).to_have_count(4)
+    expect(page.locator("#import-errors")).to_contain_text(
+        "there is no workshop X1, and creating it was not confirmed")
+    page.locator("#import-new input[data-select-all]").check()
+    for index in range(4):
+        expect(boxes.nth(index)).to_be_checked()
+    page.get_by_role("button", name="Import the good rows, skip the bad ones").click()
+    expect(page.locator(".flash.ok").first).to_contain_text("4 new")
+    expect(page.locator(".flash.ok").nth(1)).to_contain_text("X1, X2, X3, X4")
+
+
+def test_a_badge_sheet_names_the_badges_it_replaces(page: Page, admin: Admin) -> None:
+    page.goto(admin.url("/admin/badges"))
+    page.locator("form[action$='/badges/qr'] input[name=worker]").fill("A003")
+    page.get_by_role("button", name="Issue a QR badge").last.click()
+    page.goto(admin.url("/admin/badges?workshop=W1"))
+    page.locator("input[name=workers][value=A003]").check()
+    page.get_by_role("button", name="Next: check the badges it replaces").click()
+    expect(page.locator("#sheet-replaced")).to_contain_text("A003")
+    expect(page.locator("#sheet-replaced")).to_contain_text("1 QR badges of 1 workers")
+    with page.expect_download() as download:
+        page.locator("input[name=replace_ok]").check()
+        page.get_by_role("button", name="Revoke the old badges and make the PDF").click()
+    assert download.value.suggested_filename == "badges.pdf"
+    page.goto(admin.url("/admin/badges?worker=A003"))
+    expect(page.locator(".flash.ok")).to_contain_text("1 old QR badges were revoked")
+
+
 def test_assign_a_badge(page: Page, admin: Admin) -> None:
     page.goto(admin.url("/admin/badges"))
     card = page.locator("form[action$='/badges/card']")

@@ -66,7 +66,8 @@ def test_the_headless_self_check_passes_inside_the_image(rootfs: Path) -> None:
     result = in_root(rootfs, "/opt/shopfloor/venv/bin/python", "/opt/shopfloor/selfcheck.py")
     report = json.loads(result.stdout)
     assert result.returncode == 0, json.dumps(report, ensure_ascii=False, indent=2)
-    assert set(report) == {"program", "font", "window", "speech", "pcsc", "store", "boot"}
+    assert set(report) == {"program", "font", "window", "speech", "pcsc", "card_readers",
+                           "store", "boot"}
 
 
 def test_the_image_runs_the_kiosk_as_an_unprivileged_user(rootfs: Path) -> None:

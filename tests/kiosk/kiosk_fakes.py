@@ -198,6 +198,7 @@ class FakeSync:
         self.points: list[str] = []
         self.rewards = 0
         self.redemptions: list[str] = []
+        self.alerts: list[str] = []
 
     def request_points(self, worker: str) -> None:
         self.points.append(worker)
@@ -207,6 +208,9 @@ class FakeSync:
 
     def request_redemptions(self, workshop: str) -> None:
         self.redemptions.append(workshop)
+
+    def request_alerts(self, workshop: str) -> None:
+        self.alerts.append(workshop)
 
     def kick(self) -> None:
         self.kicks += 1

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from act_support import SUPERVISOR, wrong_pin
+from camera_support import StillCamera
 from kiosk_fakes import (
     LI_UID,
     SUPERVISOR_PIN,
@@ -17,6 +18,7 @@ from kiosk_fakes import (
 )
 from kiosk_support import badge, tap_button, tap_card
 
+from kiosk.model import alerts_key
 from kiosk.store import REWARDS_KEY, claims_key, points_key, redemptions_key
 from shopfloor_trust.pins import MAX_WRONG_PINS
 
@@ -38,7 +40,7 @@ def every_kind(app, store) -> None:
         "worker": "W001", "balance": 120, "lines": [],
         "entitlements": [{"id": 7, "tier": "good", "tier_name": "良好", "period": "2026-11",
                           "rewards": ["TOWEL"]}], "redemptions": []})
-    app.ctx.snapshot = lambda: b"\xff\xd8\xff\xe0jpeg"
+    app.ctx.camera = StillCamera()
     badge(app, card_credential(ZHANG_UID))
     clock = app.ctx.clock
     app.ctx.clock = lambda: clock() + 3600  # the notice has been up long enough: seen
@@ -66,11 +68,15 @@ def every_kind(app, store) -> None:
     tap_button(app, "claim")
     tap_button(app, "category:IDEA")
     tap_button(app, "photo")
+    tap_button(app, "take")
+    app.step()  # the camera's PHOTO event: the next frame
+    tap_button(app, "use")
     tap_button(app, "send")
     app.scenes.pop_to("scorecard")
     tap_button(app, "dim:uptime")
     tap_button(app, "disagree")
     tap_button(app, "reason:not_my_shift")
+    app.scenes.reset()  # from idle (while a card is open, a QR code no one has is ignored)
     badge(app, "ef" * 32, "qr")
     store.set_setting(claims_key("W1"), json.dumps([
         {"id": CLAIM, "worker": "W001", "worker_name": "张三", "category": "IDEA",
@@ -97,6 +103,15 @@ def every_kind(app, store) -> None:
     tap_button(app, "handover")
     tap_button(app, f"handover:{REDEEMED}")
     tap_button(app, "confirm")
+    app.scenes.pop_to("supervisor")
+    store.save_cached(alerts_key("W1"), [
+        {"id": 7, "kind": "machine_fault", "workshop": "W1", "machine": "M1",
+         "machine_name": "1号数控", "reason": None, "reporter": "W001",
+         "reporter_name": "张三", "opened_at": "2026-11-20T10:00:00+08:00",
+         "acknowledged_at": None, "acknowledged_by_name": None, "resolved_at": None,
+         "downtime_s": None}])
+    tap_button(app, "alerts")
+    tap_button(app, "ack:7")
     # Five wrong PINs lock the supervisor on this kiosk, which reports it (pin_locked).
     badge(app, card_credential(LI_UID))
     tap_button(app, "supervisor")

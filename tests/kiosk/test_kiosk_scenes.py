@@ -8,6 +8,7 @@ import json
 import pygame
 import pytest
 from act_support import peek, wrong_pin
+from camera_support import StillCamera
 from kiosk_fakes import (
     ALICE_QR,
     LI_UID,
@@ -157,14 +158,17 @@ def test_claim_in_three_taps(app, store):
 
 
 def test_claim_with_photo_when_a_camera_exists(app, store):
-    app.ctx.snapshot = lambda: b"\xff\xd8jpeg"
+    app.ctx.camera = StillCamera()
     badge_in(app, "zh_CN")
     tap_button(app, "claim")
     tap_button(app, "category:HELP")
     tap_button(app, "photo")
+    tap_button(app, "take")
+    app.step()  # the camera's PHOTO event: the next frame
+    tap_button(app, "use")
     tap_button(app, "send")
     claim = [p for k, p in outbox(store) if k == "point_claim"][0]
-    assert claim["photo_jpeg"] == "/9hqcGVn"
+    assert base64.b64decode(claim["photo_jpeg"]) == app.ctx.camera.frame.jpeg()
 
 
 def test_appeal_in_three_taps(app, store):

@@ -11,9 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
+from server import create_app
 from server.cli import main
+from server.config import Config
+from server.services.devices.keys import load_keys
 from server.services.security import verify_secret
+from shopfloor_trust.cards import card_digest, card_hex
 
 
 @pytest.fixture
@@ -138,3 +143,115 @@ def test_category_add_and_its_errors(cli_env: Path, capsys: pytest.CaptureFixtur
     assert main(["category", "add", "big", "--name", "x", "--level", "A",
                  "--points", "500"]) == 1
     assert "at most 100" in capsys.readouterr().err
+
+
+# --- imports: --strict, badge import, templates ------------------------------------------
+
+WORKERS_ZH = """工号,姓名,车间,角色,语言,卡号
+W001,张伟,W1,员工,中文,0013748911
+W002,李娜,WI,员工,中文,
+"""
+PRODUCTION = """日期,班次,工号,设备,计划分钟,运行分钟,产量,次品
+2026-03-02,白班,W001,M1,480,450,900,10
+"""
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main([*argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_import_strict_refuses_what_it_would_create_and_plain_import_lists_it(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run_json(capsys, "init")
+    workers, production = tmp_path / "员工.csv", tmp_path / "产量.csv"
+    workers.write_bytes(WORKERS_ZH.encode("gb18030"))
+    production.write_bytes(PRODUCTION.encode("utf-8-sig"))
+    code, strict = _run(capsys, "import", "workers", str(workers), "--strict")
+    assert code == 1 and not strict["imported"]
+    assert [(e["line"], e["field"]) for e in strict["errors"]] == [(2, "workshop"),
+                                                                   (3, "workshop")]
+    assert strict["errors"][1]["reason"] == (
+        "车间: there is no workshop WI, and creating it was not confirmed")
+
+    code, created = _run(capsys, "import", "workers", str(workers))
+    assert code == 0 and created["created_workshops"] == ["W1", "WI"]
+    assert created["cards_assigned"] == 1
+    assert main(["import", "production", str(production), "--strict"]) == 1
+    assert "there is no machine M1" in capsys.readouterr().out
+    assert main(["import", "production", str(production)]) == 0
+    assert "created machines: M1" in capsys.readouterr().out
+
+
+def _cards_xlsx(path: Path, *rows: list[object]) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in [["工号", "卡号"], *rows]:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_badge_import_then_the_roster_carries_the_digest_a_kiosk_makes_of_the_card(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_json(capsys, "init")
+    workers = tmp_path / "w.csv"
+    workers.write_bytes(WORKERS_ZH.replace("0013748911", "").encode())
+    assert main(["import", "workers", str(workers)]) == 0
+    cards = tmp_path / "cards.xlsx"
+    _cards_xlsx(cards, ["W001", 13748911], ["W002", "W002"], ["W404", "0002345678"])
+    code, refused = _run(capsys, "badge", "import", str(cards))
+    assert code == 1 and not refused["imported"]
+    assert [(e["line"], e["field"]) for e in refused["errors"]] == [(3, "card"),
+                                                                   (4, "worker_code")]
+    code, report = _run(capsys, "badge", "import", str(cards), "--skip-bad")
+    assert code == 0 and report["imported"] and report["cards_assigned"] == 1
+
+    # the kiosk's view: enrolled, it gets the roster and the site key, and digests the
+    # number its reader types for the card (every digit) with them
+    added = run_json(capsys, "kiosk", "add", "K1", "--workshop", "W1")
+    client = create_app(Config.from_env()).test_client()
+    token = client.post("/api/v1/enroll", json={"code": added["code"]}).get_json()["token"]
+    roster = client.get("/api/v1/roster", headers={"Authorization": f"Bearer {token}"})
+    w001 = next(w for w in roster.get_json()["workers"] if w["code"] == "W001")
+    typed = card_digest(card_hex("0013748911", "10D", exact=True),
+                        load_keys(cli_env).site_key)
+    assert w001["badges"] == [{"kind": "card", "hash": typed}]
+
+
+def test_badge_import_reads_the_sites_card_format_from_the_settings(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run_json(capsys, "init")
+    workers = tmp_path / "w.csv"
+    workers.write_bytes(WORKERS_ZH.replace("0013748911", "").encode())
+    assert main(["import", "workers", str(workers)]) == 0
+    cards = tmp_path / "cards.csv"
+    cards.write_text("worker_code,card\nW001,D1CAAF\n")
+    env = {**os.environ, "SHOPFLOOR_CARD_FORMAT": "8H", "SHOPFLOOR_CARD_REVERSED": "1"}
+    done = subprocess.run([sys.executable, "-m", "server.cli", "badge", "import", str(cards)],
+                          env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "cards: 1 given out, 0 replaced (revoked)" in done.stdout
+    with sqlite3.connect(cli_env / "shopfloor.db") as db:
+        (digest,) = db.execute("SELECT credential_hash FROM badges").fetchone()
+    assert digest == card_digest(card_hex("00D1CAAF", "8H", reverse=True, exact=True),
+                                 load_keys(cli_env).site_key)
+
+
+def test_template_writes_a_file_that_imports_as_it_is(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run_json(capsys, "init")
+    for kind in ("workers", "production"):
+        path = tmp_path / f"{kind}.xlsx"
+        assert main(["template", kind, str(path)]) == 0
+        assert run_json(capsys, "import", kind, str(path))["errors"] == []
+    english = tmp_path / "workers.csv"
+    assert main(["template", "workers", str(english), "--lang", "en"]) == 0
+    assert english.read_bytes().startswith(b"\xef\xbb\xbfcode,name,")

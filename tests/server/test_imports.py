@@ -108,7 +108,8 @@ def test_bad_worker_rows_are_named_by_line_and_nothing_is_imported(session: Sess
     assert [(e.row, e.field) for e in report.errors] == [
         (6, "code"), (7, "code"), (8, "role"), (8, "language")]
     assert report.errors[0].reason == "code: worker 'W001' is already on line 2"
-    assert report.errors[2].reason == "role: 'boss' is not one of worker, supervisor"
+    assert report.errors[2].reason == ("role: 'boss' is not one of worker (员工), "
+                                       "supervisor (主管)")
     assert not session.new and not session.dirty
     session.commit()
     assert count(session, Worker) == count(session, Workshop) == count(session, AuditEntry) == 0
@@ -133,8 +134,9 @@ def test_production_import_then_reimport_never_doubles(staffed: Session) -> None
     assert report.imported and (report.created, report.updated) == (3, 0)
     assert report.created_machines == ["M1", "M2"]
     assert staffed.scalars(select(Machine).where(Machine.code == "M2")).one().workshop.code == "W1"
+    # 夜班 is the kiosks' "night": an imported shift replaces the kiosk's record of it
     record = staffed.scalars(select(ProductionRecord).where(
-        ProductionRecord.shift == "夜班")).one()
+        ProductionRecord.shift == "night")).one()
     assert record.source is RecordSource.IMPORT
 
     again = import_production(staffed, PRODUCTION.encode("utf-8-sig"), "production.csv",
@@ -232,10 +234,10 @@ def test_undecodable_bytes_are_refused_with_the_line(session: Session) -> None:
         import_workers(session, data, "workers.csv", actor="hr")
 
 
-def test_utf16_and_old_excel_files_are_refused_with_advice(session: Session) -> None:
+def test_utf16_and_broken_excel_files_are_refused_with_advice(session: Session) -> None:
     with pytest.raises(InvalidInput, match="UTF-16"):
         import_workers(session, WORKERS.encode("utf-16"), "workers.txt", actor="hr")
-    with pytest.raises(InvalidInput, match=r"\.xls workbook"):
+    with pytest.raises(InvalidInput, match=r"workers.xls is not a readable XLS workbook"):
         import_workers(session, b"\xd0\xcf\x11\xe0" + b"\0" * 100, "workers.xls", actor="hr")
 
 
@@ -263,6 +265,7 @@ def test_report_to_dict_is_json_shaped(staffed: Session) -> None:
         "kind": "production", "file": "p.csv", "rows": 3, "imported": True, "created": 3,
         "updated": 0, "unchanged": 0, "rejected": 0, "errors": [],
         "created_workshops": [], "created_machines": ["M1", "M2"], "adjustments": [],
+        "cards_assigned": 0, "cards_replaced": 0,
     }
 
 

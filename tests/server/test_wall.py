@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -15,10 +16,19 @@ from server.models import Display, Language, RecordSource, Worker
 from server.scoring import period_span
 from server.services.audit import record
 from server.services.devices.displays import add_display, revoke_display
+from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.periods.closing import close_period
 from server.services.production.records import ProductionRow, upsert_production
 from server.services.scores.scorecards import leaderboard
-from support.factory import Plant, plant_zone, small_factory
+from support.factory import (
+    SUPERVISOR_PIN,
+    Plant,
+    bearer,
+    make_event,
+    plant_zone,
+    small_factory,
+)
+from support.seals import app_keys, seal_one
 
 
 def _today(config: Config) -> date:
@@ -168,3 +178,112 @@ def test_the_star_is_the_last_closed_months_and_this_month_so_far_is_apart(
     assert board["star"]["code"] == "A003" and board["star"]["month"] == last.label
     assert board["star"]["improvement"] == round(settled["improvement"], 1)
     assert board["so_far"] == open_board["so_far"]
+
+
+# --- andon: the banner's data ----------------------------------------------------------
+
+
+class Kiosk:
+    """Kiosk K-andon of W1, talking to the app through the test client as a kiosk would."""
+
+    def __init__(self, app: Flask, session: Session) -> None:
+        self.client = app.test_client()
+        self.keys = app_keys(app)
+        _, self.token = enroll(session, add_kiosk(session, "K-andon", ["W1"], "test").code)
+        session.commit()
+
+    def post(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
+        answer = self.client.post("/api/v1/events", json={"events": list(events)},
+                                  headers=bearer(self.token))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        results: list[dict[str, Any]] = answer.get_json()["results"]
+        return results
+
+    def fault(self, worker: str = "A03", machine: str = "M1", fault: str | None = "spindle",
+              minutes_ago: int = 12) -> None:
+        payload = {"machine": machine, **({"fault": fault} if fault else {})}
+        when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+        (result,) = self.post(make_event("machine_fault", worker, payload, when))
+        assert result["status"] == "accepted", result
+
+    def acknowledge(self, alert: int, pin: str = SUPERVISOR_PIN) -> dict[str, Any]:
+        event = make_event("alert_ack", "S01", {"alert": alert})
+        (result,) = self.post(seal_one(self.keys, pin, event, supervisor="S01"))
+        return result
+
+
+def _alerts(client: FlaskClient, path: str) -> dict[str, list[dict[str, Any]]]:
+    board = client.get(f"{path}/board.json").get_json()
+    return {b["workshop"]["code"]: b["alerts"] for b in board["boards"]}
+
+
+def test_an_alert_is_on_its_workshops_board_until_a_supervisor_acknowledges_it(
+    app: Flask, session: Session, factory: None
+) -> None:
+    kiosk = Kiosk(app, session)
+    client = app.test_client()
+    path = _link(session, "TV-andon", None)
+    assert _alerts(client, path) == {"W1": [], "W2": []}
+    etag = client.get(f"{path}/board.json").headers["ETag"]
+
+    kiosk.fault(minutes_ago=12)
+    changed = client.get(f"{path}/board.json", headers={"If-None-Match": etag})
+    assert changed.status_code == 200, "a new alert must reach a TV that polls with its ETag"
+    shown = _alerts(client, path)
+    assert shown["W2"] == []
+    (alert,) = shown["W1"]
+    assert (alert["kind"], alert["machine"], alert["machine_name"], alert["reason"]) == \
+        ("machine_fault", "M1", "车床", "spindle")
+    opened = datetime.fromisoformat(alert["opened_at"])
+    assert timedelta(minutes=11) < datetime.now(UTC) - opened < timedelta(minutes=13)
+
+    etag = changed.headers["ETag"]
+    refused = kiosk.acknowledge(alert["id"], pin="999999")
+    assert refused["status"] == "rejected" and refused["reason"].startswith("proof:")
+    assert len(_alerts(client, path)["W1"]) == 1, "a wrong PIN acknowledges nothing"
+    assert kiosk.acknowledge(alert["id"])["status"] == "accepted"
+    after = client.get(f"{path}/board.json", headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert {b["workshop"]["code"]: b["alerts"] for b in after.get_json()["boards"]} == \
+        {"W1": [], "W2": []}
+
+
+def test_the_banner_goes_when_the_machine_starts_again_and_lists_the_oldest_first(
+    app: Flask, session: Session, factory: None
+) -> None:
+    kiosk = Kiosk(app, session)
+    client = app.test_client()
+    path = _link(session, "TV-w1", "W1")
+    kiosk.fault("A03", "M1", "spindle", minutes_ago=5)
+    kiosk.fault("A04", "M1", None, minutes_ago=30)
+    (issue,) = kiosk.post(make_event("quality_issue", "A05", {"issue": "burr"}))
+    assert issue["status"] == "accepted"
+    alerts = _alerts(client, path)["W1"]
+    assert [(a["kind"], a["reason"]) for a in alerts] == [
+        ("machine_fault", None), ("machine_fault", "spindle"), ("quality_issue", "burr")]
+    assert alerts[2]["machine"] is None
+    (start,) = kiosk.post(make_event("machine_start", "A03", {"machine": "M1"}))
+    assert start["status"] == "accepted"
+    assert [a["kind"] for a in _alerts(client, path)["W1"]] == ["quality_issue"]
+
+
+def test_the_wall_never_names_who_reported_or_serves_their_photo(
+    app: Flask, session: Session, factory: None, migrated: Config
+) -> None:
+    """A report must not feel like blame: the hall sees the machine, not the reporter."""
+    photos = migrated.data_dir / "photos"
+    photos.mkdir(parents=True)
+    (photos / "A00.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    reporter = session.query(Worker).filter_by(code="A00").one()
+    reporter.photo_path = str(Path("photos") / "A00.png")
+    session.commit()
+    kiosk = Kiosk(app, session)
+    kiosk.fault("A00", "M1", "spindle")
+    client = app.test_client()
+    path = _link(session, "TV-private", "W1")
+    text = client.get(f"{path}/board.json").get_data(as_text=True)
+    (alert,) = _alerts(client, path)["W1"]
+    assert set(alert) == {"id", "kind", "workshop", "machine", "machine_name", "reason",
+                          "opened_at"}
+    assert "工人0" not in text and "A00" not in text
+    assert client.get(f"{path}/photo/A00").status_code == 404

@@ -16,8 +16,16 @@ from flask import Flask
 from server.services.devices.keys import ServerKeys
 from shopfloor_trust.seal import item_digest, seal_pin
 
-# The payload field naming the supervisor of each act (server.services.events.kinds.ACT_KINDS).
-ACTING = {"remark": "given_by", "claim_decision": "decided_by", "reward_handover": "handed_by"}
+# Where each act names its supervisor (server.services.events.kinds.ACT_KINDS): a payload
+# field, or "worker", the event's own worker (an alert_ack).
+ACTING = {"remark": "given_by", "claim_decision": "decided_by", "reward_handover": "handed_by",
+          "alert_ack": "worker"}
+
+
+def acting(event: dict[str, Any]) -> str:
+    """The supervisor an act's event names."""
+    field = ACTING[event["kind"]]
+    return str(event["worker"] if field == "worker" else event["payload"][field])
 
 
 def app_keys(app: Flask) -> ServerKeys:
@@ -36,7 +44,7 @@ def proof(keys: ServerKeys, pin: str, events: Sequence[dict[str, Any]], *,
     """The proof of one act made of `events` (all of one kind); the kind and the supervisor
     are the events' own unless given."""
     kind = kind or events[0]["kind"]
-    supervisor = supervisor or events[0]["payload"][ACTING[events[0]["kind"]]]
+    supervisor = supervisor or acting(events[0])
     return seal_pin(pin, keys.sealing_public, kind, supervisor, [digest(e) for e in events])
 
 

@@ -88,8 +88,12 @@ def _worker(worker: Worker) -> dict[str, Any]:
     }
 
 
-def roster(session: Session, kiosk: Kiosk) -> dict[str, Any]:
-    """Active workers of the kiosk's workshops, their machines, the active categories."""
+def roster(session: Session, kiosk: Kiosk, *, card_format: str,
+           card_reversed: bool) -> dict[str, Any]:
+    """Active workers of the kiosk's workshops, their machines, the active categories, and
+    how the site's keyboard-wedge readers type a card (the SHOPFLOOR_CARD_FORMAT and
+    SHOPFLOOR_CARD_REVERSED settings): the kiosk turns a typed number into the card's bytes
+    with the same `shopfloor_trust.cards.card_hex` the import uses."""
     workshop_ids = served_workshop_ids(kiosk)
     workers: Iterable[Worker] = session.scalars(
         select(Worker)
@@ -116,6 +120,7 @@ def roster(session: Session, kiosk: Kiosk) -> dict[str, Any]:
              "points": c.points, "needs_approval": c.needs_approval}
             for c in categories
         ],
+        "card_format": {"format": card_format, "reversed": card_reversed},
     }
 
 

@@ -9,10 +9,12 @@
 - remark_undo: the kiosk that sent a remark takes it back within a minute.
 - pin_locked: a kiosk locked a supervisor after wrong PINs typed there; the server locks
   their acts too (people/pins.py), unless HR has unlocked them since (a newer epoch).
+- alert_ack: the event's worker, a supervisor of the alert's workshop, acknowledges an
+  alert (services/alerts), once.
 
-Each of the first three carries the supervisor's sealed PIN, checked before any of this
-(events/proof.py). Each check returns the writes to make once the event is stored; until
-then nothing is written.
+Each of the first three, and alert_ack, carries the supervisor's sealed PIN, checked
+before any of this (events/proof.py). Each check returns the writes to make once the event
+is stored; until then nothing is written.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from server.models import EntryStatus, Event, LedgerSource, PointEntry, Role, Worker
+from server.models import Alert, EntryStatus, Event, LedgerSource, PointEntry, Role, Worker
 from server.services import ServiceError
+from server.services.alerts import lifecycle as alerts
 from server.services.audit import record
 from server.services.events.batch import Batch, Plan, Rejected
 from server.services.events.kinds import (
+    AlertAckPayload,
     ClaimDecisionPayload,
     EventKind,
     PinLockedPayload,
@@ -183,4 +187,26 @@ def check_pin_locked(batch: Batch, worker: Worker | None, payload: PinLockedPayl
     def plan(event: Event) -> None:
         pins.lock_from_kiosk(batch.session, worker, payload.failures, payload.epoch,
                              batch.actor, batch.now)
+    return plan
+
+
+def check_alert_ack(batch: Batch, worker: Worker | None, payload: AlertAckPayload,
+                    occurred_at: datetime) -> Plan:
+    assert worker is not None  # the schema requires a worker for this kind
+    supervisor = batch.supervisor(worker.code, "worker")
+    # Locked until the batch commits: two kiosks acknowledging at once take turns.
+    alert = batch.session.scalars(
+        select(Alert).where(Alert.id == payload.alert).with_for_update()
+        .execution_options(populate_existing=True)).first()
+    if alert is None:
+        raise Rejected(f"payload.alert: no alert {payload.alert}")
+    if alert.workshop_id != supervisor.workshop_id:
+        raise Rejected(f"worker: {supervisor.code!r} does not lead the workshop of alert "
+                       f"{payload.alert}")
+    if alert.acknowledged_at is not None:
+        raise Rejected(f"payload.alert: alert {payload.alert} was acknowledged already")
+
+    def plan(event: Event) -> None:
+        alerts.acknowledge(batch.session, alert.id, batch.by(supervisor), by_worker=supervisor,
+                           now=occurred_at, event_uuid=event.uuid)
     return plan

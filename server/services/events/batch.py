@@ -19,9 +19,10 @@ from server.models import Event, Kiosk, Machine, PointCategory, PointEntry, Role
 from server.services.devices.roster import served_workshop_ids
 from server.services.periods.late import ClosedPeriods
 
-# A check returns the writes to make once the event row exists (it needs the event's id).
+# A check returns the writes to make once the event row exists (it needs the event's id),
+# or None when the event is stored as it is.
 Plan = Callable[[Event], None]
-Check = Callable[[Worker | None, Any, datetime], Plan]
+Check = Callable[[Worker | None, Any, datetime], Plan | None]
 
 
 class Rejected(Exception):

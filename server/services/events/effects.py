@@ -3,17 +3,20 @@
 An event is checked completely before anything is written, so a refused event leaves no
 trace, and one bad event never spoils the rest of its batch:
 
-- badge_in, machine_fault, quality_issue: stored as they are (attendance and diagnosis
-  read them from the event log). A badge_in that matched no worker on the kiosk is shown
-  to people/badges.py (`note_unknown_tap`): a card the kiosk's roster did not know yet is
-  stored for its worker, any other kept for HR's unknown-taps page; the event never holds
-  a card's number.
+- badge_in: stored as it is (attendance reads it from the event log). A badge_in that
+  matched no worker on the kiosk is shown to people/badges.py (`note_unknown_tap`): a card
+  the kiosk's roster did not know yet is stored for its worker, any other kept for HR's
+  unknown-taps page; the event never holds a card's number.
+- machine_fault, quality_issue: open an alert (services/alerts: acknowledged, resolved,
+  notified), one per event; its workshop is the machine's, else the worker's.
 - machine_start / machine_stop / output / defect: the kiosk-sourced production record of
   the worker, machine and shift is recomputed from all stored events (`production.from_kiosk`),
-  so the order in which events arrive does not matter.
+  so the order in which events arrive does not matter. A machine_start also resolves the
+  machine's open fault alerts reported before it, recording each fault's downtime.
 - point_claim: a pending point entry (at most the category's points).
-- remark, claim_decision, reward_handover, remark_undo: a supervisor's acts (events/acts.py),
-  each but the last proven by the supervisor's PIN sealed at the kiosk (events/proof.py).
+- remark, claim_decision, reward_handover, alert_ack, remark_undo: a supervisor's acts
+  (events/acts.py), each but the last proven by the supervisor's PIN sealed at the kiosk
+  (events/proof.py).
 - training_progress: the worker's progress on the video, completed at 90 % watched.
 - appeal: an open appeal.
 - notice_seen: marks the event's worker's notice seen. Only the worker's own notice; an
@@ -40,6 +43,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.models import (
+    AlertKind,
     Appeal,
     AppealStatus,
     EntryStatus,
@@ -55,6 +59,7 @@ from server.models import (
 )
 from server.scoring.periods import period_span
 from server.services import ServiceError
+from server.services.alerts import lifecycle as alerts
 from server.services.audit import record
 from server.services.devices.keys import ServerKeys
 from server.services.events import acts
@@ -67,8 +72,11 @@ from server.services.events.kinds import (
     BadgeInPayload,
     EventKind,
     KioskEvent,
+    MachineFaultPayload,
+    MachinePayload,
     NoticeSeenPayload,
     PointClaimPayload,
+    QualityIssuePayload,
     RewardRedeemPayload,
     TrainingProgressPayload,
 )
@@ -138,6 +146,10 @@ class Effects(Batch):
         self._rows: list[dict[str, Any]] = []
         # Machine starts and stops earlier in this batch, not stored yet, by worker id.
         self._runs: dict[int, list[tuple[datetime, Machine]]] = {}
+        # The batch's machine starts not stored yet, for a fault reported after them that
+        # arrives late; the machines with a fault alert open (read at the first start).
+        self._starts: list[alerts.Start] = []
+        self._faulted: set[int] | None = None
         # The kinds that make more than an event row; the rest are stored as they are.
         self._checks: dict[str, Check] = {
             EventKind.POINT_CLAIM: self._check_point_claim,
@@ -150,6 +162,10 @@ class Effects(Batch):
             EventKind.REWARD_HANDOVER: self._act(acts.check_reward_handover),
             EventKind.REMARK_UNDO: self._act(acts.check_remark_undo),
             EventKind.PIN_LOCKED: self._act(acts.check_pin_locked),
+            EventKind.ALERT_ACK: self._act(acts.check_alert_ack),
+            EventKind.MACHINE_FAULT: self._check_trouble,
+            EventKind.QUALITY_ISSUE: self._check_trouble,
+            EventKind.MACHINE_START: self._check_machine_start,
         }
 
     def _act(self, check: Callable[[Batch, Worker | None, Any, datetime], Plan]) -> Check:
@@ -389,6 +405,44 @@ class Effects(Batch):
 
         def plan(event: Event) -> None:
             notices.mark_seen(notice, event.uuid, occurred_at)
+        return plan
+
+    def _check_trouble(self, worker: Worker | None,
+                       payload: MachineFaultPayload | QualityIssuePayload,
+                       occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for these kinds
+        machine = self.machine(payload.machine) if payload.machine is not None else None
+        if isinstance(payload, MachineFaultPayload):
+            kind, reason = AlertKind.MACHINE_FAULT, payload.fault
+        else:
+            kind, reason = AlertKind.QUALITY_ISSUE, payload.issue
+        workshop_id = machine.workshop_id if machine is not None else worker.workshop_id
+
+        def plan(event: Event) -> None:
+            alert = alerts.open_alert(
+                self.session, event, kind, workshop_id=workshop_id, machine=machine,
+                reason=reason, reporter=worker, actor=self.by(worker), zone=self.zone,
+                starts=self._starts)
+            if machine is not None and kind is AlertKind.MACHINE_FAULT \
+                    and alert.resolved_at is None and self._faulted is not None:
+                self._faulted.add(machine.id)
+        return plan
+
+    def _check_machine_start(self, worker: Worker | None, payload: MachinePayload,
+                             occurred_at: datetime) -> Plan | None:
+        """Nothing more than the event, unless the machine has a fault alert open."""
+        assert worker is not None  # the schema requires a worker for this kind
+        machine = self.machine(payload.machine)
+        self._starts.append((occurred_at, machine.id, worker.id))
+        if self._faulted is None:  # one query a batch: the served machines' open faults
+            served = [m.id for m in self.machines.values()
+                      if m.workshop_id in self.workshops]
+            self._faulted = alerts.open_faults(self.session, served)
+        if machine.id not in self._faulted:
+            return None
+
+        def plan(event: Event) -> None:
+            alerts.machine_started(self.session, machine, event, worker, self.by(worker))
         return plan
 
     def _check_reward_redeem(self, worker: Worker | None, payload: RewardRedeemPayload,

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from server.services.events.payloads import (
+    AlertAckPayload,
     AppealPayload,
     BadgeInPayload,
     ClaimDecisionPayload,
@@ -48,13 +49,14 @@ from server.services.events.payloads import (
 )
 
 __all__ = [
-    "ACT_KINDS", "COUNT_KINDS", "KINDS", "MAX_BATCH", "RUN_KINDS", "TROUBLE_KINDS",
-    "AppealPayload", "BadgeInPayload", "ClaimDecisionPayload", "Code", "CountPayload",
+    "ACT_BY_WORKER", "ACT_KINDS", "COUNT_KINDS", "KINDS", "MAX_BATCH", "RUN_KINDS",
+    "TROUBLE_KINDS", "AlertAckPayload", "AppealPayload", "BadgeInPayload",
+    "ClaimDecisionPayload", "Code", "CountPayload",
     "EventBatch", "EventIn", "EventKind", "KioskEvent", "MachineFaultPayload",
     "MachinePayload", "NoticeSeenPayload", "PinLockedPayload", "PointClaimPayload", "Proof",
     "QualityIssuePayload", "RawBatch", "RemarkPayload", "RemarkUndoPayload",
     "RewardHandoverPayload", "RewardRedeemPayload", "TrainingProgressPayload",
-    "body_hash", "canonical_payload", "describe", "event_adapter",
+    "act_supervisor", "body_hash", "canonical_payload", "describe", "event_adapter",
 ]
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -80,6 +82,7 @@ class EventKind(StrEnum):
     REWARD_HANDOVER = "reward_handover"
     REMARK_UNDO = "remark_undo"
     PIN_LOCKED = "pin_locked"
+    ALERT_ACK = "alert_ack"
 
 
 # Kinds that change a production record: a machine run, or a count of pieces.
@@ -88,11 +91,14 @@ COUNT_KINDS: tuple[str, ...] = (EventKind.OUTPUT.value, EventKind.DEFECT.value)
 # Kinds a worker reports as trouble on the floor.
 TROUBLE_KINDS: tuple[str, ...] = (EventKind.QUALITY_ISSUE.value, EventKind.MACHINE_FAULT.value)
 # A supervisor's acts: each event carries `proof`, the supervisor's PIN sealed at the kiosk,
-# and the payload field naming the supervisor who acted.
+# and where the event names the supervisor who acted: a field of its payload, or
+# ACT_BY_WORKER, the event's own `worker` (`act_supervisor` reads either).
+ACT_BY_WORKER = "worker"
 ACT_KINDS: dict[str, str] = {
     EventKind.REMARK.value: "given_by",
     EventKind.CLAIM_DECISION.value: "decided_by",
     EventKind.REWARD_HANDOVER.value: "handed_by",
+    EventKind.ALERT_ACK.value: ACT_BY_WORKER,
 }
 
 
@@ -110,7 +116,7 @@ class KioskEvent(Strict):
                                   "kept beside occurred_at for diagnosis")
     proof: Proof | None = Field(
         default=None, description="required for a supervisor's act (remark, claim_decision, "
-                                  "reward_handover): the PIN sealed at the kiosk")
+                                  "reward_handover, alert_ack): the PIN sealed at the kiosk")
     payload: BaseModel
 
     @field_validator("occurred_at")
@@ -241,10 +247,17 @@ class PinLocked(_Event):
     payload: PinLockedPayload
 
 
+class AlertAck(_Event):
+    kind: Literal["alert_ack"]
+    worker: Code = Field(description="the supervisor acknowledging the alert (whose PIN the "
+                                     "event's proof holds)")
+    payload: AlertAckPayload
+
+
 EventIn = Annotated[
     BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
     | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen
-    | RewardRedeem | RewardHandover | RemarkUndo | PinLocked,
+    | RewardRedeem | RewardHandover | RemarkUndo | PinLocked | AlertAck,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)
@@ -275,6 +288,16 @@ class RawBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[Any] = Field(max_length=MAX_BATCH)
+
+
+def act_supervisor(event: KioskEvent) -> tuple[str | None, str]:
+    """Who acts in a supervisor's act (ACT_KINDS), and where the event names them:
+    ("S001", "payload.given_by") for a remark, ("S001", "worker") for an alert_ack."""
+    field = ACT_KINDS[event.kind]
+    if field == ACT_BY_WORKER:
+        return event.worker, "worker"
+    code = getattr(event.payload, field)
+    return (None if code is None else str(code)), f"payload.{field}"
 
 
 # The JSON of a body to hash: keys sorted, no spaces, text as it is (made once; an encoder

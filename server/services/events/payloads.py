@@ -182,6 +182,15 @@ class PinLockedPayload(Strict):
     epoch: int = Field(ge=0, le=2_147_483_647, description="the roster's pin_epoch then")
 
 
+class AlertAckPayload(Strict):
+    """The event's worker, a supervisor of the alert's workshop, acknowledges the alert (a
+    supervisor's act: the event's proof holds their PIN). Once: an alert acknowledged
+    already, or of another workshop, is refused."""
+
+    alert: int = Field(ge=1, le=2_147_483_647,
+                       description="the alert's `id` (GET /alerts)")
+
+
 class Proof(Strict):
     """A supervisor's PIN sealed at the kiosk to the server's sealing key, bound to the act
     (`shopfloor_trust.seal.seal_pin`): every event of one act carries the same proof, whose

@@ -2,12 +2,14 @@
 to the server's sealing key and bound to every event of the act (shopfloor_trust/seal.py).
 
 For each event of an act (ACT_KINDS) the proof must be there, name the supervisor the
-payload names, list this event's digest (its uuid, worker, occurred_at and payload exactly
-as sent, so a proof copied to another event, or an event whose points or worker were
-changed, does not fit), open with the sealing key for this kind, supervisor and list of
-events, and hold the supervisor's PIN (people/pins.py, which counts wrong PINs once per
-seal and locks the supervisor's acts at the fifth). A seal opened once is not opened again
-in the batch: an act of 50 events checks argon2 once. The PIN is never stored or logged.
+event names (a payload field such as `given_by`, or for an alert_ack the event's own
+`worker`: kinds.act_supervisor), list this event's digest (its uuid, worker, occurred_at
+and payload exactly as sent, so a proof copied to another event, or an event whose points
+or worker were changed, does not fit), open with the sealing key for this kind, supervisor
+and list of events, and hold the supervisor's PIN (people/pins.py, which counts wrong PINs
+once per seal and locks the supervisor's acts at the fifth). A seal opened once is not
+opened again in the batch: an act of 50 events checks argon2 once. The PIN is never stored
+or logged.
 
 Every refusal's reason starts with "proof:", which the kiosk shows to the supervisor.
 """
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from server.models import Worker
 from server.services.devices.keys import ServerKeys
 from server.services.events.batch import Rejected
-from server.services.events.kinds import ACT_KINDS, KioskEvent
+from server.services.events.kinds import KioskEvent, act_supervisor
 from server.services.people.pins import PinRefused, check_act_pin
 from shopfloor_trust.seal import SealRefused, item_digest, open_seal, seal_digest
 
@@ -53,14 +55,14 @@ class Proofs:
         """Raise Rejected unless `event` (a supervisor's act; `sent` is the event as the
         kiosk sent it) carries a proof that its supervisor typed their PIN for it.
         `supervisor(code, field)` looks the supervisor up (or raises Rejected)."""
-        field = ACT_KINDS[event.kind]
-        code = getattr(event.payload, field)
+        code, where = act_supervisor(event)
         proof = event.proof
         if proof is None:
             raise Rejected(REQUIRED)
+        if code is None:  # (the kinds' models require the supervisor)
+            raise Rejected(f"{where}: required: the supervisor acting")
         if proof.supervisor != code:
-            raise Rejected(f"proof: sealed by {proof.supervisor!r}, not by payload.{field} "
-                           f"{code!r}")
+            raise Rejected(f"proof: sealed by {proof.supervisor!r}, not by {where} {code!r}")
         digest = item_digest(sent["uuid"], sent.get("worker"), sent["occurred_at"],
                              sent["payload"])
         if digest not in proof.items:
@@ -69,7 +71,7 @@ class Proofs:
                proof.ct, tuple(proof.items))
         if key not in self._outcomes:
             self._outcomes[key] = self._open(event.kind, proof.model_dump(),
-                                             supervisor(code, f"payload.{field}"))
+                                             supervisor(code, where))
         reason = self._outcomes[key]
         if reason is not None:
             raise Rejected(reason)

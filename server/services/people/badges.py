@@ -13,14 +13,19 @@ HR's side: the list, revoking, a card tapped at a kiosk, badge sheets. "Tap at k
 now": a kiosk reports a badge it does not know as a `badge_in` without a worker; for a
 card it sends the number read (over the pinned TLS link). `note_unknown_tap` keeps it as
 an `UnknownTap` for at most UNKNOWN_TAP_HOURS, never in the event, the audit log or a log
-line, so HR can pick the tap and give the card to a worker without reading a UID off it.
+line, so HR can pick the tap and give the card to a worker without reading a UID off it; the
+list shows the number as the site's cards print it (`printed_number`), to match the tap
+to the card in hand.
 Badge sheets issue a fresh QR badge per worker (a QR secret is shown only once) and lay
-them out on A4 with photo and name, ready to print and cut.
+them out on A4 with photo and name, ready to print and cut. A worker's QR badges in use are
+revoked when the sheet is made, and only those HR was shown (`sheet_replacements`) and
+confirmed: a sheet never leaves an old QR badge working, nor replaces one silently.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,7 +49,7 @@ from server.services.devices.keys import ServerKeys
 from server.services.people.workers import get_worker, photo_file
 from server.services.reports.pdf import new_document, output
 from server.services.security import new_token, qr_credential_hash
-from shopfloor_trust.cards import legacy_card_digest, normalise_uid
+from shopfloor_trust.cards import card_hex, legacy_card_digest, normalise_uid, printed_number
 
 QR_SECRET_BYTES = 24
 # How long the number of a card no worker holds is kept for HR's "tap at kiosk X now".
@@ -123,6 +128,76 @@ def assign_card(session: Session, keys: ServerKeys, worker_code: str, uid: str,
     return _assign(session, worker, BadgeKind.CARD, keyed, BadgeDigest.KEYED, actor, badge)
 
 
+@dataclass(frozen=True)
+class KnownCard:
+    """What the site knows of one card number: its keyed digest, its badge (keyed, or a
+    legacy one that assigning upgrades; revoked or not) and who holds it now, if anyone."""
+
+    number: str
+    digest: str
+    badge: Badge | None
+
+    @property
+    def holder(self) -> Worker | None:
+        """The worker whose active badge this card is (active or not as a worker)."""
+        if self.badge is None or self.badge.revoked_at is not None:
+            return None
+        return self.badge.worker
+
+
+def look_up_cards(session: Session, keys: ServerKeys, numbers: Iterable[str]
+                  ) -> dict[str, KnownCard]:
+    """Each card number (normalised hex, `normalise_uid`) with its keyed digest and badge;
+    reads only. A digest costs ~25 ms (shopfloor_trust/cards.py): 2,000 cards, ~50 s."""
+    found: dict[str, KnownCard] = {}
+    for number in dict.fromkeys(numbers):
+        keyed = keys.card_digest(number)
+        badge = _badge(session, keyed)
+        if badge is None:
+            legacy = _badge(session, legacy_card_digest(number))
+            if legacy is not None and legacy.digest is BadgeDigest.LEGACY:
+                badge = legacy
+        found[number] = KnownCard(number, keyed, badge)
+    return found
+
+
+@dataclass(frozen=True)
+class CardsAssigned:
+    assigned: int  # cards given to a worker who did not hold them
+    unchanged: int  # cards the worker held already
+    replaced: int  # other cards of those workers, revoked
+
+
+def assign_cards(session: Session, cards: Sequence[tuple[Worker, KnownCard]],
+                 actor: str) -> CardsAssigned:
+    """Give each worker its card (in bulk: `badge import`, the workers import's card
+    column): the card is the worker's one card, so the worker's other active card badges
+    are revoked (QR badges stay). A card another worker holds raises Conflict: check
+    `KnownCard.holder` first to name the row. Each change is audited as `assign_card`
+    audits it, never with the number or digest. Flushes; the caller commits."""
+    for worker, card in cards:
+        if card.holder is not None and card.holder.id != worker.id:
+            raise Conflict(f"this badge already belongs to worker {card.holder.code}")
+    assigned = unchanged = replaced = 0
+    keep = {card.badge.id for _, card in cards if card.badge is not None}
+    for worker, _card in cards:
+        for other in list_badges(session, worker.code):
+            if other.kind is BadgeKind.CARD and other.id not in keep:
+                revoke_badge(session, other.id, actor)
+                replaced += 1
+    for worker, card in cards:
+        badge = card.badge
+        if badge is not None and badge.digest is BadgeDigest.LEGACY:
+            badge = _upgrade(session, badge, card.digest, actor)
+        if badge is not None and badge.revoked_at is None and badge.worker_id == worker.id:
+            unchanged += 1
+            continue
+        _assign(session, worker, BadgeKind.CARD, card.digest, BadgeDigest.KEYED, actor, badge)
+        assigned += 1
+    session.flush()
+    return CardsAssigned(assigned, unchanged, replaced)
+
+
 def assign_qr(session: Session, worker_code: str, actor: str) -> tuple[Badge, str]:
     """A new QR badge; returns the secret to print. It cannot be shown again."""
     worker = _worker(session, worker_code)
@@ -158,11 +233,16 @@ def revoke_badge(session: Session, badge_id: int, actor: str,
     badge = session.get(Badge, badge_id)
     if badge is None:
         raise NotFound(f"no badge {badge_id}")
+    _revoke(session, badge, actor, now)
+    return badge
+
+
+def _revoke(session: Session, badge: Badge, actor: str, now: datetime | None = None,
+            **why: str) -> None:
     if badge.revoked_at is None:
         badge.revoked_at = now or utcnow()
         record(session, actor, "badge.revoke", "badge", badge.id,
-               after={"worker_id": badge.worker_id, "kind": badge.kind.value})
-    return badge
+               after={"worker_id": badge.worker_id, "kind": badge.kind.value, **why})
 
 
 # --- badges no worker holds, tapped at a kiosk ------------------------------------------
@@ -223,13 +303,29 @@ class Tap:
     at: datetime
     kind: str
     known_as: str | None
+    # A card's number as the site's cards print it (None for a QR badge), and its whole
+    # UID in hex when it has more bytes than that number shows (a 7-byte PC/SC card).
+    printed: str | None = None
+    uid: str | None = None
+
+
+def _printed(number: str | None, fmt: str, reverse: bool) -> tuple[str | None, str | None]:
+    """The printed number of a card tapped as hex `number`, and the hex too when the
+    printed number does not hold every byte of it."""
+    if not number:
+        return None, None
+    printed = printed_number(number, fmt, reverse=reverse)
+    whole = card_hex(printed, fmt, reverse=reverse) == normalise_uid(number)
+    return printed, None if whole else normalise_uid(number)
 
 
 def unknown_taps(session: Session, kiosk_name: str | None = None,
-                 now: datetime | None = None) -> list[Tap]:
+                 now: datetime | None = None, *, card_format: str = "10D",
+                 card_reversed: bool = False) -> list[Tap]:
     """Badges no worker has, tapped in the last ten minutes, newest first, each badge
     once. A badge given out meanwhile drops off the list; a revoked one names its last
-    holder."""
+    holder. A card's number is given as the site's cards print it (`card_format`,
+    `card_reversed`: Config), so HR can match the tap to the card in hand."""
     now = now or utcnow()
     forget_old_taps(session, now)
     query = (select(UnknownTap, Kiosk.name).join(Kiosk, UnknownTap.kiosk_id == Kiosk.id)
@@ -246,8 +342,10 @@ def unknown_taps(session: Session, kiosk_name: str | None = None,
         owner = _badge(session, tap.digest)
         if owner is not None and owner.revoked_at is None:
             continue
+        printed, uid = _printed(tap.number if tap.kind == BadgeKind.CARD.value else None,
+                                card_format, card_reversed)
         taps.append(Tap(tap.id, name, tap.seen_at, tap.kind,
-                        owner.worker.code if owner is not None else None))
+                        owner.worker.code if owner is not None else None, printed, uid))
     return taps
 
 
@@ -271,18 +369,62 @@ def assign_tapped(session: Session, tap_id: int, worker_code: str, actor: str) -
     return badge
 
 
-def badge_sheet(session: Session, worker_codes: list[str], photo_dir: Path,
-                actor: str, *, font: str | None = None) -> bytes:
-    """A new QR badge for each worker, printed as an A4 PDF: photo, name, code, QR;
-    `font` is the configured PDF font (`Config.pdf_font`)."""
+@dataclass(frozen=True)
+class Replaced:
+    """A worker on a badge sheet whose QR badges in use the sheet revokes."""
+
+    code: str
+    name: str
+    badge_ids: tuple[int, ...]
+    issued: tuple[datetime, ...]
+
+
+def _sheet_workers(session: Session, worker_codes: Collection[str]) -> list[Worker]:
     codes = list(dict.fromkeys(c for c in worker_codes if c))
     if not codes:
         raise InvalidInput("choose at least one worker")
+    return [get_worker(session, code) for code in codes]
+
+
+def _qr_in_use(worker: Worker) -> list[Badge]:
+    return sorted((b for b in worker.badges if b.kind is BadgeKind.QR and b.revoked_at is None),
+                  key=lambda b: b.id)
+
+
+def sheet_replacements(session: Session, worker_codes: Collection[str]) -> list[Replaced]:
+    """The workers among `worker_codes` who hold QR badges in use, with those badges: what
+    a badge sheet for them revokes. NotFound for an unknown code."""
+    replaced = []
+    for worker in _sheet_workers(session, worker_codes):
+        if current := _qr_in_use(worker):
+            replaced.append(Replaced(worker.code, worker.name, tuple(b.id for b in current),
+                                     tuple(b.created_at for b in current)))
+    return replaced
+
+
+def badge_sheet(session: Session, worker_codes: Collection[str], photo_dir: Path,
+                actor: str, *, font: str | None = None, replace: Collection[int] = (),
+                now: datetime | None = None) -> bytes:
+    """A new QR badge for each worker, printed as an A4 PDF: photo, name, code, QR;
+    `font` is the configured PDF font (`Config.pdf_font`).
+
+    The workers' QR badges in use are revoked (audited, `replaced_by: badge_sheet`), so an
+    old badge stops working once the new ones are printed. `replace` names the badge ids
+    HR was shown (`sheet_replacements`) and confirmed: it must be exactly those, or
+    Conflict, and nothing is issued, so a sheet never replaces a badge nobody was told of
+    (one issued since the page was shown, say) and cannot revoke any other badge."""
+    workers = _sheet_workers(session, worker_codes)
+    current = {b.id: b for w in workers for b in _qr_in_use(w)}
+    if set(current) != set(replace):
+        raise Conflict("the QR badges these workers hold changed since the list of badges "
+                       "to replace was shown; check the list again")
+    for badge in current.values():
+        _revoke(session, badge, actor, now, replaced_by="badge_sheet")
+    session.flush()
     pdf = new_document(font=font)
     per_page = SHEET_COLUMNS * SHEET_ROWS
-    for index, code in enumerate(codes):
-        worker = get_worker(session, code)
-        _badge, secret = assign_qr(session, code, actor)
+    for index, worker in enumerate(workers):
+        _badge, secret = assign_qr(session, worker.code, actor)
         if index % per_page == 0:
             pdf.add_page()
         col, row = index % SHEET_COLUMNS, (index % per_page) // SHEET_COLUMNS

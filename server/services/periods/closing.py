@@ -193,7 +193,8 @@ def _close_one(session: Session, workshop: Workshop, row: SettledPeriod | None,
     cards = []
     for placing in standing.placings:
         person = standing.people[placing.worker_code]
-        card = card_dict(standing.card(placing.worker_code), person, workshop, session)
+        card = card_dict(standing.card(placing.worker_code), person, workshop, session,
+                         zone=zone)
         tier = card["tier"]["key"] if card.get("tier") else None
         cards.append({"snapshot_id": snapshot.id, "worker_id": person.id,
                       "total": card["total"], "rank": card["rank"], "tier": tier, "card": card})

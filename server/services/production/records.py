@@ -25,6 +25,7 @@ from server.models import Machine, ProductionRecord, RecordSource, Worker
 from server.services import InvalidInput
 from server.services.audit import record as audit
 from server.services.periods.late import ClosedPeriods, refusal
+from server.services.refusals import N_, Message
 
 FIELDS = (
     "date", "shift", "worker_code", "machine_code",
@@ -95,25 +96,32 @@ class Validation:
 
 
 class FieldError(ValueError):
-    """A field's value does not fit; the message says why, for a person."""
+    """A field's value does not fit; its one argument, a `Message`, says why, for a person
+    in their language."""
+
+
+def field_reason(number: int, name: str, problem: str) -> RowError:
+    """A bad row's reason about one field: `name: problem`."""
+    return RowError(number, Message(N_("%(column)s: %(problem)s"), column=name,
+                                    problem=problem), name)
 
 
 def parse_text(value: object, limit: int) -> str:
     """A code or name: stripped, not empty, at most `limit` characters. Shared with the
     workers import, where the same spreadsheet habits apply."""
     if value is None:
-        raise FieldError("is empty")
+        raise FieldError(Message(N_("is empty")))
     if isinstance(value, bool | date):  # date covers datetime
-        raise FieldError(f"{value} is not a code or name")
+        raise FieldError(Message(N_("%(value)s is not a code or name"), value=value))
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel stores a code typed as 101 as the number 101.0
     text = str(value).strip()
     if not text:
-        raise FieldError("is empty")
+        raise FieldError(Message(N_("is empty")))
     if len(text) > limit:
-        raise FieldError(f"is longer than {limit} characters")
+        raise FieldError(Message(N_("is longer than %(limit)s characters"), limit=limit))
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
-        raise FieldError(f"{text!r} holds a control character")
+        raise FieldError(Message(N_("%(text)r holds a control character"), text=text))
     return text
 
 
@@ -121,8 +129,9 @@ def parse_code(value: object) -> str:
     """A worker, workshop or machine code that fits CODE_PATTERN (see there)."""
     text = parse_text(value, MAX_CODE)
     if not _CODE.fullmatch(text):
-        raise FieldError(f"{text!r} is not a code: letters A-Z and digits, then also _ . - "
-                         f"(at most {MAX_CODE} characters)")
+        raise FieldError(Message(N_("%(text)r is not a code: letters A-Z and digits, then "
+                                    "also _ . - (at most %(limit)s characters)"),
+                                 text=text, limit=MAX_CODE))
     return text
 
 
@@ -132,23 +141,26 @@ def _date(value: object) -> date:
     if isinstance(value, date):
         return value
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise FieldError("is empty")
+        raise FieldError(Message(N_("is empty")))
     if not isinstance(value, str):
-        raise FieldError(f"{value} is not a date (expected YYYY-MM-DD)")
+        raise FieldError(Message(N_("%(value)s is not a date (expected YYYY-MM-DD)"),
+                                 value=value))
     match = _DATE.match(value.strip())
     if match is None:
-        raise FieldError(f"{value.strip()!r} is not a date (expected YYYY-MM-DD)")
+        raise FieldError(Message(N_("%(value)r is not a date (expected YYYY-MM-DD)"),
+                                 value=value.strip()))
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
-        raise FieldError(f"{value.strip()!r} is not a day of the calendar") from None
+        raise FieldError(Message(N_("%(value)r is not a day of the calendar"),
+                                 value=value.strip())) from None
 
 
 def _number(value: object) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise FieldError("is empty")
+        raise FieldError(Message(N_("is empty")))
     if isinstance(value, bool):
-        raise FieldError(f"{value!r} is not a number")
+        raise FieldError(Message(N_("%(value)r is not a number"), value=value))
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
@@ -158,27 +170,29 @@ def _number(value: object) -> float:
         try:
             number = float(text)
         except ValueError:
-            raise FieldError(f"{value.strip()!r} is not a number") from None
+            raise FieldError(Message(N_("%(value)r is not a number"),
+                                     value=value.strip())) from None
     else:
-        raise FieldError(f"{value} is not a number")
+        raise FieldError(Message(N_("%(value)s is not a number"), value=value))
     if not math.isfinite(number):
-        raise FieldError(f"{value!r} is not a number")
+        raise FieldError(Message(N_("%(value)r is not a number"), value=value))
     if number < 0:
-        raise FieldError(f"is negative ({value})")
+        raise FieldError(Message(N_("is negative (%(value)s)"), value=value))
     return number
 
 
 def _count(value: object) -> int:
     number = _number(value)
     if not number.is_integer():
-        raise FieldError(f"{value!r} is not a whole number")
+        raise FieldError(Message(N_("%(value)r is not a whole number"), value=value))
     return int(number)
 
 
 def _minutes(value: object) -> float:
     number = _number(value)
     if number > MINUTES_PER_DAY:
-        raise FieldError(f"{value!r} is more than a day ({MINUTES_PER_DAY} minutes)")
+        raise FieldError(Message(N_("%(value)r is more than a day (%(minutes)s minutes)"),
+                                 value=value, minutes=MINUTES_PER_DAY))
     return number
 
 
@@ -201,20 +215,22 @@ def _parse(number: int, raw: Mapping[str, object]) -> tuple[dict[str, Any], list
     errors: list[RowError] = []
     for name in FIELDS:
         if name not in raw:
-            errors.append(RowError(number, f"{name}: missing", name))
+            errors.append(field_reason(number, name, Message(N_("missing"))))
             continue
         try:
             values[name] = _PARSERS[name](raw[name])
         except FieldError as exc:
-            errors.append(RowError(number, f"{name}: {exc}", name))
+            errors.append(field_reason(number, name, exc.args[0]))
     run, planned = values.get("run_minutes"), values.get("planned_minutes")
     if run is not None and planned is not None and run > planned:
-        errors.append(RowError(number, f"run_minutes: {run:g} is more than planned_minutes "
-                               f"{planned:g}", "run_minutes"))
+        errors.append(field_reason(number, "run_minutes", Message(
+            N_("%(run)s is more than planned_minutes %(planned)s"), run=f"{run:g}",
+            planned=f"{planned:g}")))
     defects, output = values.get("defects"), values.get("output")
     if defects is not None and output is not None and defects > output:
-        errors.append(RowError(number, f"defects: {defects} is more than output {output}",
-                               "defects"))
+        errors.append(field_reason(number, "defects", Message(
+            N_("%(defects)s is more than output %(output)s"), defects=defects,
+            output=output)))
     return values, errors
 
 
@@ -264,7 +280,8 @@ def validate_production_rows(
     for number, values, problems in parsed:
         code = values.get("worker_code")
         if code is not None and code not in known:
-            problems.append(RowError(number, f"worker_code: no worker {code!r}", "worker_code"))
+            problems.append(field_reason(number, "worker_code", Message(
+                N_("no worker %(code)r"), code=code)))
         if problems:
             errors.extend(problems)
             continue
@@ -272,11 +289,13 @@ def validate_production_rows(
         worker = known[row.worker_code]
         period = closed.on(worker.workshop_id, row.date) if closed else None
         if row.key in seen:
-            errors.append(RowError(number, f"repeats the date, shift, worker and machine of "
-                                   f"{label} {seen[row.key]}"))
+            errors.append(RowError(number, Message(
+                N_("repeats the date, shift, worker and machine of %(label)s %(number)s"),
+                label=label, number=seen[row.key])))
         elif period is not None and not into_open:
-            errors.append(RowError(number, f"date: {refusal(period)}; book it into the open "
-                                   "period with --into-open", "date"))
+            errors.append(field_reason(number, "date", Message(
+                N_("%(closed)s; book it into the open period with --into-open"),
+                closed=refusal(period))))
         else:
             seen[row.key] = number
             good.append((number, row))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Worker, Workshop
 from server.scoring import (
+    Dim,
     Period,
     PeriodSpan,
     Placing,
@@ -32,6 +33,7 @@ from server.scoring import (
 )
 from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
+from server.services.alerts.reads import fault_minutes
 from server.services.periods.snapshots import adjustment_lines, settled_board, settled_card
 from server.services.points import ledger
 from server.services.scores.inputs import Person
@@ -79,15 +81,21 @@ def _header(span: PeriodSpan, scheme: Scheme) -> dict[str, Any]:
 
 
 def card_dict(card: Scorecard, person: Person, workshop: Workshop,
-              session: Session | None = None) -> dict[str, Any]:
+              session: Session | None = None, *, zone: ZoneInfo | None = None
+              ) -> dict[str, Any]:
     """The worker card the kiosk and the CLI show (docs/scoring.md: every number explained).
 
     With a `session`, the adjustment lines the total counts are listed whole (what they
-    are for, the day they belong to); without one, only their ids.
+    are for, the day they belong to); without one, only their ids. With a `session` and the
+    site's `zone`, each uptime dimension says on which days its machines stood still for
+    faults (`fault_minutes`: {"YYYY-MM-DD": minutes}, days with fault downtime only).
     """
     next_tier = card.next_tier
     lines = (adjustment_lines(session, card.adjustment_ids) if session is not None
              else [{"id": i} for i in card.adjustment_ids])
+    faults = (fault_minutes(session, person.id, card.span.start, card.span.end, zone)
+              if session is not None and zone is not None
+              and any(d.key is Dim.UPTIME for d in card.dimensions) else {})
     return {
         "worker": {"code": person.code, "name": person.name, "language": person.language,
                    "workshop": workshop.code},
@@ -104,6 +112,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
                 "better": d.better, "unit": d.unit.value,
                 "daily_met": {v.date.isoformat(): v.met for v in d.daily},
                 "target_full": d.target_full, "pro_rated": d.pro_rated,
+                **({"fault_minutes": faults} if d.key is Dim.UPTIME else {}),
             }
             for d in card.dimensions
         ],
@@ -151,10 +160,12 @@ def worker_scorecard(
         person = standing.people.get(worker.code)
         if person is not None:
             card = refresh_worker(session, standing, workshop, person, zone)
-            return _with_balance(session, worker, card_dict(card, person, workshop, session))
+            return _with_balance(session, worker, card_dict(card, person, workshop, session,
+                                                            zone=zone))
     standing = build_standing(session, workshop, span, zone, as_of, detail_for=worker.id)
     return _with_balance(session, worker, card_dict(
-        standing.card(worker.code), standing.people[worker.code], workshop, session))
+        standing.card(worker.code), standing.people[worker.code], workshop, session,
+        zone=zone))
 
 
 def _with_balance(session: Session, worker: Worker, card: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +236,7 @@ def all_scorecards(
             continue
         standing = build_standing(session, workshop, span, zone, as_of, detail_all=True)
         cards.extend(card_dict(standing.card(p.worker_code), standing.people[p.worker_code],
-                               workshop, session) for p in standing.placings)
+                               workshop, session, zone=zone) for p in standing.placings)
     return {
         "period": span.kind.value,
         "period_label": span.label,

@@ -1,5 +1,6 @@
 // The wall display: poll board.json with If-None-Match, render, rotate workshops,
-// keep a clock, and show when the server could not be reached.
+// keep a clock, and show when the server could not be reached. While an alert nobody has
+// acknowledged is open, a red banner names the machine, the reason and the minutes open.
 (function () {
   "use strict";
   const root = document.getElementById("wall");
@@ -14,6 +15,9 @@
   let data = null;
   let current = 0;
   let lastUpdate = null;
+  let serverOffsetMs = 0; // the server's clock minus this TV's, from each answer's Date
+  let alertTurn = 0; // which open alert the banner shows
+  const ALERT_MS = 6000;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -112,6 +116,98 @@
     $("star-panel").hidden = !board.star && !board.so_far;
   }
 
+  // A fault: a warning triangle; a quality issue: a warning circle. Named for screen readers.
+  function alertIcon(kind) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "alert-icon");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t[`alert_${kind}`] || kind);
+    const shape = document.createElementNS(ns, kind === "quality_issue" ? "circle" : "path");
+    if (kind === "quality_issue") {
+      shape.setAttribute("cx", "12"); shape.setAttribute("cy", "12"); shape.setAttribute("r", "11");
+    } else {
+      shape.setAttribute("d", "M12 1.5 23.5 21.5H.5z");
+    }
+    shape.setAttribute("fill", "#ffd257");
+    const mark = document.createElementNS(ns, "path");
+    mark.setAttribute("d", kind === "quality_issue" ? "M10.8 5h2.4v9h-2.4zM10.8 16h2.4v2.6h-2.4z"
+      : "M10.8 8h2.4v7.5h-2.4zM10.8 17h2.4v2.4h-2.4z");
+    mark.setAttribute("fill", "#7a0d0d");
+    svg.append(shape, mark);
+    return svg;
+  }
+
+  // Every board's alerts (a display for all workshops shows each workshop's), oldest first.
+  function openAlerts() {
+    if (!data) return [];
+    const many = data.boards.length > 1;
+    const found = [];
+    for (const board of data.boards) {
+      for (const alert of board.alerts || []) {
+        found.push(Object.assign({ workshopName: many ? board.workshop.name : "" }, alert));
+      }
+    }
+    return found.sort((a, b) => Date.parse(a.opened_at) - Date.parse(b.opened_at));
+  }
+
+  function minutesOpen(alert) {
+    const opened = Date.parse(alert.opened_at);
+    if (Number.isNaN(opened)) return 0;
+    return Math.max(0, Math.floor((Date.now() + serverOffsetMs - opened) / 60000));
+  }
+
+  // A line too long for the banner gets smaller, down to a floor, before it is cut with "…".
+  function fit(node, maxRem, minRem) {
+    let size = maxRem;
+    node.style.fontSize = `${size}rem`;
+    const cut = () => [...node.children].some((n) => n.scrollWidth > n.clientWidth + 1);
+    while (cut() && size > minRem) {
+      size = Math.max(minRem, size - 0.05);
+      node.style.fontSize = `${size}rem`;
+    }
+  }
+
+  // One alert at a time, each for ALERT_MS, in two lines: what stands (the machine, or the
+  // kind of issue where no machine was named) and for how long; then where (on a display
+  // for every workshop), the kind and the reason. Who reported it is not the hall's.
+  function alertItem(alert, index, count) {
+    const li = el("li");
+    li.dataset.alert = String(alert.id);
+    li.dataset.kind = alert.kind;
+    const kind = t[`alert_${alert.kind}`] || alert.kind;
+    const machine = alert.machine_name || alert.machine;
+    const main = el("div", "alert-main");
+    main.append(alertIcon(alert.kind), el("span", "alert-what", machine || kind),
+      el("span", "alert-minutes", t.alert_minutes.replace("{n}", String(minutesOpen(alert)))));
+    const detail = el("div", "alert-detail");
+    const about = [alert.workshopName, machine ? kind : "", alert.reason || ""].filter(Boolean);
+    detail.append(el("span", "alert-about", about.join(" · ") || kind));
+    if (count > 1) detail.append(el("span", "alert-count", `${index + 1}/${count}`));
+    li.append(main, detail);
+    return li;
+  }
+
+  function renderAlerts() {
+    const alerts = openAlerts();
+    const list = $("alert-list");
+    list.replaceChildren();
+    $("alerts").hidden = alerts.length === 0;
+    document.body.classList.toggle("alerting", alerts.length > 0);
+    if (alerts.length === 0) return;
+    alertTurn %= alerts.length;
+    alerts.forEach((alert, index) => {
+      const li = alertItem(alert, index, alerts.length);
+      li.hidden = index !== alertTurn;
+      list.appendChild(li);
+      if (!li.hidden) {
+        fit(li.querySelector(".alert-main"), 1.9, 1.5);
+        fit(li.querySelector(".alert-detail"), 1.5, 1.2);
+      }
+    });
+  }
+
   // "2026-11" -> "11月进步之星" / "Improvement star of November".
   function starTitle(month) {
     const number = Number(month.split("-")[1]);
@@ -134,10 +230,13 @@
         window.location.reload();
         return;
       }
+      const date = Date.parse(response.headers.get("Date") || "");
+      if (!Number.isNaN(date)) serverOffsetMs = date - Date.now();
       if (response.status === 200) {
         etag = response.headers.get("ETag");
         data = await response.json();
         render();
+        renderAlerts();
       } else if (response.status !== 304) {
         throw new Error(`status ${response.status}`);
       }
@@ -167,6 +266,7 @@
     if (data && data.boards.length > 1) { current += 1; render(); }
   }, rotateMs);
   setInterval(tick, 1000);
+  setInterval(() => { alertTurn += 1; renderAlerts(); }, ALERT_MS); // the next, minutes on
   tick();
   poll();
 })();

@@ -34,6 +34,7 @@ ACCESS = {
     "admin.workers_active": "admin",
     "admin.workers_photo_upload": "admin",
     "admin.workers_import": "admin",
+    "admin.workers_import_template": "admin",
     "admin.badges": "admin",
     "admin.badges_card": "admin",
     "admin.badges_qr": "admin",
@@ -72,8 +73,12 @@ ACCESS = {
     "admin.worker_points": "read",
     "admin.worker_points_add": "admin",
     "admin.worker_points_settle": "admin",
+    "admin.alerts": "manage",
+    "admin.alerts_open": "manage",
+    "admin.alerts_act": "manage",
     "admin.production": "plant",
     "admin.production_import": "admin",
+    "admin.production_import_template": "admin",
     "admin.production_edit": "admin",
     "admin.periods": "read",
     "admin.periods_show": "read",
@@ -144,6 +149,8 @@ def _values(session: Session, plant: Plant) -> dict[str, object]:
         "video_id": 1, "question": 1, "answer": 1,
         # No reward or redemption exists in the plant: the allowed get a 404.
         "reward": "CUP", "redemption_id": 1, "action": "handover",
+        # No alert exists in the plant either: the allowed get a 404.
+        "alert_id": 1,
     }
 
 

@@ -219,8 +219,8 @@ def test_refused_events_are_scoped_and_booked_into_the_open_period(
     assert "booked already" in again
 
 
-def _digest(page: str) -> str:
-    found = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+def _upload(page: str) -> str:
+    found = re.search(r'name="upload" value="([A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43})"', page)
     assert found, "no confirm form"
     return found.group(1)
 
@@ -244,8 +244,7 @@ def test_late_production_is_booked_only_when_the_box_is_ticked(
     assert 'id="import-adjustments"' in preview and "A002" in preview
     assert session.scalar(select(func.count()).select_from(Adjustment)) == 0  # a preview
     admin.post("/admin/production/import", data={
-        "step": "confirm", "digest": _digest(preview), "filename": "late.csv",
-        "into_open": "1"})
+        "step": "confirm", "upload": _upload(preview), "into_open": "1"})
     session.expire_all()
     [line] = session.scalars(select(Adjustment)).all()
     assert line.source == "production" and line.points == 30

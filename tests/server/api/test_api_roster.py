@@ -4,6 +4,7 @@ ETag; enrolment and GET /keys hand a kiosk its keys."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.schemas import Roster
 from server.models import Badge, BadgeDigest, BadgeKind, Worker, utcnow
 from server.services.devices.keys import ServerKeys
 from server.services.devices.kiosks import issue_code
@@ -164,3 +166,17 @@ def test_other_workshops_badges_never_reach_this_kiosk(
     assert session.scalars(select(Badge)).one()
     text = client.get("/api/v1/roster", headers=kiosk_headers).get_data(as_text=True)
     assert keys.card_digest("0102030405") not in text
+
+
+def test_the_roster_tells_kiosks_the_sites_card_format(
+    app: Flask, client: FlaskClient, kiosk_headers: dict[str, str]
+) -> None:
+    first = client.get("/api/v1/roster", headers=kiosk_headers)
+    assert first.get_json()["card_format"] == {"format": "10D", "reversed": False}
+    Roster.model_validate(first.get_json())
+    app.config["SHOPFLOOR"] = dataclasses.replace(app.config["SHOPFLOOR"],
+                                                  card_format="2H,4H", card_reversed=True)
+    second = client.get("/api/v1/roster",
+                        headers={**kiosk_headers, "If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200  # another format is another roster: kiosks fetch it
+    assert second.get_json()["card_format"] == {"format": "2H,4H", "reversed": True}

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import (
+    Alert,
     EntryStatus,
     Event,
     PointEntry,
@@ -81,6 +82,16 @@ def _act(kind: str, session: Session, keys: ServerKeys, post_events: PostEvents)
             _fresh(session)
             return session.scalars(select(PointEntry.status)).one()
         return decision, status
+    if kind == "alert_ack":
+        fault = make_event("machine_fault", payload={"machine": "M1"})
+        assert post_events(fault)[0]["status"] == "accepted"
+        alert = _fresh(session).scalars(select(Alert.id)).one()
+        ack = make_event("alert_ack", worker="S001", payload={"alert": alert})
+
+        def acknowledged() -> object:
+            _fresh(session)
+            return session.scalars(select(Alert.acknowledged_by)).one()
+        return ack, acknowledged
     add_reward(session, "GLOVES", RewardSpec(name="手套", cost=5), "test")
     session.commit()
     redeem = make_event("reward_redeem", payload={"reward": "GLOVES"})
@@ -97,7 +108,7 @@ def _act(kind: str, session: Session, keys: ServerKeys, post_events: PostEvents)
 
 def test_the_acts_that_need_proof_are_one_list() -> None:
     assert ACT_KINDS == {"remark": "given_by", "claim_decision": "decided_by",
-                         "reward_handover": "handed_by"}
+                         "reward_handover": "handed_by", "alert_ack": "worker"}
     assert ACTING == ACT_KINDS  # the tests seal what the server checks
 
 
@@ -107,9 +118,10 @@ def test_each_act_needs_a_proof_made_for_it_by_its_supervisor(
     event, effect = _act(kind, session, keys, post_events)
     before = effect()
     field = ACT_KINDS[kind]
+    where = "worker" if field == "worker" else f"payload.{field}"
     attempts = {  # (a refused event is not stored: the same one may come again, mended)
         REQUIRED: event,
-        f"proof: sealed by 'S101', not by payload.{field} 'S001'":
+        f"proof: sealed by 'S101', not by {where} 'S001'":
             seal_one(keys, SUPERVISOR_PIN, event, supervisor="S101"),
         NOT_THIS_EVENT: {**event, "proof": proof(keys, SUPERVISOR_PIN, [_remark("W002")])},
         "proof: wrong PIN for S001 (4 tries left before a lock)":
