@@ -57,6 +57,14 @@ from support.waitress_thread import waitress_thread
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Minutes open are counted on the real clock: "now" is when each test starts, not when
+    the module was imported (a whole run collects everything minutes before)."""
+    global NOW
+    NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 def alert_json(ident: int, minutes_ago: float, *, kind: str = "machine_fault",
                machine: str | None = "M1", machine_name: str | None = "1号车床",
                reason: str | None = "spindle", reporter: str = "W100",
