@@ -5,12 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 PYTEST_ARGS ?=
-# The browser suites (Debian's Chromium through Playwright, every page in both languages)
-# run in `make test-slow`, which CI runs after `make test`, to keep `make test` under 30 min.
+# The browser suites (Debian's Chromium through Playwright, every page in both languages),
+# the fault-injection rounds (kill -9 the kiosk or the server, cut the link) and the API
+# fuzzing run in `make test-slow`, which CI runs after `make test`, to keep `make test`
+# under 30 min.
 BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_admin_periods.py tests/e2e/test_admin_rewards.py \
 	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py \
 	tests/e2e/test_wall_banner.py
+SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
+	tests/discovery/test_fault_kiosk_kill.py tests/discovery/test_fault_partition.py \
+	tests/server/api/test_api_schemathesis.py
 
 .PHONY: run install system-packages test-setup test test-slow bench soak lint clean image image-test
 
@@ -39,10 +44,10 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 test: test-setup
 	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust tests
 	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust
-	$(BIN)/python -m pytest $(addprefix --ignore=,$(BROWSER_TESTS)) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(SLOW_TESTS)) --durations=15 $(PYTEST_ARGS)
 
 test-slow: test-setup
-	$(BIN)/python -m pytest $(BROWSER_TESTS) --durations=10 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(SLOW_TESTS) --durations=10 $(PYTEST_ARGS)
 
 bench: test-setup
 	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
