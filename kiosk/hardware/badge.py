@@ -41,6 +41,24 @@ def post_badge(credential: str | None, number: str, reader: str, seen_at: float)
                 reader=reader, seen_at=seen_at)
 
 
+def hand_over(number: str, reader: str, seen_at: float, digest: Digest,
+              on_badge: BadgeCallback) -> None:
+    """Digest a card a reader saw and pass it on, from the reader's own thread (PC/SC here,
+    keyboard wedges in wedge.py). Neither failure may stop the reader, nor leave the number
+    in a traceback."""
+    try:
+        credential = digest(number)
+    except Exception as exc:  # the card still counts: the server knows it by its number
+        log_event(logger, "badge_digest_failed", logging.WARNING, reader=reader,
+                  error=type(exc).__name__)
+        credential = None
+    try:
+        on_badge(credential, number, reader, seen_at)
+    except Exception as exc:  # never a traceback: its locals could name the number
+        log_event(logger, "badge_callback_failed", logging.ERROR, reader=reader,
+                  error=type(exc).__name__)
+
+
 class PcscBadgeReader:
     """Serves every PC/SC reader pcscd knows, now and later."""
 
@@ -171,15 +189,5 @@ class PcscBadgeReader:
         if hresult != scard.SCARD_S_SUCCESS or len(response) < 3 or response[-2:] != [0x90, 0x00]:
             log_event(logger, "badge_unreadable", logging.WARNING, reader=reader)
             return
-        number = bytes(response[:-2]).hex().upper()
-        try:
-            credential = self._digest(number)
-        except Exception as exc:  # the card still counts: the server knows it by its number
-            log_event(logger, "badge_digest_failed", logging.WARNING, reader=reader,
-                      error=type(exc).__name__)
-            credential = None
-        try:
-            self._on_badge(credential, number, reader, seen_at)
-        except Exception as exc:  # never a traceback: its locals could name the number
-            log_event(logger, "badge_callback_failed", logging.ERROR, reader=reader,
-                      error=type(exc).__name__)
+        hand_over(bytes(response[:-2]).hex().upper(), reader, seen_at, self._digest,
+                  self._on_badge)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from kiosk.hardware.badge import BadgeCallback, Digest, post_badge
+from kiosk.hardware.badge import BadgeCallback, Digest, hand_over, post_badge
 from kiosk.logs import log_event
 from kiosk.model import CardFormat
 from shopfloor_trust.cards import card_hex, normalise_uid
@@ -402,17 +402,7 @@ class WedgeReaders:
                       device=reader.node.path)
 
     def _card(self, number: str, reader: str, seen_at: float) -> None:
-        try:
-            credential = self._digest(number)
-        except Exception as exc:  # the card still counts: the server knows it by its number
-            log_event(logger, "badge_digest_failed", logging.WARNING, reader=reader,
-                      error=type(exc).__name__)
-            credential = None
-        try:
-            self._on_badge(credential, number, reader, seen_at)
-        except Exception as exc:  # never a traceback: its locals could name the number
-            log_event(logger, "badge_callback_failed", logging.ERROR, reader=reader,
-                      error=type(exc).__name__)
+        hand_over(number, reader, seen_at, self._digest, self._on_badge)
 
 
 def _close(device: Device) -> None:

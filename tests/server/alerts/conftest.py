@@ -1,6 +1,6 @@
-"""Fixtures for the andon tests: kiosk K1 posting events through the Flask test client
-(`post_events`, the API factory: W1 with M1, M2, W001, W002, S001; W2 with M9, W101,
-S101), the app's keys to seal acts with, and `webhook`, a local HTTP listener standing in
+"""Fixtures for the andon tests (kiosk K1's `post_events` and the app's `keys` come from
+tests/server/conftest.py: the API factory, W1 with M1, M2, W001, W002, S001; W2 with M9,
+W101, S101): `webhook`, a local HTTP listener standing in
 for a notification target (apprise `json://127.0.0.1:PORT/path`)."""
 
 from __future__ import annotations
@@ -18,35 +18,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.services.devices.keys import ServerKeys
-from support.factory import Factory, PostEvents, bearer
-from support.seals import app_keys
-
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@pytest.fixture
-def keys(app: Flask) -> ServerKeys:
-    return app_keys(app)
-
-
-@pytest.fixture
-def post_events(client: FlaskClient, factory: Factory) -> PostEvents:
-    """Send events as kiosk K1 (or with `headers`) and return the results in order."""
-
-    def post(*events: dict[str, Any], headers: dict[str, str] | None = None
-             ) -> list[dict[str, Any]]:
-        response = client.post("/api/v1/events", json={"events": list(events)},
-                               headers=headers or bearer(factory.kiosk_token))
-        assert response.status_code == 200, response.get_json()
-        results: list[dict[str, Any]] = response.get_json()["results"]
-        assert len(results) == len(events)
-        return results
-
-    return post
 
 
 @dataclass
