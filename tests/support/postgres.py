@@ -12,6 +12,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -79,6 +82,17 @@ class PrivateCluster:
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @contextmanager
+    def migrated_database(self, prefix: str) -> Iterator[str]:
+        """A fresh database made from the migrated template, for one test or module: its
+        URL; dropped afterwards."""
+        name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "shopfloor_template"')
+        try:
+            yield self.url(name)
+        finally:
+            self.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
     def execute(self, sql: str) -> None:
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:

@@ -91,12 +91,8 @@ def _database(engine: str, request: pytest.FixtureRequest, folder: Path
         yield f"sqlite:///{folder / 'shopfloor.db'}"
         return
     cluster: PrivateCluster = request.getfixturevalue("pg_cluster")
-    name = f"a_{uuid.uuid4().hex[:16]}"
-    cluster.execute(f'CREATE DATABASE "{name}" TEMPLATE "shopfloor_template"')
-    try:
-        yield cluster.url(name)
-    finally:
-        cluster.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with cluster.migrated_database("a") as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=ENGINES)
