@@ -1,0 +1,23 @@
+"""Site-defined metrics, their values, and scheme tracks
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07 04:00:00
+
+Reserved in the chain while the work lands; it changes nothing until then.
+"""
+
+from collections.abc import Sequence
+
+revision: str = '0013'
+down_revision: str | None = '0012'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
