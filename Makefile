@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_admin_periods.py tests/e2e/test_admin_rewards.py \
 	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py \
-	tests/e2e/test_wall_banner.py
+	tests/e2e/test_wall_banner.py tests/e2e/test_admin_axe.py
 SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/discovery/test_fault_kiosk_kill.py tests/discovery/test_fault_partition.py \
 	tests/server/api/test_api_schemathesis.py
@@ -42,8 +42,8 @@ $(STAMPS)/test-venv: pyproject.toml $(STAMPS)/venv
 	@touch $@
 
 test: test-setup
-	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust tests
-	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust
+	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust shopfloor_voice tests
+	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust shopfloor_voice
 	$(BIN)/python -m pytest $(addprefix --ignore=,$(SLOW_TESTS)) --durations=15 $(PYTEST_ARGS)
 
 test-slow: test-setup
@@ -72,8 +72,8 @@ image-test: test-setup
 	$(BIN)/python -m pytest tests/image -o python_files='image_*.py' -s $(PYTEST_ARGS)
 
 lint: test-setup
-	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust tests
-	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust
+	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust shopfloor_voice tests
+	$(BIN)/mypy server kiosk shopfloor_logging shopfloor_trust shopfloor_voice
 
 clean:
 	rm -rf $(STAMPS) build *.egg-info test-artifacts .cache/kiosk-image

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk import __version__
-from kiosk.config import KioskConfig, usb_id
+from kiosk.cli_speak import SpeakError, build_pack, speak
+from kiosk.cli_speak import add_commands as add_speak_commands
+from kiosk.config import KioskConfig, speech_rate, usb_id
 from kiosk.errors import ClientError, ConfigError, KioskError
 from kiosk.logs import log_event, setup_logging
 from kiosk.store import Store
@@ -39,6 +41,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                      help="a keyboard-wedge reader whose every input is a card (its USB id "
                           "as lsusb shows it; repeat for more); readers named RFID or ID "
                           "card are found without it")
+    run.add_argument("--speech-rate", type=int, metavar="WPM",
+                     help="speech rate in words per minute, 80 to 260 (default 150, or "
+                          "SHOPFLOOR_SPEECH_RATE)")
     enroll = commands.add_parser("enroll", help="enrol this kiosk with HR's enrolment code")
     enroll.add_argument("code", help="the whole code from the QR (SFK1:...), or a bare "
                                      "one-time code with --server and --trust-first-use")
@@ -54,6 +59,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     status.add_argument("--json", action="store_true")
     status.add_argument("--card-reader", action="append", type=_usb_id, metavar="VID:PID",
                         help="as for run: which input devices `readers` counts as card readers")
+    add_speak_commands(commands)
     return parser.parse_args(argv)
 
 
@@ -71,6 +77,8 @@ def make_config(args: argparse.Namespace) -> KioskConfig:
     config.server_url = getattr(args, "server", None)
     config.fullscreen = getattr(args, "fullscreen", False)
     config.card_readers = tuple(getattr(args, "card_reader", None) or ())
+    if getattr(args, "speech_rate", None) is not None:
+        config.speech_rate = speech_rate(args.speech_rate)
     return config
 
 
@@ -135,13 +143,13 @@ def give_back(data_dir: Path) -> None:
 
 def run(config: KioskConfig) -> None:
     from kiosk.app import App
-    from kiosk.background.downloads import VideoDownloader
+    from kiosk.background.downloads import VideoDownloader, VoicePackDownloader
     from kiosk.background.sync import SyncWorker
     from kiosk.hardware import qr
     from kiosk.hardware.badge import PcscBadgeReader
     from kiosk.hardware.camera import Camera, camera_devices
     from kiosk.hardware.readers import running as running_readers
-    from kiosk.hardware.speech import ASSETS_VOICE, EspeakSpeaker
+    from kiosk.hardware.speech import EspeakSpeaker
     from kiosk.hardware.wedge import WedgeReaders
     from kiosk.link.client import KioskClient
     from kiosk.link.enrolment import enrol
@@ -186,8 +194,11 @@ def run(config: KioskConfig) -> None:
     videos = VideoDownloader(store, config.video_dir, video_client,
                              budget_bytes=config.video_budget_bytes,
                              interval_s=config.video_interval_s)
-    voice_dir = config.voice_dir if config.voice_dir.is_dir() else ASSETS_VOICE
-    speaker = EspeakSpeaker(config.speech_cache_dir, voice_dir=voice_dir)
+    # The voice packs HR uploaded, downloaded into the data folder (<lang> -> its pack).
+    voice_packs = VoicePackDownloader(config.voice_dir, video_client)
+    config.voice_dir.mkdir(parents=True, exist_ok=True)
+    speaker = EspeakSpeaker(config.speech_cache_dir, voice_dir=config.voice_dir,
+                            rate=config.speech_rate)
     badges = PcscBadgeReader(store.card_credential)
     # One owner per camera: the QR scanner and the claim photo share its stream, and
     # nothing else opens the device. No camera at start: no photo button, no camera scans.
@@ -204,7 +215,7 @@ def run(config: KioskConfig) -> None:
                          config.card_readers)
     app = App(config, ctx, window, enrolled=store.get_setting("token") is not None,
               cards=wedge)
-    started: list[Service] = [speaker, sync, videos, badges, wedge, *cameras]
+    started: list[Service] = [speaker, sync, videos, voice_packs, badges, wedge, *cameras]
     signal.signal(signal.SIGTERM, lambda signum, frame: app.stop())
     try:
         for part in started:
@@ -219,8 +230,12 @@ def run(config: KioskConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    config = make_config(args)
     try:
+        config = make_config(args)
+        if args.command in ("speak", "voice-pack"):
+            done = speak(config, args) if args.command == "speak" else build_pack(config, args)
+            print(json.dumps(done, ensure_ascii=False))
+            return 0
         if args.command == "status":
             print(json.dumps(status(config, readers=True), ensure_ascii=False,
                              indent=None if args.json else 2))
@@ -235,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except ClientError as exc:
         print(f"error: server: {exc}", file=sys.stderr)
+        return 2
+    except SpeakError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except KioskError as exc:
         print(f"error: {exc}", file=sys.stderr)

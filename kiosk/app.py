@@ -11,7 +11,7 @@ from collections import deque
 
 import pygame
 
-from kiosk import events
+from kiosk import events, language_choice
 from kiosk.config import KioskConfig
 from kiosk.errors import StoreError
 from kiosk.hardware.qr import WedgeDecoder
@@ -84,7 +84,10 @@ class App:
         return self._roster
 
     def reload_roster(self) -> None:
-        self._roster = Roster.from_json(self.ctx.store.roster()[0])
+        body = self.ctx.store.roster()[0]
+        # a language a worker chose here stays theirs until the roster says so
+        self._roster = language_choice.apply(self.ctx.store, Roster.from_json(body))
+        self.ctx.yue_script = language_choice.roster_yue_script(body)
         if self._roster.workshops:
             self.ctx.workshop = "、".join(self._roster.workshops.values())
 
@@ -258,7 +261,7 @@ class App:
                           theme.TOP_INK, "midleft", max_width=right.x - 500)
             return
         if status.online:
-            pygame.draw.circle(surface, theme.GOOD, (right.x - 30, bar.centery), 12)
+            pygame.draw.circle(surface, theme.ONLINE, (right.x - 30, bar.centery), 12)
         if status.depth:
             widgets.label(surface, t(lang, "status.queue", n=status.depth), 26,
                           (right.x - 56, bar.centery), theme.TOP_INK, "midright")

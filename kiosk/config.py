@@ -19,6 +19,30 @@ def _interfaces_from_env() -> list[str] | None:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+# Speech rate in words per minute (espeak-ng's measure): slower helps a listener who
+# reads little; below 80 or above 260 words smear or run together.
+SPEECH_RATE_DEFAULT = 150
+SPEECH_RATE_MIN, SPEECH_RATE_MAX = 80, 260
+
+
+def speech_rate(text: str | int) -> int:
+    """A speech rate in words per minute, within SPEECH_RATE_MIN..SPEECH_RATE_MAX."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"the speech rate is a whole number of words per minute, not "
+                          f"{text!r}") from None
+    if not SPEECH_RATE_MIN <= value <= SPEECH_RATE_MAX:
+        raise ConfigError(f"the speech rate must be {SPEECH_RATE_MIN} to {SPEECH_RATE_MAX} "
+                          f"words per minute, not {value}")
+    return value
+
+
+def _speech_rate_from_env() -> int:
+    raw = os.environ.get("SHOPFLOOR_SPEECH_RATE", "").strip()
+    return speech_rate(raw) if raw else SPEECH_RATE_DEFAULT
+
+
 def usb_id(text: str) -> tuple[int, int]:
     """A USB device's ``VID:PID`` (4 hex digits each, as lsusb prints them) -> numbers."""
     vendor, sep, product = text.strip().partition(":")
@@ -48,6 +72,8 @@ class KioskConfig:
     # Keyboard-wedge readers whose every input is a card (--card-reader VID:PID): read
     # through evdev, grabbed (kiosk/hardware/wedge.py), beside any named as an RFID reader.
     card_readers: tuple[tuple[int, int], ...] = ()
+    # words per minute (SHOPFLOOR_SPEECH_RATE, `run --speech-rate`), 80..260
+    speech_rate: int = field(default_factory=_speech_rate_from_env)
 
     @property
     def db_path(self) -> Path:
@@ -67,6 +93,6 @@ class KioskConfig:
 
     @property
     def voice_dir(self) -> Path:
-        """A site's recorded clips (`<lang>/<phrase key>.wav`): an installed kiosk has no
-        source tree whose assets/voice could hold them."""
+        """The voice packs downloaded from the server: `<lang>` links to the language's
+        pack under `packs/` (assets/voice/README.md; kiosk/background/downloads.py)."""
         return self.data_dir / "voice"

@@ -5,9 +5,12 @@
     ├── ConfigError          bad command line or environment
     │   ├── UntrustedServer      an address showed another certificate than the one
     │   │                        expected (kiosk/link/trust.py)
-    │   └── ServerChangeRefused  enrolling to another server than the pinned one, without
-    │                            a technician's `sudo ... enroll --new-server`
-    │                            (kiosk/link/enrolment.py)
+    │   ├── ServerChangeRefused  enrolling to another server than the pinned one, without
+    │   │                        a technician's `sudo ... enroll --new-server`
+    │   │                        (kiosk/link/enrolment.py)
+    │   └── SpeakError           what `speak` or `voice-pack` cannot use: an unknown
+    │                            language, a missing file, a card that is not JSON; exit
+    │                            code 2 (kiosk/cli_speak.py)
     ├── StoreError           the local SQLite store cannot be used
     │   └── NoSealingKey         a supervisor's act, but the server's sealing key has not
     │                            come yet (enrolled before keys; the next sync fetches it)

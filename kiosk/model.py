@@ -54,6 +54,23 @@ class Category:
     level: str
     points: float
     needs_approval: bool
+    pictogram: str = "medal"  # the picture HR picked (kiosk/ui/icons.py)
+
+    def label(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A fault or quality reason HR keeps (the roster's ``reasons``): a worker picks one by
+    its picture when reporting a machine_fault (payload ``fault``) or a quality_issue
+    (payload ``issue``)."""
+
+    code: str
+    name: str
+    name_en: str = ""
+    kind: str = "machine_fault"
+    pictogram: str = "other"
 
     def label(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -91,6 +108,7 @@ class Roster:
     by_credential: dict[str, str] = field(default_factory=dict)
     machines: list[Machine] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     workshops: dict[str, str] = field(default_factory=dict)
     card_format: CardFormat = field(default_factory=CardFormat)
 
@@ -133,9 +151,17 @@ class Roster:
                 level=str(c.get("level") or ""),
                 points=_float(c.get("points")) or 0.0,
                 needs_approval=bool(c.get("needs_approval", False)),
+                pictogram=str(c.get("pictogram") or "medal"),
             )
             for c in (data or {}).get("categories", [])
             if c.get("code")
+        ]
+        roster.reasons = [
+            Reason(code=str(r["code"]), name=str(r.get("name") or r["code"]),
+                   name_en=str(r.get("name_en") or ""), kind=str(r.get("kind") or ""),
+                   pictogram=str(r.get("pictogram") or "other"))
+            for r in (data or {}).get("reasons") or []
+            if isinstance(r, dict) and r.get("code")
         ]
         roster.card_format = CardFormat.from_json((data or {}).get("card_format"))
         return roster
@@ -204,16 +230,19 @@ class Dimension:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Dimension:
-        """A card cached from a server older than `better`, `unit` and `daily_met` lacks
-        them: they are then read off the card itself (see `_better`, `_unit`), and a day
-        is met when its value reaches the target (without the server's tolerance)."""
+        """The server sends `lower_is_better` (or `better`), `unit` and `daily_met`. A card
+        cached from a server older than them lacks them: they are then read off the card
+        itself (see `_better`, `_unit`), and a day is met when its value reaches the target
+        (without the server's tolerance)."""
         no_data = bool(raw.get("no_data", raw.get("value") is None))
         value = _float(raw.get("value"), None)
         target = _float(raw.get("target"), None)
         days = [(str(d.get("date", "")), _float(d.get("value"), None))
                 for d in raw.get("daily") or [] if isinstance(d, dict)]
         better = raw.get("better")
-        if better not in BETTER:
+        if isinstance(raw.get("lower_is_better"), bool):  # the server's word wins
+            better = "lower" if raw["lower_is_better"] else "higher"
+        elif better not in BETTER:
             better = _better(value, target, raw.get("met"))
         unit = raw.get("unit")
         if unit not in UNITS:
@@ -320,6 +349,18 @@ class Task:
         )
 
 
+# Lists of `tasks` that are news to tell, not things to do.
+NOT_TASKS = ("rewards_handed_over",)
+
+
+def _rewards_handed(tasks: Any) -> tuple[Task, ...]:
+    rows = tasks.get("rewards_handed_over") if isinstance(tasks, dict) else None
+    if not isinstance(rows, list):
+        return ()
+    return tuple(Task.from_json("rewards_handed_over", raw) for raw in rows
+                 if isinstance(raw, dict))
+
+
 def _task_items(tasks: Any) -> tuple[Task, ...]:
     if not isinstance(tasks, dict):
         return ()
@@ -330,6 +371,93 @@ def _task_items(tasks: Any) -> tuple[Task, ...]:
         for raw in tasks[kind]
         if isinstance(raw, dict)
     )
+
+
+@dataclass(frozen=True)
+class PointEntry:
+    """One line of points the total counts beside the dimensions: a supervisor's remark, an
+    approved claim (`kind` "remark" / "claim") or a day's hourly points ("hourly"), as the
+    server lists it in `point_entries`. `pictogram` names a picture in assets/pictograms."""
+
+    id: int | None
+    date: str
+    category: str
+    category_name: str
+    category_name_en: str = ""
+    pictogram: str = "points"
+    points: float = 0.0
+    given_by_name: str = ""
+    kind: str = "remark"  # remark | claim | hr | appeal | cap (what points_cap leaves out)
+    counted: bool = True  # False: a `points` dimension holds it (not added to the sum again)
+
+    def label(self, lang: str) -> str:
+        if lang == "en" and self.category_name_en:
+            return self.category_name_en
+        return self.category_name or self.category_name_en or self.category
+
+    @classmethod
+    def from_json(cls, raw: Any) -> PointEntry | None:
+        if not isinstance(raw, dict):
+            return None
+        points = _float(raw.get("points"), None)
+        if points is None:
+            return None
+        ident = raw.get("id")
+
+        def text(key: str, default: str = "") -> str:
+            value = raw.get(key)
+            return str(value) if isinstance(value, str | int | float) and value != "" \
+                else default
+
+        return cls(
+            id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            date=text("date"), category=text("category"),
+            category_name=text("category_name"), category_name_en=text("category_name_en"),
+            pictogram=text("pictogram", "points"), points=points,
+            given_by_name=text("given_by_name"), kind=text("kind", "remark"),
+            counted=raw.get("counted") is not False,
+        )
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Points booked into this period for a change to a closed one (`adjustments` of the
+    card): `period_label` names the closed period it belongs to, when the server says."""
+
+    id: int | None
+    points: float
+    booked_on: str = ""
+    original_date: str = ""
+    source: str = ""
+    reason: str = ""
+    period_kind: str = ""  # week | month: the closed period it belongs to
+    period_label: str = ""
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Adjustment | None:
+        if not isinstance(raw, dict):
+            return None
+        points = _float(raw.get("points"), None)
+        if points is None:
+            return None
+        ident = raw.get("id")
+
+        def text(key: str) -> str:
+            value = raw.get(key)
+            return str(value) if isinstance(value, str | int | float) else ""
+
+        return cls(
+            id=ident if isinstance(ident, int) and not isinstance(ident, bool) else None,
+            points=points, booked_on=text("booked_on"), original_date=text("original_date"),
+            source=text("source"), reason=text("reason"), period_kind=text("period_kind"),
+            period_label=text("period_label"),
+        )
+
+
+def _listed(raw: Any, parse: Any) -> tuple[Any, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(item for item in (parse(r) for r in raw) if item is not None)
 
 
 @dataclass(frozen=True)
@@ -354,6 +482,25 @@ class Scorecard:
     # The scheme's tiers as the server names and draws them: key -> (name, stars).
     tiers: dict[str, tuple[str, int]] = field(default_factory=dict)
     balance: float | None = None  # the points account (never resets), when the server sends it
+    # What the total counts beside the dimensions (the card lists every point of it).
+    point_entries: tuple[PointEntry, ...] = ()
+    hourly_points: float = 0.0
+    adjustment_points: float = 0.0
+    adjustments: tuple[Adjustment, ...] = ()
+    # Set by kiosk/local_card.py when queued events were applied to a cached card.
+    unconfirmed: bool = False
+    local_changes: tuple[str, ...] = ()
+    # Rewards a supervisor handed over since the last visit (tasks.rewards_handed_over):
+    # said aloud, not a to-do line.
+    rewards_handed: tuple[Task, ...] = ()
+
+    def listed_total(self) -> float:
+        """What the card's lines add up to: the dimensions' points, the hourly points, the
+        counted point entries and the adjustments (the server's `total`, from a server
+        that sends every line)."""
+        return round(sum(d.points for d in self.dimensions) + self.hourly_points
+                     + sum(e.points for e in self.point_entries if e.counted)
+                     + sum(a.points for a in self.adjustments), 2)
 
     def stars(self, key: str | None) -> int:
         """The stars the scheme gives a tier (none for no tier or one it does not list)."""
@@ -391,7 +538,8 @@ class Scorecard:
             today_points=_float(data.get("today_points"), None),
             projected_total=_float(data.get("projected_total"), None),
             projected_tier=data.get("projected_tier"),
-            tasks={str(k): len(v) for k, v in tasks.items() if isinstance(v, list) and v}
+            tasks={str(k): len(v) for k, v in tasks.items()
+                   if isinstance(v, list) and v and k not in NOT_TASKS}
             if isinstance(tasks, dict)
             else {},
             period_start=str(data.get("period_start") or ""),
@@ -399,6 +547,14 @@ class Scorecard:
             task_items=_task_items(tasks),
             tiers=_tiers(data),
             balance=_float(data.get("balance"), None),
+            point_entries=_listed(data.get("point_entries"), PointEntry.from_json),
+            hourly_points=_float(data.get("hourly_points")) or 0.0,
+            adjustment_points=_float(data.get("adjustment_points")) or 0.0,
+            adjustments=_listed(data.get("adjustments"), Adjustment.from_json),
+            unconfirmed=data.get("unconfirmed") is True,
+            local_changes=tuple(str(k) for k in data.get("local_changes") or ()
+                                if isinstance(k, str)),
+            rewards_handed=_rewards_handed(tasks),
         )
 
 
@@ -437,6 +593,9 @@ class Alert:
     reporter: str = ""
     reporter_name: str = ""
     opened_at: datetime | None = None
+    reason_name: str = ""  # the reason's name HR gave it (empty: the server had none)
+    reason_name_en: str = ""
+    reason_pictogram: str = ""
     acknowledged_at: datetime | None = None
     acknowledged_by_name: str = ""
 
@@ -470,6 +629,8 @@ class Alert:
             opened_at=_aware(raw.get("opened_at")),
             acknowledged_at=_aware(raw.get("acknowledged_at")),
             acknowledged_by_name=text("acknowledged_by_name"),
+            reason_name=text("reason_name"), reason_name_en=text("reason_name_en"),
+            reason_pictogram=text("reason_pictogram"),
         )
 
 

@@ -5,6 +5,11 @@ One class, `Store`, in parts: the file, its schema and modes and the settings
 (kiosk/store_db.py); the server's keys, supervisors' wrong PINs and refused acts
 (kiosk/store_trust.py); the outbox (kiosk/store_outbox.py); the caches here.
 
+Scorecards are cached per worker and period with the time each was fetched, or last found
+unchanged (``touch_scorecards``, a 304); the background prefetch keeps the roster's cards
+there and forgets those of workers who left it (``prune_scorecards``), so the cache is as
+large as the roster (kiosk/background/fetches.py).
+
 Cached answers (``cached``): a worker's points account, the rewards catalogue, a
 workshop's pending hand-overs, each with the time it was fetched (the "as of" note).
 ``redeem_refused`` keeps each ``reward_redeem`` the server rejected, with its reason, until
@@ -82,6 +87,12 @@ def scorecard_etag_key(worker: str, period: str) -> str:
     return f"scorecard_etag:{worker}:{period}"
 
 
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching what starts with ``prefix``."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
@@ -99,7 +110,8 @@ class Store(OutboxMixin):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
             db.execute("DELETE FROM settings WHERE key IN ('site_key', 'sealing_key', "
                        "'sealing_key_id', 'rewards_etag', 'clock_boot_id', "
-                       "'clock_boot_offset', 'alerts_acked', 'handed_over') "
+                       "'clock_boot_offset', 'alerts_acked', 'handed_over', "
+                       "'language_overrides') "
                        "OR key LIKE 'pending_claims:%' "
                        "OR key LIKE 'scorecard_etag:%'")
 
@@ -160,6 +172,38 @@ class Store(OutboxMixin):
             "fetched_at = excluded.fetched_at",
             (worker, period, json.dumps(body, ensure_ascii=False), time.time()),
         )
+
+    def touch_scorecards(self, keys: list[tuple[str, str]]) -> None:
+        """The server says these cached cards ((worker, period) each) are unchanged (304):
+        they are current as of now. One transaction: one write to the disk for a round."""
+        if not keys:
+            return
+        now = time.time()
+        with self._transaction() as db:
+            db.executemany("UPDATE scorecards SET fetched_at = ? WHERE worker = ? AND "
+                           "period = ?", [(now, worker, period) for worker, period in keys])
+
+    def scorecard_times(self) -> dict[tuple[str, str], float]:
+        """(worker, period) -> when each cached card was fetched (or last found unchanged)."""
+        rows = self._execute("SELECT worker, period, fetched_at FROM scorecards")
+        return {(r[0], r[1]): float(r[2]) for r in rows}
+
+    def scorecard_periods(self, worker: str) -> list[str]:
+        rows = self._execute("SELECT period FROM scorecards WHERE worker = ? ORDER BY period",
+                             (worker,))
+        return [r[0] for r in rows]
+
+    def prune_scorecards(self, keep_workers: set[str]) -> int:
+        """Forget the cards (and their ETags) of workers not in ``keep_workers`` (no longer
+        on the roster): the cache stays as large as the roster. How many workers went."""
+        gone = sorted({r[0] for r in self._execute("SELECT DISTINCT worker FROM scorecards")}
+                      - keep_workers)
+        with self._transaction() as db:
+            for worker in gone:
+                db.execute("DELETE FROM scorecards WHERE worker = ?", (worker,))
+                db.execute("DELETE FROM settings WHERE key LIKE ? ESCAPE '\\'",
+                           (_like_prefix(f"scorecard_etag:{worker}:"),))
+        return len(gone)
 
     # worker photos ------------------------------------------------------------------
     def photo(self, worker: str) -> tuple[str, bytes] | None:

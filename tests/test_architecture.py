@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("server", "kiosk", "shopfloor_logging", "shopfloor_trust")
+PACKAGES = ("server", "kiosk", "shopfloor_logging", "shopfloor_trust", "shopfloor_voice")
 
 
 def module_name(path: Path) -> str:
@@ -167,6 +167,8 @@ FORBIDDEN = [
      "models import nothing above them"),
     ("kiosk", ["server"], "the kiosk talks to the server over HTTP only"),
     ("kiosk.hardware", ["kiosk.scenes", "kiosk.ui"], "adapters post events; scenes draw"),
+    ("shopfloor_voice", ["server", "kiosk"],
+     "the voice pack format is shared and knows neither side"),
 ]
 
 

@@ -6,14 +6,26 @@ changed file starts over rather than being spliced). A finished file is checked 
 its sha256 before it is kept. The folder has a size budget: to make room, the least
 recently played video that is not required goes first; a required one is never evicted.
 The thread talks to the UI only by posting ``VIDEOS_READY`` and ``VIDEO_DOWNLOAD``.
+
+`VoicePackDownloader` does the same for voice packs (the packs of the kiosk's languages,
+a zip each): the zip is checked against its sha256, unpacked (only clip names a pack may
+hold, no links, no paths outside, capped sizes) into ``<voice>/packs/<lang>-<sha>``, and
+``<voice>/<lang>`` is switched to it in one step (a symlink replaced by ``rename``), so the
+speaker reads either the old pack or the new one, never half of one. A pack the server no
+longer lists is removed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import os
+import shutil
+import stat
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +36,7 @@ from kiosk.link.client import KioskClient
 from kiosk.logs import log_event
 from kiosk.store import Store
 from kiosk.videos import LIST_KEY, VideoInfo
+from shopfloor_voice import MANIFEST, PackError, clip_name
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +201,148 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(CHUNK * 4):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+VOICE_LIST_URL = "/api/v1/voice-packs"
+VOICE_ZIP_MAX_BYTES = 64 * 1024 * 1024
+VOICE_ENTRY_MAX_BYTES = 2 * 1024 * 1024
+VOICE_MAX_ENTRIES = 2000
+
+
+class VoicePackDownloader:
+    """One background thread: the voice packs of the kiosk's languages, kept current."""
+
+    def __init__(self, folder: Path, connect: Callable[[], KioskClient | None], *,
+                 interval_s: float = 600.0) -> None:
+        self.folder = folder
+        self._connect = connect
+        self.interval_s = interval_s
+        self._rounds = Rounds("kiosk-voice-packs", self._round_then_delay,
+                              retry_s=interval_s)
+
+    def start(self) -> None:
+        self._rounds.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._rounds.stop(timeout)
+
+    def _round_then_delay(self) -> float:
+        wait = self.interval_s
+        try:
+            if not self.run_once():
+                wait = min(wait, NO_SERVER_RETRY_S)
+        except (ClientError, OSError, ValueError) as exc:
+            log_event(logger, "voice_pack_sync_failed", logging.WARNING, reason=str(exc))
+        return wait
+
+    def run_once(self) -> bool:
+        """One round; False when there is no server to ask."""
+        client = self._connect()
+        if client is None:
+            return False
+        try:
+            body = json.loads(client.download(VOICE_LIST_URL))
+            listed = body.get("voice_packs", []) if isinstance(body, dict) else []
+            wanted = {}
+            for item in listed:
+                lang, sha256 = str(item.get("language", "")), str(item.get("sha256", ""))
+                if lang.replace("_", "").isalnum() and len(sha256) == 64:
+                    wanted[lang] = (sha256, str(item.get("file_url", "")))
+            for lang, (sha256, url) in sorted(wanted.items()):
+                if self._rounds.stopping:
+                    break
+                if self.current(lang) == sha256:
+                    continue
+                try:
+                    self.install(lang, sha256, client.download(url))
+                except ApiError as exc:
+                    log_event(logger, "voice_pack_refused", logging.WARNING, lang=lang,
+                              reason=str(exc))
+            self._drop_unlisted(set(wanted))
+        finally:
+            client.close()
+        return True
+
+    @property
+    def packs(self) -> Path:
+        return self.folder / "packs"
+
+    def current(self, lang: str) -> str | None:
+        """The sha256 of the language's installed pack."""
+        link = self.folder / lang
+        if not link.is_symlink():
+            return None
+        name = os.readlink(link)
+        prefix = f"packs/{lang}-"
+        return name[len(prefix):] if name.startswith(prefix) else None
+
+    def install(self, lang: str, sha256: str, body: bytes) -> bool:
+        """Check, unpack and switch to a downloaded pack; False when it is refused."""
+        if hashlib.sha256(body).hexdigest() != sha256:
+            log_event(logger, "voice_pack_corrupt", logging.WARNING, lang=lang)
+            return False
+        target = self.packs / f"{lang}-{sha256}"
+        staging = self.packs / f".{lang}-{sha256}.part"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            _unpack(body, lang, staging)
+        except (PackError, zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            log_event(logger, "voice_pack_refused", logging.WARNING, lang=lang,
+                      reason=str(exc))
+            return False
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        self._switch(lang, target)
+        log_event(logger, "voice_pack_ready", lang=lang, sha256=sha256[:12])
+        return True
+
+    def _switch(self, lang: str, target: Path) -> None:
+        link = self.folder / lang
+        new_link = self.folder / f".{lang}.link"
+        new_link.unlink(missing_ok=True)
+        new_link.symlink_to(target.relative_to(self.folder))
+        if link.is_dir() and not link.is_symlink():  # clips kept before packs: set aside
+            link.rename(self.folder / f".{lang}.before-packs")
+        os.replace(new_link, link)
+        for old in self.packs.glob(f"{lang}-*"):
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _drop_unlisted(self, wanted: set[str]) -> None:
+        if not self.packs.is_dir():
+            return
+        for installed in self.packs.iterdir():
+            lang = installed.name.rpartition("-")[0]
+            if installed.name.startswith(".") or lang in wanted:
+                continue
+            link = self.folder / lang
+            if link.is_symlink():
+                link.unlink()
+            shutil.rmtree(installed, ignore_errors=True)
+            log_event(logger, "voice_pack_removed", lang=lang)
+
+
+def _unpack(body: bytes, lang: str, into: Path) -> None:
+    """The pack's clips and pack.json into ``into``; anything else refuses the whole zip."""
+    if len(body) > VOICE_ZIP_MAX_BYTES:
+        raise ValueError("voice pack zip too large")
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        entries = archive.infolist()
+        if len(entries) > VOICE_MAX_ENTRIES:
+            raise ValueError("voice pack has too many entries")
+        for entry in entries:
+            if entry.is_dir():
+                continue
+            if stat.S_ISLNK(entry.external_attr >> 16) or entry.file_size > VOICE_ENTRY_MAX_BYTES:
+                raise ValueError(f"{entry.filename}: a link or too large")
+            if entry.filename != MANIFEST:
+                clip_name(entry.filename, lang)  # raises for any other name, ../ included
+            with archive.open(entry) as member:
+                data = member.read(VOICE_ENTRY_MAX_BYTES + 1)
+            if len(data) > VOICE_ENTRY_MAX_BYTES:
+                raise ValueError(f"{entry.filename}: larger than its header said")
+            path = into / entry.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)

@@ -33,12 +33,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kiosk import events
-from kiosk.background.fetches import Fetcher
+from kiosk import events, language_choice
+from kiosk.background.fetches import PREFETCH_CYCLE_S, PREFETCH_MAX_RATE, Fetcher
 from kiosk.background.rounds import Rounds
 from kiosk.errors import ApiError, ClientError, KioskError, StoreError
 from kiosk.link.client import KioskClient
 from kiosk.link.locate import CLOCK_SKEW_WARN_S
+from kiosk.local_card import CARD_KINDS
 from kiosk.logs import log_event
 from kiosk.store import ACT_KINDS, OutboxItem, Store, now_iso
 from kiosk.store_outbox import CLOCK_KEEP_S
@@ -66,6 +67,8 @@ class SyncWorker:
         enrol: Callable[[str], dict[str, Any]] | None = None,
         discovery_interval_s: float = DISCOVERY_INTERVAL_S,
         max_backoff_s: float = MAX_BACKOFF_S,
+        prefetch_cycle_s: float = PREFETCH_CYCLE_S,
+        prefetch_max_rate: float = PREFETCH_MAX_RATE,
     ) -> None:
         self.store = store
         self.client = client
@@ -82,7 +85,8 @@ class SyncWorker:
         self.batch_size = self.max_batch = batch_size
         self._post = post
         self._rounds = Rounds("kiosk-sync", self._round_then_delay, retry_s=interval_s)
-        self._fetcher = Fetcher(store, post)
+        self._fetcher = Fetcher(store, post, prefetch_cycle_s=prefetch_cycle_s,
+                                prefetch_max_rate=prefetch_max_rate)
         self._failures = 0
         self._next_roster = 0.0
         self._next_keys = 0.0
@@ -158,6 +162,7 @@ class SyncWorker:
             self._fetcher.serve_claims(self.client)
             self._drain(self.client)
             self._fetcher.serve_fetches(self.client)  # after: a taken redemption refetches
+            self._fetcher.prefetch(self.client)  # the roster's cards, a few each round
             if time.monotonic() >= self._next_roster:
                 self._fetcher.refresh_roster(self.client)
                 self._fetcher.want_rewards()  # the catalogue on the next round
@@ -269,7 +274,15 @@ class SyncWorker:
 
     def _settled(self, item: OutboxItem, status: str, reason: str) -> None:
         """A supervisor's act refused waits to be told; a redemption's answer: refused ones
-        wait to be told, taken ones move the balance."""
+        wait to be told, taken ones move the balance. A taken event a cached card showed as
+        "not yet confirmed" makes the worker's cards fetched again."""
+        if status == "accepted" and item.worker and item.kind in CARD_KINDS:
+            self._fetcher.want_fresh_cards(item.worker)
+            self._rounds.wake()
+        if item.kind == "language_set" and status == "rejected" and item.worker:
+            # the chosen language stays on screen only while the server may still take it
+            if language_choice.refused(self.store, item.worker, item.payload.get("language")):
+                self._post(events.ROSTER_READY)
         if item.kind in ACT_KINDS or item.proof is not None:
             if status == "rejected":
                 self._act_refused(item, reason)

@@ -2,8 +2,14 @@
 
 One thread owns the engine and the playback. ``say`` only queues; a newer request
 replaces an older one that has not started and interrupts one that is playing. Each text
-is synthesised once into a WAV cache (an empty result is retried); a phrase key with a
-recorded clip in ``assets/voice/<lang>/<key>.wav`` plays the clip instead (for dialects).
+is synthesised once into a WAV cache (an empty result is retried) by the language's
+espeak-ng voice (`VOICES`; Cantonese ``yue`` too) at the kiosk's speech rate (words per
+minute, `KioskConfig.speech_rate`). When the language has a voice pack
+(``<voice folder>/<lang>/``, see :mod:`kiosk.hardware.voice_pack`), the readout is said from
+its clips, numbers included, and only what no clip says is synthesised; the pieces are
+joined into one WAV (cached too) and played at once. `render` writes the same WAV to a
+file: ``shopfloor-kiosk speak``. Numbers in Chinese text are said as number words
+(142.3 -> 一百四十二点三): espeak-ng's Cantonese voice drops the 点 of "142.3".
 With no audio device the kiosk carries on silently and says so once in its log.
 """
 
@@ -18,21 +24,36 @@ import io
 import logging
 import os
 import queue
+import re
 import threading
 import time
+import wave
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import pygame
 
+from kiosk.hardware.voice_pack import (
+    NUMBER,
+    OUTPUT_RATE,
+    Clip,
+    Segment,
+    Synth,
+    VoicePack,
+    render,
+)
 from kiosk.logs import log_event
+from shopfloor_voice import KINDS, number_words, spoken_text
 
 logger = logging.getLogger(__name__)
 
-VOICES = {"zh_CN": "sit/cmn", "en": "gmw/en-us"}
-RATE = 150
+# kiosk language -> espeak-ng voice (the espeakng-loader build has sit/yue, Cantonese,
+# which reads Chinese characters with Cantonese sounds)
+VOICES = {"zh_CN": "sit/cmn", "en": "gmw/en-us", "yue": "sit/yue"}
+RATE = 150  # words per minute, espeak-ng's default; KioskConfig.speech_rate sets it
 SYNTH_TIMEOUT_S = 10.0
+JOINED_KEEP = 64  # joined readouts (clips and synthesis) kept in the cache
 # espeak-ng now and then (about 1 synthesis in 50 here) ends a message without producing
 # any audio; the same call again works.
 SYNTH_ATTEMPTS = 3
@@ -129,9 +150,12 @@ class EspeakSpeaker:
         *,
         voice_dir: Path = ASSETS_VOICE,
         on_play: Callable[[float], None] | None = None,
+        rate: int = RATE,
     ) -> None:
         self.cache_dir = cache_dir
         self.voice_dir = voice_dir
+        self.rate = rate
+        self._packs: dict[tuple[str, str, float], VoicePack] = {}
         self.player: Player = player or MixerPlayer()
         self._on_play = on_play
         self._requests: queue.Queue[tuple[str, list[Part], float] | None] = queue.Queue()
@@ -166,12 +190,14 @@ class EspeakSpeaker:
 
     def synthesize(self, lang: str, text: str) -> Path:
         """The cached WAV for ``text``; only the speech thread calls this."""
-        digest = hashlib.sha256(f"{VOICES.get(lang, lang)}|{RATE}|{text}".encode()).hexdigest()
+        voice = voice_for(lang)
+        digest = hashlib.sha256(f"{voice}|{self.rate}|{text}".encode()).hexdigest()
         path = self.cache_dir / f"{digest}.wav"
         if path.exists() and path.stat().st_size > 44:
             return path
         partial = path.with_suffix(".part.wav")
-        self._engine.setProperty("voice", VOICES.get(lang, VOICES["en"]))
+        self._engine.setProperty("voice", voice)
+        self._engine.setProperty("rate", self.rate)
         for attempt in range(1, SYNTH_ATTEMPTS + 1):
             self._done.clear()
             with contextlib.redirect_stdout(io.StringIO()):
@@ -185,9 +211,18 @@ class EspeakSpeaker:
             log_event(logger, "speech_empty", logging.WARNING, lang=lang, attempt=attempt)
         raise RuntimeError(f"speech synthesis kept producing empty audio for {lang}")
 
+    def open_engine(self) -> None:
+        """Open the engine in the calling thread (the speech thread; the CLI's own)."""
+        self._open_engine()
+
+    def close_engine(self) -> None:
+        if self._engine is not None and self._listener is not None:
+            self._engine.disconnect(self._listener)
+            self._listener = None
+
     def _open_engine(self) -> None:
         self._engine = shared_engine()
-        self._engine.setProperty("rate", RATE)
+        self._engine.setProperty("rate", self.rate)
         self._listener = self._engine.connect("finished-utterance",
                                               lambda name, completed: self._done.set())
         self.synthesize("en", "ready")
@@ -202,8 +237,7 @@ class EspeakSpeaker:
         try:
             self._serve()
         finally:
-            if self._engine is not None and self._listener is not None:
-                self._engine.disconnect(self._listener)
+            self.close_engine()
 
     def _serve(self) -> None:
         while True:
@@ -218,39 +252,108 @@ class EspeakSpeaker:
             except Exception:
                 logger.exception("speech failed")
 
-    def _clip(self, lang: str, key: str) -> Path | None:
-        path = self.voice_dir / lang / f"{key}.wav"
-        return path if path.is_file() else None
+    def pack(self, lang: str, folder: Path | None = None) -> VoicePack:
+        """The language's voice pack (empty when it has none), read again when the kiosk
+        switched to a newly downloaded one (its folder or pack.json changed)."""
+        folder = folder if folder is not None else self.voice_dir / lang
+        resolved = folder.resolve()
+        # a pack switched, a clip added or removed: one of these times changes
+        stamp = max((p.stat().st_mtime for p in (resolved, resolved / "pack.json",
+                                                  *(resolved / kind for kind in KINDS))
+                     if p.exists()), default=0.0)
+        key = (lang, str(resolved), stamp)
+        pack = self._packs.get(key)
+        if pack is None:
+            pack = VoicePack.load(resolved, lang)
+            self._packs = {key: pack}  # one language at a time is spoken
+        return pack
 
-    def _segments(self, lang: str, parts: list[Part]) -> list[tuple[Path | None, str]]:
-        segments: list[tuple[Path | None, str]] = []
-        for key, text in parts:
-            clip = self._clip(lang, key)
-            if clip is not None:
-                segments.append((clip, ""))
-            elif segments and segments[-1][0] is None:
-                segments[-1] = (None, segments[-1][1] + text)
-            else:
-                segments.append((None, text))
-        return segments
+    def plan(self, lang: str, parts: Sequence[Part], pack: VoicePack | None = None
+             ) -> list[Segment]:
+        """What is played for ``parts``: the pack's clips and what is left to synthesise;
+        without a pack one run of synthesis (numbers as words in Chinese)."""
+        pack = pack if pack is not None else self.pack(lang)
+        if pack:
+            return pack.plan(parts)
+        text = "".join(text for _, text in parts)
+        return [Synth(spell_numbers(lang, text))] if text.strip() else []
+
+    def render(self, lang: str, parts: Sequence[Part], out: Path,
+               pack: VoicePack | None = None) -> list[dict[str, object]]:
+        """Write what the kiosk says for ``parts`` to ``out`` (16-bit mono WAV); the
+        engine must be open in this thread. Returns where each piece went."""
+        pack = pack if pack is not None else self.pack(lang)
+        segments = self.plan(lang, parts, pack)
+        return render(segments, _rate_of(pack), lambda text: self.synthesize(lang, text),
+                      out)
+
+    def _utterance(self, lang: str, parts: list[Part]) -> Path | None:
+        """The one WAV to play for ``parts``: a clip or a synthesis as it is, or the
+        pieces joined (cached by what they are)."""
+        pack = self.pack(lang)
+        segments = self.plan(lang, parts, pack)
+        if self._engine is None:
+            segments = [s for s in segments if not isinstance(s, Synth)]
+        if not segments:
+            return None
+        if len(segments) == 1 and isinstance(segments[0], Clip):
+            return segments[0].path
+        if len(segments) == 1 and isinstance(segments[0], Synth):
+            return self.synthesize(lang, segments[0].text)
+        digest = hashlib.sha256(repr((voice_for(lang), self.rate, str(pack.folder),
+                                      segments)).encode()).hexdigest()
+        path = self.cache_dir / f"joined-{digest}.wav"
+        if not (path.exists() and path.stat().st_size > 44):
+            render(segments, _rate_of(pack), lambda text: self.synthesize(lang, text), path)
+            self._prune_joined()
+        return path
+
+    def _prune_joined(self) -> None:
+        """Joined readouts are one per card and day: keep the newest `JOINED_KEEP`."""
+        joined = sorted(self.cache_dir.glob("joined-*.wav"), key=lambda p: p.stat().st_mtime)
+        for old in joined[:-JOINED_KEEP]:
+            old.unlink(missing_ok=True)
 
     def _speak(self, lang: str, parts: list[Part], requested_at: float) -> None:
-        first = True
-        for clip, text in self._segments(lang, parts):
-            if self._interrupt.is_set():
-                self.player.stop()
-                return
-            if clip is None and (self._engine is None or not text.strip()):
-                continue
-            path = clip if clip is not None else self.synthesize(lang, text)
-            length = self.player.play(path)
-            if first:
-                latency = time.perf_counter() - requested_at
-                log_event(logger, "speech", lang=lang, ms=round(latency * 1000, 1),
-                          parts=[key for key, _ in parts][:12])
-                if self._on_play is not None:
-                    self._on_play(latency)
-                first = False
-            if self._interrupt.wait(length):
-                self.player.stop()
-                return
+        if self._interrupt.is_set():
+            return
+        path = self._utterance(lang, parts)
+        if path is None or self._interrupt.is_set():
+            return
+        length = self.player.play(path)
+        latency = time.perf_counter() - requested_at
+        log_event(logger, "speech", lang=lang, ms=round(latency * 1000, 1),
+                  parts=[key for key, _ in parts][:12])
+        if self._on_play is not None:
+            self._on_play(latency)
+        if self._interrupt.wait(length):
+            self.player.stop()
+
+
+def voice_for(lang: str) -> str:
+    """The espeak-ng voice of a kiosk language; Cantonese in either script is yue."""
+    return VOICES.get(lang) or VOICES["yue" if lang.startswith("yue") else "en"]
+
+
+def spell_numbers(lang: str, text: str) -> str:
+    """Chinese text with its numbers as number words ("得分142.3分" -> "得分一百四十二点三分")."""
+    if lang not in ("zh_CN", "yue"):
+        return text
+
+    def words(match: re.Match[str]) -> str:
+        names = number_words(lang, match.group())
+        return spoken_text(lang, names) if names else match.group()
+
+    return NUMBER.sub(words, text)
+
+
+def _rate_of(pack: VoicePack) -> int:
+    """The pack's sample rate (its manifest's, else its first clip's); espeak-ng's own
+    rate without one."""
+    if pack.sample_rate:
+        return pack.sample_rate
+    for path in [*pack.phrases.values(), *(clip.path for clip in pack.texts.values())]:
+        with contextlib.suppress(OSError, EOFError, wave.Error), wave.open(str(path)) as clip:
+            return clip.getframerate()
+    return OUTPUT_RATE
+

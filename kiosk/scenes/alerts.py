@@ -88,10 +88,16 @@ def kind_name(lang: str, alert: Alert) -> str:
     return t(lang, f"alerts.kind.{alert.kind}")
 
 
-def reason_name(lang: str, code: str) -> str:
-    """The reason's name in ``lang``, or the code itself for one the kiosk has no words for."""
+def reason_name(lang: str, code: str, alert: Alert | None = None) -> str:
+    """The reason's name in ``lang``: the one HR gave it (the server sends it with the
+    alert; English when there is one and ``lang`` is English), else the kiosk's own words
+    for the code, else the code itself."""
     if not code:
         return ""
+    if alert is not None and alert.reason_name:
+        if lang == "en" and alert.reason_name_en:
+            return alert.reason_name_en
+        return alert.reason_name
     try:
         return t(lang, f"alerts.reason.{code}")
     except KeyError:
@@ -100,7 +106,7 @@ def reason_name(lang: str, code: str) -> str:
 
 def what(lang: str, alert: Alert) -> str:
     """The kind and, when one was picked, the reason: "设备故障 · 刀具损坏"."""
-    reason = reason_name(lang, alert.reason)
+    reason = reason_name(lang, alert.reason, alert)
     return f"{kind_name(lang, alert)} · {reason}" if reason else kind_name(lang, alert)
 
 
@@ -176,8 +182,14 @@ class AlertRow(Button):
         width = clock_x - 16 - x
         widgets.text_block(surface, machine_label(self.lang, alert), 38,
                            (x, self.rect.y + 12), width, 1)
-        widgets.text_block(surface, what(self.lang, alert), 28, (x, self.rect.y + 62), width,
-                           1, theme.INK if not done else theme.MUTED)
+        what_x = x
+        if alert.reason:  # the reason's own picture before its name
+            surface.blit(icons.pictogram(alert.reason_pictogram or "other", 40,
+                                         theme.INK if not done else theme.MUTED),
+                         (x, self.rect.y + 56))
+            what_x = x + 48
+        widgets.text_block(surface, what(self.lang, alert), 28, (what_x, self.rect.y + 62),
+                           width - (what_x - x), 1, theme.INK if not done else theme.MUTED)
         line_y = self.rect.y + 106
         if self.portrait is not None:
             surface.blit(self.portrait, (x, line_y - 4))

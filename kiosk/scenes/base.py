@@ -25,7 +25,7 @@ import pygame
 from kiosk import events
 from kiosk.hardware.camera import Frame
 from kiosk.hardware.speech import Part, Speaker
-from kiosk.i18n import t
+from kiosk.i18n import TRADITIONAL, screen_language, spoken, t
 from kiosk.logs import log_event
 from kiosk.model import Roster, Worker
 from kiosk.store import Store
@@ -89,6 +89,9 @@ class Context:
     clock: Callable[[], float] = time.monotonic
     manager: SceneManager | None = None
     videos: VideoLibrary | None = None
+    # the site's script for Cantonese (the roster's yue_script): which catalogue a yue
+    # worker's screen shows (kiosk.i18n.screen_language)
+    yue_script: str = TRADITIONAL
     photos: PhotoBook = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,7 +128,9 @@ class Context:
         return uuids
 
     def say(self, lang: str, parts: Sequence[Part]) -> None:
-        self.speaker.say(lang, parts)
+        """Speak ``parts`` said by a scene in ``lang``: Cantonese is always spoken as yue
+        from its own wording, whichever script the screen shows (kiosk.i18n.spoken)."""
+        self.speaker.say(*spoken(lang, parts))
 
 
 class Scene:
@@ -143,7 +148,10 @@ class Scene:
     def __init__(self, ctx: Context, lang: str | None = None, worker: Worker | None = None):
         self.ctx = ctx
         self.worker = worker
-        self.lang = lang or (worker.language if worker else ctx.language)
+        # the catalogue the screen shows: the worker's language, Cantonese in the site's script
+        # (a stand-in context without yue_script, as some tests make, means Traditional)
+        self.lang = screen_language(lang or (worker.language if worker else ctx.language),
+                                    getattr(ctx, "yue_script", TRADITIONAL))
         self.buttons: list[Button] = []
 
     def tr(self, key: str, **values: object) -> str:

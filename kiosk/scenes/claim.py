@@ -1,4 +1,5 @@
-"""Point claim: pick a category pictogram, optionally take a photo, send it for approval.
+"""Point claim: pick a category by the pictogram HR gave it, optionally take a photo, send
+it for approval.
 
 The photo comes from the camera's one owner (kiosk/hardware/camera.py), the same stream
 the QR scanner reads: :class:`PhotoScene` shows its live preview, "take" asks for the
@@ -35,7 +36,8 @@ PHOTO_WAIT_S = 3.0  # the next frame comes in ~70 ms; longer means the camera is
 
 
 class CategoryTile(Button):
-    """A point category: its pictogram, its name in up to two lines, its points big."""
+    """A point category: the pictogram HR picked for it, its name in up to three lines, its
+    points big."""
 
     points: float = 0.0
 
@@ -43,7 +45,7 @@ class CategoryTile(Button):
         pygame.draw.rect(surface, self.color, self.rect, border_radius=18)
         pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
         size = min(72, self.rect.height - 40)
-        surface.blit(icons.icon(self.icon or "claim", size),
+        surface.blit(icons.pictogram(self.icon, size),
                      (self.rect.x + 10, self.rect.y + 12))
         x, width = self.rect.x + size + 20, self.rect.right - self.rect.x - size - 30
         widgets.text_block(surface, self.label, 24, (x, self.rect.y + 14), width, 3)
@@ -53,7 +55,7 @@ class CategoryTile(Button):
 
 
 def category_button(rect: pygame.Rect, category: Category, lang: str, action) -> Button:
-    tile = CategoryTile(rect, category.label(lang), action, icon="claim",
+    tile = CategoryTile(rect, category.label(lang), action, icon=category.pictogram,
                         name=f"category:{category.code}")
     tile.points = category.points
     return tile
@@ -130,7 +132,7 @@ class ClaimConfirmScene(Scene):
         self.draw_title(surface, self.tr("claim.confirm", name=self.category.label(self.lang)))
         color = LEVEL_COLORS.get(self.category.level, theme.PRIMARY)
         cx = theme.WIDTH // 2 - (200 if self.thumbnail else 0)
-        surface.blit(icons.icon("claim", 280, color), (cx - 140, 180))
+        surface.blit(icons.pictogram(self.category.pictogram, 280, color), (cx - 140, 180))
         widgets.label(surface, f"+{self.category.points:g}", 72, (cx, 470), theme.GOOD,
                       "midtop")
         if self.thumbnail is not None:

@@ -1,4 +1,5 @@
-"""One dimension up close: the records behind it, day by day as bars, against the target
+"""One dimension up close: its picture, its sun or cloud and the points it gives the
+total; the records behind it, day by day as bars, against the target
 (a bar is green when the server says the day met it). When uptime was missed on days a
 machine stood still after a fault (the card's ``fault_minutes``), a line says so, aloud
 too, and those days' bars carry the fault sign."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 import pygame
 
 from kiosk.i18n.format import format_value
-from kiosk.i18n.readout import dimension_name
+from kiosk.i18n.readout import dimension_name, number
 from kiosk.model import Dimension, Worker
 from kiosk.scenes.appeal import AppealScene
 from kiosk.scenes.base import Context, Scene, footer
@@ -58,17 +59,26 @@ class DimensionScene(Scene):
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
         dim = self.dim
-        icon = "cloud" if not dim.met else "sun"
-        surface.blit(icons.icon(icon, 130, theme.INK), (theme.MARGIN, theme.TOP_BAR + 12))
-        x = theme.MARGIN + 150
-        widgets.label(surface, dimension_name(self.lang, dim.key), 52, (x, theme.TOP_BAR + 16))
+        # the dimension's own picture, its sun (met) or cloud (missed) on its corner
+        surface.blit(icons.dimension_pictogram(dim.key, 96, theme.INK),
+                     (theme.MARGIN, theme.TOP_BAR + 10))
+        weather = icons.icon("sun" if dim.met else "cloud", 56,
+                             theme.CLOUD if dim.no_data else theme.INK)
+        surface.blit(weather, (theme.MARGIN + 92, theme.TOP_BAR + 76))
+        x = theme.MARGIN + 160
+        points = widgets.label(surface, f"{number(dim.points)} {self.tr('card.points')}", 52,
+                               (theme.WIDTH - theme.MARGIN, theme.TOP_BAR + 16), theme.INK,
+                               "topright")
+        widgets.label(surface, dimension_name(self.lang, dim.key), 52, (x, theme.TOP_BAR + 16),
+                      max_width=points.x - 24 - x)
         if dim.no_data:
             summary = self.tr("card.no_data")
         else:
             summary = self.tr("dim.value", value=format_value(dim, dim.value))
         if dim.target is not None:
             summary += "   " + self.tr("dim.target", target=format_value(dim, dim.target))
-        widgets.label(surface, summary, 36, (x, theme.TOP_BAR + 88), theme.MUTED)
+        widgets.label(surface, summary, 36, (x, theme.TOP_BAR + 88), theme.MUTED,
+                      max_width=theme.WIDTH - theme.MARGIN - x)
         chart = CHART
         if self.fault_minutes:
             chart = CHART_UNDER_FAULTS

@@ -1,15 +1,17 @@
 """Log an event: machine start/stop/fault and quality issues pick a machine from pictures;
-output and defect counts use a big number pad. The event is in the outbox before "done"."""
+a fault or a quality issue then picks its reason from the pictures HR gave the reasons (the
+roster's ``reasons``; payload ``fault`` or ``issue``, or none for "other"); output and
+defect counts use a big number pad. The event is in the outbox before "done"."""
 
 from __future__ import annotations
 
 import pygame
 
 from kiosk import events
-from kiosk.model import Worker
+from kiosk.model import Reason, Worker
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.done import DoneScene
-from kiosk.ui import fonts, theme, widgets
+from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button, NumberPad
 
 MACHINE_KINDS = ("machine_start", "machine_stop", "machine_fault", "quality_issue")
@@ -17,6 +19,8 @@ COUNT_KINDS = ("output", "defect")
 KINDS = ("machine_start", "machine_stop", "machine_fault", "output", "defect", "quality_issue")
 MACHINES_PER_PAGE = 8
 MACHINE_CHIPS = 4
+REASON_FIELDS = {"machine_fault": "fault", "quality_issue": "issue"}  # the payload's field
+REASONS_PER_PAGE = 7  # and "other" makes two rows of four
 
 
 def last_machine_key(worker: str) -> str:
@@ -82,8 +86,13 @@ class MachinePickScene(Scene):
 
     def _pick(self, machine: str):
         def pick() -> None:
-            self.ctx.record(self.kind, self.worker.code, {"machine": machine})
             self.ctx.store.set_setting(last_machine_key(self.worker.code), machine)
+            reasons = reasons_for(self.ctx, self.kind)
+            if reasons:
+                self.ctx.scenes.push(ReasonPickScene(self.ctx, self.worker, self.kind, machine,
+                                                     reasons))
+                return
+            self.ctx.record(self.kind, self.worker.code, {"machine": machine})
             self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
         return pick
 
@@ -93,6 +102,76 @@ class MachinePickScene(Scene):
         if self.empty:
             wrapped(surface, self.tr("log.no_machines"), 48, pygame.Rect(100, 330, 1080, 80),
                     theme.MUTED)
+
+
+def reasons_for(ctx: Context, kind: str) -> list[Reason]:
+    """The roster's reasons for ``kind`` (none for kinds that take no reason)."""
+    if kind not in REASON_FIELDS:
+        return []
+    return [r for r in ctx.roster().reasons if r.kind == kind]
+
+
+class ReasonTile(Button):
+    """A reason: the pictogram HR picked, big, and its name under it."""
+
+    def draw(self, surface: pygame.Surface) -> None:
+        pygame.draw.rect(surface, self.color, self.rect, border_radius=18)
+        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
+        size = min(120, self.rect.height - 80, self.rect.width - 24)
+        surface.blit(icons.pictogram(self.icon, size),
+                     (self.rect.centerx - size // 2, self.rect.y + 12))
+        widgets.text_block(surface, self.label, 26, (self.rect.centerx, self.rect.y + size + 18),
+                           self.rect.width - 16, 2, anchor="midtop")
+
+
+class ReasonPickScene(Scene):
+    """What is wrong: one picture per reason HR keeps for this kind, and "other"."""
+
+    name = "log_event"
+
+    def __init__(self, ctx: Context, worker: Worker, kind: str, machine: str | None,
+                 reasons: list[Reason]) -> None:
+        super().__init__(ctx, worker=worker)
+        self.worker: Worker = worker
+        self.kind, self.machine, self.reasons = kind, machine, reasons
+        self.page = 0
+        self._layout()
+
+    def _layout(self) -> None:
+        pages = max(1, -(-len(self.reasons) // REASONS_PER_PAGE))
+        self.page %= pages
+        shown = self.reasons[self.page * REASONS_PER_PAGE:(self.page + 1) * REASONS_PER_PAGE]
+        area = pygame.Rect(theme.MARGIN, 150, theme.WIDTH - 2 * theme.MARGIN, 480)
+        rects = widgets.grid(area, len(shown) + 1, 4, 20, 230)
+        self.buttons = [
+            ReasonTile(rect, r.label(self.lang), self._pick(r.code), icon=r.pictogram,
+                       name=f"reason:{r.code}")
+            for rect, r in zip(rects, shown, strict=False)
+        ]
+        self.buttons.append(ReasonTile(rects[len(shown)], self.tr("log.reason_other"),
+                                       self._pick(None), icon="other", name="reason:other"))
+        bottom = footer(3)
+        self.buttons.append(self.back_button(bottom[0]))
+        if pages > 1:
+            self.buttons.append(Button(bottom[2], f"{self.page + 1}/{pages}", self._next_page,
+                                       icon="next", name="more"))
+
+    def _next_page(self) -> None:
+        self.page += 1
+        self._layout()
+
+    def _pick(self, code: str | None):
+        def pick() -> None:
+            payload: dict[str, object] = {"machine": self.machine}
+            if code is not None:
+                payload[REASON_FIELDS[self.kind]] = code
+            self.ctx.record(self.kind, self.worker.code, payload)
+            self.ctx.scenes.push(DoneScene(self.ctx, self.worker))
+        return pick
+
+    def draw(self, surface: pygame.Surface) -> None:
+        super().draw(surface)
+        self.draw_title(surface, f"{self.tr('log.' + self.kind)} — {self.tr('log.pick_reason')}")
 
 
 class CountScene(Scene):
@@ -169,7 +248,7 @@ class CountScene(Scene):
         box = pygame.Rect(theme.MARGIN, 150, 580, 180)
         widgets.panel(surface, box)
         value = self.pad.value or "0"
-        color = theme.INK if self.pad.value else theme.LINE
+        color = theme.INK if self.pad.value else theme.MUTED
         image = fonts.fit(value, 150, color, box.width - 40)
         surface.blit(image, image.get_rect(center=box.center))
         if not self.machines:
@@ -177,5 +256,5 @@ class CountScene(Scene):
                                                                          60), theme.MUTED)
         if not self.ready:
             shade = pygame.Surface(self.done.rect.size, pygame.SRCALPHA)
-            shade.fill((246, 243, 236, 160))
+            shade.fill((*theme.BG, 160))
             surface.blit(shade, self.done.rect)

@@ -13,218 +13,46 @@ card next opens (``ScorecardScene.shown``).
 
 from __future__ import annotations
 
-import io
-import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pygame
 
 from kiosk import events
-from kiosk.hardware.speech import Part
-from kiosk.i18n import DEFAULT_LANGUAGE, normalise, t
+from kiosk.i18n import t
 from kiosk.i18n.readout import number, tier_name
 from kiosk.model import Worker
 from kiosk.scenes.base import Context, Scene, footer, wrapped
 from kiosk.scenes.done import DoneScene
 from kiosk.scenes.paging import Pager, cells
-from kiosk.store import REWARDS_KEY, Refusal, points_key, reward_picture_key
+from kiosk.scenes.points_account import (
+    SOURCE_ICONS,
+    Account,
+    Choice,
+    CoinButton,
+    Reward,
+    balance_of,
+    catalogue,
+    entitlement_tier,
+    has_photo,
+    picture,
+    points_parts,
+    refusal_reason,
+    source_name,
+)
+from kiosk.scenes.redeem_refused import RefusedScene, tell_refusals
 from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button
 
-logger = logging.getLogger(__name__)
+# CoinButton, balance_of and refusal_reason are used by the card and the tests from here.
+__all__ = ["CoinButton", "PointsScene", "RedeemConfirmScene", "RedeemedScene", "RefusedScene",
+           "RewardsScene", "balance_of", "refusal_reason", "tell_refusals"]
 
-SOURCE_ICONS = {"remark": "supervisor", "claim": "claim", "hr": "person", "tier": "star",
-                "redemption": "gift", "refund": "back", "adjustment": "log"}
 LINES_SHOWN = 6
-LINES_SPOKEN = 3
 COLUMNS, ROWS = 4, 2
+TAGS_H = 44  # a tile's line of tags at its top; the picture goes under it
+TAG_MIN = 18  # px: the smallest the tags are drawn before one is left out
 PER_PAGE = COLUMNS * ROWS
-
-
-# --- the account ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reward:
-    code: str
-    name: str
-    name_en: str
-    cost: float
-    stock: int | None
-    tier: str | None
-    approval: bool
-
-    def label(self, lang: str) -> str:
-        return self.name_en if lang == "en" and self.name_en else self.name
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Reward:
-        stock = raw.get("stock")
-        return cls(code=str(raw.get("code") or ""), name=str(raw.get("name") or raw.get("code")),
-                   name_en=str(raw.get("name_en") or ""), cost=float(raw.get("cost") or 0),
-                   stock=int(stock) if isinstance(stock, int | float) else None,
-                   tier=raw.get("tier") or None, approval=bool(raw.get("approval")))
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One tile of the rewards scene: a reward, free when chosen with a tier entitlement."""
-
-    reward: Reward
-    entitlement: str | None = None
-    tier_name: str = ""
-
-    @property
-    def cost(self) -> float:
-        return 0.0 if self.entitlement else self.reward.cost
-
-    @property
-    def key(self) -> str:
-        return f"{self.reward.code}:{self.entitlement or ''}"
-
-
-def catalogue(ctx: Context) -> dict[str, Reward]:
-    cached = ctx.store.cached(REWARDS_KEY)
-    rows = cached.body.get("rewards", []) if cached and isinstance(cached.body, dict) else []
-    rewards = [Reward.from_json(raw) for raw in rows if isinstance(raw, dict)]
-    return {r.code: r for r in rewards if r.code}
-
-
-class Account:
-    """The worker's cached account, less what is still waiting in the outbox."""
-
-    def __init__(self, ctx: Context, worker: str) -> None:
-        cached = ctx.store.cached(points_key(worker))
-        body = cached.body if cached and isinstance(cached.body, dict) else {}
-        self.known = cached is not None
-        self.fetched_at = cached.fetched_at if cached else None
-        self.balance = float(body.get("balance") or 0)
-        self.lines: list[dict[str, Any]] = [x for x in body.get("lines") or []
-                                            if isinstance(x, dict)]
-        queued = ctx.store.queued("reward_redeem", worker)
-        self.used = {str(i.payload.get("entitlement")) for i in queued
-                     if i.payload.get("entitlement") is not None}
-        self.entitlements = [e for e in body.get("entitlements") or []
-                             if isinstance(e, dict) and str(e.get("id")) not in self.used]
-        rewards = catalogue(ctx)
-        self.spent = sum(rewards[i.payload["reward"]].cost for i in queued
-                         if i.payload.get("entitlement") is None
-                         and i.payload.get("reward") in rewards)
-
-    @property
-    def available(self) -> float:
-        return self.balance - self.spent
-
-
-def balance_of(ctx: Context, worker: str, card_balance: float | None) -> float | None:
-    """What the card shows: the account when cached, else the card's own ``balance``."""
-    account = Account(ctx, worker)
-    if account.known:
-        return account.available
-    return None if card_balance is None else card_balance - account.spent
-
-
-def entitlement_tier(lang: str, entitlement: dict[str, Any]) -> str:
-    """The tier an entitlement came from: HR's name in the factory's language, else the
-    catalogue's word for the key (as the card names tiers)."""
-    key = str(entitlement.get("tier") or "")
-    named = str(entitlement.get("tier_name") or "")
-    if named and normalise(lang) == DEFAULT_LANGUAGE:
-        return named
-    try:
-        return t(lang, f"tier.{key}")
-    except KeyError:
-        return named or key
-
-
-def source_name(lang: str, source: str) -> str:
-    try:
-        return t(lang, f"points.source.{source}")
-    except KeyError:
-        return source
-
-
-def change_text(lang: str, points: float) -> str:
-    key = "say.points_added" if points >= 0 else "say.points_taken"
-    return t(lang, key, points=number(abs(points)))
-
-
-def points_parts(lang: str, account: Account, *, cached: bool) -> list[Part]:
-    """"你的积分余额是120分。最近：主管表扬，加10分；……"."""
-    parts: list[Part] = [("say.balance", t(lang, "say.balance",
-                                           balance=number(account.available)))]
-    recent = [t(lang, "say.points_line", source=source_name(lang, str(x.get("source"))),
-                change=change_text(lang, float(x.get("points") or 0)))
-              for x in account.lines[:LINES_SPOKEN]]
-    if recent:
-        parts.append(("say.recent", t(lang, "say.recent", lines=t(lang, "say.list_sep")
-                                      .join(recent))))
-    if cached:
-        parts.append(("say.offline", t(lang, "say.points_offline")))
-    return parts
-
-
-def refusal_reason(reason: str) -> str:
-    """The server's reason as one of the kiosk's phrases: balance, stock, retired,
-    entitlement, or other."""
-    text = reason.lower()
-    for words, key in ((("is retired",), "retired"),
-                       (("used already", "no entitlement"), "entitlement"),
-                       (("too few points", "balance"), "balance"),
-                       (("out of stock",), "stock"),
-                       (("tier", "menu"), "tier")):
-        if any(word in text for word in words):
-            return key
-    return "other"
-
-
-def tell_refusals(ctx: Context, worker: Worker) -> bool:
-    """Push the refusal scene for ``worker`` when a refused redemption is still untold."""
-    refusals = ctx.store.untold_refusals(worker.code)
-    if not refusals:
-        return False
-    if ctx.scenes.top.name != RefusedScene.name:
-        ctx.scenes.push(RefusedScene(ctx, worker, refusals))
-    return True
-
-
-def picture(ctx: Context, code: str, size: int) -> pygame.Surface:
-    """The reward's picture, fitted in a ``size`` square; the gift pictogram without one."""
-    cached = ctx.store.photo(reward_picture_key(code))
-    if cached is not None:
-        try:
-            image = pygame.image.load(io.BytesIO(cached[1]))
-        except pygame.error as exc:
-            logger.warning("unreadable picture for reward %s: %s", code, exc)
-        else:
-            scale = size / max(image.get_size())
-            return pygame.transform.smoothscale(
-                image, (max(1, round(image.get_width() * scale)),
-                        max(1, round(image.get_height() * scale))))
-    return icons.icon("gift", size)
-
-
-class CoinButton(Button):
-    """The card's "my points" button: a big coin and the balance, the label under them."""
-
-    amount: str | None = None
-
-    def draw(self, surface: pygame.Surface) -> None:
-        if self.amount is None:
-            super().draw(surface)
-            return
-        pygame.draw.rect(surface, theme.PANEL, self.rect, border_radius=18)
-        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
-        width = self.rect.width - 16
-        coin = icons.icon("coin", 56)
-        number_image = fonts.fit(self.amount, 48, theme.INK, width - 60)
-        row_w = coin.get_width() + 6 + number_image.get_width()
-        x = self.rect.centerx - row_w // 2
-        surface.blit(coin, (x, self.rect.y + 14))
-        surface.blit(number_image, number_image.get_rect(
-            midleft=(x + coin.get_width() + 6, self.rect.y + 42)))
-        text = fonts.fit(self.label, 26, theme.INK, width)
-        surface.blit(text, text.get_rect(midtop=(self.rect.centerx, self.rect.y + 80)))
 
 
 # --- my points -----------------------------------------------------------------------------
@@ -302,12 +130,20 @@ class PointsScene(Scene):
             self._draw_line(surface, line, right.x + 20, right.y + 76 + i * 76,
                             right.width - 40)
 
+    def _line_picture(self, line: dict[str, Any], source: str) -> pygame.Surface:
+        """A remark's or a claim's category picture (HR's pictogram), else the source's."""
+        code = line.get("category")
+        category = next((c for c in self.ctx.roster().categories if c.code == code), None)
+        if category is not None and source in ("remark", "claim", "hr"):
+            return icons.pictogram(category.pictogram, 56)
+        return icons.icon(SOURCE_ICONS.get(source, "points"), 56)
+
     def _draw_line(self, surface: pygame.Surface, line: dict[str, Any], x: int, y: int,
                    width: int) -> None:
         source = str(line.get("source") or "")
         points = float(line.get("points") or 0)
         color = theme.GOOD if points >= 0 else theme.BAD
-        surface.blit(icons.icon(SOURCE_ICONS.get(source, "points"), 56), (x, y))
+        surface.blit(self._line_picture(line, source), (x, y))
         amount = widgets.label(surface, f"{points:+g}", 44, (x + width, y + 4), color,
                                "topright")
         text_w = amount.x - x - 90
@@ -320,10 +156,14 @@ class PointsScene(Scene):
 
 # --- rewards -------------------------------------------------------------------------------
 class RewardTile(Button):
+    """A reward: its photo or, without one, the pictogram HR picked big; with a photo the
+    pictogram small in the corner; its name, and its cost (free with an entitlement)."""
+
     choice: Choice | None = None
     lang: str = "zh_CN"
     affordable: bool = True
     picture_surface: pygame.Surface | None = None
+    corner_pictogram: pygame.Surface | None = None
 
     def draw(self, surface: pygame.Surface) -> None:
         choice = self.choice
@@ -334,9 +174,14 @@ class RewardTile(Button):
                          border_radius=18)
         pygame.draw.rect(surface, theme.STAR if free else theme.LINE, self.rect,
                          4 if free else 2, border_radius=18)
-        if self.picture_surface is not None:
+        tags = self.tags()
+        if self.picture_surface is not None:  # below the tags' line when there are tags
             image = self.picture_surface
-            surface.blit(image, image.get_rect(midtop=(self.rect.centerx, self.rect.y + 12)))
+            surface.blit(image, image.get_rect(midtop=(self.rect.centerx,
+                                                       self.rect.y + (TAGS_H if tags else 12))))
+        if self.corner_pictogram is not None:
+            surface.blit(self.corner_pictogram, self.corner_pictogram.get_rect(
+                topright=(self.rect.right - 8, self.rect.y + 8)))
         width = self.rect.width - 20
         name = choice.reward.label(self.lang)
         one_line = len(fonts.wrap(name, 26, width)) <= 1
@@ -349,24 +194,36 @@ class RewardTile(Button):
             cost = t(self.lang, "rewards.cost", points=number(choice.cost))
         widgets.label(surface, cost, 28, (self.rect.centerx, self.rect.bottom - 44),
                       theme.GOOD if self.affordable else theme.BAD, "midtop", max_width=width)
+        if tags:
+            tag = fonts.fit(" · ".join(tags), 22, theme.PANEL, width - 16, TAG_MIN)
+            box = tag.get_rect(topleft=(self.rect.x + 10, self.rect.y + 10)).inflate(16, 8)
+            box.topleft = (self.rect.x + 8, self.rect.y + 8)
+            # not greyed out when it cannot be had: a tap still says why, so it stays as
+            # readable as the others (WCAG AA); the tag and the red cost tell it
+            pygame.draw.rect(surface, theme.PRIMARY if self.affordable else theme.BAD, box,
+                             border_radius=10)
+            surface.blit(tag, (box.x + 8, box.y + 4))
+
+    def tags(self) -> list[str]:
+        """What the line at the top says, most important first (sold out or too few
+        points, tier only, needs approval), as many as fit the tile."""
+        choice = self.choice
+        if choice is None:
+            return []
         tags = []
-        if choice.reward.tier and not free:
+        if choice.reward.stock == 0:
+            tags.append(t(self.lang, "rewards.sold_out"))
+        elif not self.affordable:
+            tags.append(t(self.lang, "rewards.too_few"))
+        if choice.reward.tier and choice.entitlement is None:
             tags.append(t(self.lang, "rewards.tier_only",
                           tier=tier_name(self.lang, choice.reward.tier)))
         if choice.reward.approval:
             tags.append(t(self.lang, "rewards.approval"))
-        if choice.reward.stock == 0:
-            tags.append(t(self.lang, "rewards.sold_out"))
-        if tags:
-            tag = fonts.fit(" · ".join(tags), 22, theme.PANEL, width - 16)
-            box = tag.get_rect(topleft=(self.rect.x + 10, self.rect.y + 10)).inflate(16, 8)
-            box.topleft = (self.rect.x + 8, self.rect.y + 8)
-            pygame.draw.rect(surface, theme.PRIMARY, box, border_radius=10)
-            surface.blit(tag, (box.x + 8, box.y + 4))
-        if not self.affordable:
-            shade = pygame.Surface(self.rect.size, pygame.SRCALPHA)
-            shade.fill((246, 243, 236, 150))
-            surface.blit(shade, self.rect)
+        room = self.rect.width - 36
+        while len(tags) > 1 and fonts.font(TAG_MIN).size(" · ".join(tags))[0] > room:
+            tags.pop()
+        return tags
 
 
 class RewardsScene(Scene):
@@ -407,7 +264,11 @@ class RewardsScene(Scene):
             tile = RewardTile(rect, "", self._choose(choice), name=f"reward:{choice.key}")
             tile.choice, tile.lang = choice, self.lang
             tile.affordable = self.affordable(choice)
-            tile.picture_surface = picture(self.ctx, choice.reward.code, rect.height - 124)
+            room = rect.height - (124 + TAGS_H - 12 if tile.tags() else 124)
+            tile.picture_surface = picture(self.ctx, choice.reward.code, room,
+                                           choice.reward.pictogram)
+            if has_photo(self.ctx, choice.reward.code):
+                tile.corner_pictogram = icons.pictogram(choice.reward.pictogram, 56)
             self.tiles.append(tile)
         back, previous, following = footer(3)
         self.buttons = [*self.tiles, self.back_button(back),
@@ -485,7 +346,7 @@ class RedeemConfirmScene(Scene):
         name = self.choice.reward.label(self.lang)
         widgets.text_block(surface, self.tr("rewards.confirm", name=name), 40,
                            (theme.MARGIN, theme.TOP_BAR + 18), theme.WIDTH - 2 * theme.MARGIN, 2)
-        image = picture(self.ctx, self.choice.reward.code, 300)
+        image = picture(self.ctx, self.choice.reward.code, 300, self.choice.reward.pictogram)
         surface.blit(image, image.get_rect(center=(300, 400)))
         x, width = 540, theme.WIDTH - 540 - theme.MARGIN
         if self.choice.entitlement:
@@ -519,57 +380,8 @@ class RedeemedScene(DoneScene):
         surface.fill(theme.BG)
         cx = theme.WIDTH // 2
         pygame.draw.circle(surface, theme.GOOD, (cx, 300), 150)
-        surface.blit(icons.icon("gift", 200, theme.PANEL), (cx - 100, 200))
+        pygame.draw.circle(surface, theme.PANEL, (cx, 300), 130)
+        surface.blit(icons.pictogram(self.choice.reward.pictogram, 180), (cx - 90, 210))
         widgets.text_block(surface, self.tr("rewards.done",
                                             name=self.choice.reward.label(self.lang)), 52,
                            (theme.WIDTH // 2, 490), 1080, 2, anchor="midtop")
-
-
-# --- a refused redemption ------------------------------------------------------------------
-class RefusedScene(Scene):
-    """The server rejected a redemption: which reward and why, shown and spoken."""
-
-    name = "redeem_refused"
-
-    def __init__(self, ctx: Context, worker: Worker, refusals: list[Refusal]) -> None:
-        super().__init__(ctx, worker=worker)
-        self.worker: Worker = worker
-        self.refusals = refusals
-        self.rewards = catalogue(ctx)
-        ok = footer(3)[2]
-        self.buttons = [Button(ok, self.tr("btn.ok"), self.ctx.scenes.pop, icon="check",
-                               name="ok")]
-
-    def _name(self, code: str) -> str:
-        reward = self.rewards.get(code)
-        return reward.label(self.lang) if reward else code
-
-    def enter(self) -> None:
-        parts: list[Part] = []
-        for refusal in self.refusals:
-            self.ctx.store.mark_refusal_told(refusal.uuid)
-            why = self.tr(f"refused.{refusal_reason(refusal.reason)}")
-            parts.append(("say.refused", self.tr("say.refused", name=self._name(refusal.reward),
-                                                 reason=why)))
-        self.ctx.say(self.lang, parts)
-
-    def draw(self, surface: pygame.Surface) -> None:
-        super().draw(surface)
-        self.draw_title(surface, self.tr("refused.title"))
-        y, text_x = 160, theme.MARGIN + 250
-        width = theme.WIDTH - text_x - theme.MARGIN
-        for refusal in self.refusals[:2]:
-            image = picture(self.ctx, refusal.reward, 200)
-            surface.blit(image, image.get_rect(center=(theme.MARGIN + 110, y + 110)))
-            pygame.draw.circle(surface, theme.BAD, (theme.MARGIN + 190, y + 190), 40)
-            surface.blit(icons.icon("cross", 52, theme.PANEL), (theme.MARGIN + 164, y + 164))
-            widgets.text_block(surface, self._name(refusal.reward), 52, (text_x, y + 10),
-                               width, 1)
-            why = self.tr(f"refused.{refusal_reason(refusal.reason)}")
-            widgets.text_block(surface, why, 48, (text_x, y + 84), width, 2, theme.BAD)
-            widgets.label(surface, self.tr("refused.no_charge"), 30, (text_x, y + 186),
-                          theme.MUTED, max_width=width)
-            y += 240
-        if len(self.refusals) > 2:
-            widgets.label(surface, self.tr("task.more", n=len(self.refusals) - 2), 30,
-                          (text_x, y), theme.MUTED)

@@ -1,5 +1,11 @@
-"""The pictorial scorecard: one big number, a sun or cloud per dimension, tier stars, a
-bar to the next tier, this week's rank, today's part and "at this pace", today's tasks."""
+"""The pictorial scorecard: a card that adds up. The big total with its unit; a tile per
+dimension (its picture, value, sun or cloud, points); the other lines of the total (hours
+on the machine, each remark or approved claim with its picture and who gave it, changes
+to closed periods) and their sum, which is the big total; the tier, the way to the next,
+today and "at this pace"; today's tasks with their notes. "Hear again" speaks the readout
+once more; the language button shows the worker's language by its own name and lets
+them choose another. Where each part sits: `card_layout`; the lines: `card_breakdown`;
+the tasks: `card_tasks`."""
 
 from __future__ import annotations
 
@@ -8,76 +14,123 @@ import time
 import pygame
 
 from kiosk import events
-from kiosk.i18n import t
+from kiosk.hardware.speech import Part
+from kiosk.i18n import language_name, screen_language, t
 from kiosk.i18n.format import format_value
-from kiosk.i18n.readout import dimension_name, number, scorecard_parts, tier_name
+from kiosk.i18n.readout import dimension_name, number, scorecard_parts
+from kiosk.local_card import with_queued
 from kiosk.model import Dimension, Scorecard, Task, Worker
+from kiosk.scenes import card_layout as layout
 from kiosk.scenes.base import Context, Scene, footer
+from kiosk.scenes.card_breakdown import BreakdownScene, LinesPanel, dimension_local
+from kiosk.scenes.card_tasks import REPLAY_ICON, NoteScene, TaskRow, plan
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
+from kiosk.scenes.language import LanguageScene
 from kiosk.scenes.log_event import LogEventScene
 from kiosk.scenes.notices import NoticeWatch, task_icon, task_lines
 from kiosk.scenes.rewards import CoinButton, PointsScene, RewardsScene, balance_of, tell_refusals
 from kiosk.scenes.supervisor import PinScene
 from kiosk.scenes.training import TrainingScene
-from kiosk.ui import fonts, icons, theme, widgets
-from kiosk.ui.widgets import Button
+from kiosk.ui import icons, theme, widgets
+from kiosk.ui.widgets import Button, Ink
 
 PERIODS = ("day", "week", "month")
 TASK_ICONS = {"videos_due": "training", "claims_decided": "claim", "appeals_answered": "appeal"}
-LEFT = pygame.Rect(theme.MARGIN, theme.TOP_BAR + 16, 400, 552)
-MIDDLE = pygame.Rect(440, theme.TOP_BAR + 16, 460, 552)
-RIGHT = pygame.Rect(916, theme.TOP_BAR + 16, 340, 552)
-TASK_ROW = 58
-# Where a tile puts the "pro-rated" note: beside the target when its text is this wide,
-# else on a line of its own when the tile is this tall.
-PRO_RATED_BESIDE, PRO_RATED_LINE = 240, 170
+# Kept for the code that placed things by them (the layout's names are in card_layout).
+LEFT, MIDDLE, RIGHT = layout.LEFT, layout.MIDDLE, layout.RIGHT
+TILE_H = theme.MIN_TARGET
+TILE_GAP = 10
 
 
 class DimensionTile(Button):
+    """A dimension: its picture, name, value (green met, red missed), the sun or cloud,
+    its target and its points toward the total."""
+
     dim: Dimension | None = None
     lang: str = "zh_CN"
+    local: bool = False
 
     def draw(self, surface: pygame.Surface) -> None:
-        dim = self.dim
+        self.paint(Ink(surface))
+
+    def paint(self, ink: Ink) -> None:
+        dim, rect = self.dim, self.rect
         if dim is None:
             return
-        pygame.draw.rect(surface, theme.PANEL, self.rect, border_radius=18)
-        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
-        name = "cloud" if not dim.met else "sun"
-        size = min(96, self.rect.height - 24)
-        image = icons.icon(name, size, theme.CLOUD if dim.no_data else theme.INK)
+        surface = ink.surface
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=16)
+        pygame.draw.rect(surface, theme.BAD if self.local else theme.LINE, rect,
+                         3 if self.local else 2, border_radius=16)
+        pic = 44 if rect.width < 200 else 52
+        ink.blit(icons.dimension_pictogram(dim.key, pic, theme.INK),
+                 (rect.x + 10, rect.y + 10), role=f"picture:{dim.key}")
+        sign = 36
+        weather = icons.icon("sun" if dim.met else "cloud", sign,
+                             theme.CLOUD if dim.no_data else theme.INK)
+        ink.blit(weather, (rect.right - sign - 8, rect.y + 8),
+                 role="no_data" if dim.no_data else "met" if dim.met else "missed")
+        x = rect.x + pic + 20
+        width = rect.right - sign - 14 - x
+        if rect.width < 200:  # narrow: the name under the pictures
+            x, width = rect.x + 10, rect.width - 20
+            name_y, value_y = rect.y + pic + 14, rect.bottom - 34
+        else:
+            name_y, value_y = rect.y + 12, rect.y + 46
+        ink.text(dimension_name(self.lang, dim.key), 26, (x, name_y), max_width=width,
+                 min_size=18, role="dim_name")
         if dim.no_data:
-            image = image.copy()
-            image.set_alpha(90)
-        surface.blit(image, (self.rect.x + 12, self.rect.centery - size // 2))
-        x = self.rect.x + size + 24
-        width = self.rect.right - x - 10
-        widgets.label(surface, dimension_name(self.lang, dim.key), 30,
-                      (x, self.rect.y + 14), max_width=width)
-        if dim.no_data:
-            value = t(self.lang, "card.no_data")
-            color = theme.MUTED
+            value, color = t(self.lang, "card.no_data"), theme.MUTED
         else:
             value = format_value(dim, dim.value)
             color = theme.GOOD if dim.met else theme.BAD
-        widgets.label(surface, value, 40, (x, self.rect.y + 52), color, max_width=width)
-        if dim.target is not None:
-            target = t(self.lang, "dim.target", target=format_value(dim, dim.target))
-            bottom = self.rect.bottom - 32
-            if dim.pro_rated:  # a sum while the period runs: the target for the days so far
-                note = t(self.lang, "dim.pro_rated")
-                if width >= PRO_RATED_BESIDE:  # one column: on the target's line
-                    target = f"{target} · {note}"
-                elif self.rect.height >= PRO_RATED_LINE:  # a line of its own, under the icon
-                    widgets.label(surface, note, 20, (self.rect.x + 16, bottom - 2),
-                                  theme.MUTED, max_width=self.rect.width - 28)
-                    bottom -= 26
-                else:  # a short, narrow tile: small, under the icon
-                    widgets.label(surface, note, 14, (self.rect.x + size // 2 + 12,
-                                                      self.rect.bottom - 21),
-                                  theme.MUTED, "midtop")
-            widgets.label(surface, target, 22, (x, bottom), theme.MUTED, max_width=width)
+        points = f"{number(dim.points)} {t(self.lang, 'card.points')}"
+        points_rect = ink.text(points, 28, (rect.right - 10, rect.bottom - 8), theme.INK,
+                               "bottomright", role="dim_points")
+        value_w = (points_rect.x - 8 - x) if rect.width < 200 else rect.right - 10 - x
+        ink.text(value, 30 if rect.width >= 200 else 24, (x, value_y), color,
+                 max_width=value_w, min_size=18, role="dim_value")
+        if rect.width >= 200:
+            self._target_line(ink, dim, points_rect)
+
+    def _target_line(self, ink: Ink, dim: Dimension, points_rect: pygame.Rect) -> None:
+        """The target under the value ("so far" when pro-rated), or "not confirmed"."""
+        x = self.rect.x + 10
+        width = points_rect.x - 8 - x
+        if self.local:
+            ink.text(t(self.lang, "card.local_line"), 20, (x, self.rect.bottom - 10),
+                     theme.BAD, "bottomleft", max_width=width, role="local")
+            return
+        if dim.target is None:
+            return
+        target = t(self.lang, "dim.target", target=format_value(dim, dim.target))
+        if dim.pro_rated:  # a sum while the period runs: the target for the days so far
+            note = t(self.lang, "dim.pro_rated")
+            both = f"{target} · {note}"
+            # beside the target when both fit, else the note alone (the scene has both)
+            target = both if widgets.fit_size(both, 20, width, 16) >= 16 and \
+                widgets.text_width(both, 16) <= width else note
+        ink.text(target, 20, (x, self.rect.bottom - 10), theme.MUTED, "bottomleft",
+                 max_width=width, min_size=14, role="target")
+
+
+class LanguageButton(Button):
+    """The worker's language by its own name, in its own script (flags are wrong for
+    dialects)."""
+
+    def draw(self, surface: pygame.Surface) -> None:
+        pygame.draw.rect(surface, self.color, self.rect, border_radius=18)
+        pygame.draw.rect(surface, theme.LINE, self.rect, 2, border_radius=18)
+        widgets.label(surface, self.label, 36, self.rect.center, self.ink, "center",
+                      max_width=self.rect.width - 16)
+
+
+def tile_grid(count: int) -> tuple[int, int]:
+    """Columns and rows of the tiles: one wide column up to two, then two, then three."""
+    if count <= 2:
+        return 1, max(count, 1)
+    columns = 2 if count <= 4 else 3
+    return columns, -(-count // columns)
 
 
 class ScorecardScene(Scene):
@@ -92,16 +145,27 @@ class ScorecardScene(Scene):
         self.opened_at = time.time()
         self.spoken: set[str] = set()
         self.requested: set[str] = set()
+        self.readout: list[Part] = []  # what "hear again" says: the card on screen
         self.notices = NoticeWatch(ctx, worker.code)
         self.tiles: list[DimensionTile] = []
+        self.lines_panel: LinesPanel | None = None
+        self.task_rows: list[TaskRow] = []
+        self.tasks_hidden = 0
         self._layout()
 
     def _layout(self) -> None:
-        tabs = widgets.row(pygame.Rect(MIDDLE.x, MIDDLE.y, MIDDLE.width, 120), 3, 12)
+        tabs = widgets.row(layout.TABS, 3, 12)
         self.tabs = [
             Button(rect, self.tr(f"period.{p}"), self._switcher(p), name=f"period:{p}",
                    selected=p == self.period)
             for rect, p in zip(tabs, PERIODS, strict=True)
+        ]
+        replay, language = widgets.row(layout.VOICE, 2, 12)
+        self.voice = [
+            Button(replay, self.tr("btn.replay"), self.replay, icon=REPLAY_ICON, name="replay"),
+            LanguageButton(language, language_name(self.worker.language, self.ctx.yue_script),
+                           self._choose_language,
+                           name="language"),
         ]
         actions = [("btn.log", "log", self._log), ("btn.claim", "claim", self._claim),
                    ("btn.my_points", "coin", self._points),
@@ -128,17 +192,38 @@ class ScorecardScene(Scene):
 
     def _rebuild(self) -> None:
         self._show_balance()
-        dims = self.card.dimensions if self.card else ()
-        area = pygame.Rect(MIDDLE.x, MIDDLE.y + 136, MIDDLE.width, MIDDLE.height - 136)
-        columns = 1 if len(dims) <= 3 else 2
-        rows = max(1, -(-len(dims) // columns))
-        height = min(200, (area.height - 12 * (rows - 1)) // rows)
+        card = self.card
+        dims = card.dimensions if card else ()
+        area = layout.BREAKDOWN
+        columns, rows = tile_grid(len(dims))
+        height = max(TILE_H, min(150, (area.height - 170 - TILE_GAP * rows) // rows))
         self.tiles = []
-        for rect, dim in zip(widgets.grid(area, len(dims), columns, 12, height), dims, strict=True):
+        for rect, dim in zip(widgets.grid(area, len(dims), columns, TILE_GAP, height), dims,
+                             strict=True):
             tile = DimensionTile(rect, "", self._open_dimension(dim), name=f"dim:{dim.key}")
             tile.dim, tile.lang = dim, self.lang
+            tile.local = card is not None and dimension_local(card, dim)
             self.tiles.append(tile)
-        self.buttons = [*self.tabs, *self.tiles, *self.actions]
+        self.lines_panel = None
+        if card is not None:
+            top = (self.tiles[-1].rect.bottom + TILE_GAP) if self.tiles else area.y
+            panel = LinesPanel(pygame.Rect(area.x, top, area.width, area.bottom - top), "",
+                               self._open_breakdown, name="breakdown")
+            panel.card, panel.lang = card, self.lang
+            self.lines_panel = panel
+        self._plan_tasks()
+        self.buttons = [*self.tabs, *self.voice, *self.tiles,
+                        *([self.lines_panel] if self.lines_panel else []),
+                        *(row for row in self.task_rows if row.opens_note), *self.actions]
+
+    def _plan_tasks(self) -> None:
+        area = layout.TASKS.inflate(-32, 0)
+        area.y, area.height = layout.TASKS.y + 64, layout.TASKS.height - 76
+        items = self.card.task_items if self.card else ()
+        self.task_rows, self.tasks_hidden = plan(
+            self.lang, items, area, self._task_lines,
+            lambda task: task_icon(task) or TASK_ICONS.get(task.kind, "other"),
+            self._open_note)
 
     def _switcher(self, period: str):
         def switch() -> None:
@@ -153,6 +238,18 @@ class ScorecardScene(Scene):
         def open_() -> None:
             start = self.card.period_start if self.card else ""
             self.ctx.scenes.push(DimensionScene(self.ctx, self.worker, self.period, dim, start))
+        return open_
+
+    def _open_breakdown(self) -> None:
+        if self.card is not None:
+            self.ctx.scenes.push(BreakdownScene(self.ctx, self.worker, self.card, self.lang))
+
+    def _open_note(self, task: Task):
+        def open_() -> None:
+            first, color, second = self._task_lines(task)
+            picture = task_icon(task) or TASK_ICONS.get(task.kind, "other")
+            self.ctx.scenes.push(NoteScene(self.ctx, self.worker, self.lang, first, color,
+                                           second, picture))
         return open_
 
     def _log(self) -> None:
@@ -173,6 +270,26 @@ class ScorecardScene(Scene):
     def _supervisor(self) -> None:
         self.ctx.scenes.push(PinScene(self.ctx, self.worker))
 
+    # --- the voice and the language ---------------------------------------------------------
+    def replay(self) -> None:
+        """One tap: the readout of the card on screen, the same parts again."""
+        if self.readout:
+            self.ctx.say(self.lang, self.readout)
+
+    def _choose_language(self) -> None:
+        self.ctx.scenes.push(LanguageScene(self.ctx, self.worker, self.language_chosen))
+
+    def language_chosen(self, worker: Worker) -> None:
+        """The worker chose a language (the chooser queued `language_set`): the card is
+        drawn in it now and read out in it, on the same period."""
+        self.worker = worker
+        self.lang = screen_language(worker.language, self.ctx.yue_script)
+        self._layout()
+        if self.card is not None:
+            self.readout = self._parts(self.card)
+            self.ctx.say(self.lang, self.readout)
+
+    # --- the card ---------------------------------------------------------------------------
     def enter(self) -> None:
         self.load()
 
@@ -191,22 +308,35 @@ class ScorecardScene(Scene):
 
     @property
     def cached(self) -> bool:
+        """The card on screen is the one the store had before this visit."""
         return self.fetched_at is not None and self.fetched_at < self.opened_at
+
+    @property
+    def offline_cache(self) -> bool:
+        """The card came from the cache because the server cannot be reached: only then
+        is it called an earlier one, on screen and aloud."""
+        return self.cached and self.ctx.status.online is False
+
+    def _parts(self, card: Scorecard) -> list[Part]:
+        return scorecard_parts(self.lang, self.worker, card, cached=self.offline_cache)
 
     def load(self) -> None:
         cached = self.ctx.store.scorecard(self.worker.code, self.period)
         if cached is None:
             self.card, self.fetched_at = None, None
         else:
-            self.card = self.notices.unseen(Scorecard.from_json(cached.body))
+            self.card = self.notices.unseen(with_queued(  # offline: the worker's own events
+                self.ctx.store, self.worker.code, cached.body, self.ctx.roster().categories))
             self.fetched_at = cached.fetched_at
         self._rebuild()
-        if self.card is not None and self.period not in self.spoken:
+        if self.card is None:
+            return
+        self.readout = self._parts(self.card)
+        if self.period not in self.spoken:
             self.spoken.add(self.period)
-            self.ctx.say(self.lang, scorecard_parts(self.lang, self.worker, self.card,
-                                                    cached=self.cached))
+            self.ctx.say(self.lang, self.readout)
             self.notices.told(self.card)
-        elif self.card is not None:
+        else:
             self.notices.tell_new(self.card, self.lang)
 
     def update(self, dt: float) -> None:
@@ -223,114 +353,58 @@ class ScorecardScene(Scene):
         return super().handle_event(event)
 
     def draw(self, surface: pygame.Surface) -> None:
+        self.paint(surface)
+
+    def paint(self, surface: pygame.Surface) -> Ink:
+        """Draw the card; what was drawn (texts, sizes, places), for tests."""
         surface.fill(theme.BG)
-        self._draw_left(surface)
+        ink = Ink(surface)
+        self._draw_left(ink)
+        widgets.panel(surface, layout.TASKS)
         for button in self.buttons:
-            button.draw(surface)
+            paint = getattr(button, "paint", None)
+            if paint is not None:
+                paint(ink)
+            else:
+                button.draw(surface)
         if self.card is not None and not self.card.dimensions:
-            widgets.label(surface, self.tr("card.no_data"), 36,
-                          (MIDDLE.centerx, MIDDLE.y + 300), theme.MUTED, "center")
-        self._draw_right(surface)
+            ink.text(self.tr("card.no_data"), 36, (layout.BREAKDOWN.centerx,
+                                                   layout.BREAKDOWN.y + 40),
+                     theme.MUTED, "midtop", role="no_data")
+        for row in self.task_rows:
+            if not row.opens_note:  # the others are buttons, drawn with them
+                row.paint(ink)
+        self._draw_tasks(ink)
+        return ink
 
-    def _draw_left(self, surface: pygame.Surface) -> None:
-        widgets.panel(surface, LEFT)
-        x, y = LEFT.x + 20, LEFT.y + 16
-        surface.blit(self.ctx.photos.portrait(self.worker.code, 88), (x, y))
-        widgets.label(surface, self.worker.name, 44, (x + 104, y + 6), max_width=LEFT.width - 140)
-        widgets.label(surface, self.worker.code, 24, (x + 104, y + 60), theme.MUTED)
+    def _draw_left(self, ink: Ink) -> None:
+        widgets.panel(ink.surface, layout.LEFT)
+        layout.draw_identity(ink, self.worker, self.ctx.photos.portrait(self.worker.code,
+                                                                        layout.PHOTO))
         card = self.card
         if card is None:
-            rect = pygame.Rect(x, y + 150, LEFT.width - 40, 200)
-            waiting = self.tr("card.no_data" if self.ctx.status.online is False else "card.loading")
-            for i, line in enumerate(fonts.wrap(waiting, 36, rect.width)):
-                widgets.label(surface, line, 36, (x, rect.y + i * 46), theme.MUTED)
+            offline = self.ctx.status.online is False
+            layout.draw_waiting(ink, self.tr("card.no_data" if offline else "card.loading"))
             return
-        total = widgets.label(surface, number(card.total), 150, (x - 4, y + 96))
-        widgets.label(surface, self.tr("card.points"), 40, (total.right + 8, total.bottom - 64),
-                      theme.MUTED)
-        placed = card.rank is not None or bool(card.tier)  # no data, no rank: no stars
-        if placed:
-            widgets.stars(surface, (x, y + 270), card.stars(card.tier))
-        if card.tier:
-            widgets.label(surface, tier_name(self.lang, card.tier, card), 32, (x + 190, y + 280),
-                          theme.INK, max_width=LEFT.width - 210)
-        bar = pygame.Rect(x, y + 350, LEFT.width - 40, 28)
-        if card.next_tier and card.points_needed is not None:
-            fraction = card.total / max(card.total + card.points_needed, 1e-9)
-            widgets.progress_bar(surface, bar, fraction)
-            note = self.tr("card.next_tier", points=number(card.points_needed),
-                           tier=tier_name(self.lang, card.next_tier, card))
-        else:
-            if placed:
-                widgets.progress_bar(surface, bar, 1.0 if card.tier else 0.0, theme.STAR)
-            note = self.tr("card.top_tier") if card.tier else ""
-        if note:
-            widgets.label(surface, note, 28, (x, y + 386), max_width=bar.width)
-        rank = (self.tr("card.rank", rank=card.rank, of=card.rank_of or "?")
-                if card.rank is not None else self.tr("card.no_rank"))
-        widgets.label(surface, rank, 36, (x, y + 436), max_width=bar.width)
-        if self.cached and self.fetched_at is not None:
-            when = time.strftime("%m-%d %H:%M", time.localtime(self.fetched_at))
-            widgets.label(surface, self.tr("card.as_of", time=when), 26, (x, y + 494), theme.BAD,
-                          max_width=bar.width)
-        elif not card.complete:
-            widgets.label(surface, self.tr("card.incomplete"), 26, (x, y + 494), theme.WARN,
-                          max_width=bar.width)
+        notes = layout.status_notes(self.lang, card,
+                                    self.fetched_at if self.offline_cache else None)
+        layout.draw_total(ink, self.lang, card)
+        layout.draw_progress(ink, self.lang, card, len(notes))
+        layout.draw_status(ink, notes)
 
-    def _draw_right(self, surface: pygame.Surface) -> None:
-        widgets.panel(surface, RIGHT)
-        x, y, width = RIGHT.x + 20, RIGHT.y + 16, RIGHT.width - 40
-        card = self.card
-        if card is None:
+    def _draw_tasks(self, ink: Ink) -> None:
+        area = layout.TASKS
+        if self.card is None:
             return
-        if card.today_points is not None:
-            widgets.label(surface, self.tr("card.today", points=number(card.today_points)), 40,
-                          (x, y), theme.GOOD, max_width=width)
-            y += 60
-        if card.projected_total is not None:
-            widgets.label(surface, self.tr("card.pace", total=number(card.projected_total)), 32,
-                          (x, y), max_width=width)
-            y += 46
-            if card.rank is not None or card.projected_tier:
-                widgets.stars(surface, (x, y), card.stars(card.projected_tier), size=40)
-            if card.projected_tier:
-                widgets.label(surface, tier_name(self.lang, card.projected_tier, card), 28,
-                              (x + 150, y + 4), max_width=width - 150)
-            y += 56
-        pygame.draw.line(surface, theme.LINE, (x, y + 4), (x + width, y + 4), 2)
-        y += 20
-        widgets.label(surface, self.tr("card.tasks"), 32, (x, y))
-        y += 50
-        if card.task_items:
-            self._draw_task_items(surface, card.task_items, x, y, width)
-        else:
-            widgets.label(surface, self.tr("card.no_tasks"), 28, (x, y), theme.MUTED)
-
-    def _draw_task_items(self, surface: pygame.Surface, items: tuple[Task, ...], x: int,
-                         y: int, width: int) -> None:
-        """Each task as a pictogram, a line and a second line (due date and progress, or
-        the supervisor's or HR's note); what does not fit is counted at the bottom."""
-        bottom = RIGHT.bottom - 12
-        text_x, text_width = x + 56, width - 56
-        for index, task in enumerate(items):
-            if y + TASK_ROW > bottom - (0 if index == len(items) - 1 else 36):
-                widgets.label(surface, self.tr("task.more", n=len(items) - index), 24,
-                              (text_x, y), theme.MUTED, max_width=text_width)
-                return
-            first, color, second = self._task_lines(task)
-            icon = task_icon(task) or TASK_ICONS[task.kind]
-            surface.blit(icons.icon(icon, 44, color), (x, y))
-            widgets.label(surface, first, 26, (text_x, y), color if color != theme.PRIMARY
-                          else theme.INK, max_width=text_width)
-            if task.kind == "videos_due":
-                bar = pygame.Rect(text_x, y + 36, 90, 14)
-                widgets.progress_bar(surface, bar, task.progress, theme.PRIMARY)
-                widgets.label(surface, second, 22, (bar.right + 10, y + 31), theme.MUTED,
-                              max_width=text_width - bar.width - 10)
-            elif second:
-                widgets.label(surface, second, 22, (text_x, y + 31), theme.MUTED,
-                              max_width=text_width)
-            y += TASK_ROW
+        x = area.x + 16
+        ink.text(self.tr("card.tasks"), 32, (x, area.y + 14), role="tasks_title")
+        if not self.card.task_items:
+            ink.text(self.tr("card.no_tasks"), 28, (x, area.y + 64), theme.MUTED,
+                     max_width=area.width - 32, min_size=24, role="no_tasks")
+        elif self.tasks_hidden:
+            bottom = self.task_rows[-1].rect.bottom + 8 if self.task_rows else area.y + 64
+            ink.text(self.tr("task.more", n=self.tasks_hidden), 24, (x + 52, bottom),
+                     theme.MUTED, max_width=area.width - 84, role="more_tasks")
 
     def _task_lines(self, task: Task) -> tuple[str, tuple[int, int, int], str]:
         told = task_lines(self.lang, task)  # the notices and the to-do lines

@@ -152,3 +152,162 @@ def text_block(surface: pygame.Surface, value: str, size: int, pos: tuple[int, i
         surface.blit(image, image.get_rect(**{anchor: (x, y)}))
         y += image.get_height() + 2
     return y
+
+
+# --- text that wraps and never shrinks -----------------------------------------------------
+# A long worker name or HR's note is wrapped at one size and cut with "…" only past the
+# lines it is given; `fit` (which shrinks) is for short labels only.
+ELLIPSIS = "…"
+
+
+def fit_size(value: str, size: int, width: int, min_size: int = 16) -> int:
+    """The largest size up to ``size`` (and not below ``min_size``) at which ``value`` fits
+    ``width`` pixels on one line."""
+    while size > min_size and fonts.font(size).size(value)[0] > width:
+        size -= 2
+    return max(size, min_size)
+
+
+def wrap(value: str, size: int, width: int) -> list[str]:
+    """``value`` broken into lines no wider than ``width`` at ``size``: between words (any
+    two CJK characters), never before a closing mark ("，" moves down with the character
+    before it), and inside a word only when the word alone is wider than a line
+    ("Oyelaran-Whitfield" in a narrow column)."""
+    measure = fonts.font(size).size
+    lines: list[str] = []
+    for paragraph in value.splitlines() or [""]:
+        line: list[str] = []
+        for token in _tokens(paragraph, measure, width):
+            if not line or measure("".join(line) + token.rstrip())[0] <= width:
+                line.append(token)
+                continue
+            carried: list[str] = []
+            if token[:1] in CLOSING and len(line) > 1 and not line[-1][-1:].isspace():
+                carried = [line.pop()]
+            lines.append("".join(line).rstrip())
+            line = [piece for piece in [*carried, token] if piece.strip()]
+        if "".join(line).strip():
+            lines.append("".join(line).rstrip())
+    return lines
+
+
+# Punctuation a line must not start with (Chinese line breaking, 禁则).
+CLOSING = set("，。、；：！？）》」』”’,.;:!?)]}…")
+
+
+def _tokens(value: str, measure: Callable[[str], tuple[int, int]], width: int) -> list[str]:
+    """Words (with the space after them), single CJK characters, and the pieces of a
+    word too wide for a line."""
+    tokens: list[str] = []
+    word = ""
+    for char in value:
+        if char.isascii() and not char.isspace():
+            word += char
+            continue
+        if word:
+            tokens.append(word)
+            word = ""
+        if char == " " and tokens:
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    if word:
+        tokens.append(word)
+    pieces: list[str] = []
+    for token in tokens:
+        while measure(token.rstrip())[0] > width and len(token.rstrip()) > 1:
+            cut = len(token) - 1
+            while cut > 1 and measure(token[:cut])[0] > width:
+                cut -= 1
+            pieces.append(token[:cut])
+            token = token[cut:]
+        pieces.append(token)
+    return pieces
+
+
+def clamp(value: str, size: int, width: int, max_lines: int) -> tuple[list[str], bool]:
+    """The lines of ``value`` at ``size`` in ``width``, at most ``max_lines`` of them; the
+    last ends with "…" when the text goes on. Returns the lines and whether it was cut."""
+    lines = wrap(value, size, width)
+    if len(lines) <= max_lines:
+        return lines, False
+    if max_lines <= 0:
+        return [], True
+    measure = fonts.font(size).size
+    last = lines[max_lines - 1]
+    while last and measure(last + ELLIPSIS)[0] > width:
+        last = last[:-1]
+    return [*lines[:max_lines - 1], last.rstrip() + ELLIPSIS], True
+
+
+def text_width(value: str, size: int) -> int:
+    return fonts.font(size).size(value)[0]
+
+
+def line_height(size: int) -> int:
+    """The distance from one line of wrapped text to the next at ``size``."""
+    return fonts.font(size).get_linesize() + 2
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A piece of text as it was drawn: its role ("total", "note", ...), text, size, place."""
+
+    role: str
+    value: str
+    size: int
+    rect: pygame.Rect
+
+
+class Ink:
+    """Draws text on ``surface`` and keeps a list of what it drew (``drawn``), so a test can
+    check sizes and places. Made afresh for every frame: drawing changes no scene."""
+
+    def __init__(self, surface: pygame.Surface) -> None:
+        self.surface = surface
+        self.drawn: list[Drawn] = []
+
+    def text(self, value: str, size: int, pos: tuple[int, int],
+             color: tuple[int, int, int] = theme.INK, anchor: str = "topleft",
+             max_width: int | None = None, *, role: str = "", min_size: int = 16
+             ) -> pygame.Rect:
+        """One line; with ``max_width`` it shrinks to fit, down to ``min_size`` (and is cut
+        with "…" when even that is too wide)."""
+        if max_width:
+            size = fit_size(value, size, max_width, min_size)
+            if fonts.font(size).size(value)[0] > max_width:
+                value = clamp(value, size, max_width, 1)[0][0] if value else value
+        image = fonts.text(value, size, color)
+        rect = image.get_rect(**{anchor: pos})
+        self.surface.blit(image, rect)
+        self.drawn.append(Drawn(role, value, size, rect))
+        return rect
+
+    def lines(self, lines: list[str], size: int, pos: tuple[int, int],
+              color: tuple[int, int, int] = theme.INK, *, role: str = "",
+              anchor: str = "topleft") -> pygame.Rect:
+        """Lines already wrapped, one under the other; the rect they cover."""
+        x, y = pos
+        covered = pygame.Rect(x, y, 0, 0)
+        for line in lines:
+            image = fonts.text(line, size, color)
+            rect = image.get_rect(**{anchor: (x, y)})
+            self.surface.blit(image, rect)
+            self.drawn.append(Drawn(role, line, size, rect))
+            covered = covered.union(rect) if covered.size != (0, 0) else rect
+            y += line_height(size)
+        return covered
+
+    def paragraph(self, value: str, size: int, pos: tuple[int, int], width: int,
+                  max_lines: int, color: tuple[int, int, int] = theme.INK, *,
+                  role: str = "") -> tuple[pygame.Rect, bool]:
+        """``value`` wrapped at ``size`` (never smaller) in at most ``max_lines`` lines, cut
+        with "…" past them; the rect covered and whether it was cut."""
+        shown, cut = clamp(value, size, width, max_lines)
+        return self.lines(shown, size, pos, color, role=role), cut
+
+    def blit(self, image: pygame.Surface, pos: tuple[int, int], *, role: str = "picture"
+             ) -> pygame.Rect:
+        rect = self.surface.blit(image, pos)
+        self.drawn.append(Drawn(role, "", image.get_height(), rect))
+        return rect

@@ -21,7 +21,9 @@ in `blueprint`, and importing the view modules below registers their routes on i
     periods     settled periods: check, close, reopen; refused kiosk events, booked
     reports     weekly and monthly reports, payroll export
     videos      training videos: upload, assign, retire, quiz
+    voice_packs recorded voice packs per language: upload (checked), remove
     people      users and the audit log
+    pictograms  the pictogram picker (categories, rewards, reasons); fault and quality reasons
 """
 
 from server.admin import (
@@ -33,12 +35,14 @@ from server.admin import (
     kiosks,
     people,
     periods,
+    pictograms,
     production,
     queues,
     reports,
     rewards,
     schemes,
     videos,
+    voice_packs,
     workers,
 )
 from server.admin.blueprint import (
@@ -59,5 +63,6 @@ __all__ = [
     "scope",
     # the view modules, imported so that their routes register on `admin`
     "alerts", "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods",
-    "production", "queues", "reports", "rewards", "schemes", "videos", "workers",
+    "pictograms", "production", "queues", "reports", "rewards", "schemes", "videos",
+    "voice_packs", "workers",
 ]

@@ -21,12 +21,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from server.admin import charts as ch
-from server.admin.blueprint import MANAGE, admin, allow, scope
+from server.admin.blueprint import MANAGE, admin, allow, scope, ui_language
 from server.admin.common import actor, arg, field, saving, today
 from server.models import Alert, Workshop, utcnow
 from server.services import Conflict
 from server.services import alerts as service
 from server.services.people.workers import workshops
+from server.services.production.reasons import names_by_code as reason_names
 from server.services.refusals import N_, Refused
 from server.web import app_config, db_session
 
@@ -101,10 +102,20 @@ def _closed_rows(ids: Collection[int] | None, now: datetime) -> list[Row]:
     return [_row(a, now, 0) for a in done]
 
 
+def _reason_label(code: str | None) -> str:
+    """A reason code as the reader calls it: HR's name in the UI language, else the code."""
+    if code is None:
+        return _("no reason given")
+    reason = reason_names(db_session()).get(code)
+    if reason is None:
+        return code
+    return (reason.name_en if ui_language() == "en" and reason.name_en else reason.name)
+
+
 def _pareto_chart(rows: list[tuple[str | None, int, int]]) -> dict[str, Any]:
     """Downtime hours (bars, left) and faults (bars, right) by reason, most downtime first."""
     hours_label, count_label = _("Downtime (hours)"), _("Faults")
-    option = ch.bars(_("Downtime by reason"), [reason or _("no reason given")
+    option = ch.bars(_("Downtime by reason"), [_reason_label(reason)
                                                for reason, _count, _s in rows],
                      {hours_label: [round(s / 3600, 2) for _r, _c, s in rows],
                       count_label: [count for _r, count, _s in rows]})
@@ -123,7 +134,8 @@ def _pareto_table(rows: list[tuple[str | None, int, int]]) -> list[dict[str, Any
     table, running = [], 0
     for reason, count, seconds in rows:
         running += seconds
-        table.append({"reason": reason, "count": count, "hours": seconds / 3600,
+        table.append({"reason": reason, "reason_name": _reason_label(reason),
+                      "count": count, "hours": seconds / 3600,
                       "share": seconds / total if total else None,
                       "cumulative": running / total if total else None})
     return table

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from server.admin.setup import SECURITY_HEADERS, csrf
 from server.models import UserRole
+from server.services.people.languages import LANGUAGE_NAMES
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -114,10 +115,12 @@ NAV = (
     ("admin.rewards", _l("Rewards")),
     ("admin.redemptions_queue", _l("Fulfilment")),
     ("admin.alerts", _l("Open issues")),
+    ("admin.reasons", _l("Fault reasons")),
     ("admin.production", _l("Production")),
     ("admin.periods", _l("Periods")),
     ("admin.refused", _l("Refused events")),
     ("admin.videos", _l("Training videos")),
+    ("admin.voice_packs", _l("Voice packs")),
     ("admin.reports", _l("Reports")),
     ("admin.audit", _l("Audit log")),
     ("admin.users", _l("Users")),
@@ -134,6 +137,10 @@ LABELS = {
                   "attendance": _l("Attendance"), "points": _l("Points"),
                   "total": _l("Total")},
     "language_names": {"zh_CN": "中文", "en": "English"},
+    # a worker's languages, each by its own name (people/languages.py), and the BCP 47 tag
+    # of that name, so a screen reader says it in its own language
+    "worker_language_names": LANGUAGE_NAMES,
+    "language_tags": {"zh_CN": "zh-Hans", "en": "en", "yue": "yue-Hant"},
     "period_names": {"day": _l("day"), "week": _l("week"), "month": _l("month")},
 }
 

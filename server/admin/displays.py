@@ -1,4 +1,5 @@
-"""Wall displays: make a link for a workshop TV, see when each TV last asked, revoke."""
+"""Wall displays: make a link for a workshop TV, choose how it names workers (masked by
+default), see when each TV last asked, revoke."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from server.admin.blueprint import ADMIN, admin, allow
 from server.admin.common import actor, field, saving
-from server.models import Language
+from server.models import Language, NameStyle
 from server.services import InvalidInput
 from server.services.devices import displays as service
 from server.services.people import workers as people
@@ -23,6 +24,19 @@ def _language(value: str) -> Language:
         return Language(value)
     except ValueError:
         raise InvalidInput(_("Unknown language: %(value)s", value=value)) from None
+
+
+def _names(value: str) -> NameStyle:
+    try:
+        return NameStyle(value)
+    except ValueError:
+        raise InvalidInput(_("Unknown way to show names: %(value)s", value=value)) from None
+
+
+def _name_style_labels() -> dict[str, str]:
+    return {NameStyle.MASKED.value: _("Masked (王*明), the default"),
+            NameStyle.FULL.value: _("Full names and photos"),
+            NameStyle.CODE.value: _("Worker codes only")}
 
 
 def _link(token: str) -> str:
@@ -43,11 +57,22 @@ def displays() -> str:
     if request.method == "POST":
         with saving() as saved:
             made = service.add_display(db, field("name"), field("workshop") or None,
-                                       _language(field("language", "zh_CN")), actor())
+                                       _language(field("language", "zh_CN")), actor(),
+                                       _names(field("names", NameStyle.MASKED.value)))
         if saved.ok:
             link = _link(made.token)
     return render_template("admin/displays.html", displays=service.list_displays(db),
-                           shops=people.workshops(db), link=link)
+                           shops=people.workshops(db), link=link, name_styles=list(NameStyle),
+                           name_style_labels=_name_style_labels())
+
+
+@admin.route("/displays/<name>/names", methods=["POST"])
+@allow(ADMIN)
+def displays_names(name: str) -> Response:
+    with saving(not_found=404) as saved:
+        service.set_display_names(db_session(), name, _names(field("names")), actor())
+        saved.done(_("Display %(name)s now shows names as chosen.", name=name))
+    return redirect(url_for("admin.displays"))
 
 
 @admin.route("/displays/<name>/revoke", methods=["POST"])

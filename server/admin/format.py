@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from server.admin.charts import facts
 from server.web import app_config
 
 RATE_KEYS = frozenset({"uptime", "defect_rate", "training", "attendance"})
@@ -63,4 +64,5 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_time=local_time, percent=percent, number=number, dim_value=dim_value,
         local_name=local_name, chart_json=chart_json, json_text=json_text,
+        chart_facts=facts,
     )

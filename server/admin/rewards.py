@@ -48,7 +48,8 @@ def _spec() -> catalogue.RewardSpec:
         stock=int(number_field("stock", integer=True)) if stock else None,
         tier=field("tier") or None, needs_approval=bool(field("approval")),
         cash=number_field("cash") if cash else None,
-        menus=tuple(m.strip() for m in field("menus").split(",") if m.strip()))
+        menus=tuple(m.strip() for m in field("menus").split(",") if m.strip()),
+        pictogram=field("pictogram") or None)
 
 
 def _picture() -> bytes | None:

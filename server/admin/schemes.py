@@ -151,7 +151,8 @@ def categories_new() -> Response:
     with saving() as saved:
         add_category(db_session(), field("code"), field("name"), _level(),
                      number_field("points"), field("needs_approval") == "1",
-                     name_en=field("name_en") or None, actor=actor())
+                     name_en=field("name_en") or None, actor=actor(),
+                     pictogram=field("pictogram") or None)
         saved.done(_("Category %(code)s was added.", code=field("code")))
     return redirect(url_for("admin.categories"))
 
@@ -163,6 +164,6 @@ def categories_edit(code: str) -> Response:
         points.update_category(db_session(), code, points.CategoryChange(
             name=field("name"), name_en=field("name_en") or None, level=_level(),
             points=number_field("points"), needs_approval=field("needs_approval") == "1",
-            active=field("active") == "1"), actor())
+            active=field("active") == "1", pictogram=field("pictogram") or None), actor())
         saved.done(_("Category %(code)s was saved.", code=code))
     return redirect(url_for("admin.categories"))

@@ -17,7 +17,7 @@ from server.admin.format import local_name
 from server.admin.uploads import import_page, template_file
 from server.models import Language, Role
 from server.services import NotFound, ServiceError
-from server.services.people import pins
+from server.services.people import languages, pins
 from server.services.people import workers as service
 from server.services.scores.scorecards import worker_scorecard
 from server.web import app_config, db_session
@@ -31,7 +31,18 @@ def workers() -> str:
     rows, total = service.search(db, arg("q"), arg("workshop"), arg("status", "active"),
                                  scope(), page())
     return render_template("admin/workers.html", rows=rows, total=total, page=page(),
-                           page_size=service.PAGE_SIZE, shops=service.workshops(db, scope()))
+                           page_size=service.PAGE_SIZE, shops=service.workshops(db, scope()),
+                           yue_script=languages.yue_script(db))
+
+
+@admin.route("/workers/yue-script", methods=["POST"])
+@allow(ADMIN)
+def workers_yue_script() -> Response:
+    """How every kiosk writes Cantonese for a yue worker: Traditional or Simplified."""
+    with saving() as saved:
+        languages.set_yue_script(db_session(), field("yue_script"), actor())
+        saved.done(_("The kiosks' script for Cantonese was saved."))
+    return redirect(url_for("admin.workers"))
 
 
 def _form() -> service.WorkerForm:

@@ -4,6 +4,7 @@ photos."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Response, jsonify, request, send_file
 
@@ -122,9 +123,23 @@ def get_scorecard(code: str) -> Response:
                            app_config().zone, cache=standings_cache())
     card["tasks"] = worker_tasks(session, code)
     session.commit()
-    # A kiosk back from days offline asks for many cards; unchanged ones cost a 304.
-    response = conditional(request, roster_etag(card), lambda: jsonify(card), private=True)
+    # A kiosk back from days offline, or prefetching its roster's cards, asks for many
+    # cards; unchanged ones cost a 304.
+    response = conditional(request, card_etag(card), lambda: jsonify(card), private=True)
     return response
+
+
+def card_etag(card: dict[str, Any]) -> str:
+    """A scorecard's validator: a hash of the card, so it changes whenever anything the
+    kiosk shows does, and differs between workers and periods (both are in the card).
+    `tasks.since` is left out: the start of the window decided claims are looked up in,
+    which for a worker never seen at a kiosk moves on every hour; the lists it selects are
+    in the hash themselves, and the kiosk never reads it. Without this a kiosk prefetching
+    2,000 workers' cards would fetch most of them whole every hour."""
+    tasks = card.get("tasks")
+    if isinstance(tasks, dict) and "since" in tasks:
+        card = {**card, "tasks": {k: v for k, v in tasks.items() if k != "since"}}
+    return roster_etag(card)
 
 
 @operation(

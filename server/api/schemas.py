@@ -90,7 +90,9 @@ class BadgeOut(_Answer):
 class RosterWorker(_Answer):
     code: str
     name: str
-    language: Literal["zh_CN", "en"]
+    language: Literal["zh_CN", "en", "yue"] = Field(
+        description="the worker's language as stored: zh_CN, en or yue (Cantonese; shown "
+                    "in the roster's yue_script, spoken by espeak-ng's yue voice)")
     role: Literal["worker", "supervisor"]
     workshop: str
     photo_url: str | None
@@ -122,6 +124,16 @@ class CategoryOut(_Answer):
     level: Literal["A", "B", "C"]
     points: float
     needs_approval: bool
+    pictogram: str = Field(description="the picture the kiosk shows (kiosk/ui/icons.py)")
+
+
+class ReasonOut(_Answer):
+    code: str = Field(description="send it as a machine_fault's payload.fault or a "
+                                  "quality_issue's payload.issue")
+    name: str
+    name_en: str | None
+    kind: Literal["machine_fault", "quality_issue"]
+    pictogram: str
 
 
 class CardFormatOut(_Answer):
@@ -138,7 +150,10 @@ class Roster(_Answer):
     workers: list[RosterWorker]
     machines: list[MachineOut]
     categories: list[CategoryOut]
+    reasons: list[ReasonOut] = Field(description="the active fault and quality reasons")
     card_format: CardFormatOut
+    yue_script: Literal["traditional", "simplified"] = Field(
+        description="how the kiosks write Cantonese (a yue worker's screen), as HR set it")
 
 
 # --- scorecards and leaderboards -------------------------------------------------------
@@ -187,6 +202,7 @@ class DimensionOut(_Answer):
     daily: list[DailyOut]
     better: Literal["higher", "lower"] = Field(
         description="which way the value improves (a defect rate: lower)")
+    lower_is_better: bool = Field(default=False, description="`better` == \"lower\"")
     unit: Literal["percent", "count", "points"] = Field(
         description="percent: a share from 0 to 1, read as a percentage")
     daily_met: dict[str, bool] = Field(
@@ -316,6 +332,10 @@ class Tasks(_Answer):
                                                            "first (kiosks before `notices`)")
     appeals_answered: list[AppealAnswered] = Field(description="since the last visit, newest "
                                                                "first (kiosks before `notices`)")
+    rewards_handed_over: list[dict[str, Any]] = Field(
+        default_factory=list, description="rewards a supervisor handed over since the last "
+                                          "visit, newest first (id, reward, title, title_en, "
+                                          "points, handed_over_at): the kiosk says each")
 
 
 class AdjustmentOut(_Answer):
@@ -327,6 +347,24 @@ class AdjustmentOut(_Answer):
     source: str = Field(description="production | points | event | appeal | manual | "
                                     "reversal")
     reason: str
+    period_kind: str = Field(default="", description="the closed period it belongs to: "
+                                                     "week | month (empty when unknown)")
+    period_label: str = Field(default="", description="its label, e.g. 2026-W47 or 2026-11")
+
+
+class PointEntryOut(_Answer):
+    id: int | None = Field(description="null on the `cap` line")
+    date: str
+    category: str = Field(description="the category's code (empty for HR's lines)")
+    category_name: str
+    category_name_en: str
+    pictogram: str = Field(description="the category's picture (assets/pictograms)")
+    points: float
+    given_by_name: str = Field(description="who gave or approved it, by display name")
+    kind: str = Field(description="remark | claim | hr | appeal | cap (the points the "
+                                  "scheme's points_cap leaves out, negative)")
+    counted: bool = Field(description="false when a `points` dimension counts the entries "
+                                      "(its points hold them): not added again")
 
 
 class SettledOut(_Answer):
@@ -346,7 +384,12 @@ class Scorecard(_PeriodHeader):
     hourly_points: float
     point_entries_total: float
     point_entry_ids: list[int]
-    rank: int | None
+    point_entries: list[PointEntryOut] = Field(
+        default_factory=list,
+        description="every point entry of the period: the dimensions' points, "
+                    "`hourly_points`, the counted entries and `adjustments` add up to `total`")
+    rank: int | None = Field(description="to a kiosk only in the top 20 % of the workshop, "
+                                         "else null (like `rank_of`); `next_tier` stays")
     rank_of: int | None
     tier: TierOut | None
     next_tier: NextTierOut | None
@@ -479,6 +522,7 @@ class RewardOut(_Answer):
                                          "closed period")
     approval: bool = Field(description="approved in the admin before hand-over")
     picture: str | None = Field(description="GET it with the kiosk token")
+    pictogram: str = Field(description="the picture the kiosk shows (kiosk/ui/icons.py)")
 
 
 class Rewards(_Answer):
@@ -521,6 +565,9 @@ class AlertOut(_Answer):
                                             "reported at no machine")
     machine_name: str | None
     reason: str | None = Field(description="the fault or issue code picked, if any")
+    reason_name: str | None = Field(default=None, description="the reason's name (中文)")
+    reason_name_en: str | None = Field(default=None, description="its English name")
+    reason_pictogram: str | None = Field(default=None, description="its picture")
     reporter: str = Field(description="the code of the worker who reported it")
     reporter_name: str
     opened_at: str = Field(description="when it was reported (ISO 8601 with offset)")

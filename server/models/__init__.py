@@ -4,7 +4,8 @@ base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges
 login throttles) · devices (kiosks, tokens, displays, unknown taps, refused seals,
 settings) · events · production · points · schemes · training · audit · periods (settled
 periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
-entitlements) · alerts (andon alerts, the outbox of their notifications). Importing this
+entitlements) · alerts (andon alerts, the outbox of their notifications) · reasons (the
+fault and quality reasons HR keeps). Importing this
 package registers every table on `Base.metadata`.
 """
 
@@ -16,6 +17,7 @@ from server.models.devices import (
     EnrolmentCode,
     IntegrationToken,
     Kiosk,
+    NameStyle,
     RefusedSeal,
     Setting,
     UnknownTap,
@@ -54,6 +56,7 @@ from server.models.points import (
     PointLevel,
 )
 from server.models.production import Machine, ProductionRecord, RecordSource
+from server.models.reasons import FaultReason
 from server.models.rewards import (
     Entitlement,
     LedgerLine,
@@ -64,6 +67,7 @@ from server.models.rewards import (
 )
 from server.models.schemes import ScoringScheme, scheme_workshops
 from server.models.training import TrainingProgress, TrainingVideo, video_workshops
+from server.models.voice import VoicePack
 
 __all__ = [
     "Adjustment",
@@ -78,12 +82,14 @@ __all__ = [
     "Base",
     "Display",
     "EnrolmentCode",
+    "FaultReason",
     "Entitlement",
     "EntryStatus",
     "Event",
     "IntegrationToken",
     "Kiosk",
     "Language",
+    "NameStyle",
     "LedgerLine",
     "LedgerSource",
     "LoginThrottle",
@@ -123,4 +129,5 @@ __all__ = [
     "user_workshops",
     "utcnow",
     "video_workshops",
+    "VoicePack",
 ]

@@ -55,3 +55,4 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 class Language(enum.StrEnum):
     ZH_CN = "zh_CN"
     EN = "en"
+    YUE = "yue"  # Cantonese: kiosk screen in the site's script, speech by espeak-ng "yue"

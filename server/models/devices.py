@@ -3,6 +3,7 @@ wall displays, and the server's own small settings (its id among them)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
@@ -73,6 +74,17 @@ class EnrolmentCode(Base):
     kiosk: Mapped[Kiosk] = relationship()
 
 
+class NameStyle(enum.StrEnum):
+    """How a wall display names the workers it celebrates (server/wall/board.py): the whole
+    name, the name masked to its first and last characters (王*明; the default, PIPL-
+    friendly: colleagues recognise it, a passer-by or a photo of the TV learns little), or
+    the worker's code only."""
+
+    FULL = "full"
+    MASKED = "masked"
+    CODE = "code"
+
+
 class Display(Base):
     """A wall display link: a TV browser opens /wall/<token>; revoking the link stops it."""
 
@@ -88,6 +100,9 @@ class Display(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    names: Mapped[NameStyle] = mapped_column(_enum(NameStyle, "name_style"),
+                                             default=NameStyle.MASKED,
+                                             server_default=NameStyle.MASKED.value)
 
     workshop: Mapped[Workshop | None] = relationship()
 

@@ -50,6 +50,8 @@ class PointCategory(Base):
     points: Mapped[float] = mapped_column(Float)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The picture the kiosk shows for it (a name in services/pictograms.PICTOGRAMS).
+    pictogram: Mapped[str] = mapped_column(String(32), default="medal", server_default="medal")
 
 
 class PointEntry(Base):

@@ -90,6 +90,8 @@ class Reward(Base):
     cash: Mapped[float | None] = mapped_column(Float)
     picture: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     picture_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The pictogram the kiosk shows beside (or without) the photo; services/pictograms.
+    pictogram: Mapped[str] = mapped_column(String(32), default="gift", server_default="gift")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -10,8 +10,10 @@ each to an HTTP status. The whole tree:
      ├── NotFound                   a named thing does not exist                       404
      ├── Conflict                   the change clashes with what is stored             409
      ├── InvalidInput               a value does not fit (the message names it)        422
-     │    └── Refused               refusals: a file refused for its size, shape or kind
-     │         └── Unplayable       training/probe: an upload no decoder can play
+     │    ├── Refused               refusals: a file refused for its size, shape or kind
+     │    │    ├── Unplayable       training/probe: an upload no decoder can play
+     │    │    └── UnknownPictogram pictograms: a picture name not in the kiosk's set
+     │    └── PackRefused           voice_packs: an upload refused, every problem named
      ├── Unauthenticated            devices/tokens: no token, or a wrong or revoked one 401
      ├── Forbidden                  devices/tokens: a token of the wrong kind or place 403
      ├── LoginRefused               people/users: a wrong user name or password

@@ -35,6 +35,12 @@ DEFAULT_CATEGORIES: tuple[tuple[str, str, str, PointLevel, float, bool], ...] = 
     ("tidy_5s", "5S 整理整顿", "5S tidy workplace", PointLevel.C, 2, True),
 )
 
+# Each its own picture at the kiosk (services/pictograms.py; migration 0012 gives the same
+# to these codes in a database made before pictures).
+DEFAULT_PICTOGRAMS = {"fault_fix": "wrench", "safety_catch": "helmet",
+                      "quality_catch": "quality_issue", "improvement": "lightbulb",
+                      "help_colleague": "hand_help", "tidy_5s": "broom"}
+
 MIN_PASSWORD_LENGTH = 10
 FIRST_ADMIN_PASSWORD_FILE = "first-admin-password"
 
@@ -53,7 +59,8 @@ def add_default_categories(session: Session, actor: str) -> int:
     if session.scalar(select(func.count()).select_from(PointCategory)):
         return 0
     for code, name, name_en, level, points, approval in DEFAULT_CATEGORIES:
-        add_category(session, code, name, level, points, approval, name_en=name_en, actor=actor)
+        add_category(session, code, name, level, points, approval, name_en=name_en, actor=actor,
+                     pictogram=DEFAULT_PICTOGRAMS.get(code))
     return len(DEFAULT_CATEGORIES)
 
 

@@ -6,6 +6,13 @@ the last closed month (as its snapshot recorded it when HR closed the month: set
 never changes) and, apart from it, the running month's most improved "so far" (live).
 A workshop without a scheme or data gets a friendly empty state.
 
+Privacy (docs: "What the wall and the card show"): nobody ranked in the bottom half of
+their workshop is ever on the wall, neither among the top nor among the improvers (the
+star and "so far" by their month's rank): a rank counts only when it is at most half the
+workshop's ranked workers (`in_top_half`), so a workshop of 4 shows at most 2 and a
+workshop of 1 nobody. Names are shown as the display's `names` says (`NameStyle`):
+masked (王*明) by default, in full, or as worker codes; photos only with full names.
+
 Beside the celebration, andon: each board carries its workshop's open alerts that nobody
 has acknowledged yet (`alerts`, oldest first, as `alert_dict` makes them), which the page
 shows as a red banner until someone acknowledges them. Their minutes open are counted by
@@ -23,16 +30,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Alert, Language, Worker, Workshop
+from server.models import Alert, Language, NameStyle, Worker, Workshop
 from server.services import ServiceError
 from server.services.alerts import alert_dict, open_alerts
 from server.services.periods.review import last_closed_star
+from server.services.scores.privacy import (
+    celebrated,
+    in_top_half,
+    ranked_count,
+    ranks_of,
+    shown_name,
+)
 from server.services.scores.scorecards import StandingsCache, leaderboard
 
-TOP = 5
 MOST_IMPROVED = 3
 # What the wall shows of an alert (of `alert_dict`): no reporter, no one who acknowledged.
-ALERT_FIELDS = ("id", "kind", "workshop", "machine", "machine_name", "reason", "opened_at")
+ALERT_FIELDS = ("id", "kind", "workshop", "machine", "machine_name", "reason", "reason_name",
+                "reason_name_en", "opened_at")
 
 
 def _avatar(name: str) -> str:
@@ -43,9 +57,25 @@ def _avatar(name: str) -> str:
     return name[:1]
 
 
-def _person(row: dict[str, Any], photos: dict[str, bool]) -> dict[str, Any]:
-    return {"code": row["code"], "name": row["name"], "avatar": _avatar(row["name"]),
-            "has_photo": photos.get(row["code"], False)}
+def _person(row: dict[str, Any], photos: dict[str, bool],
+            names: NameStyle = NameStyle.MASKED) -> dict[str, Any]:
+    name = shown_name(row["name"], row["code"], names)
+    # by code: the code's end tells people apart (A001, A002), its first letter would not
+    avatar = row["code"][-2:] if names is NameStyle.CODE else _avatar(name)
+    return {"code": row["code"], "name": name, "avatar": avatar,
+            "has_photo": names is NameStyle.FULL and photos.get(row["code"], False)}
+
+
+def _star_in_top_half(session: Session, workshop: Workshop, star: dict[str, Any],
+                      zone: ZoneInfo) -> bool:
+    """Whether the closed month's star was in the top half of that month's standings (as
+    its snapshot holds them)."""
+    try:
+        year, month = (int(part) for part in str(star["month"]).split("-"))
+        board = leaderboard(session, workshop.code, "month", date(year, month, 1), zone)
+    except (ServiceError, ValueError, KeyError):
+        return False
+    return in_top_half(ranks_of(board).get(star["code"]), ranked_count(board))
 
 
 def _unacknowledged(session: Session, workshops: list[Workshop]) -> dict[int, list[Alert]]:
@@ -65,39 +95,42 @@ def _wall_alert(alert: Alert) -> dict[str, Any]:
 
 def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneInfo,
                     photos: dict[str, bool], cache: StandingsCache | None,
-                    alerts: list[Alert]) -> dict[str, Any]:
+                    alerts: list[Alert], names: NameStyle) -> dict[str, Any]:
     base: dict[str, Any] = {"workshop": {"code": workshop.code, "name": workshop.name},
                             "top": [], "improved": [], "star": None, "so_far": None,
                             "alerts": [_wall_alert(alert) for alert in alerts]}
     star = last_closed_star(session, workshop.id)
-    if star is not None and star["improvement"] > 0:
-        base["star"] = {**_person(star, photos), "improvement": round(star["improvement"], 1),
-                        "month": star["month"]}
+    if star is not None and star["improvement"] > 0 \
+            and _star_in_top_half(session, workshop, star, zone):
+        base["star"] = {**_person(star, photos, names),
+                        "improvement": round(star["improvement"], 1), "month": star["month"]}
     try:
         week = leaderboard(session, workshop.code, "week", on, zone, today=on, cache=cache)
         month = leaderboard(session, workshop.code, "month", on, zone, today=on, cache=cache)
     except ServiceError:
         return {**base, "no_scheme": True}
+    week, month = celebrated(week), celebrated(month)
     base["period_start"], base["period_end"] = week["period_start"], week["period_end"]
     base["top"] = [
-        {**_person(row, photos), "rank": row["rank"], "total": round(row["total"], 1),
+        {**_person(row, photos, names), "rank": row["rank"], "total": round(row["total"], 1),
          "tier": row["tier"]}
-        for row in week["standings"] if row["total"] > 0 and row["rank"] <= TOP
-    ][:TOP]
+        for row in week["standings"]
+    ]
     base["improved"] = [
-        {**_person(row, photos), "improvement": round(row["improvement"], 1)}
-        for row in week["most_improved"] if row["improvement"] > 0
+        {**_person(row, photos, names), "improvement": round(row["improvement"], 1)}
+        for row in week["most_improved"]
     ][:MOST_IMPROVED]
-    leading = [row for row in month["most_improved"] if row["improvement"] > 0]
-    if leading:
-        base["so_far"] = {**_person(leading[0], photos),
-                          "improvement": round(leading[0]["improvement"], 1),
+    if month["most_improved"]:
+        leading = month["most_improved"][0]
+        base["so_far"] = {**_person(leading, photos, names),
+                          "improvement": round(leading["improvement"], 1),
                           "month": month["period_label"]}
     return base
 
 
 def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,
-                language: Language, cache: StandingsCache | None = None) -> dict[str, Any]:
+                language: Language, cache: StandingsCache | None = None,
+                names: NameStyle = NameStyle.MASKED) -> dict[str, Any]:
     photos = {code: path is not None for code, path in session.execute(
         select(Worker.code, Worker.photo_path).where(
             Worker.workshop_id.in_([w.id for w in workshops])))}
@@ -105,6 +138,7 @@ def build_board(session: Session, workshops: list[Workshop], on: date, zone: Zon
     return {
         "date": on.isoformat(),
         "language": language.value,
-        "boards": [_workshop_board(session, w, on, zone, photos, cache, alerts[w.id])
+        "names": names.value,
+        "boards": [_workshop_board(session, w, on, zone, photos, cache, alerts[w.id], names)
                    for w in workshops],
     }

@@ -70,12 +70,12 @@ def board(token: str) -> Response:
     zone = app_config().zone
     today = datetime.now(zone).date()
     version = "-".join(str(part) for part in data_version(session))
-    etag = f"{version}-{today.isoformat()}-{display.id}"
+    etag = f"{version}-{today.isoformat()}-{display.id}-{display.names.value}"
 
     def build() -> Response:
         workshops = display_workshops(session, display)
         return jsonify(build_board(session, workshops, today, zone, display.language,
-                                   cache=standings_cache()))
+                                   cache=standings_cache(), names=display.names))
 
     response = conditional(request, etag, build)
     response.headers["Cache-Control"] = "no-cache"
@@ -83,10 +83,10 @@ def board(token: str) -> Response:
 
 
 def _shown(board: Any) -> set[str]:
-    """The codes of the people a board shows (top 5, most improved, the star, the month so
-    far): every entry that carries a photo flag is one."""
+    """The codes of the people a board shows with their photo (top 5, most improved, the
+    star, the month so far): every entry whose photo flag is set is one."""
     if isinstance(board, dict):
-        found = {board["code"]} if "has_photo" in board and "code" in board else set()
+        found = {board["code"]} if board.get("has_photo") and "code" in board else set()
         return found.union(*(_shown(value) for value in board.values()))
     if isinstance(board, list):
         return set().union(*(_shown(value) for value in board))
@@ -95,8 +95,8 @@ def _shown(board: Any) -> set[str]:
 
 @wall.get("/<token>/photo/<code>")
 def photo(token: str, code: str) -> Response:
-    """A worker's photo, only while the display's board shows that worker: a link on a TV
-    in the hall is no directory of every worker's face."""
+    """A worker's photo, only while the display's board shows that worker with a photo
+    (full names only): a link on a TV in the hall is no directory of every worker's face."""
     display = _display_or_refusal(token)
     if isinstance(display, Response):
         return display
@@ -104,7 +104,7 @@ def photo(token: str, code: str) -> Response:
     zone = app_config().zone
     shown = build_board(session, display_workshops(session, display),
                         datetime.now(zone).date(), zone, display.language,
-                        cache=standings_cache())
+                        cache=standings_cache(), names=display.names)
     if code not in _shown(shown):
         abort(404)
     worker = session.scalar(select(Worker).where(Worker.code == code))

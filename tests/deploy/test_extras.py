@@ -69,7 +69,7 @@ def test_the_test_extra_pulls_both_programs_and_postgresql() -> None:
 # --- each program declares what it imports ------------------------------------------------
 
 
-FIRST_PARTY = {"server", "kiosk", "shopfloor_logging", "shopfloor_trust"}
+FIRST_PARTY = {"server", "kiosk", "shopfloor_logging", "shopfloor_trust", "shopfloor_voice"}
 
 
 def _third_party_imports(package: str) -> set[str]:

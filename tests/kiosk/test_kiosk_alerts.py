@@ -366,11 +366,17 @@ def test_a_fault_on_the_floor_acknowledged_at_the_kiosk_reaches_the_server_and_t
         tap_button(kiosk, "log")
         tap_button(kiosk, "machine_fault")
         tap_button(kiosk, "machine:M1")
+        # the reasons HR keeps (migration 0012 seeds a first set), each by its picture
+        assert {"reason:gear_jam", "reason:no_power", "reason:other"} <= {
+            b.name for b in kiosk.scenes.top.buttons}
+        tap_button(kiosk, "reason:gear_jam")
         sync.run_once()
         alert = session.scalars(select(ServerAlert)).one()
-        assert (alert.machine.code, alert.reporter.code) == ("M1", "W001")
+        assert (alert.machine.code, alert.reporter.code, alert.reason) == \
+            ("M1", "W001", "gear_jam")
         board = app.test_client().get(f"{wall}/board.json").get_json()
         assert [a["id"] for a in board["boards"][0]["alerts"]] == [alert.id]
+        assert board["boards"][0]["alerts"][0]["reason_name"] == "卡料/卡死"
 
         kiosk.scenes.reset()
         tap_card(kiosk, bytes.fromhex("0badc0de"))  # the supervisor, with their PIN

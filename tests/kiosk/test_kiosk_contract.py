@@ -76,6 +76,9 @@ def every_kind(app, store) -> None:
     tap_button(app, "dim:uptime")
     tap_button(app, "disagree")
     tap_button(app, "reason:not_my_shift")
+    app.scenes.pop_to("scorecard")
+    tap_button(app, "language")
+    tap_button(app, "language:yue")
     app.scenes.reset()  # from idle (while a card is open, a QR code no one has is ignored)
     badge(app, "ef" * 32, "qr")
     store.set_setting(claims_key("W1"), json.dumps([

@@ -104,9 +104,22 @@ def test_recorded_clip_replaces_a_phrase(speaker, player, tmp_path):
     clip = tmp_path / "voice" / "zh_CN" / "say.unknown_badge.wav"
     clip.parent.mkdir(parents=True)
     shutil.copy(player.played[0], clip)
+    speaker.say("zh_CN", [("say.unknown_badge", "无法识别")])
+    wait_for(player, 2)
+    assert player.played[1] == clip
+    # with a name synthesised before it, the clip is joined into one WAV, frames intact
     speaker.say("zh_CN", [("say.greeting", "张三，"), ("say.unknown_badge", "无法识别")])
     wait_for(player, 3)
-    assert player.played[2] == clip and player.played[1] != clip
+    joined = player.played[2]
+    assert joined.parent == tmp_path / "cache" and frames(clip) in frames(joined)
+    assert len(frames(joined)) > len(frames(clip))
+
+
+def frames(path: Path) -> bytes:
+    import wave
+
+    with wave.open(str(path)) as clip:
+        return clip.readframes(clip.getnframes())
 
 
 def test_new_request_interrupts_the_old(tmp_path):
@@ -206,3 +219,26 @@ def test_empty_synthesis_is_retried(tmp_path):
     speaker._engine = FlakyEngine(speaker)
     path = speaker.synthesize("zh_CN", "已保存。")
     assert speaker._engine.calls == 2 and path.stat().st_size > 44
+
+
+def test_the_sum_is_heard_with_every_number(speaker, player):
+    """The sum sentence, through the real espeak-ng: as audio, and as phonemes in which
+    each number of the sum is said as Mandarin number words (六十, 十, 七十)."""
+    from test_kiosk_readout import WORKER, card_json
+
+    from kiosk.hardware.speech import spell_numbers
+
+    parts = scorecard_parts("zh_CN", WORKER, Scorecard.from_json(card_json()), cached=False)
+    text = "".join(text for key, text in parts if key.startswith("say.sum"))
+    assert text == "开机率达标60分，加上主管表扬10分，共70分。"
+    spelled = spell_numbers("zh_CN", text)
+    assert spelled == "开机率达标六十分，加上主管表扬十分，共七十分。"
+    result = subprocess.run([sys.executable, "-c", PHONEMES, spelled, "六十", "七十"],
+                            capture_output=True, text=True, check=True, timeout=60)
+    phonemes = json.loads(result.stdout)
+    whole = phonemes[spelled].replace(" ", "")
+    for number in ("六十", "七十"):
+        assert phonemes[number].replace(" ", "") in whole, number
+    speaker.say("zh_CN", parts)
+    wait_for(player, 1)
+    assert sox_stat(player.played[0])["Length (seconds)"] > 4.0

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from server.config import Config
-from server.models import Display, Language, RecordSource, Worker
+from server.models import Display, Language, NameStyle, RecordSource, Worker
 from server.scoring import period_span
 from server.services.audit import record
 from server.services.devices.displays import add_display, revoke_display
@@ -42,23 +42,25 @@ def factory(session: Session, migrated: Config) -> None:
 
 
 def _link(session: Session, name: str, workshop: str | None,
-          language: Language = Language.ZH_CN) -> str:
-    made = add_display(session, name, workshop, language, actor="test")
+          language: Language = Language.ZH_CN, names: NameStyle = NameStyle.MASKED) -> str:
+    made = add_display(session, name, workshop, language, actor="test", names=names)
     session.commit()
     return made.path()
 
 
-def test_the_board_shows_only_the_top_five_and_no_low_scores(
+def test_the_board_shows_only_the_top_half_at_most_five_and_no_low_scores(
     app: Flask, session: Session, factory: None
 ) -> None:
+    """Eight workers ranked: the top half is four, so the wall shows four, masked."""
     client = app.test_client()
     path = _link(session, "TV-W1", "W1")
     board = client.get(f"{path}/board.json").get_json()
     (w1,) = board["boards"]
     assert w1["workshop"] == {"code": "W1", "name": "机加工车间"}
-    assert [row["code"] for row in w1["top"]] == ["A07", "A06", "A05", "A04", "A03"]
-    assert all(row["rank"] <= 5 and row["total"] > 0 for row in w1["top"])
-    assert {"A00", "A01", "A02"}.isdisjoint(row["code"] for row in w1["top"])
+    assert [row["code"] for row in w1["top"]] == ["A07", "A06", "A05", "A04"]
+    assert all(row["rank"] <= 4 and row["total"] > 0 for row in w1["top"])
+    assert {"A00", "A01", "A02", "A03"}.isdisjoint(row["code"] for row in w1["top"])
+    assert board["names"] == "masked" and w1["top"][0]["name"] == "工*7"
 
 
 def test_the_page_is_served_in_the_display_language(
@@ -122,7 +124,7 @@ def test_photos_are_served_only_for_workers_of_the_display(
         worker.photo_path = str(Path("photos") / f"{code}.png")
     session.commit()
     client: FlaskClient = app.test_client()
-    path = _link(session, "TV-photo", "W1")
+    path = _link(session, "TV-photo", "W1", names=NameStyle.FULL)  # photos need full names
     for code, status in (("A07", 200), ("B01", 404), ("A00", 404)):
         with client.get(f"{path}/photo/{code}") as response:
             assert response.status_code == status
@@ -284,6 +286,6 @@ def test_the_wall_never_names_who_reported_or_serves_their_photo(
     text = client.get(f"{path}/board.json").get_data(as_text=True)
     (alert,) = _alerts(client, path)["W1"]
     assert set(alert) == {"id", "kind", "workshop", "machine", "machine_name", "reason",
-                          "opened_at"}
+                          "reason_name", "reason_name_en", "opened_at"}
     assert "工人0" not in text and "A00" not in text
     assert client.get(f"{path}/photo/A00").status_code == 404

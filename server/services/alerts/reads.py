@@ -19,7 +19,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, object_session
 
-from server.models import Alert, AlertKind, Kiosk, ProductionRecord, User, Worker, Workshop
+from server.models import (
+    Alert,
+    AlertKind,
+    FaultReason,
+    Kiosk,
+    ProductionRecord,
+    User,
+    Worker,
+    Workshop,
+)
 from server.services.devices.roster import require_workshop, served_workshop_ids
 
 # The most alerts one list holds (an admin page, a CLI listing).
@@ -109,6 +118,8 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
     offset (UTC); `downtime_s` only for a fault its machine's start resolved."""
     session = object_session(alert)
     machine, reporter, workshop = alert.machine, alert.reporter, alert.workshop
+    reason = None if alert.reason is None or session is None else session.scalars(
+        select(FaultReason).where(FaultReason.code == alert.reason)).first()
     return {
         "id": alert.id,
         "kind": alert.kind.value,
@@ -117,6 +128,9 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
         "machine": None if machine is None else machine.code,
         "machine_name": None if machine is None else machine.name,
         "reason": alert.reason,
+        "reason_name": None if reason is None else reason.name,
+        "reason_name_en": None if reason is None else reason.name_en,
+        "reason_pictogram": None if reason is None else reason.pictogram,
         "reporter": reporter.code,
         "reporter_name": reporter.name,
         "opened_at": _iso(alert.opened_at),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Display, Language, Workshop, utcnow
+from server.models import Display, Language, NameStyle, Workshop, utcnow
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
 from server.services.security import new_token, token_digest
@@ -23,7 +23,8 @@ class NewDisplay:
 
 
 def add_display(session: Session, name: str, workshop_code: str | None, language: Language,
-                actor: str) -> NewDisplay:
+                actor: str, names: NameStyle = NameStyle.MASKED) -> NewDisplay:
+    """A new display link; `names` is how its board names workers (masked by default)."""
     name = name.strip()
     if not name:
         raise InvalidInput("a display needs a name")
@@ -36,12 +37,26 @@ def add_display(session: Session, name: str, workshop_code: str | None, language
             raise NotFound(f"no workshop with code {workshop_code!r}")
     token = new_token()
     display = Display(name=name, token_hash=token_digest(token), workshop=workshop,
-                      language=language)
+                      language=language, names=names)
     session.add(display)
     session.flush()
     record(session, actor, "display.create", "display", name,
-           after={"workshop": workshop_code, "language": language.value})
+           after={"workshop": workshop_code, "language": language.value,
+                  "names": names.value})
     return NewDisplay(display, token)
+
+
+def set_display_names(session: Session, name: str, names: NameStyle, actor: str) -> Display:
+    """How the display's board names workers from now on (its next poll shows it)."""
+    display = session.scalar(select(Display).where(Display.name == name))
+    if display is None:
+        raise NotFound(f"no display named {name!r}")
+    if display.names is not names:
+        before = display.names.value
+        display.names = names
+        record(session, actor, "display.names", "display", name,
+               before={"names": before}, after={"names": names.value})
+    return display
 
 
 def revoke_display(session: Session, name: str, actor: str) -> Display:

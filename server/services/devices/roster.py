@@ -32,6 +32,8 @@ from server.models import (
 )
 from server.services import NotFound
 from server.services.devices.tokens import Forbidden
+from server.services.people import languages
+from server.services.production.reasons import list_reasons, reason_dict
 
 
 def served_workshop_ids(kiosk: Kiosk) -> set[int]:
@@ -117,10 +119,13 @@ def roster(session: Session, kiosk: Kiosk, *, card_format: str,
                      for m in machines],
         "categories": [
             {"code": c.code, "name": c.name, "name_en": c.name_en, "level": c.level.value,
-             "points": c.points, "needs_approval": c.needs_approval}
+             "points": c.points, "needs_approval": c.needs_approval, "pictogram": c.pictogram}
             for c in categories
         ],
+        "reasons": [reason_dict(r) for r in list_reasons(session, active_only=True)],
         "card_format": {"format": card_format, "reversed": card_reversed},
+        # how the kiosks write Cantonese for a yue worker (people/languages.py)
+        "yue_script": languages.yue_script(session),
     }
 
 

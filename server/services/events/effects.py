@@ -23,6 +23,9 @@ trace, and one bad event never spoils the rest of its batch:
   unknown one is refused. A notice already seen (reported by another kiosk, or by this
   one after an offline visit told it again) is accepted and changes nothing: the first
   report stands, and a kiosk is not told "rejected" for a normal race.
+- language_set: the event's worker chose their language at the kiosk; it becomes theirs
+  (audited, people/languages.py) unless a later language_set of theirs is stored already
+  (a kiosk that was offline sends an old choice late: the newer one stands).
 
 Time rules: an event older than the kiosk offline window (a setting, 14 days by default)
 or more than FUTURE_LEEWAY ahead of the server's clock is refused and kept for HR
@@ -49,6 +52,7 @@ from server.models import (
     EntryStatus,
     Event,
     Kiosk,
+    Language,
     Machine,
     Notice,
     PointEntry,
@@ -72,6 +76,7 @@ from server.services.events.kinds import (
     BadgeInPayload,
     EventKind,
     KioskEvent,
+    LanguageSetPayload,
     MachineFaultPayload,
     MachinePayload,
     NoticeSeenPayload,
@@ -81,7 +86,7 @@ from server.services.events.kinds import (
     TrainingProgressPayload,
 )
 from server.services.events.proof import Proofs
-from server.services.people import badges
+from server.services.people import badges, languages
 from server.services.periods.late import refusal, settle_entries
 from server.services.points import notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
@@ -166,6 +171,7 @@ class Effects(Batch):
             EventKind.MACHINE_FAULT: self._check_trouble,
             EventKind.QUALITY_ISSUE: self._check_trouble,
             EventKind.MACHINE_START: self._check_machine_start,
+            EventKind.LANGUAGE_SET: self._check_language_set,
         }
 
     def _act(self, check: Callable[[Batch, Worker | None, Any, datetime], Plan]) -> Check:
@@ -457,4 +463,19 @@ class Effects(Batch):
         def plan(event: Event) -> None:
             redemptions.redeem(self.session, redeem, event.uuid, self.by(worker),
                                occurred_at)
+        return plan
+
+    def _check_language_set(self, worker: Worker | None, payload: LanguageSetPayload,
+                            occurred_at: datetime) -> Plan:
+        assert worker is not None  # the schema requires a worker for this kind
+        language = Language(payload.language)
+
+        def plan(event: Event) -> None:
+            later = self.session.scalar(
+                select(Event.id).where(Event.worker_id == worker.id,
+                                       Event.kind == EventKind.LANGUAGE_SET.value,
+                                       Event.occurred_at > occurred_at).limit(1))
+            if later is None:
+                languages.set_language(self.session, worker, language, self.by(worker),
+                                       via="kiosk")
         return plan

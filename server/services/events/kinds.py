@@ -33,6 +33,7 @@ from server.services.events.payloads import (
     ClaimDecisionPayload,
     Code,
     CountPayload,
+    LanguageSetPayload,
     MachineFaultPayload,
     MachinePayload,
     NoticeSeenPayload,
@@ -52,7 +53,8 @@ __all__ = [
     "ACT_BY_WORKER", "ACT_KINDS", "COUNT_KINDS", "KINDS", "MAX_BATCH", "RUN_KINDS",
     "TROUBLE_KINDS", "AlertAckPayload", "AppealPayload", "BadgeInPayload",
     "ClaimDecisionPayload", "Code", "CountPayload",
-    "EventBatch", "EventIn", "EventKind", "KioskEvent", "MachineFaultPayload",
+    "EventBatch", "EventIn", "EventKind", "KioskEvent", "LanguageSetPayload",
+    "MachineFaultPayload",
     "MachinePayload", "NoticeSeenPayload", "PinLockedPayload", "PointClaimPayload", "Proof",
     "QualityIssuePayload", "RawBatch", "RemarkPayload", "RemarkUndoPayload",
     "RewardHandoverPayload", "RewardRedeemPayload", "TrainingProgressPayload",
@@ -83,6 +85,7 @@ class EventKind(StrEnum):
     REMARK_UNDO = "remark_undo"
     PIN_LOCKED = "pin_locked"
     ALERT_ACK = "alert_ack"
+    LANGUAGE_SET = "language_set"
 
 
 # Kinds that change a production record: a machine run, or a count of pieces.
@@ -247,6 +250,11 @@ class PinLocked(_Event):
     payload: PinLockedPayload
 
 
+class LanguageSet(_Event):
+    kind: Literal["language_set"]
+    payload: LanguageSetPayload
+
+
 class AlertAck(_Event):
     kind: Literal["alert_ack"]
     worker: Code = Field(description="the supervisor acknowledging the alert (whose PIN the "
@@ -257,7 +265,7 @@ class AlertAck(_Event):
 EventIn = Annotated[
     BadgeIn | MachineStart | MachineStop | MachineFault | Output | Defect | QualityIssue
     | PointClaim | Remark | ClaimDecision | TrainingProgressEvent | AppealEvent | NoticeSeen
-    | RewardRedeem | RewardHandover | RemarkUndo | PinLocked | AlertAck,
+    | RewardRedeem | RewardHandover | RemarkUndo | PinLocked | AlertAck | LanguageSet,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = tuple(kind.value for kind in EventKind)

@@ -141,6 +141,18 @@ class AppealPayload(Strict):
     reason: Code = Field(description="a reason code chosen from pictures")
 
 
+# The languages a worker may have (server.models.Language; a test keeps the two alike).
+WorkerLanguage = Literal["zh_CN", "en", "yue"]
+
+
+class LanguageSetPayload(Strict):
+    """The worker (the event's worker) chose the kiosk's language for themselves: the
+    screen and speech they get from now on, on every kiosk."""
+
+    language: WorkerLanguage = Field(description="zh_CN (中文), en (English) or yue (粵語, "
+                                                 "Cantonese)")
+
+
 class NoticeSeenPayload(Strict):
     """The kiosk showed and spoke a notice of the scorecard's `tasks.notices` to its
     worker (the event's worker) while the card was on screen."""

@@ -60,8 +60,9 @@ _LANGUAGE_WORDS = {
     "zh_cn": "zh_CN", "zh": "zh_CN", "zh_hans": "zh_CN", "chinese": "zh_CN", "中文": "zh_CN",
     "汉语": "zh_CN", "普通话": "zh_CN", "简体中文": "zh_CN",
     "en": "en", "english": "en", "英文": "en", "英语": "en",
-    "yue": "yue", "zh_hk": "yue", "cantonese": "yue", "粤语": "yue", "廣東話": "yue",
-    "广东话": "yue", "粵語": "yue",
+    "yue": "yue", "yue_hk": "yue", "yue_hant": "yue", "zh_hk": "yue", "cantonese": "yue",
+    "粤语": "yue", "廣東話": "yue", "广东话": "yue", "粵語": "yue", "广州话": "yue",
+    "廣州話": "yue", "白话": "yue", "白話": "yue",
 }
 _OFFERED = {language.value for language in Language}
 LANGUAGES: Mapping[str, Language] = {word: Language(value) for word, value

@@ -2,8 +2,9 @@
 
 A worker is found by code; a known worker takes the file's name, workshop, role and
 language (each change audited with before and after). An empty role means worker and an
-empty language zh_CN. PINs, QR badges and `active` are left alone: the file says who works
-where, not who may log in. A code twice in one file is a bad row.
+empty language zh_CN. A language is a code (zh_CN, en, yue) or its name (中文, 英语,
+粤语/粵語, Cantonese …: imports/headers.py). PINs, QR badges and `active` are left alone:
+the file says who works where, not who may log in. A code twice in one file is a bad row.
 
 Workshops the file names that do not exist are created with the code as their name, and
 reported, unless the caller limits them: `create` lists the new codes HR confirmed
@@ -69,11 +70,7 @@ def _role(value: object) -> Role:
 
 
 def _language(value: object) -> Language:
-    found = language(value)
-    if found == "not yet":
-        raise FieldError(Message(N_("%(value)r: Cantonese is not available yet (it comes in "
-                                    "a later update); use 中文 or English for now"),
-                                 value=value))
+    found = language(value)  # a code, or a name: 中文, 英语, 粤语/粵語, Cantonese …
     if not isinstance(found, Language):
         raise FieldError(Message(N_("%(value)r is not one of %(choices)s"), value=value,
                                  choices=LANGUAGE_CHOICES))

@@ -32,6 +32,7 @@ from server.models import (
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
 from server.services.periods.late import settle_entries
+from server.services.pictograms import checked
 from server.services.points import ledger, notices
 from server.services.points.categories import MAX_CATEGORY_POINTS
 
@@ -123,6 +124,7 @@ class CategoryChange:
     points: float
     needs_approval: bool
     active: bool
+    pictogram: str | None = None  # None: keep the one it has
 
 
 def list_categories(session: Session) -> list[PointCategory]:
@@ -133,7 +135,7 @@ def list_categories(session: Session) -> list[PointCategory]:
 def _category_state(category: PointCategory) -> dict[str, object]:
     return {"name": category.name, "name_en": category.name_en, "level": category.level.value,
             "points": category.points, "needs_approval": category.needs_approval,
-            "active": category.active}
+            "active": category.active, "pictogram": category.pictogram}
 
 
 def update_category(session: Session, code: str, change: CategoryChange,
@@ -145,7 +147,9 @@ def update_category(session: Session, code: str, change: CategoryChange,
         raise InvalidInput("name: empty")
     if not 0 < change.points <= MAX_CATEGORY_POINTS:
         raise InvalidInput(f"points: above 0 and at most {MAX_CATEGORY_POINTS}")
+    picture = checked(change.pictogram, category.pictogram)
     before = _category_state(category)
+    category.pictogram = picture
     category.name, category.name_en = change.name.strip(), (change.name_en or "").strip() or None
     category.level, category.points = change.level, change.points
     category.needs_approval, category.active = change.needs_approval, change.active

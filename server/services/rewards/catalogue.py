@@ -22,6 +22,7 @@ from server.models import Reward
 from server.services import Conflict, InvalidInput, NotFound
 from server.services.audit import record
 from server.services.images import normalised_jpeg
+from server.services.pictograms import DEFAULT_REWARD, checked
 
 PICTURE_SIZE = 400
 MAX_COST = 100_000
@@ -40,6 +41,7 @@ class RewardSpec:
     needs_approval: bool = False
     cash: float | None = None
     menus: tuple[str, ...] = field(default_factory=tuple)
+    pictogram: str | None = None  # None: "gift" for a new reward, unchanged on an edit
 
 
 def _checked(spec: RewardSpec) -> RewardSpec:
@@ -59,14 +61,16 @@ def _checked(spec: RewardSpec) -> RewardSpec:
     return RewardSpec(name=name, cost=round(float(spec.cost), 2), name_en=name_en,
                       stock=spec.stock, tier=spec.tier or None,
                       needs_approval=spec.needs_approval, cash=spec.cash,
-                      menus=tuple(dict.fromkeys(spec.menus)))
+                      menus=tuple(dict.fromkeys(spec.menus)),
+                      pictogram=None if spec.pictogram is None
+                      else checked(spec.pictogram, DEFAULT_REWARD))
 
 
 def _state(reward: Reward) -> dict[str, Any]:
     return {"name": reward.name, "name_en": reward.name_en, "cost": reward.cost,
             "stock": reward.stock, "tier": reward.tier, "menus": list(reward.menus or []),
             "approval": reward.needs_approval, "cash": reward.cash, "active": reward.active,
-            "picture": reward.picture_sha256}
+            "picture": reward.picture_sha256, "pictogram": reward.pictogram}
 
 
 def get_reward(session: Session, code: str) -> Reward:
@@ -92,7 +96,8 @@ def add_reward(session: Session, code: str, spec: RewardSpec, actor: str,
         raise Conflict(f"reward {code!r} exists already")
     reward = Reward(code=code, name=spec.name, name_en=spec.name_en, cost=spec.cost,
                     stock=spec.stock, tier=spec.tier, menus=list(spec.menus),
-                    needs_approval=spec.needs_approval, cash=spec.cash, active=True)
+                    needs_approval=spec.needs_approval, cash=spec.cash, active=True,
+                    pictogram=spec.pictogram or DEFAULT_REWARD)
     if picture:
         _set_picture(reward, picture)
     session.add(reward)
@@ -109,6 +114,8 @@ def update_reward(session: Session, code: str, spec: RewardSpec, actor: str,
     reward.name, reward.name_en, reward.cost = spec.name, spec.name_en, spec.cost
     reward.stock, reward.tier, reward.menus = spec.stock, spec.tier, list(spec.menus)
     reward.needs_approval, reward.cash = spec.needs_approval, spec.cash
+    if spec.pictogram is not None:
+        reward.pictogram = spec.pictogram
     if picture:
         _set_picture(reward, picture)
     after = _state(reward)
@@ -140,7 +147,7 @@ def reward_dict(reward: Reward, picture_url: str | None = None) -> dict[str, Any
     return {"code": reward.code, "name": reward.name, "name_en": reward.name_en,
             "cost": reward.cost, "stock": reward.stock, "tier": reward.tier,
             "menus": list(reward.menus or []), "approval": reward.needs_approval,
-            "cash": reward.cash, "active": reward.active,
+            "cash": reward.cash, "active": reward.active, "pictogram": reward.pictogram,
             "picture": (picture_url or reward.picture_sha256) if reward.picture_sha256
             else None}
 

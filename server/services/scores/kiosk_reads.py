@@ -18,6 +18,7 @@ from server.models import EntryStatus, Event, Kiosk, PointCategory, PointEntry, 
 from server.services import NotFound
 from server.services.devices.roster import require_workshop, served_worker, served_workshop_ids
 from server.services.events.kinds import EventKind
+from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
 
 MAX_CLAIMS = 200
@@ -26,15 +27,18 @@ MAX_CLAIMS = 200
 def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: str,
                     on: date, zone: ZoneInfo,
                     cache: StandingsCache | None = None) -> dict[str, Any]:
+    """The worker's card as a kiosk on the shop floor may show it: the rank only in the
+    top 20 % of the workshop (services/scores/privacy.py)."""
     served_worker(session, kiosk, worker_code)
-    return worker_scorecard(session, worker_code, period, on, zone, cache=cache)
+    return private_rank(worker_scorecard(session, worker_code, period, on, zone, cache=cache))
 
 
 def kiosk_leaderboard(session: Session, kiosk: Kiosk, workshop_code: str, period: str,
                       on: date, zone: ZoneInfo,
                       cache: StandingsCache | None = None) -> dict[str, Any]:
+    """The standings a kiosk may show: as the wall's, the top 5 within the top half only."""
     require_workshop(kiosk, workshop_code)
-    return leaderboard(session, workshop_code, period, on, zone, cache=cache)
+    return celebrated(leaderboard(session, workshop_code, period, on, zone, cache=cache))
 
 
 def pending_claims(session: Session, kiosk: Kiosk,

@@ -34,8 +34,9 @@ from server.scoring import (
 from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
 from server.services.alerts.reads import fault_minutes
-from server.services.periods.snapshots import adjustment_lines, settled_board, settled_card
+from server.services.periods.snapshots import settled_board, settled_card
 from server.services.points import ledger
+from server.services.scores.card_lines import adjustment_detail, point_entry_lines
 from server.services.scores.inputs import Person
 from server.services.scores.schemes import scheme_for
 from server.services.scores.standings import (
@@ -86,13 +87,18 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
     """The worker card the kiosk and the CLI show (docs/scoring.md: every number explained).
 
     With a `session`, the adjustment lines the total counts are listed whole (what they
-    are for, the day they belong to); without one, only their ids. With a `session` and the
+    are for, the day and the closed period they belong to); without one, only their ids.
+    With a `session`, `point_entries` lists each point entry of the period (card_lines.py):
+    the dimensions' points, `hourly_points`, the counted entries and the adjustments then
+    add up to `total`, so the kiosk can show and say the sum without scoring rules of its
+    own (each dimension says `lower_is_better` and its `unit`). With a `session` and the
     site's `zone`, each uptime dimension says on which days its machines stood still for
     faults (`fault_minutes`: {"YYYY-MM-DD": minutes}, days with fault downtime only).
     """
     next_tier = card.next_tier
-    lines = (adjustment_lines(session, card.adjustment_ids) if session is not None
+    lines = (adjustment_detail(session, card.adjustment_ids) if session is not None
              else [{"id": i} for i in card.adjustment_ids])
+    entries = point_entry_lines(session, person.id, card) if session is not None else []
     faults = (fault_minutes(session, person.id, card.span.start, card.span.end, zone)
               if session is not None and zone is not None
               and any(d.key is Dim.UPTIME for d in card.dimensions) else {})
@@ -109,7 +115,8 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
                 "points": d.points, "max_points": d.max_points, "no_data": d.no_data,
                 "record_ids": list(d.record_ids),
                 "daily": [{"date": v.date.isoformat(), "value": v.value} for v in d.daily],
-                "better": d.better, "unit": d.unit.value,
+                "better": d.better, "lower_is_better": d.better == "lower",
+                "unit": d.unit.value,
                 "daily_met": {v.date.isoformat(): v.met for v in d.daily},
                 "target_full": d.target_full, "pro_rated": d.pro_rated,
                 **({"fault_minutes": faults} if d.key is Dim.UPTIME else {}),
@@ -119,6 +126,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
         "hourly_points": card.hourly_points,
         "point_entries_total": card.point_entries_total,
         "point_entry_ids": list(card.point_entry_ids),
+        "point_entries": entries,
         "rank": card.rank,
         "rank_of": card.rank_of,
         "tier": _tier(card, card.scheme),

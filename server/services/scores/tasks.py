@@ -1,7 +1,7 @@
 """Today's tasks on a worker's scorecard: the notices of decisions the worker has not been
 told yet, training videos still to watch, the worker's open appeals and pending claims
 (the to-do list), and what was decided since their last visit (point claims decided,
-appeals answered).
+appeals answered, rewards handed over: the kiosk says each aloud).
 
 `notices` (points/notices.py) are what the kiosk tells: every decision on an appeal or a
 claim, on every visit until a kiosk reports it seen with a `notice_seen` event. The two
@@ -33,6 +33,9 @@ from server.models import (
     Event,
     PointCategory,
     PointEntry,
+    Redemption,
+    RedemptionState,
+    Reward,
     TrainingProgress,
     TrainingVideo,
     Worker,
@@ -131,6 +134,26 @@ def appeals_answered(session: Session, worker: Worker, since: datetime) -> list[
     ]
 
 
+def rewards_handed_over(session: Session, worker: Worker, since: datetime
+                        ) -> list[dict[str, Any]]:
+    """The worker's rewards a supervisor handed over after `since`, newest first."""
+    rows = session.execute(
+        select(Redemption, Reward)
+        .join(Reward, Redemption.reward_id == Reward.id)
+        .where(Redemption.worker_id == worker.id,
+               Redemption.state == RedemptionState.HANDED_OVER,
+               Redemption.decided_at.is_not(None), Redemption.decided_at > since)
+        .order_by(Redemption.decided_at.desc(), Redemption.id.desc())
+        .limit(MAX_ITEMS)
+    )
+    return [
+        {"id": redemption.id, "reward": reward.code, "title": reward.name,
+         "title_en": reward.name_en, "points": redemption.cost,
+         "handed_over_at": _iso(redemption.decided_at)}
+        for redemption, reward in rows
+    ]
+
+
 def open_appeals(session: Session, worker: Worker) -> list[dict[str, Any]]:
     """The worker's appeals HR has not resolved yet, oldest first."""
     appeals = session.scalars(
@@ -187,4 +210,5 @@ def worker_tasks(session: Session, worker: Worker | str,
         "claims_pending": pending_claims(session, worker),
         "claims_decided": claims_decided(session, worker, since),
         "appeals_answered": appeals_answered(session, worker, since),
+        "rewards_handed_over": rewards_handed_over(session, worker, since),
     }

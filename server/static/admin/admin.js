@@ -7,7 +7,12 @@ function drawCharts() {
     var source = document.getElementById(el.dataset.chart);
     if (!source) return;
     var option = JSON.parse(source.textContent);
-    var chart = echarts.init(el, null, { renderer: "canvas" });
+    // The chart keeps the page's name (its title) and text description (aria-describedby):
+    // ECharts' generated label would list every raw value, nulls as "NaN".
+    if (option.aria) option.aria.label = { description: el.getAttribute("aria-label") };
+    // ECharts' own words (aria parts, no-data text) in the page's language, not the browser's.
+    var locale = document.documentElement.lang.indexOf("zh") === 0 ? "ZH" : "EN";
+    var chart = echarts.init(el, null, { renderer: "canvas", locale: locale });
     chart.setOption(option);
     window.addEventListener("resize", function () { chart.resize(); });
   });

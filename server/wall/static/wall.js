@@ -182,7 +182,9 @@
     main.append(alertIcon(alert.kind), el("span", "alert-what", machine || kind),
       el("span", "alert-minutes", t.alert_minutes.replace("{n}", String(minutesOpen(alert)))));
     const detail = el("div", "alert-detail");
-    const about = [alert.workshopName, machine ? kind : "", alert.reason || ""].filter(Boolean);
+    // the reason's name HR gave it (services/production/reasons.py), else its code
+    const reason = (t.lang === "en" && alert.reason_name_en) || alert.reason_name || alert.reason;
+    const about = [alert.workshopName, machine ? kind : "", reason || ""].filter(Boolean);
     detail.append(el("span", "alert-about", about.join(" · ") || kind));
     if (count > 1) detail.append(el("span", "alert-count", `${index + 1}/${count}`));
     li.append(main, detail);

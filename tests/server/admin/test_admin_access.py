@@ -48,6 +48,7 @@ ACCESS = {
     "admin.kiosks_code": "admin",
     "admin.kiosks_revoke": "admin",
     "admin.displays": "admin",
+    "admin.displays_names": "admin",
     "admin.displays_revoke": "admin",
     "admin.schemes": "plant",
     "admin.schemes_edit": "plant",
@@ -57,6 +58,9 @@ ACCESS = {
     "admin.categories": "plant",
     "admin.categories_new": "admin",
     "admin.categories_edit": "admin",
+    "admin.reasons": "plant",
+    "admin.reasons_new": "admin",
+    "admin.reasons_edit": "admin",
     "admin.claims": "read",
     "admin.claims_decide": "manage",
     "admin.claims_photo": "read",
@@ -98,6 +102,9 @@ ACCESS = {
     "admin.videos_quiz_remove": "admin",
     "admin.videos_thumbnail": "plant",
     "admin.videos_quiz_picture": "admin",
+    "admin.voice_packs": "plant",
+    "admin.voice_packs_upload": "admin",
+    "admin.voice_packs_delete": "admin",
     "admin.audit": "admin",
     "admin.audit_verify": "admin",
     "admin.users": "admin",
@@ -151,6 +158,10 @@ def _values(session: Session, plant: Plant) -> dict[str, object]:
         "reward": "CUP", "redemption_id": 1, "action": "handover",
         # No alert exists in the plant either: the allowed get a 404.
         "alert_id": 1,
+        # Reasons are seeded by migration 0012 only: the allowed get a 404 here.
+        "reason_id": 1,
+        # No voice pack exists in the plant: the allowed get a 404.
+        "pack_id": 1,
     }
 
 

@@ -219,7 +219,7 @@ def test_the_catalogue_has_an_etag_and_pictures(
     [cup] = response.get_json()["rewards"]
     assert {k: v for k, v in cup.items() if k != "picture"} == {
         "code": "CUP", "name": "杯子", "name_en": "Cup", "cost": 20, "stock": 3,
-        "tier": None, "approval": False}
+        "tier": None, "approval": False, "pictogram": "gift"}
     again = client.get("/api/v1/rewards", headers={**kiosk_headers,
                                                    "If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304

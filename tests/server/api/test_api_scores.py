@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.models import RecordSource
 from server.services.production.records import upsert_production, validate_production_rows
+from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import leaderboard, worker_scorecard
 from support.factory import Factory
 
@@ -41,7 +42,9 @@ def test_the_scorecard_matches_the_service(client: FlaskClient, session: Session
                           headers=kiosk_headers)
     assert response.status_code == 200
     card = response.get_json()
-    expected = worker_scorecard(session, "W001", "week", date(2026, 3, 11), ZONE)
+    # a kiosk sees a rank only in the top 20 %: W001 leads W002, but 1 of 2 is 50 %
+    expected = private_rank(worker_scorecard(session, "W001", "week", date(2026, 3, 11), ZONE))
+    assert card["rank"] is None and card["rank_of"] is None
     assert {k: v for k, v in card.items() if k not in ("as_of", "tasks")} == \
         {k: v for k, v in _json(expected).items() if k != "as_of"}  # type: ignore[union-attr]
     uptime = next(d for d in card["dimensions"] if d["key"] == "uptime")
@@ -55,9 +58,10 @@ def test_the_leaderboard_matches_the_service(client: FlaskClient, session: Sessi
                           headers=kiosk_headers)
     assert response.status_code == 200
     board = response.get_json()
-    expected = _json(leaderboard(session, "W1", "week", date(2026, 3, 11), ZONE))
+    # what a kiosk may show, as the wall: the top 5 within the top half (W001 of 3 ranked)
+    expected = _json(celebrated(leaderboard(session, "W1", "week", date(2026, 3, 11), ZONE)))
     assert board["standings"] == expected["standings"]  # type: ignore[index]
-    assert board["standings"][0]["code"] == "W001"
+    assert [row["code"] for row in board["standings"]] == ["W001"]
 
 
 def test_period_defaults_to_week_and_date_to_today(client: FlaskClient,

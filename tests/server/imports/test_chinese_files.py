@@ -137,18 +137,15 @@ def test_bad_chinese_values_are_named_in_the_columns_the_file_uses_and_translate
     data = (WORKERS_ZH + "W009,赵六,W1,老板,法语\nW010,钱七,W1,员工,粤语\n").encode()
     report = import_workers(session, data, "w.csv", actor="hr")
     assert not report.imported
-    assert [(e.row, e.field) for e in report.errors] == [
-        (7, "role"), (7, "language"), (8, "language")]
+    assert [(e.row, e.field) for e in report.errors] == [(7, "role"), (7, "language")]
     english = report.to_dict()["errors"]
     assert english[0]["reason"] == "角色: '老板' is not one of worker (员工), supervisor (主管)"
-    assert english[1]["reason"] == "语言: '法语' is not one of zh_CN (中文), en (英文)"
-    assert english[2]["reason"] == ("语言: '粤语': Cantonese is not available yet (it comes in "
-                                    "a later update); use 中文 or English for now")
+    assert english[1]["reason"] == ("语言: '法语' is not one of zh_CN (中文), en (英文), "
+                                    "yue (粤语)")
     chinese = report.to_dict(gettext=zh_gettext())["errors"]
     assert [e["reason"] for e in chinese] == [
         "角色：'老板' 不是 worker (员工), supervisor (主管) 之一",
-        "语言：'法语' 不是 zh_CN (中文), en (英文) 之一",
-        "语言：'粤语'：暂不支持粤语（将在后续更新中提供）；请先使用中文或英文",
+        "语言：'法语' 不是 zh_CN (中文), en (英文), yue (粤语) 之一",
     ]
 
 

@@ -19,6 +19,9 @@ from server.models import (
     Event,
     PointCategory,
     PointEntry,
+    Redemption,
+    RedemptionState,
+    Reward,
     TrainingProgress,
     TrainingVideo,
     Worker,
@@ -182,3 +185,27 @@ def _kiosk_token(session: Session) -> str:
     token = enroll(session, code)[1]
     session.commit()
     return token
+
+
+def test_rewards_handed_over_since_the_previous_visit(plant: Session) -> None:
+    """Said aloud at the kiosk: the rewards a supervisor handed over since the last visit,
+    not those before it, not those still waiting, not someone else's."""
+    session = plant
+    worker, other = _worker(session, "W001"), _worker(session, "W002")
+    towel = Reward(code="TOWEL18", name="毛巾", name_en="Towel", cost=50)
+    session.add(towel)
+    _badge_in(session, worker, NOW - timedelta(days=2))  # the previous visit
+    session.flush()
+
+    def redemption(who: Worker, state: RedemptionState, decided: datetime | None) -> None:
+        session.add(Redemption(event_uuid=str(uuid.uuid4()), worker_id=who.id,
+                               reward_id=towel.id, cost=50, state=state, decided_at=decided))
+
+    redemption(worker, RedemptionState.HANDED_OVER, NOW - timedelta(hours=3))
+    redemption(worker, RedemptionState.HANDED_OVER, NOW - timedelta(days=3))  # told before
+    redemption(worker, RedemptionState.PENDING, None)
+    redemption(other, RedemptionState.HANDED_OVER, NOW - timedelta(hours=1))
+    session.commit()
+    (handed,) = worker_tasks(session, worker, NOW)["rewards_handed_over"]
+    assert (handed["reward"], handed["title"], handed["title_en"], handed["points"]) == (
+        "TOWEL18", "毛巾", "Towel", 50)

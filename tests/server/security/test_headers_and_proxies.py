@@ -20,7 +20,7 @@ from werkzeug.test import EnvironBuilder
 
 from server import create_app
 from server.config import Config
-from server.models import Language, Worker
+from server.models import Language, NameStyle, Worker
 from server.services.devices.displays import add_display
 from server.serving.plain_http import PlainHttpGate, redirect_host
 from support.attack import Live
@@ -179,7 +179,8 @@ def test_a_wall_link_serves_photos_only_of_the_workers_its_board_shows(
     for worker in session.scalars(select(Worker)):
         (photos / f"{worker.code}.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
         worker.photo_path = str(Path("photos") / f"{worker.code}.png")
-    path = add_display(session, "TV-photos", "W1", Language.ZH_CN, actor="test").path()
+    path = add_display(session, "TV-photos", "W1", Language.ZH_CN, actor="test",
+                       names=NameStyle.FULL).path()  # photos only with full names
     session.commit()
     client = app.test_client()
     board = client.get(f"{path}/board.json").get_json()
