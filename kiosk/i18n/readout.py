@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.hardware.speech import Part
 from kiosk.i18n import DEFAULT_LANGUAGE, normalise, t
-from kiosk.model import Scorecard, Task, Worker
+from kiosk.model import METRIC_NAMES, Scorecard, Task, Worker
 
 
 def number(value: float) -> str:
@@ -29,10 +29,13 @@ def tier_name(lang: str, key: str | None, card: Scorecard | None = None) -> str:
 
 
 def dimension_name(lang: str, key: str) -> str:
+    """The catalogue's name of a built-in dimension, else the name HR gave the metric
+    behind it (learned from the cards), else the key."""
     try:
         return t(lang, f"dim.{key}")
     except KeyError:
-        return key
+        names = METRIC_NAMES.get(key, {})
+        return names.get(lang) or names.get("zh_CN") or key
 
 
 def scorecard_parts(lang: str, worker: Worker, card: Scorecard, *, cached: bool) -> list[Part]:
