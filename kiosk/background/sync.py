@@ -113,6 +113,10 @@ class SyncWorker:
         self._fetcher.want_points(worker)
         self._rounds.wake()
 
+    def request_growth(self, worker: str) -> None:
+        self._fetcher.want_growth(worker)
+        self._rounds.wake()
+
     def request_rewards(self) -> None:
         self._fetcher.want_rewards()
         self._rounds.wake()

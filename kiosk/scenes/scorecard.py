@@ -15,10 +15,12 @@ from kiosk.model import Dimension, Scorecard, Task, Worker
 from kiosk.scenes.base import Context, Scene, footer
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
+from kiosk.scenes.growth import GrowthScene
 from kiosk.scenes.log_event import LogEventScene
 from kiosk.scenes.notices import NoticeWatch, task_icon, task_lines
 from kiosk.scenes.rewards import CoinButton, PointsScene, RewardsScene, balance_of, tell_refusals
 from kiosk.scenes.supervisor import PinScene
+from kiosk.scenes.tracks import track_slots, tracks_tiles
 from kiosk.scenes.training import TrainingScene
 from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button
@@ -108,6 +110,8 @@ class ScorecardScene(Scene):
                    ("btn.rewards", "gift", self._rewards)]
         if self.ctx.videos is not None:
             actions.append(("btn.training", "training", self._training))
+        actions.append(("btn.growth", "growth",
+                        lambda: self.ctx.scenes.push(GrowthScene(self.ctx, self.worker))))
         if self.worker.is_supervisor:
             actions.append(("btn.supervisor", "supervisor", self._supervisor))
         actions.append(("btn.exit", "exit", self.ctx.scenes.reset))
@@ -130,15 +134,18 @@ class ScorecardScene(Scene):
         self._show_balance()
         dims = self.card.dimensions if self.card else ()
         area = pygame.Rect(MIDDLE.x, MIDDLE.y + 136, MIDDLE.width, MIDDLE.height - 136)
-        columns = 1 if len(dims) <= 3 else 2
-        rows = max(1, -(-len(dims) // columns))
+        cells = len(dims) + track_slots(self.card)  # a cell for the dual track's tile
+        columns = 1 if cells <= 3 else 2
+        rows = max(1, -(-cells // columns))
         height = min(200, (area.height - 12 * (rows - 1)) // rows)
         self.tiles = []
-        for rect, dim in zip(widgets.grid(area, len(dims), columns, 12, height), dims, strict=True):
+        rects = widgets.grid(area, cells, columns, 12, height)
+        for rect, dim in zip(rects, dims, strict=False):
             tile = DimensionTile(rect, "", self._open_dimension(dim), name=f"dim:{dim.key}")
             tile.dim, tile.lang = dim, self.lang
             self.tiles.append(tile)
-        self.buttons = [*self.tabs, *self.tiles, *self.actions]
+        tracks = tracks_tiles(self, self.card, rects[len(dims):], self.worker)
+        self.buttons = [*self.tabs, *self.tiles, *tracks, *self.actions]
 
     def _switcher(self, period: str):
         def switch() -> None:

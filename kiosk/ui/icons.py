@@ -271,6 +271,14 @@ def _medal(p: Pen) -> None:
     _claim(p)
 
 
+def _growth(p: Pen) -> None:
+    """Three rising bars and an arrow up to the right: my growth."""
+    for i, height in enumerate((26, 42, 58)):
+        p.rect(12 + i * 24, 88 - height, 18, height, radius=3)
+    p.line([(14, 44), (44, 26), (82, 12)], 7)
+    p.poly([(88, 8), (68, 8), (84, 26)])
+
+
 def _offline(p: Pen) -> None:
     _cloud_shape(p, p.color)
     p.line([(18, 18), (84, 88)], 9, theme.OFFLINE)
@@ -366,7 +374,7 @@ ICONS: dict[str, Callable[[Pen], None]] = {
     "points": _medal, "offline": _offline, "backspace": _backspace, "users": _users,
     "play": _play, "pause": _pause, "rewind": _rewind, "download": _download,
     "coin": _coin, "gift": _gift, "handover": _handover, "next": _page_next,
-    "previous": _page_prev, "undo": _undo, "lock": _lock,
+    "previous": _page_prev, "undo": _undo, "lock": _lock, "growth": _growth,
 }
 
 

@@ -14,6 +14,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     kiosks      enrol, list, revoke
     displays    wall display links for workshop TVs, revoke
     schemes     editor with preview, versions; point categories
+    metrics     HR's own measures for scheme dimensions
     queues      claims and appeals
     rewards     the reward catalogue, the fulfilment queue, a worker's points account
     alerts      open issues (andon): acknowledge, resolve, response times, downtime Pareto
@@ -21,6 +22,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     periods     settled periods: check, close, reopen; refused kiosk events, booked
     reports     weekly and monthly reports, payroll export
     videos      training videos: upload, assign, retire, quiz
+    growth      a worker's growth record, talent pools, grades and certification
     people      users and the audit log
 """
 
@@ -30,7 +32,9 @@ from server.admin import (
     badges,
     dashboard,
     displays,
+    growth,
     kiosks,
+    metrics,
     people,
     periods,
     production,
@@ -58,6 +62,7 @@ __all__ = [
     "ADMIN", "MANAGE", "PUBLIC", "READ", "READ_PLANT", "RULES", "admin", "allow", "public",
     "scope",
     # the view modules, imported so that their routes register on `admin`
-    "alerts", "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods",
+    "alerts", "auth", "badges", "dashboard", "displays", "growth", "kiosks", "metrics", "people",
+    "periods",
     "production", "queues", "reports", "rewards", "schemes", "videos", "workers",
 ]

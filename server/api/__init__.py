@@ -13,9 +13,11 @@ route modules below registers their routes on it.
     videos      training videos, their files and quiz pictures
     rewards     a worker's points account, the reward catalogue, hand-overs waiting
     alerts      the open alerts (andon) of the kiosk's workshops
+    growth      a worker's growth record ("my growth")
 """
 
-from server.api import alerts, auth, feeds, health, kiosk, rewards, videos
+from server.api import alerts, auth, feeds, growth, health, kiosk, rewards, videos
 from server.api.blueprint import api
 
-__all__ = ["alerts", "api", "auth", "feeds", "health", "kiosk", "rewards", "videos"]
+__all__ = ["alerts", "api", "auth", "feeds", "growth", "health", "kiosk", "rewards",
+           "videos"]

@@ -2,9 +2,10 @@
 
 base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users,
 login throttles) · devices (kiosks, tokens, displays, unknown taps, refused seals,
-settings) · events · production · points · schemes · training · audit · periods (settled
+settings) · events · production · metrics · points · schemes · training · audit · periods (settled
 periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
-entitlements) · alerts (andon alerts, the outbox of their notifications). Importing this
+entitlements) · alerts (andon alerts, the outbox of their notifications) · growth (talent
+pools, grades, certifications). Importing this
 package registers every table on `Base.metadata`.
 """
 
@@ -23,6 +24,8 @@ from server.models.devices import (
     kiosk_workshops,
 )
 from server.models.events import Event
+from server.models.growth import Certification, Grade, TalentPool
+from server.models.metrics import Better, Combine, Metric, MetricValue
 from server.models.people import (
     Badge,
     BadgeDigest,
@@ -73,14 +76,18 @@ __all__ = [
     "AppealStatus",
     "AuditEntry",
     "Badge",
+    "Better",
     "BadgeDigest",
     "BadgeKind",
     "Base",
+    "Certification",
+    "Combine",
     "Display",
     "EnrolmentCode",
     "Entitlement",
     "EntryStatus",
     "Event",
+    "Grade",
     "IntegrationToken",
     "Kiosk",
     "Language",
@@ -88,6 +95,8 @@ __all__ = [
     "LedgerSource",
     "LoginThrottle",
     "Machine",
+    "Metric",
+    "MetricValue",
     "Notice",
     "NoticeKind",
     "Notification",
@@ -109,6 +118,7 @@ __all__ = [
     "SettledPeriod",
     "Snapshot",
     "SnapshotCard",
+    "TalentPool",
     "TrainingProgress",
     "TrainingVideo",
     "UTCDateTime",
