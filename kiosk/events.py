@@ -13,6 +13,7 @@
 - ``CLAIMS_READY``: ``workshop`` — the pending claims in the store were refreshed.
 - ``QR_TEXT``: ``text`` — a scanned code that is not a badge (e.g. an enrolment code).
 - ``POINTS_READY``: ``worker`` — a fresh points account is in the store.
+- ``GROWTH_READY``: ``worker`` — a fresh growth record is in the store.
 - ``REWARDS_READY``: the cached rewards catalogue (or its pictures) changed.
 - ``REDEMPTIONS_READY``: ``workshop`` — the pending hand-overs in the store were refreshed.
 - ``ALERTS_READY``: ``workshop`` — the open alerts in the store were refreshed.
@@ -43,6 +44,7 @@ VIDEO_DOWNLOAD = pygame.event.custom_type()
 ENROLMENT = pygame.event.custom_type()
 POINTS_READY = pygame.event.custom_type()
 REWARDS_READY = pygame.event.custom_type()
+GROWTH_READY = pygame.event.custom_type()
 REDEMPTIONS_READY = pygame.event.custom_type()
 ALERTS_READY = pygame.event.custom_type()
 REDEEM_REFUSED = pygame.event.custom_type()

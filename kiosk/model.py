@@ -249,6 +249,7 @@ class Dimension:
             unit = _unit([value, target, *(v for _, v in days)])
         sent = raw.get("daily_met")
         judged = sent if isinstance(sent, dict) else {}
+        _learn_name(raw)
 
         def day_met(day: str, day_value: float | None) -> bool:
             if day in judged:
@@ -373,6 +374,57 @@ def _task_items(tasks: Any) -> tuple[Task, ...]:
     )
 
 
+# The names a metric dimension's `metric` carries, learned from the cards: key -> language
+# -> name (`readout.dimension_name` reads them for keys the catalogues do not know).
+METRIC_NAMES: dict[str, dict[str, str]] = {}
+
+
+def _learn_name(raw: dict[str, Any]) -> None:
+    metric = raw.get("metric")
+    key = raw.get("key")
+    if not isinstance(metric, dict) or not isinstance(key, str):
+        return
+    names = {"zh_CN": metric.get("name"), "en": metric.get("name_en") or metric.get("name")}
+    METRIC_NAMES[key] = {lang: name for lang, name in names.items() if isinstance(name, str)}
+
+
+@dataclass(frozen=True)
+class TrackLine:
+    """One of the dual track's lines on the card: `percent` of its dimensions' maximum
+    (0 to 1), and `points` in the total (that share times its `weight`)."""
+
+    key: str
+    weight: float
+    points: float
+    percent: float
+    complete: bool
+
+
+def _tracks(data: dict[str, Any]) -> tuple[TrackLine, ...]:
+    found = []
+    for raw in data.get("tracks") or []:
+        if isinstance(raw, dict) and raw.get("key") in ("process", "result"):
+            found.append(TrackLine(str(raw["key"]), _float(raw.get("weight")) or 0.0,
+                                   _float(raw.get("points")) or 0.0,
+                                   _float(raw.get("percent")) or 0.0,
+                                   raw.get("complete") is not False))
+    return tuple(found)
+
+
+def _track_weeks(data: dict[str, Any]
+                 ) -> tuple[tuple[str, ...], dict[str, tuple[float | None, ...]]]:
+    raw = data.get("track_weeks")
+    if not isinstance(raw, dict) or not isinstance(raw.get("weeks"), list):
+        return (), {}
+    weeks = tuple(str(w) for w in raw["weeks"])
+    lines = {}
+    for key in ("process", "result"):
+        values = raw.get(key)
+        if isinstance(values, list) and len(values) == len(weeks):
+            lines[key] = tuple(_float(v, None) for v in values)
+    return weeks, lines
+
+
 @dataclass(frozen=True)
 class PointEntry:
     """One line of points the total counts beside the dimensions: a supervisor's remark, an
@@ -495,12 +547,21 @@ class Scorecard:
     rewards_handed: tuple[Task, ...] = ()
 
     def listed_total(self) -> float:
-        """What the card's lines add up to: the dimensions' points, the hourly points, the
+        """What the card's lines add up to: the dimensions' points (their tracks' points when
+        the scheme has a dual track), the hourly points, the
         counted point entries and the adjustments (the server's `total`, from a server
         that sends every line)."""
-        return round(sum(d.points for d in self.dimensions) + self.hourly_points
+        # with a dual track the dimensions count through their tracks' weighed shares
+        counted = (sum(t.points for t in self.tracks) if self.tracks
+                   else sum(d.points for d in self.dimensions))
+        return round(counted + self.hourly_points
                      + sum(e.points for e in self.point_entries if e.counted)
                      + sum(a.points for a in self.adjustments), 2)
+    # The dual track, when the scheme has one: this period's lines, and the last weeks of
+    # each (`week_labels`; `weeks[key]` a share 0 to 1 or None per week).
+    tracks: tuple[TrackLine, ...] = ()
+    week_labels: tuple[str, ...] = ()
+    weeks: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
 
     def stars(self, key: str | None) -> int:
         """The stars the scheme gives a tier (none for no tier or one it does not list)."""
@@ -555,6 +616,9 @@ class Scorecard:
             local_changes=tuple(str(k) for k in data.get("local_changes") or ()
                                 if isinstance(k, str)),
             rewards_handed=_rewards_handed(tasks),
+            tracks=_tracks(data),
+            week_labels=_track_weeks(data)[0],
+            weeks=_track_weeks(data)[1],
         )
 
 

@@ -61,6 +61,11 @@ def points_key(worker: str) -> str:
     return f"points:{worker}"
 
 
+def growth_key(worker: str) -> str:
+    """The cache key of ``worker``'s growth record (GET /workers/<code>/growth)."""
+    return f"growth:{worker}"
+
+
 REWARDS_KEY = "rewards"
 
 

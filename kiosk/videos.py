@@ -41,6 +41,11 @@ class VideoInfo:
     file_url: str
     thumbnail_url: str
     quiz_urls: tuple[tuple[str, tuple[str, ...], int], ...]
+    # The quiz's pass mark in percent: with one, the video is complete only once a quiz
+    # reached it (retry by watching again); None: watching is enough.
+    pass_mark: int | None = None
+    # What HR says the video trains (radar keys: dim:<key>, cat:<code>).
+    growth_tags: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> VideoInfo:
@@ -53,7 +58,18 @@ class VideoInfo:
             roles=tuple(raw.get("roles") or ()), created_at=str(raw.get("created_at") or ""),
             file_url=str(raw["file_url"]), thumbnail_url=str(raw.get("thumbnail_url") or ""),
             quiz_urls=tuple((str(q["question_url"]), tuple(map(str, q["answer_urls"])),
-                             int(q["correct"])) for q in raw.get("quiz") or ()))
+                             int(q["correct"])) for q in raw.get("quiz") or ()),
+            pass_mark=_pass_mark(raw.get("pass_mark")),
+            growth_tags=tuple(str(t) for t in raw.get("growth_tags") or ()))
+
+    @property
+    def quiz_counts(self) -> bool:
+        """Whether the quiz gates completion (questions and a pass mark)."""
+        return bool(self.quiz_urls) and self.pass_mark is not None
+
+    def passes(self, right: int, total: int) -> bool:
+        """Whether `right` of `total` reaches the pass mark (as the server judges it)."""
+        return self.pass_mark is None or (total > 0 and right * 100 >= self.pass_mark * total)
 
     def label(self, lang: str) -> str:
         return self.title_en if lang == "en" and self.title_en else self.title
@@ -90,6 +106,10 @@ class VideoInfo:
 
     def for_role(self, role: str) -> bool:
         return not self.roles or role in self.roles
+
+
+def _pass_mark(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and 0 <= value <= 100 else None
 
 
 class VideoLibrary:

@@ -3,12 +3,12 @@
 Scenes ask through ``SyncWorker.request_*``, which queue the ask here from the UI thread;
 the sync thread serves the queues in its rounds (kiosk/background/sync.py): scorecards
 (by ETag: an unchanged one makes the cached card current again), a workshop's pending
-claims, points accounts, the rewards catalogue (by ETag, with its pictures), a workshop's
-pending hand-overs and its open alerts. When the worker says the roster is due it is
-fetched (by ETag) with the workers' photos that are new or changed; a missing photo or
-picture keeps what the kiosk shows instead. An ask the server refuses is logged and
-dropped; when the server cannot be reached the asks not yet served go back on their queue
-and the ``ClientError`` goes on to the worker, which backs off.
+claims, points accounts, growth records, the rewards catalogue (by ETag, with its
+pictures), a workshop's pending hand-overs and its open alerts. When the worker says the
+roster is due it is fetched (by ETag) with the workers' photos that are new or changed; a
+missing photo or picture keeps what the kiosk shows instead. An ask the server refuses is
+logged and dropped; when the server cannot be reached the asks not yet served go back on
+their queue and the ``ClientError`` goes on to the worker, which backs off.
 
 The roster's cards are also prefetched (``prefetch``, each round after the outbox), so that
 a worker never seen at this kiosk still has a card while the server is away: every card the
@@ -26,7 +26,7 @@ the server takes an event that a worker's cached cards showed as "not yet confir
 (kiosk/local_card.py), ``want_fresh_cards`` asks for them again.
 
 Each fetch is announced by posting a pygame event (``SCORECARD_READY``, ``CLAIMS_READY``,
-``POINTS_READY``, ``REWARDS_READY``, ``REDEMPTIONS_READY``, ``ALERTS_READY``,
+``POINTS_READY``, ``GROWTH_READY``, ``REWARDS_READY``, ``REDEMPTIONS_READY``, ``ALERTS_READY``,
 ``ROSTER_READY``)."""
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from kiosk.store import (
     REWARDS_KEY,
     Store,
     claims_key,
+    growth_key,
     points_key,
     redemptions_key,
     reward_picture_key,
@@ -104,6 +105,9 @@ class Fetcher:
 
     def want_points(self, worker: str) -> None:
         self._fetches.put(("points", worker))
+
+    def want_growth(self, worker: str) -> None:
+        self._fetches.put(("growth", worker))
 
     def want_rewards(self) -> None:
         self._fetches.put(("rewards", ""))
@@ -251,6 +255,9 @@ class Fetcher:
                 if what == "points":
                     self.store.save_cached(points_key(key), client.points(key))
                     self._post(events.POINTS_READY, worker=key)
+                elif what == "growth":
+                    self.store.save_cached(growth_key(key), client.growth(key))
+                    self._post(events.GROWTH_READY, worker=key)
                 elif what == "rewards":
                     self._refresh_rewards(client)
                 elif what == "alerts":

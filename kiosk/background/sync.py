@@ -117,6 +117,10 @@ class SyncWorker:
         self._fetcher.want_points(worker)
         self._rounds.wake()
 
+    def request_growth(self, worker: str) -> None:
+        self._fetcher.want_growth(worker)
+        self._rounds.wake()
+
     def request_rewards(self) -> None:
         self._fetcher.want_rewards()
         self._rounds.wake()
@@ -279,10 +283,11 @@ class SyncWorker:
         if status == "accepted" and item.worker and item.kind in CARD_KINDS:
             self._fetcher.want_fresh_cards(item.worker)
             self._rounds.wake()
-        if item.kind == "language_set" and status == "rejected" and item.worker:
-            # the chosen language stays on screen only while the server may still take it
-            if language_choice.refused(self.store, item.worker, item.payload.get("language")):
-                self._post(events.ROSTER_READY)
+        # a chosen language stays on screen only while the server may still take it
+        if (item.kind == "language_set" and status == "rejected" and item.worker
+                and language_choice.refused(self.store, item.worker,
+                                            item.payload.get("language"))):
+            self._post(events.ROSTER_READY)
         if item.kind in ACT_KINDS or item.proof is not None:
             if status == "rejected":
                 self._act_refused(item, reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.hardware.speech import Part
 from kiosk.i18n import DEFAULT_LANGUAGE, normalise, t
-from kiosk.model import Adjustment, PointEntry, Scorecard, Task, Worker
+from kiosk.model import METRIC_NAMES, Adjustment, PointEntry, Scorecard, Task, Worker
 
 
 def number(value: float) -> str:
@@ -29,10 +29,13 @@ def tier_name(lang: str, key: str | None, card: Scorecard | None = None) -> str:
 
 
 def dimension_name(lang: str, key: str) -> str:
+    """The catalogue's name of a built-in dimension, else the name HR gave the metric
+    behind it (learned from the cards), else the key."""
     try:
         return t(lang, f"dim.{key}")
     except KeyError:
-        return key
+        names = METRIC_NAMES.get(key, {})
+        return names.get(lang) or names.get("zh_CN") or key
 
 
 def scorecard_parts(lang: str, worker: Worker, card: Scorecard, *, cached: bool) -> list[Part]:
@@ -127,7 +130,12 @@ def sum_items(lang: str, card: Scorecard) -> list[tuple[str, float, str]]:
     points, each counted point entry by its category's name, the hourly points, each
     adjustment from a closed period."""
     items: list[tuple[str, float, str]] = []
-    for dim in card.dimensions:
+    for track in card.tracks:  # a dual track counts its dimensions through the tracks
+        if abs(track.points) >= 0.005:
+            name = t(lang, f"tracks.{track.key}", percent="").strip()
+            items.append(("say.sum_track", track.points,
+                          _points_item(lang, "say.sum_track", track.points, track=name)))
+    for dim in () if card.tracks else card.dimensions:
         if abs(dim.points) < 0.005:
             continue
         key = "say.sum_dim" if dim.met else "say.sum_dim_part"

@@ -201,6 +201,10 @@ class KioskClient:
         """The worker's points account: balance, last lines, entitlements, redemptions."""
         return self._request("GET", f"/workers/{worker}/points").json()
 
+    def growth(self, worker: str) -> dict[str, Any]:
+        """The worker's growth record: radar, training, tiers, rewards, grade, suggestions."""
+        return self._request("GET", f"/workers/{worker}/growth").json()
+
     def rewards(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
         """The rewards catalogue and its ETag, or ``(None, etag)`` when unchanged (304)."""
         headers = {"If-None-Match": etag} if etag else None

@@ -95,15 +95,27 @@ def card_lines(lang: str, card: Scorecard) -> list[Line]:
     if not card.adjustments and card.adjustment_points:
         lines.append(Line("adjustment", "undo", t(lang, "card.adjustment_earlier"), "",
                           card.adjustment_points))
-    listed = sum(d.points for d in card.dimensions) + sum(line.points for line in lines)
+    listed = (sum(line.points for line in counted_lines(lang, card))
+              + sum(line.points for line in lines))
     if abs(card.total - listed) >= 0.05:
         lines.append(Line("other", "other", t(lang, "card.other_points"), "",
                           round(card.total - listed, 1)))
     return lines
 
 
+def counted_lines(lang: str, card: Scorecard) -> list[Line]:
+    """What the dimensions add to the total: a line each, or with a dual track one line per
+    track (its dimensions' share of their maximum, weighed), which is what the total counts."""
+    if card.tracks:
+        def name(key: str) -> str:
+            return t(lang, "card.track", track=t(lang, f"tracks.{key}", percent="").strip())
+        return [Line(f"track:{track.key}", "gauge_generic", name(track.key), "", track.points)
+                for track in card.tracks]
+    return [dimension_line(lang, card, d) for d in card.dimensions]
+
+
 def all_lines(lang: str, card: Scorecard) -> list[Line]:
-    return [*(dimension_line(lang, card, d) for d in card.dimensions), *card_lines(lang, card)]
+    return [*counted_lines(lang, card), *card_lines(lang, card)]
 
 
 def points_color(points: float) -> tuple[int, int, int]:

@@ -52,7 +52,8 @@ class PlayerScene(Scene):
         self.library = library
         seconds, completed = ctx.store.watched(worker.code).get(video.id, (0.0, False))
         self.furthest = seconds
-        self.completed = completed
+        # Watched enough (a quiz retry needs no new progress: watching again brings it).
+        self.completed = completed or seconds >= COMPLETE_SHARE * video.duration_s
         # Start where the worker stopped, unless it was finished: then from the start.
         self.start_at = 0.0 if completed or seconds >= video.duration_s - 1 else seconds
         self.reported = seconds
@@ -179,7 +180,9 @@ class PlayerScene(Scene):
             return
         seconds = round(min(self.furthest, self.video.duration_s), 2)
         done = seconds >= COMPLETE_SHARE * self.video.duration_s
-        self.ctx.store.save_watched(self.worker.code, self.video.id, seconds, done)
+        # A quiz with a pass mark completes the video only once passed (quiz.py).
+        self.ctx.store.save_watched(self.worker.code, self.video.id, seconds,
+                                    done and not self.video.quiz_counts)
         self.ctx.record("training_progress", self.worker.code,
                         {"video": self.video.id, "seconds_watched": seconds})
         self.reported = self.furthest

@@ -1,6 +1,7 @@
 """The quiz after a video: a question in a picture, two to four answer pictures to tap.
 A tap shows at once whether it was right (a green frame on the right one), says so, and
-moves on; at the end the score, and a `training_progress` event carrying it."""
+moves on; at the end the score, and a `training_progress` event carrying it. Below the
+video's pass mark the worker is told to watch again and retry; the video stays open."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class QuizScene(Scene):
         self.chosen: int | None = None
         self.wait = 0.0
         self.finished = False
+        self.passed = True
         self._show()
 
     def _show(self) -> None:
@@ -97,8 +99,14 @@ class QuizScene(Scene):
         self.ctx.record("training_progress", self.worker.code, {
             "video": self.video.id, "seconds_watched": round(self.seconds, 2),
             "quiz_correct": self.right, "quiz_total": total})
-        text = self.tr("say.quiz_score", right=self.right, total=total)
-        self.ctx.say(self.lang, [("say.quiz_score", text)])
+        self.passed = self.video.passes(self.right, total)
+        if self.passed and self.video.quiz_counts:
+            self.ctx.store.save_watched(self.worker.code, self.video.id, self.seconds, True)
+        parts = [("say.quiz_score", self.tr("say.quiz_score", right=self.right, total=total))]
+        if not self.passed:
+            parts.append(("say.quiz_retry", self.tr("say.quiz_retry",
+                                                    mark=self.video.pass_mark)))
+        self.ctx.say(self.lang, parts)
         self.wait = SHOW_SCORE_S
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
@@ -141,5 +149,9 @@ class QuizScene(Scene):
         widgets.stars(surface, (theme.WIDTH // 2 - (3 * 170 + 12) // 2, 200), lit, size=170)
         wrapped(surface, self.tr("quiz.score", right=self.right, total=total), 64,
                 pygame.Rect(100, 440, 1080, 100))
-        wrapped(surface, self.tr("player.finished"), 44, pygame.Rect(100, 560, 1080, 80),
-                theme.GOOD)
+        if self.passed:
+            wrapped(surface, self.tr("player.finished"), 44, pygame.Rect(100, 560, 1080, 80),
+                    theme.GOOD)
+        else:  # below the pass mark: watch again, and the quiz comes again
+            wrapped(surface, self.tr("quiz.retry", mark=self.video.pass_mark), 40,
+                    pygame.Rect(100, 560, 1080, 120), theme.BAD)

@@ -26,11 +26,13 @@ from kiosk.scenes.card_breakdown import BreakdownScene, LinesPanel, dimension_lo
 from kiosk.scenes.card_tasks import REPLAY_ICON, NoteScene, TaskRow, plan
 from kiosk.scenes.claim import ClaimScene
 from kiosk.scenes.dimension import DimensionScene
+from kiosk.scenes.growth import GrowthScene
 from kiosk.scenes.language import LanguageScene
 from kiosk.scenes.log_event import LogEventScene
 from kiosk.scenes.notices import NoticeWatch, task_icon, task_lines
 from kiosk.scenes.rewards import CoinButton, PointsScene, RewardsScene, balance_of, tell_refusals
 from kiosk.scenes.supervisor import PinScene
+from kiosk.scenes.tracks import track_slots, tracks_tiles
 from kiosk.scenes.training import TrainingScene
 from kiosk.ui import icons, theme, widgets
 from kiosk.ui.widgets import Button, Ink
@@ -172,6 +174,8 @@ class ScorecardScene(Scene):
                    ("btn.rewards", "gift", self._rewards)]
         if self.ctx.videos is not None:
             actions.append(("btn.training", "training", self._training))
+        actions.append(("btn.growth", "growth",
+                        lambda: self.ctx.scenes.push(GrowthScene(self.ctx, self.worker))))
         if self.worker.is_supervisor:
             actions.append(("btn.supervisor", "supervisor", self._supervisor))
         actions.append(("btn.exit", "exit", self.ctx.scenes.reset))
@@ -195,24 +199,26 @@ class ScorecardScene(Scene):
         card = self.card
         dims = card.dimensions if card else ()
         area = layout.BREAKDOWN
-        columns, rows = tile_grid(len(dims))
+        cells = len(dims) + track_slots(card)  # a cell for the dual track's tile
+        columns, rows = tile_grid(cells)
         height = max(TILE_H, min(150, (area.height - 170 - TILE_GAP * rows) // rows))
         self.tiles = []
-        for rect, dim in zip(widgets.grid(area, len(dims), columns, TILE_GAP, height), dims,
-                             strict=True):
+        rects = widgets.grid(area, cells, columns, TILE_GAP, height)
+        for rect, dim in zip(rects, dims, strict=False):
             tile = DimensionTile(rect, "", self._open_dimension(dim), name=f"dim:{dim.key}")
             tile.dim, tile.lang = dim, self.lang
             tile.local = card is not None and dimension_local(card, dim)
             self.tiles.append(tile)
         self.lines_panel = None
         if card is not None:
-            top = (self.tiles[-1].rect.bottom + TILE_GAP) if self.tiles else area.y
+            top = (max(r.bottom for r in rects) + TILE_GAP) if rects else area.y
             panel = LinesPanel(pygame.Rect(area.x, top, area.width, area.bottom - top), "",
                                self._open_breakdown, name="breakdown")
             panel.card, panel.lang = card, self.lang
             self.lines_panel = panel
+        tracks = tracks_tiles(self, card, rects[len(dims):], self.worker)
         self._plan_tasks()
-        self.buttons = [*self.tabs, *self.voice, *self.tiles,
+        self.buttons = [*self.tabs, *self.voice, *self.tiles, *tracks,
                         *([self.lines_panel] if self.lines_panel else []),
                         *(row for row in self.task_rows if row.opens_note), *self.actions]
 

@@ -1,6 +1,8 @@
-"""Training: the worker's videos as picture tiles (thumbnail, "required" and "new" marks,
-a ring for how much is watched); one tap plays a downloaded video, and one not yet on
-this kiosk says so with a picture and its download progress."""
+"""Training: the worker's videos as picture tiles (thumbnail, "recommended", "required" and
+"new" marks, a ring for how much is watched); one tap plays a downloaded video, and one
+not yet on this kiosk says so with a picture and its download progress. The videos the
+server suggests for the worker's weakest dimension (the growth record's `suggested`,
+cached) come first, marked "recommended" (推荐)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from kiosk import events
 from kiosk.model import Worker
 from kiosk.scenes.base import Context, Scene, wrapped
 from kiosk.scenes.player import PlayerScene
+from kiosk.store import growth_key
 from kiosk.ui import fonts, icons, theme, widgets
 from kiosk.ui.widgets import Button
 from kiosk.videos import COMPLETE_SHARE, VideoInfo, VideoLibrary
@@ -21,16 +24,20 @@ PER_PAGE = 6
 GRID = pygame.Rect(theme.MARGIN, theme.TOP_BAR + 76, theme.WIDTH - 2 * theme.MARGIN, 484)
 THUMB_H = 136
 TILE_H = 236
+QUIZ_OPEN_SHARE = COMPLETE_SHARE - 0.01  # the ring of a video whose quiz is still to pass
 
 
 def progress_of(ctx: Context, worker: Worker, videos: list[VideoInfo]) -> dict[int, float]:
     """Share watched per video: the furthest of this kiosk's own record and the server's
     (the cached scorecard lists required videos not yet finished, with their progress)."""
     share: dict[int, float] = {}
+    complete: set[int] = set()
     for video in videos:
         seconds, completed = ctx.store.watched(worker.code).get(video.id, (0.0, False))
         share[video.id] = 1.0 if completed else seconds / video.duration_s if \
             video.duration_s else 0.0
+        if completed:
+            complete.add(video.id)
     cached = ctx.store.scorecard(worker.code, "week")
     due = (cached.body.get("tasks") or {}).get("videos_due") if cached else None
     if isinstance(due, list) and len(due) < 10:  # a full list may have been cut short
@@ -38,9 +45,20 @@ def progress_of(ctx: Context, worker: Worker, videos: list[VideoInfo]) -> dict[i
         for video in videos:
             if video.required and video.id not in open_ids:
                 share[video.id] = 1.0  # finished, maybe on another kiosk
+                complete.add(video.id)
             elif video.id in open_ids:
                 share[video.id] = max(share[video.id], open_ids[video.id])
+    for video in videos:  # watched but the quiz not passed yet: not done
+        if video.quiz_counts and video.id not in complete:
+            share[video.id] = min(share[video.id], QUIZ_OPEN_SHARE)
     return share
+
+
+def suggested_ids(ctx: Context, worker: Worker) -> list[int]:
+    """The videos the cached growth record suggests to the worker, in its order."""
+    cached = ctx.store.cached(growth_key(worker.code))
+    ids = cached.body.get("suggested") if cached and isinstance(cached.body, dict) else None
+    return [int(i) for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
 def ring(surface: pygame.Surface, center: tuple[int, int], radius: int, share: float) -> None:
@@ -87,6 +105,9 @@ class VideoTile(Button):
         else:
             self._draw_waiting(surface, thumb, video, scene)
         x = thumb.x
+        if video.id in scene.suggested:
+            x = _pill(surface, (x, thumb.y + 8), scene.tr("training.recommended"),
+                      theme.GOOD) + 8
         if video.required:
             x = _pill(surface, (x, thumb.y + 8), scene.tr("training.required"), theme.BAD) + 8
         if scene.is_new(video):
@@ -148,7 +169,11 @@ class TrainingScene(Scene):
         self.reload()
 
     def reload(self) -> None:
-        self.videos = self.library.videos(self.worker.role)
+        self.suggested = suggested_ids(self.ctx, self.worker)
+        rank = {video_id: n for n, video_id in enumerate(self.suggested)}
+        # Suggested first, in the server's order; the rest as the library lists them.
+        self.videos = sorted(self.library.videos(self.worker.role),
+                             key=lambda v: rank.get(v.id, len(rank)))
         self.progress = progress_of(self.ctx, self.worker, self.videos)
         self.pages = max(1, -(-len(self.videos) // PER_PAGE))
         self.page = min(self.page, self.pages - 1)
@@ -205,8 +230,12 @@ class TrainingScene(Scene):
 
     def enter(self) -> None:
         self.reload()
+        self.ctx.sync.request_growth(self.worker.code)  # what to suggest may have changed
 
     def handle_event(self, event: pygame.event.Event) -> pygame.event.Event | None:
+        if event.type == events.GROWTH_READY and event.worker == self.worker.code:
+            self.reload()
+            return None
         if event.type == events.VIDEOS_READY:
             self._thumbs.clear()
             self.reload()

@@ -282,6 +282,14 @@ def _medal(p: Pen) -> None:
     _claim(p)
 
 
+def _growth(p: Pen) -> None:
+    """Three rising bars and an arrow up to the right: my growth."""
+    for i, height in enumerate((26, 42, 58)):
+        p.rect(12 + i * 24, 88 - height, 18, height, radius=3)
+    p.line([(14, 44), (44, 26), (82, 12)], 7)
+    p.poly([(88, 8), (68, 8), (84, 26)])
+
+
 def _offline(p: Pen) -> None:
     _cloud_shape(p, p.color)
     p.line([(18, 18), (84, 88)], 9, theme.OFFLINE)
@@ -581,6 +589,7 @@ ICONS: dict[str, Callable[[Pen], None]] = {
     "day_off": _day_off, "drink": _drink, "gear_jam": _gear_jam, "no_power": _no_power,
     "material_shortage": _material_shortage, "burr": _burr, "leak": _leak,
     "scratch": _scratch, "size_wrong": _size_wrong, "overheat": _overheat,
+    "growth": _growth,
 }
 
 

@@ -14,6 +14,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     kiosks      enrol, list, revoke
     displays    wall display links for workshop TVs, revoke
     schemes     editor with preview, versions; point categories
+    metrics     HR's own measures for scheme dimensions
     queues      claims and appeals
     rewards     the reward catalogue, the fulfilment queue, a worker's points account
     alerts      open issues (andon): acknowledge, resolve, response times, downtime Pareto
@@ -22,6 +23,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     reports     weekly and monthly reports, payroll export
     videos      training videos: upload, assign, retire, quiz
     voice_packs recorded voice packs per language: upload (checked), remove
+    growth      a worker's growth record, talent pools, grades and certification
     people      users and the audit log
     pictograms  the pictogram picker (categories, rewards, reasons); fault and quality reasons
 """
@@ -32,7 +34,9 @@ from server.admin import (
     badges,
     dashboard,
     displays,
+    growth,
     kiosks,
+    metrics,
     people,
     periods,
     pictograms,
@@ -62,7 +66,7 @@ __all__ = [
     "ADMIN", "MANAGE", "PUBLIC", "READ", "READ_PLANT", "RULES", "admin", "allow", "public",
     "scope",
     # the view modules, imported so that their routes register on `admin`
-    "alerts", "auth", "badges", "dashboard", "displays", "kiosks", "people", "periods",
-    "pictograms", "production", "queues", "reports", "rewards", "schemes", "videos",
-    "voice_packs", "workers",
+    "alerts", "auth", "badges", "dashboard", "displays", "growth", "kiosks", "metrics",
+    "people", "periods", "pictograms", "production", "queues", "reports", "rewards",
+    "schemes", "videos", "voice_packs", "workers",
 ]

@@ -53,6 +53,23 @@ def lines(title: str, categories: list[str], series: dict[str, list[Any]],
     return option
 
 
+# The dual track's colours, as the kiosk draws them: the process line blue, the result red.
+TRACK_COLORS = {"process": "#1e6ebe", "result": "#d64541"}
+
+
+def tracks(title: str, weeks: list[str], lines_by_track: dict[str, list[float | None]],
+           names: dict[str, str]) -> dict[str, Any]:
+    """The process and result lines over the last weeks, in percent of each track's
+    maximum; with ECharts' aria (a description a screen reader reads)."""
+    option = lines(title, weeks, {names[key]: [None if v is None else round(v * 100, 1)
+                                                for v in values]
+                                  for key, values in lines_by_track.items()}, "%")
+    option["color"] = [TRACK_COLORS[key] for key in lines_by_track]
+    option["yAxis"][0].update({"min": 0, "max": 100})
+    option["aria"] = {"enabled": True}
+    return option
+
+
 def bars(title: str, categories: list[str], series: dict[str, list[Any]]) -> dict[str, Any]:
     option = _base()
     option.update({

@@ -35,8 +35,10 @@ def number(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def dim_value(value: float | None, key: str) -> str:
-    return percent(value) if key in RATE_KEYS else number(value)
+def dim_value(value: float | None, key: str, unit: str | None = None) -> str:
+    """A dimension's value as people read it: a rate (or a metric in percent) as a
+    percentage, anything else as a number."""
+    return percent(value) if key in RATE_KEYS or unit == "percent" else number(value)
 
 
 def local_name(item: Any) -> str:

@@ -9,6 +9,7 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from server.admin import charts as ch
 from server.admin.blueprint import ADMIN, READ, admin, allow, scope
 from server.admin.common import actor, arg, failed, field, saving, today
 from server.scoring import Period
@@ -50,8 +51,16 @@ def reports() -> str:
     # Payroll is paid from closed periods: last month by default, with what is closed.
     payroll_month = service.period_span_label(Period.MONTH, today())
     pay_periods = payroll.pay_periods(db, service.parse_period(Period.MONTH, payroll_month))
+    options = {}
+    if report is not None and report.tracks and report.rows:
+        options["chart-tracks"] = ch.tracks(
+            _("Process and result by worker"), [r.code for r in report.rows],
+            {key: [r.tracks.get(key, {}).get("percent") for r in report.rows]
+             for key in report.tracks},
+            {"process": _("Process"), "result": _("Result")})
     return render_template(
         "admin/reports.html", kind=kind, shop=shop, period=period, report=report,
+        options=options, charts=bool(options),
         problem=problem, shops=workshops(db, scope()), settings=settings,
         tiers=sorted(set(payroll.tier_keys(db)) | set(settings.bonus)),
         tier_names=payroll.tier_names(db), payroll_month=payroll_month,

@@ -170,6 +170,12 @@ def _worker_charts(card: dict[str, Any] | None, radar: list[dict[str, Any]],
                  result_name: [round(defect[d] * 100, 2) if d in defect else None
                                for d in days]},
                 y_names=(_("Effort"), _("Defect rate %")), right={result_name})
+    weeks = card.get("track_weeks") if card is not None else None
+    if weeks:
+        options["chart-tracks"] = ch.tracks(
+            _("Process and result, last weeks"), weeks["weeks"],
+            {key: weeks[key] for key in ("process", "result") if key in weeks},
+            {"process": _("Process"), "result": _("Result")})
     if any(item["points"] for item in radar):
         options["chart-radar"] = ch.radar(
             _("Points by category, last 90 days"),

@@ -14,10 +14,11 @@ route modules below registers their routes on it.
     rewards     a worker's points account, the reward catalogue, hand-overs waiting
     alerts      the open alerts (andon) of the kiosk's workshops
     voice_packs the recorded voice packs of the kiosk's languages, and their zips
+    growth      a worker's growth record ("my growth")
 """
 
-from server.api import alerts, auth, feeds, health, kiosk, rewards, videos, voice_packs
+from server.api import alerts, auth, feeds, growth, health, kiosk, rewards, videos, voice_packs
 from server.api.blueprint import api
 
-__all__ = ["alerts", "api", "auth", "feeds", "health", "kiosk", "rewards", "videos",
+__all__ = ["alerts", "api", "auth", "feeds", "growth", "health", "kiosk", "rewards", "videos",
            "voice_packs"]

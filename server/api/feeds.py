@@ -13,14 +13,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from server.api.auth import current_integration, current_kiosk
 from server.api.schemas import (
     EventResults,
+    MetricBatch,
+    MetricReport,
     ProductionBatch,
     ProductionReport,
+    RawMetricBatch,
     RawProductionBatch,
 )
 from server.api.spec import openapi_document, operation, parse_body
 from server.services.devices.tokens import token_workshops
 from server.services.events.ingest import ingest, prepare
 from server.services.events.kinds import EventBatch, RawBatch
+from server.services.metrics.feed import receive_metrics
 from server.services.production.feed import receive_production
 from server.version import __version__
 from server.web import app_config, db_session, server_keys
@@ -141,6 +145,36 @@ def post_production() -> Response:
     report = receive_production(session, body.records, body.skip_bad, integration.name,
                                 workshops=token_workshops(integration))
     session.commit()
+    return jsonify(report)
+
+
+@operation(
+    "POST", "/metrics", auth="integration",
+    summary="Metric values from MES/ERP (scope `metrics`)",
+    description="The rows of the metrics import (`import metrics`), checked the same way: "
+                "date, shift, worker_code or machine_code, metric (a code HR defined; not a "
+                "ratio), value. A machine's value goes to the workers with a production "
+                "record on it that date and shift: a `sum` metric split by their run "
+                "minutes, any other as it is. Idempotent on (date, shift, worker, metric); "
+                "a value from MES replaces one the kiosk counted.",
+    body=MetricBatch, responses={200: ("What happened to the rows", MetricReport)},
+)
+def post_metrics() -> Response:
+    integration = current_integration("metrics")
+    body = parse_body(RawMetricBatch)
+    session = db_session()
+    name, workshops = integration.name, token_workshops(integration)
+    for attempt in range(INGEST_ATTEMPTS):
+        try:
+            report = receive_metrics(session, body.records, body.skip_bad, name,
+                                     workshops=workshops)
+            session.commit()
+            break
+        except IntegrityError:  # a concurrent batch stored one of these keys first
+            session.rollback()
+            if attempt == INGEST_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, RETRY_BACKOFF_S * (attempt + 1)))
     return jsonify(report)
 
 

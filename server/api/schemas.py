@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from server.services.events.kinds import Code
+from server.services.metrics.feed import MAX_METRIC_ROWS, MetricRowIn
 from server.services.production.feed import MAX_PRODUCTION_ROWS, ProductionRowIn
 
 # Scorecards are computed for dates the factory's calendar can hold; this keeps time-zone
@@ -220,6 +221,34 @@ class DimensionOut(_Answer):
         default=None, description="uptime only: minutes the worker's machines stood still "
                                   "for faults (reported that day, until the machine's next "
                                   "start), by day (YYYY-MM-DD), days with some only")
+    metric: MetricOut | None = Field(
+        default=None, description="a dimension measured by a site-defined metric: its names")
+    track: Literal["process", "result"] | None = Field(
+        default=None, description="the line of the dual track it counts on, when the scheme "
+                                  "has tracks")
+
+
+class MetricOut(_Answer):
+    code: str
+    name: str | None = None
+    name_en: str | None = None
+    unit: str | None = None
+
+
+class TrackOut(_Answer):
+    key: Literal["process", "result"]
+    weight: float
+    points: float = Field(description="the track's part of the total: percent x weight")
+    percent: float = Field(description="its dimensions' points as a share of their maximum, "
+                                       "0 to 1")
+    complete: bool
+
+
+class TrackWeeks(_Answer):
+    weeks: list[str] = Field(description="ISO week labels, oldest first")
+    process: list[float | None] = Field(description="per week: the process share, 0 to 1; "
+                                                    "null without tracks or data")
+    result: list[float | None]
 
 
 class TierOut(_Answer):
@@ -408,6 +437,11 @@ class Scorecard(_PeriodHeader):
                                      "open appeals and pending claims")
     balance: float = Field(description="the worker's points balance now (never resets; "
                                        "GET /workers/<code>/points has the lines)")
+    tracks: list[TrackOut] | None = Field(
+        default=None, description="the dual track, when the scheme has one (docs/scoring.md, "
+                                  "\"Tracks\")")
+    track_weeks: TrackWeeks | None = Field(
+        default=None, description="the last 8 weeks of each track, for the kiosk's lines")
 
 
 class Standing(_Answer):
@@ -621,6 +655,40 @@ class ProductionReport(_Answer):
     rejected: list[RowProblem]
 
 
+# --- metrics feed ---------------------------------------------------------------------
+
+
+class MetricBatch(_Request):
+    """Values are checked like an imported metrics file: by default one bad row stores
+    nothing and every bad row is named; with `skip_bad` the good rows are stored and the
+    rest reported. Sending the same rows again changes nothing (idempotent on date, shift,
+    worker and metric)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [
+        {"date": "2026-03-09", "shift": "day", "worker_code": "W001",
+         "metric": "first_pass_rate", "value": 0.97},
+        {"date": "2026-03-09", "shift": "day", "machine_code": "M1",
+         "metric": "rework_closed", "value": 4},
+    ]}]})
+
+    records: list[MetricRowIn] = Field(min_length=1, max_length=MAX_METRIC_ROWS)
+    skip_bad: bool = False
+
+
+class RawMetricBatch(_Request):
+    records: list[Any] = Field(min_length=1, max_length=MAX_METRIC_ROWS)
+    skip_bad: bool = False
+
+
+class MetricReport(_Answer):
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int = Field(description="values the kiosk counted that met a value from MES or "
+                                     "a file (kept)")
+    rejected: list[RowProblem]
+
+
 class QuizQuestionOut(_Answer):
     question_url: str = Field(description="the question's picture")
     answer_urls: list[str] = Field(description="the answer pictures, in order")
@@ -649,3 +717,50 @@ class VideoOut(_Answer):
 
 class VideoList(_Answer):
     videos: list[VideoOut]
+
+
+class GrowthAxis(_Answer):
+    key: str = Field(description="dim:<dimension key> or cat:<point category code>")
+    kind: Literal["dimension", "category"]
+    code: str
+    name: str
+    name_en: str | None
+    value: float = Field(description="points earned: the dimension's over the last three "
+                                     "months, the category's over the last 90 days")
+    max: float = Field(description="the most that could be had (a category: the "
+                                   "workshop's best)")
+    share: float | None = Field(description="value / max, 0 to 1; null: no data")
+
+
+class GradeOut(_Answer):
+    code: str
+    name: str
+    name_en: str | None
+    rank: int
+    points: float = Field(description="accumulated professional points it needs")
+
+
+class GradeStanding(_Answer):
+    current: GradeOut | None = Field(description="the highest grade HR certified")
+    next: GradeOut | None = Field(description="null: the top of the role's path")
+    points: float = Field(description="accumulated professional points, as the next "
+                                      "grade counts them")
+    missing_points: float
+    missing_videos: list[dict[str, Any]] = Field(description="videos still to complete: "
+                                                             "id, title, title_en")
+    reached: bool = Field(description="on HR's certification list")
+
+
+class GrowthRecord(_Answer):
+    worker: dict[str, Any]
+    as_of: str
+    radar: list[GrowthAxis]
+    weakest: str | None = Field(description="the radar key of the weakest axis")
+    suggested: list[int] = Field(description="ids of the videos suggested for the weakest "
+                                             "axis (推荐), to show first")
+    training: list[dict[str, Any]] = Field(description="videos completed or whose quiz "
+                                                       "was tried, with the quiz results")
+    tiers: list[dict[str, Any]] = Field(description="tiers held when periods closed")
+    rewards: list[dict[str, Any]] = Field(description="rewards chosen")
+    grade: GradeStanding
+    pools: list[dict[str, Any]] = Field(description="talent pools the worker is in")

@@ -22,6 +22,7 @@ from server.cli import (
     data,
     devices,
     displays,
+    metrics,
     periods,
     points,
     reports,
@@ -38,8 +39,8 @@ from server.version import __version__
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (setup, serve, data, workers, periods, points, rewards, displays, devices, alerts,
-            backup, audit, reports, videos)
+COMMANDS = (setup, serve, data, metrics, workers, periods, points, rewards, displays, devices,
+            alerts, backup, audit, reports, videos)
 
 
 def build_parser() -> argparse.ArgumentParser:

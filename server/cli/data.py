@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from server.cli.common import CliError, Context, emit
+from server.cli.metrics import import_metrics_file
 from server.models import PointLevel
 from server.services import imports
 from server.services.devices.keys import load_keys
@@ -32,6 +33,10 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     path = Path(args.file)
     if args.into_open and args.kind != "production":
         raise CliError("--into-open is for production rows dated in a closed period")
+    if args.kind == "metrics":
+        report = import_metrics_file(args, ctx)
+        emit(args, report.to_dict(), report.to_text)
+        return 0 if report.imported and not (report.errors and not args.skip_bad) else 1
     config = ctx.config
     with ctx.session() as session:
         if args.kind == "workers":
@@ -145,9 +150,10 @@ def cmd_category_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    imp = sub.add_parser("import", help="import workers or production records (CSV, XLSX "
-                                        "or XLS; English or Chinese headers)")
-    imp.add_argument("kind", choices=["workers", "production"])
+    imp = sub.add_parser("import", help="import workers, production records or metric "
+                                        "values (CSV, XLSX or XLS; English or Chinese "
+                                        "headers)")
+    imp.add_argument("kind", choices=["workers", "production", "metrics"])
     imp.add_argument("file")
     imp.add_argument("--skip-bad", action="store_true", help="import the good rows anyway")
     imp.add_argument("--strict", action="store_true",

@@ -2,10 +2,10 @@
 
 base (Base, UTCDateTime, utcnow, Language) · people (workshops, workers, badges, users,
 login throttles) · devices (kiosks, tokens, displays, unknown taps, refused seals,
-settings) · events · production · points · schemes · training · audit · periods (settled
+settings) · events · production · metrics · points · schemes · training · audit · periods (settled
 periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
 entitlements) · alerts (andon alerts, the outbox of their notifications) · reasons (the
-fault and quality reasons HR keeps). Importing this
+fault and quality reasons HR keeps) · growth (talent pools, grades, certifications). Importing this
 package registers every table on `Base.metadata`.
 """
 
@@ -25,6 +25,8 @@ from server.models.devices import (
     kiosk_workshops,
 )
 from server.models.events import Event
+from server.models.growth import Certification, Grade, TalentPool
+from server.models.metrics import Better, Combine, Metric, MetricValue
 from server.models.people import (
     Badge,
     BadgeDigest,
@@ -77,15 +79,19 @@ __all__ = [
     "AppealStatus",
     "AuditEntry",
     "Badge",
+    "Better",
     "BadgeDigest",
     "BadgeKind",
     "Base",
+    "Certification",
+    "Combine",
     "Display",
     "EnrolmentCode",
     "FaultReason",
     "Entitlement",
     "EntryStatus",
     "Event",
+    "Grade",
     "IntegrationToken",
     "Kiosk",
     "Language",
@@ -94,6 +100,8 @@ __all__ = [
     "LedgerSource",
     "LoginThrottle",
     "Machine",
+    "Metric",
+    "MetricValue",
     "Notice",
     "NoticeKind",
     "Notification",
@@ -115,6 +123,7 @@ __all__ = [
     "SettledPeriod",
     "Snapshot",
     "SnapshotCard",
+    "TalentPool",
     "TrainingProgress",
     "TrainingVideo",
     "UTCDateTime",

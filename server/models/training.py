@@ -4,6 +4,8 @@ A video's file lives in `<data dir>/videos/<sha256>.<container>`, its thumbnail 
 pictures beside it; the rows keep paths relative to the data folder so a restored backup
 works wherever the folder lands. `quiz` is a list of questions, each
 `{"question": <picture path>, "answers": [<picture path>, ...], "correct": <index>}`.
+`pass_mark` (percent) makes the quiz count: such a video is complete when watched to 90 %
+and a quiz reached the mark (services/training/progress.py).
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ class TrainingVideo(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     required_by: Mapped[date | None] = mapped_column(Date)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The quiz's pass mark in percent (0-100): with a quiz and a mark, the video is
+    # complete only when watched and passed; None: watching is enough.
+    pass_mark: Mapped[int | None] = mapped_column(Integer)
+    # What HR says the video trains: dimension keys and point category codes; the video
+    # is suggested to workers whose weakest radar axis it names (services/growth).
+    growth_tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -74,4 +82,9 @@ class TrainingProgress(Base):
     # The last quiz answered on a kiosk: how many right out of how many questions.
     quiz_correct: Mapped[int | None] = mapped_column(Integer)
     quiz_total: Mapped[int | None] = mapped_column(Integer)
+    # Every quiz taken counts (a retry is allowed); the best share right and when the
+    # pass mark was first reached.
+    quiz_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    quiz_best: Mapped[float | None] = mapped_column(Float)
+    quiz_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -30,30 +30,40 @@ Rules beyond the design's own words, decided here:
   entry or an adjustment line of the worker (`PeriodTotals.has_data`); only such cards
   are ranked (`ranking`).
 - Points are rounded to 2 decimals per line, then summed and rounded again.
+- **Metrics** (a dimension with `metric`): sum, mean, last (the latest day's values;
+  their mean when that day has several shifts) or ratio (Σ numerator / Σ denominator; no
+  data while the denominator's sum is 0). A sum is a sum like output (scaled, pro-rated,
+  projected); the others are rates. Lower-is-better metrics are met at or below target.
+- **Tracks**: when the scheme has tracks, each track's dimension points are taken as a
+  share of their maximum and weighed by the track's weight; the total is the sum of the
+  tracks (rounded to 2 decimals each) plus hourly points, point entries and adjustments.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from math import fsum
 from typing import TypeVar
 
 from server.scoring.model import (
-    ADDITIVE,
     LOWER_IS_BETTER,
     SUM_DIGITS,
     DailyValue,
     Dim,
     DimensionScore,
     DimensionSpec,
+    MetricRow,
+    MetricRule,
+    MetricSums,
     Mode,
     PeriodTotals,
     ProductionRow,
     Scheme,
     Scorecard,
+    TrackScore,
     WorkerInputs,
 )
 from server.scoring.periods import PeriodSpan, reference_days
@@ -80,6 +90,9 @@ class _Tally:
     completed: dict[int, date] = field(default_factory=dict)
     adjustments: dict[date, tuple[float, int]] = field(default_factory=dict)
     adjustment_ids: list[int] = field(default_factory=list)
+    # metric code -> day -> that day's values; and the rows' ids per metric code
+    metrics: dict[str, dict[date, list[float]]] = field(default_factory=dict)
+    metric_ids: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def scheduled(self) -> list[date]:
@@ -126,10 +139,45 @@ def _tally(inputs: WorkerInputs, span: PeriodSpan) -> _Tally:
             booked[line.date].append(line.points)
             tally.adjustment_ids.append(line.id)
     tally.adjustments = {day: (fsum(values), len(values)) for day, values in booked.items()}
+    _tally_metrics(tally, inputs.metrics, span)
     tally.adjustment_ids.sort()
     tally.production_ids.sort()
     tally.point_ids.sort()
     return tally
+
+
+def _tally_metrics(tally: _Tally, rows: tuple[MetricRow, ...], span: PeriodSpan) -> None:
+    for row in rows:
+        if span.start <= row.date <= span.end:
+            tally.metrics.setdefault(row.metric, {}).setdefault(row.date, []).append(row.value)
+            tally.metric_ids.setdefault(row.metric, []).append(row.id)
+    for ids in tally.metric_ids.values():
+        ids.sort()
+
+
+def _fold(days: Mapping[date, list[float]], skip: date | None = None) -> MetricSums:
+    kept = {day: values for day, values in days.items() if day != skip}
+    if not kept:
+        return MetricSums()
+    last = max(kept)
+    return MetricSums(
+        total=round(fsum(v for values in kept.values() for v in values), SUM_DIGITS),
+        count=sum(len(values) for values in kept.values()),
+        last_date=last, last_total=round(fsum(kept[last]), SUM_DIGITS),
+        last_count=len(kept[last]))
+
+
+def metric_sums(rows: Iterable[MetricRow], span: PeriodSpan) -> tuple[tuple[str, MetricSums], ...]:
+    """The `PeriodTotals.metrics` of a worker's metric rows in `span`."""
+    tally = _Tally()
+    _tally_metrics(tally, tuple(rows), span)
+    return _metric_totals(tally)
+
+
+def _metric_totals(tally: _Tally, skip: date | None = None
+                   ) -> tuple[tuple[str, MetricSums], ...]:
+    folded = ((code, _fold(days, skip)) for code, days in sorted(tally.metrics.items()))
+    return tuple((code, sums) for code, sums in folded if sums.count)
 
 
 def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
@@ -149,6 +197,7 @@ def _totals(tally: _Tally, skip: date | None = None) -> PeriodTotals:
         completed_videos=sum(1 for day in tally.completed.values() if day != skip),
         adjustment_points=round(fsum(v[0] for v in booked), SUM_DIGITS),
         adjustment_lines=sum(v[1] for v in booked),
+        metrics=_metric_totals(tally, skip),
     )
 
 
@@ -189,15 +238,54 @@ _VALUES: dict[Dim, Callable[[PeriodTotals, float], float | None]] = {
 }
 
 
-def _bound(key: Dim, target: float) -> float:
+def _metric_value(rule: MetricRule) -> Callable[[PeriodTotals, float], float | None]:
+    """The value of a metric dimension from the period's sums, or None for "no data"."""
+    code = rule.code
+    if rule.combine == "ratio":
+        numerator, denominator = rule.sources
+
+        def ratio(sums: PeriodTotals, _scale: float) -> float | None:
+            below = sums.metric(denominator)
+            if not below.count or below.total == 0:
+                return None
+            return sums.metric(numerator).total / below.total
+        return ratio
+    if rule.combine == "mean":
+        def mean(sums: PeriodTotals, _scale: float) -> float | None:
+            folded = sums.metric(code)
+            return folded.total / folded.count if folded.count else None
+        return mean
+    if rule.combine == "last":
+        def last(sums: PeriodTotals, _scale: float) -> float | None:
+            folded = sums.metric(code)
+            return folded.last_total / folded.last_count if folded.last_count else None
+        return last
+
+    def total(sums: PeriodTotals, scale: float) -> float | None:
+        folded = sums.metric(code)
+        return folded.total * scale if folded.count else None
+    return total
+
+
+def _value_of(spec: DimensionSpec) -> Callable[[PeriodTotals, float], float | None]:
+    if spec.metric is not None:
+        return _metric_value(spec.metric)
+    return _VALUES[Dim(spec.key)]
+
+
+def _bound(lower: bool, target: float) -> float:
     """The value at which the target counts as met, with the tolerance."""
     slack = TOLERANCE * max(1.0, abs(target))
-    return target + slack if key in LOWER_IS_BETTER else target - slack
+    return target + slack if lower else target - slack
 
 
-def is_met(key: Dim, value: float, target: float) -> bool:
-    bound = _bound(key, target)
-    return value <= bound if key in LOWER_IS_BETTER else value >= bound
+def is_met(key: str, value: float, target: float, lower: bool | None = None) -> bool:
+    """Whether `value` meets `target`; `lower` (default: the built-in dimension's own
+    direction) says a lower value is better."""
+    if lower is None:
+        lower = key in LOWER_IS_BETTER
+    bound = _bound(lower, target)
+    return value <= bound if lower else value >= bound
 
 
 def _achievement(value: float, target: float, cap: float, lower: bool, met: bool) -> float:
@@ -273,11 +361,31 @@ class _Rules:
 
     def total(self, sums: PeriodTotals, scale: float = 1.0,
               rules: tuple[_Rule, ...] | None = None) -> float:
-        lines = 0.0
-        for rule in self.dimensions if rules is None else rules:
-            lines += rule.line(sums, scale)[2]
+        chosen = self.dimensions if rules is None else rules
+        if self.scheme.tracks:
+            lines = fsum(track.points for track in self.tracks(
+                [(rule, rule.line(sums, scale)) for rule in chosen]))
+        else:
+            lines = 0.0
+            for rule in chosen:
+                lines += rule.line(sums, scale)[2]
         hourly, entries = self.extras(sums, scale)
         return round(lines + hourly + entries + round(sums.adjustment_points, 2), 2)
+
+    def tracks(self, lines: list[tuple[_Rule, tuple[float | None, bool | None, float]]]
+               ) -> tuple[TrackScore, ...]:
+        """Each track's share of its dimensions' maximum, weighed by the track's weight."""
+        scores = []
+        for track in self.scheme.tracks:
+            mine = [(rule, line) for rule, line in lines if rule.spec.track is track.key]
+            got = round(fsum(line[2] for _, line in mine), 2)
+            most = round(fsum(_max_points(self.scheme, rule.spec) for rule, _ in mine), 2)
+            share = got / most if most > 0 else 0.0
+            scores.append(TrackScore(
+                key=track.key, weight=track.weight, points=round(track.weight * share, 2),
+                percent=round(share, 6), dimension_points=got, dimension_max=most,
+                complete=all(line[0] is not None for _, line in mine)))
+        return tuple(scores)
 
     def total_and_projection(self, sums: PeriodTotals) -> tuple[float, float]:
         """The total as of `as_of`, and the total "at this pace": the sums extrapolated
@@ -291,8 +399,8 @@ class _Rules:
 
 def _rule(scheme: Scheme, spec: DimensionSpec, target: float, target_full: float) -> _Rule:
     return _Rule(
-        spec=spec, value=_VALUES[spec.key], target=target, target_full=target_full,
-        lower=spec.key in LOWER_IS_BETTER, bound=_bound(spec.key, target),
+        spec=spec, value=_value_of(spec), target=target, target_full=target_full,
+        lower=spec.lower, bound=_bound(spec.lower, target),
         threshold_points=(round(spec.points or 0.0, 2) if scheme.mode is Mode.THRESHOLD
                           else None),
         weight=spec.weight or 0.0, cap=spec.cap,
@@ -310,7 +418,7 @@ def _rules(scheme: Scheme, span: PeriodSpan, as_of: date | None = None) -> _Rule
     so_far = ((as_of - span.start).days + 1) / span.days
     now, whole = [], []
     for spec in scheme.dimensions:
-        if spec.key in ADDITIVE:
+        if spec.additive:
             full = spec.target * target_scale
             rule = _rule(scheme, spec, full, full)
             whole.append(rule)
@@ -322,10 +430,24 @@ def _rules(scheme: Scheme, span: PeriodSpan, as_of: date | None = None) -> _Rule
     return _Rules(scheme, span, as_of, tuple(now), tuple(whole))
 
 
+def _metric_daily(rule: MetricRule, tally: _Tally) -> dict[date, float]:
+    if rule.combine == "ratio":
+        numerator, denominator = rule.sources
+        above, below = tally.metrics.get(numerator, {}), tally.metrics.get(denominator, {})
+        return {day: fsum(above.get(day, ())) / fsum(values)
+                for day, values in below.items() if fsum(values) != 0}
+    days = tally.metrics.get(rule.code, {})
+    if rule.combine == "sum":
+        return {day: fsum(values) for day, values in days.items()}
+    return {day: fsum(values) / len(values) for day, values in days.items()}
+
+
 def _daily(rule: _Rule, tally: _Tally) -> tuple[DailyValue, ...]:
     key = rule.spec.key
     values: dict[date, float]
-    if key is Dim.UPTIME:
+    if rule.spec.metric is not None:
+        values = _metric_daily(rule.spec.metric, tally)
+    elif key is Dim.UPTIME:
         values = {d: s[1] / s[0] for d, s in tally.production.items() if s[0] > 0}
     elif key is Dim.DEFECT_RATE:
         values = {d: s[3] / s[2] for d, s in tally.production.items() if s[2] > 0}
@@ -343,7 +465,13 @@ def _daily(rule: _Rule, tally: _Tally) -> tuple[DailyValue, ...]:
     return tuple(DailyValue(d, round(v, 4), rule.meets(v)) for d, v in sorted(values.items()))
 
 
-def _record_ids(key: Dim, tally: _Tally) -> tuple[int, ...]:
+def _record_ids(spec: DimensionSpec, tally: _Tally) -> tuple[int, ...]:
+    """The ids of the rows behind a line: production records, point entries, finished
+    videos, badge-in events or, for a metric, its values (a ratio's two metrics')."""
+    key = spec.key
+    if spec.metric is not None:
+        return tuple(sorted(i for code in spec.metric.sources
+                            for i in tally.metric_ids.get(code, ())))
     if key is Dim.POINTS:
         return tuple(tally.point_ids)
     if key is Dim.TRAINING:
@@ -365,9 +493,11 @@ def _card(
     """The card from the period's sums; `tally` (when given) adds the detail and "today"."""
     scheme, span, as_of = rules.scheme, rules.span, rules.as_of
     lines = []
+    judged = []
     for rule in rules.dimensions:
         spec = rule.spec
         value, met, points = rule.line(sums, 1.0)
+        judged.append((rule, (value, met, points)))
         lines.append(DimensionScore(
             key=spec.key,
             value=None if value is None else round(value, 6),
@@ -376,11 +506,14 @@ def _card(
             points=points,
             max_points=_max_points(scheme, spec),
             no_data=value is None,
-            record_ids=_record_ids(spec.key, tally) if tally else (),
+            record_ids=_record_ids(spec, tally) if tally else (),
             daily=_daily(rule, tally) if tally else (),
             target_full=round(rule.target_full, 6),
             pro_rated=rule.target != rule.target_full,
+            metric=spec.metric,
+            track=spec.track,
         ))
+    tracks = rules.tracks(judged) if scheme.tracks else ()
     hourly, entries = rules.extras(sums, 1.0)
     total, projected = rules.total_and_projection(sums)
     today = None
@@ -393,7 +526,8 @@ def _card(
         span=span,
         as_of=as_of,
         total=total,
-        max_total=round(sum(line.max_points for line in lines), 2),
+        max_total=(round(sum(t.weight for t in tracks), 2) if tracks
+                   else round(sum(line.max_points for line in lines), 2)),
         complete=not any(line.no_data for line in lines),
         dimensions=tuple(lines),
         hourly_points=hourly,
@@ -404,6 +538,7 @@ def _card(
         adjustment_points=round(sums.adjustment_points, 2),
         adjustment_ids=tuple(tally.adjustment_ids) if tally is not None else (),
         has_data=sums.has_data,
+        tracks=tracks,
     )
 
 

@@ -48,6 +48,36 @@ UNITS: Mapping[Dim, Unit] = {
 ADDITIVE = frozenset({Dim.OUTPUT, Dim.POINTS})
 # Decimals kept of summed minutes and points (see `PeriodTotals`).
 SUM_DIGITS = 6
+# A metric whose unit is one of these holds shares from 0 to 1, read as percentages.
+PERCENT_UNITS = frozenset({"%", "percent"})
+
+
+class Track(enum.StrEnum):
+    """The dual track (过程-结果双轨制): how work is done, and what it gives."""
+
+    PROCESS = "process"
+    RESULT = "result"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRule:
+    """How a site-defined metric's values make a dimension's value (docs/scoring.md,
+    "Metrics"): `combine` is sum, mean, last (the latest day's values, their mean when it
+    has several shifts) or ratio (Σ numerator / Σ denominator, two other metrics)."""
+
+    code: str
+    better: Literal["higher", "lower"] = "higher"
+    combine: Literal["sum", "mean", "last", "ratio"] = "sum"
+    numerator: str | None = None
+    denominator: str | None = None
+    unit: str | None = None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The metric codes whose values this one reads."""
+        if self.combine == "ratio" and self.numerator and self.denominator:
+            return (self.numerator, self.denominator)
+        return (self.code,)
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -99,6 +129,28 @@ class TrainingItem:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricRow:
+    """One stored value of a metric for the worker (one shift), by metric code."""
+
+    id: int
+    date: date
+    metric: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSums:
+    """A metric's values in a period, folded: the sum and number of values, and the
+    latest day that has values with their sum and number (for `last`)."""
+
+    total: float = 0.0
+    count: int = 0
+    last_date: date | None = None
+    last_total: float = 0.0
+    last_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerInputs:
     """Everything one worker's score is computed from. Rows outside the period are ignored."""
 
@@ -108,6 +160,7 @@ class WorkerInputs:
     training: tuple[TrainingItem, ...] = ()
     badge_ins: tuple[BadgeIn, ...] = ()
     adjustments: tuple[AdjustmentRow, ...] = ()
+    metrics: tuple[MetricRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +190,26 @@ class PeriodTotals:
     completed_videos: int = 0
     adjustment_points: float = 0.0
     adjustment_lines: int = 0
+    # Per metric code (sorted), its values folded; a tuple so the totals stay hashable.
+    metrics: tuple[tuple[str, MetricSums], ...] = ()
+
+    def metric(self, code: str) -> MetricSums:
+        for name, sums in self.metrics:
+            if name == code:
+                return sums
+        return _NO_METRIC
 
     @property
     def has_data(self) -> bool:
         """Whether the worker left a trace in the period: a production record, an
-        approved point entry or an adjustment line dated in it. Only such workers are
-        ranked (docs/scoring.md, "Ranks and tiers"). Required training is not a trace:
-        it is asked of everyone, present or not."""
-        return bool(self.production_records or self.point_entries or self.adjustment_lines)
+        approved point entry, an adjustment line or a metric value dated in it. Only such
+        workers are ranked (docs/scoring.md, "Ranks and tiers"). Required training is not
+        a trace: it is asked of everyone, present or not."""
+        return bool(self.production_records or self.point_entries or self.adjustment_lines
+                    or any(sums.count for _, sums in self.metrics))
+
+
+_NO_METRIC = MetricSums()
 
 
 # --- the scheme -------------------------------------------------------------------------
@@ -152,13 +217,37 @@ class PeriodTotals:
 
 @dataclass(frozen=True, slots=True)
 class DimensionSpec:
-    """`points` in threshold mode, `weight` (and `cap`) in weighted mode."""
+    """`points` in threshold mode, `weight` (and `cap`) in weighted mode. `key` is a
+    built-in `Dim`, or the scheme's own name for a dimension measured by `metric`;
+    `track` puts it on the process or result line when the scheme has tracks."""
 
-    key: Dim
+    key: str
     target: float
     points: float | None = None
     weight: float | None = None
     cap: float = 1.0
+    metric: MetricRule | None = None
+    track: Track | None = None
+
+    @property
+    def lower(self) -> bool:
+        """Whether a lower value is better (met at or below the target)."""
+        if self.metric is not None:
+            return self.metric.better == "lower"
+        return self.key in LOWER_IS_BETTER
+
+    @property
+    def additive(self) -> bool:
+        """A sum (grows with the period's length): scaled, pro-rated and projected."""
+        if self.metric is not None:
+            return self.metric.combine == "sum"
+        return self.key in ADDITIVE
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSpec:
+    key: Track
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +272,7 @@ class Scheme:
     tiers: tuple[TierSpec, ...] = ()
     effective_from: date | None = None
     workshops: tuple[str, ...] = ()
+    tracks: tuple[TrackSpec, ...] = ()
     # Whether point entries count through a `points` dimension instead of being added.
     counts_points_as_dimension: bool = field(init=False, repr=False, compare=False)
 
@@ -216,7 +306,7 @@ class DimensionScore:
     target is then pro-rated to the days elapsed, and `pro_rated` says so.
     """
 
-    key: Dim
+    key: str
     value: float | None
     target: float
     met: bool | None
@@ -227,15 +317,37 @@ class DimensionScore:
     daily: tuple[DailyValue, ...]
     target_full: float
     pro_rated: bool
+    metric: MetricRule | None = None
+    track: Track | None = None
 
     @property
     def better(self) -> Literal["higher", "lower"]:
-        """Which way the value improves: "lower" for a defect rate, else "higher"."""
+        """Which way the value improves: "lower" for a defect rate or a lower-is-better
+        metric, else "higher"."""
+        if self.metric is not None:
+            return self.metric.better
         return "lower" if self.key in LOWER_IS_BETTER else "higher"
 
     @property
     def unit(self) -> Unit:
-        return UNITS[self.key]
+        if self.metric is not None:
+            return Unit.PERCENT if self.metric.unit in PERCENT_UNITS else Unit.COUNT
+        return UNITS[Dim(self.key)]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackScore:
+    """One line of the dual track: its dimensions' points as a share of their maximum
+    (`percent`, 0 to 1), and that share times the track's weight (`points`, in the total).
+    `complete` is False when one of its dimensions has no data."""
+
+    key: Track
+    weight: float
+    points: float
+    percent: float
+    dimension_points: float
+    dimension_max: float
+    complete: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,3 +407,4 @@ class Scorecard:
     adjustment_points: float = 0.0
     adjustment_ids: tuple[int, ...] = ()
     has_data: bool = True
+    tracks: tuple[TrackScore, ...] = ()

@@ -199,6 +199,10 @@ class FakeSync:
         self.rewards = 0
         self.redemptions: list[str] = []
         self.alerts: list[str] = []
+        self.growth: list[str] = []
+
+    def request_growth(self, worker: str) -> None:
+        self.growth.append(worker)
 
     def request_points(self, worker: str) -> None:
         self.points.append(worker)

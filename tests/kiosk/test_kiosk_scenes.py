@@ -362,7 +362,7 @@ def test_supervisor_scorecard_and_day_period_screenshots(app, store):
                                          "tier": None, "next_tier": None, "dimensions": []})
     badge(app, card_credential(LI_UID))
     assert [b.name for b in app.scenes.top.actions] == ["log", "claim", "points", "rewards",
-                                                        "supervisor", "exit"]
+                                                        "growth", "supervisor", "exit"]
     tap_button(app, "period:day")
     assert_targets(app)
     screenshot(app, "scorecard_supervisor_day_zh_CN")

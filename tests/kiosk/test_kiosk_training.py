@@ -242,10 +242,10 @@ def test_a_supervisors_scorecard_has_room_for_training(trainee):
     app = trainee()
     badge(app, card_credential(bytes.fromhex("0badc0de")))
     names = [b.name for b in app.scenes.top.buttons]
-    assert names[-7:] == ["log", "claim", "points", "rewards", "training", "supervisor",
-                          "exit"]
-    assert all(b.rect.width >= 160 and b.rect.height >= 120 for b in app.scenes.top.buttons
-               if b.name in names[-7:])
+    assert names[-8:] == ["log", "claim", "points", "rewards", "training", "growth",
+                          "supervisor", "exit"]
+    assert all(b.rect.width >= 140 and b.rect.height >= 120 for b in app.scenes.top.buttons
+               if b.name in names[-8:])
     screenshot(app, "training-scorecard-supervisor-zh")
 
 

@@ -26,7 +26,7 @@ from server.services import Conflict, InvalidInput, NotFound, ServiceError
 from server.services.audit import record
 from server.services.security import new_token, token_digest
 
-SCOPES = ("production",)
+SCOPES = ("production", "metrics")
 MAX_VERSION = 32
 
 

@@ -17,7 +17,8 @@ trace, and one bad event never spoils the rest of its batch:
 - remark, claim_decision, reward_handover, alert_ack, remark_undo: a supervisor's acts
   (events/acts.py), each but the last proven by the supervisor's PIN sealed at the kiosk
   (events/proof.py).
-- training_progress: the worker's progress on the video, completed at 90 % watched.
+- training_progress: the worker's progress on the video, completed at 90 % watched and,
+  when HR set a pass mark, a quiz passed (training/progress.py).
 - appeal: an open appeal.
 - notice_seen: marks the event's worker's notice seen. Only the worker's own notice; an
   unknown one is refused. A notice already seen (reported by another kiosk, or by this
@@ -86,11 +87,13 @@ from server.services.events.kinds import (
     TrainingProgressPayload,
 )
 from server.services.events.proof import Proofs
+from server.services.metrics.from_kiosk import count_quality_issues
 from server.services.people import badges, languages
 from server.services.periods.late import refusal, settle_entries
 from server.services.points import notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 from server.services.rewards import redemptions
+from server.services.training.progress import record_progress
 
 __all__ = ["Effects", "InClosedPeriod", "Kept", "Rejected"]
 
@@ -98,7 +101,6 @@ __all__ = ["Effects", "InClosedPeriod", "Kept", "Rejected"]
 # than this is a wrong clock, not a plan.
 FUTURE_LEEWAY = timedelta(minutes=5)
 DEFAULT_OFFLINE_WINDOW = timedelta(days=14)
-TRAINING_COMPLETE_SHARE = 0.9
 _PRODUCTION_KINDS = frozenset(RUN_KINDS + COUNT_KINDS)
 
 
@@ -148,6 +150,7 @@ class Effects(Batch):
         self.booking = booking
         self.proofs = Proofs(session, keys, self.actor, now)
         self._touches: list[Touch] = []  # the production events, for `recompute`
+        self._quality: list[tuple[int, datetime]] = []  # quality reports, for their metric
         self._rows: list[dict[str, Any]] = []
         # Machine starts and stops earlier in this batch, not stored yet, by worker id.
         self._runs: dict[int, list[tuple[datetime, Machine]]] = {}
@@ -318,6 +321,9 @@ class Effects(Batch):
                       workers={w.id: w.code for w in self.workers.values()},
                       machines={m.id: m.code for m in self.machines.values()})
         self.session.flush()
+        if self._quality:
+            count_quality_issues(self.session, self._quality, self.zone, self.actor)
+            self._quality.clear()
         if self.late_entries:
             settle_entries(self.session, self.late_entries, actor=self.actor, zone=self.zone,
                            today=self.now.astimezone(self.zone).date(),
@@ -361,14 +367,8 @@ class Effects(Batch):
                 progress = TrainingProgress(worker_id=worker.id, video_id=video.id,
                                             seconds_watched=0.0)
                 self.session.add(progress)
-            watched = min(payload.seconds_watched, video.duration_s)
-            progress.seconds_watched = max(progress.seconds_watched, watched)
-            if payload.quiz_total is not None and payload.quiz_correct is not None:
-                progress.quiz_correct = min(payload.quiz_correct, payload.quiz_total)
-                progress.quiz_total = payload.quiz_total
-            done = progress.seconds_watched >= TRAINING_COMPLETE_SHARE * video.duration_s
-            if done and progress.completed_at is None:
-                progress.completed_at = occurred_at
+            if record_progress(progress, video, payload.seconds_watched,
+                               payload.quiz_correct, payload.quiz_total, occurred_at):
                 self.session.flush()
                 record(self.session, self.by(worker), "training.complete",
                        "training_progress", progress.id,
@@ -425,6 +425,8 @@ class Effects(Batch):
         workshop_id = machine.workshop_id if machine is not None else worker.workshop_id
 
         def plan(event: Event) -> None:
+            if kind is AlertKind.QUALITY_ISSUE:
+                self._quality.append((worker.id, occurred_at))
             alert = alerts.open_alert(
                 self.session, event, kind, workshop_id=workshop_id, machine=machine,
                 reason=reason, reporter=worker, actor=self.by(worker), zone=self.zone,

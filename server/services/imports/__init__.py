@@ -6,6 +6,7 @@
     headers.py     the columns and values in English or Chinese; `read_table`
     workers.py     `import_workers`, `preview_workers` (an optional card column)
     production.py  `import_production`, `preview_production`
+    metrics.py     `import_metrics` (per worker, or per machine shared by run minutes)
     cards.py       `import_cards` (`badge import`: worker_code,card) and the card column
     templates.py   `template(kind, fmt, lang)`: files HR fills in
     report.py      `ImportReport`, `ImportPreview`; messages.py: reasons HR reads translated
@@ -23,6 +24,7 @@ from server.services.imports.cards import import_cards
 from server.services.imports.files import LIMITS, MB, Limits, Source
 from server.services.imports.headers import (
     CARD_COLUMNS,
+    METRIC_COLUMNS,
     PRODUCTION_COLUMNS,
     WORKER_COLUMNS,
     Column,
@@ -30,14 +32,16 @@ from server.services.imports.headers import (
     read_table,
 )
 from server.services.imports.messages import Message, translated
+from server.services.imports.metrics import import_metrics
 from server.services.imports.production import import_production, preview_production
 from server.services.imports.report import ImportPreview, ImportReport
 from server.services.imports.templates import template
 from server.services.imports.workers import MAX_NAME, import_workers, preview_workers
 
 __all__ = [
-    "CARD_COLUMNS", "LIMITS", "MAX_NAME", "MB", "PRODUCTION_COLUMNS", "WORKER_COLUMNS",
+    "CARD_COLUMNS", "LIMITS", "MAX_NAME", "MB", "METRIC_COLUMNS", "PRODUCTION_COLUMNS",
+    "WORKER_COLUMNS",
     "Column", "ImportPreview", "ImportReport", "Limits", "Message", "Source", "Table",
-    "import_cards", "import_production", "import_workers", "preview_production",
+    "import_cards", "import_metrics", "import_production", "import_workers", "preview_production",
     "preview_workers", "read_table", "template", "translated",
 ]

@@ -35,6 +35,11 @@ PRODUCTION_COLUMNS = (Column("date", "日期"), Column("shift", "班次"),
                       Column("planned_minutes", "计划分钟"), Column("run_minutes", "运行分钟"),
                       Column("output", "产量"), Column("defects", "次品"))
 CARD_COLUMNS = (Column("worker_code", "工号"), Column("card", "卡号"))
+# A metrics file names a worker or a machine on each row (services/metrics/values.py).
+METRIC_COLUMNS = (Column("date", "日期"), Column("shift", "班次"),
+                  Column("worker_code", "工号", required=False),
+                  Column("machine_code", "设备", required=False),
+                  Column("metric", "指标"), Column("value", "数值"))
 
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
 
@@ -111,6 +116,7 @@ class Table:
 
     rows: list[Line]
     labels: dict[str, str]
+    present: frozenset[str] = frozenset()  # the columns the header has
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -204,4 +210,4 @@ def read_table(data: bytes, name: str, columns: Sequence[Column | str],
         table.append((line, {c.name: cells[positions[c.name]]
                              if c.name in positions and positions[c.name] < len(cells)
                              else None for c in wanted}))
-    return Table(table, labels)
+    return Table(table, labels, frozenset(positions))

@@ -196,6 +196,11 @@ def _minutes(value: object) -> float:
     return number
 
 
+def parse_date(value: object) -> date:
+    """A date as a file or a JSON body writes it (YYYY-MM-DD, also with / or .)."""
+    return _date(value)
+
+
 _PARSERS = {
     "date": _date,
     "shift": lambda v: parse_text(v, MAX_SHIFT),

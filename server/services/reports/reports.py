@@ -58,6 +58,8 @@ class ReportRow:
     tier: str | None
     awards: list[str]
     improvement: float | None
+    # The dual track (a scheme with tracks): key -> {"percent", "points", "weight", ...}.
+    tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Report:
     settled: dict[str, Any] | None = None
     # What changed between the last two versions: worker, total, rank, tier as [old, new].
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # The scheme's tracks ("process", "result"), when it has them.
+    tracks: list[str] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -138,6 +142,7 @@ def build_report(session: Session, workshop_code: str, kind: Period, on: date, z
         span=period_span(kind, on),
         scheme=f"{board['scheme']['name']} v{board['scheme']['version']}",
         dimensions=[d["key"] for d in first["dimensions"]] if first else [],
+        tracks=[t["key"] for t in first.get("tracks") or []] if first else [],
         most_improved=board["most_improved"],
         settled=board.get("settled"),
     )
@@ -157,8 +162,12 @@ def build_report(session: Session, workshop_code: str, kind: Period, on: date, z
             hourly_points=card["hourly_points"], point_entries=card["point_entries_total"],
             tier=entry["tier"]["name"] if entry["tier"] else None,
             awards=list(entry["awards"]), improvement=improvements.get(entry["code"]),
+            tracks={t["key"]: t for t in card.get("tracks") or []},
         ))
     return report
+
+
+TRACK_NAMES = {"process": "过程线 Process (share)", "result": "结果线 Result (share)"}
 
 
 def _headers(report: Report) -> list[str]:
@@ -166,6 +175,7 @@ def _headers(report: Report) -> list[str]:
     for key in report.dimensions:
         name = DIMENSION_NAMES.get(key, key)
         heads += [f"{name} 值 value", f"{name} 得分 points"]
+    heads += [TRACK_NAMES[key] for key in report.tracks]
     return heads + ["计时积分 Hourly points", "奖励积分 Point entries", "等级 Tier",
                     "奖项 Awards", "进步 Improvement", "数据完整 Complete"]
 
@@ -175,6 +185,7 @@ def _cells(report: Report, row: ReportRow) -> list[Any]:
     for key in report.dimensions:
         line = row.lines.get(key, {})
         cells += [line.get("value"), line.get("points")]
+    cells += [row.tracks.get(key, {}).get("percent") for key in report.tracks]
     return cells + [row.hourly_points, row.point_entries, row.tier or "",
                     ", ".join(row.awards), row.improvement, "yes" if row.complete else "no"]
 
@@ -239,6 +250,11 @@ def _fmt(value: Any, key: str | None = None) -> str:
     return str(value)
 
 
+def _share(track: dict[str, Any] | None) -> str:
+    """A track's share of its maximum, as a percentage ("—" when the card has none)."""
+    return "—" if not track else f"{track['percent'] * 100:.0f}%"
+
+
 def to_pdf(report: Report, *, font: str | None = None) -> bytes:
     pdf = new_document("landscape", font=font)
     pdf.add_page()
@@ -250,6 +266,7 @@ def to_pdf(report: Report, *, font: str | None = None) -> bytes:
     pdf.ln(3)
     heads = ["排名 Rank", "工号 Code", "姓名 Name", "总分 Total"]
     heads += [DIMENSION_NAMES.get(k, k) for k in report.dimensions]
+    heads += [TRACK_NAMES[k].split(" (")[0] for k in report.tracks]
     heads += ["等级 Tier", "进步 Improved"]
     headings = FontFace(emphasis="", fill_color=(230, 234, 240))
     with pdf.table(text_align="CENTER", line_height=6, first_row_as_headings=True,
@@ -259,6 +276,7 @@ def to_pdf(report: Report, *, font: str | None = None) -> bytes:
             cells = [_fmt(row.rank), row.code, row.name, _fmt(row.total)]
             cells += [f"{_fmt(row.lines.get(k, {}).get('value'), k)} / "
                       f"{_fmt(row.lines.get(k, {}).get('points'))}" for k in report.dimensions]
+            cells += [_share(row.tracks.get(k)) for k in report.tracks]
             cells += [row.tier or "", _fmt(row.improvement)]
             table.row(cells)
     if report.most_improved:

@@ -47,6 +47,8 @@ from server.models import (
     Adjustment,
     EntryStatus,
     Event,
+    Metric,
+    MetricValue,
     PointEntry,
     ProductionRecord,
     TrainingProgress,
@@ -59,16 +61,19 @@ from server.scoring import (
     AdjustmentRow,
     BadgeIn,
     Dim,
+    MetricRow,
     PeriodSpan,
     PeriodTotals,
     PointRow,
     ProductionRow,
     TrainingItem,
     WorkerInputs,
+    metric_sums,
 )
 from server.services.events.kinds import EventKind
 
 BADGE_IN = EventKind.BADGE_IN.value
+DIMS = frozenset(d.value for d in Dim)
 # The workers to read: a list of ids, or a subquery selecting a workshop's workers (for a
 # whole workshop; cheaper to build and send than two hundred bound ids).
 Among = Sequence[int] | Select[Any]
@@ -177,6 +182,20 @@ class Training:
 # --- rows -------------------------------------------------------------------------------
 
 
+def metric_rows(session: Session, ids: Among, span: PeriodSpan
+                ) -> dict[int, list[MetricRow]]:
+    """Each worker's metric values in `span`, as plain rows named by metric code."""
+    found: dict[int, list[MetricRow]] = defaultdict(list)
+    for worker_id, row_id, day, code, value in session.connection().execute(
+        select(MetricValue.worker_id, MetricValue.id, MetricValue.date, Metric.code,
+               MetricValue.value)
+        .join(Metric, Metric.id == MetricValue.metric_id)
+        .where(MetricValue.worker_id.in_(ids), MetricValue.date.between(span.start, span.end))
+    ):
+        found[worker_id].append(MetricRow(row_id, day, code, value))
+    return found
+
+
 def load_inputs(
     session: Session, persons: Sequence[Person], span: PeriodSpan, training: Training,
     zone: ZoneInfo,
@@ -217,6 +236,7 @@ def load_inputs(
                Adjustment.booked_on.between(span.start, span.end))
     ):
         adjustments[worker_id].append(AdjustmentRow(line_id, day, value))
+    metrics = metric_rows(session, ids, span)
     return {
         p.id: WorkerInputs(
             worker_code=p.code,
@@ -225,6 +245,7 @@ def load_inputs(
             training=training.items(p, span.end),
             badge_ins=tuple(badges.get(p.id, ())),
             adjustments=tuple(adjustments.get(p.id, ())),
+            metrics=tuple(metrics.get(p.id, ())),
         )
         for p in persons
     }
@@ -323,7 +344,7 @@ def _production_sums(
 
 def load_totals(
     session: Session, persons: Sequence[Person], span: PeriodSpan, training: Training,
-    zone: ZoneInfo, needs: frozenset[Dim] = frozenset(Dim), workshop_id: int | None = None,
+    zone: ZoneInfo, needs: frozenset[str] = frozenset(DIMS), workshop_id: int | None = None,
 ) -> dict[int, PeriodTotals]:
     """Per worker, the sums of `span` the engine would make from the rows.
 
@@ -337,6 +358,7 @@ def load_totals(
     ids: Among = ([p.id for p in persons] if workshop_id is None
                   else workshop_workers(workshop_id))
     attendance = Dim.ATTENDANCE in needs
+    metrics = metric_rows(session, ids, span)
     production = _production_sums(session, ids, span, attendance)
     badged = _badge_day_sets(session, ids, span, zone) if attendance else {}
     entry = PointEntry
@@ -377,5 +399,6 @@ def load_totals(
             points=round(entries[0], SUM_DIGITS), point_entries=entries[1],
             required_videos=required, completed_videos=completed,
             adjustment_points=round(lines[0], SUM_DIGITS), adjustment_lines=lines[1],
+            metrics=metric_sums(metrics.get(person.id, ()), span),
         )
     return result

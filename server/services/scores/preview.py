@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.models import Workshop
 from server.scoring import PeriodSpan, Scheme, period_span, previous_span, rank, schemes, score
 from server.services import InvalidInput, ServiceError
+from server.services.metrics.definitions import metric_rules
 from server.services.scores.inputs import people, workshop_inputs
 from server.services.scores.scorecards import leaderboard
 
@@ -54,7 +55,7 @@ class Preview:
 
 def parse_draft(session: Session, yaml_text: str) -> Scheme:
     try:
-        draft = schemes.parse_yaml(yaml_text)
+        draft = schemes.parse_yaml(yaml_text, metrics=metric_rules(session))
     except schemes.SchemeError as exc:
         raise InvalidInput(str(exc)) from None
     known = set(session.scalars(select(Workshop.code).where(

@@ -16,6 +16,7 @@ from server.models import ScoringScheme, Workshop, scheme_workshops
 from server.scoring import Scheme, schemes
 from server.services import InvalidInput, NotFound
 from server.services.audit import record
+from server.services.metrics.definitions import metric_rules
 
 
 def import_scheme(session: Session, yaml_text: str, actor: str) -> ScoringScheme:
@@ -24,7 +25,7 @@ def import_scheme(session: Session, yaml_text: str, actor: str) -> ScoringScheme
     Raises InvalidInput naming the field, or naming the workshop codes that don't exist.
     """
     try:
-        parsed = schemes.parse_yaml(yaml_text)
+        parsed = schemes.parse_yaml(yaml_text, metrics=metric_rules(session))
     except schemes.SchemeError as exc:
         raise InvalidInput(str(exc)) from None
     workshops = list(session.scalars(

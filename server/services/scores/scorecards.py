@@ -46,6 +46,7 @@ from server.services.scores.standings import (
     cached_standing,
     refresh_worker,
 )
+from server.services.scores.tracks import metric_names, track_weeks
 
 __all__ = ["StandingsCache", "all_scorecards", "card_dict", "leaderboard", "standing_board",
            "worker_scorecard"]
@@ -102,6 +103,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
     faults = (fault_minutes(session, person.id, card.span.start, card.span.end, zone)
               if session is not None and zone is not None
               and any(d.key is Dim.UPTIME for d in card.dimensions) else {})
+    names = metric_names(session, card.dimensions) if session is not None else {}
     return {
         "worker": {"code": person.code, "name": person.name, "language": person.language,
                    "workshop": workshop.code},
@@ -111,7 +113,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
         "complete": card.complete,
         "dimensions": [
             {
-                "key": d.key.value, "value": d.value, "target": d.target, "met": d.met,
+                "key": str(d.key), "value": d.value, "target": d.target, "met": d.met,
                 "points": d.points, "max_points": d.max_points, "no_data": d.no_data,
                 "record_ids": list(d.record_ids),
                 "daily": [{"date": v.date.isoformat(), "value": v.value} for v in d.daily],
@@ -120,9 +122,17 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
                 "daily_met": {v.date.isoformat(): v.met for v in d.daily},
                 "target_full": d.target_full, "pro_rated": d.pro_rated,
                 **({"fault_minutes": faults} if d.key is Dim.UPTIME else {}),
+                **({"metric": names.get(d.metric.code, {"code": d.metric.code})}
+                   if d.metric is not None else {}),
+                **({"track": d.track.value} if d.track is not None else {}),
             }
             for d in card.dimensions
         ],
+        **({"tracks": [
+            {"key": t.key.value, "weight": t.weight, "points": t.points, "percent": t.percent,
+             "complete": t.complete, "dimension_points": t.dimension_points,
+             "dimension_max": t.dimension_max}
+            for t in card.tracks]} if card.tracks else {}),
         "hourly_points": card.hourly_points,
         "point_entries_total": card.point_entries_total,
         "point_entry_ids": list(card.point_entry_ids),
@@ -168,12 +178,23 @@ def worker_scorecard(
         person = standing.people.get(worker.code)
         if person is not None:
             card = refresh_worker(session, standing, workshop, person, zone)
-            return _with_balance(session, worker, card_dict(card, person, workshop, session,
-                                                            zone=zone))
+            return _with_weeks(session, worker, person, as_of, zone, _with_balance(
+                session, worker, card_dict(card, person, workshop, session, zone=zone)))
     standing = build_standing(session, workshop, span, zone, as_of, detail_for=worker.id)
-    return _with_balance(session, worker, card_dict(
-        standing.card(worker.code), standing.people[worker.code], workshop, session,
-        zone=zone))
+    person = standing.people[worker.code]
+    return _with_weeks(session, worker, person, as_of, zone, _with_balance(
+        session, worker, card_dict(standing.card(worker.code), person, workshop, session,
+                                   zone=zone)))
+
+
+def _with_weeks(session: Session, worker: Worker, person: Person, as_of: date,
+                zone: ZoneInfo, card: dict[str, Any]) -> dict[str, Any]:
+    """The card and, when the scheme has tracks, the last weeks of each line
+    (`track_weeks`: the kiosk's blue and red lines)."""
+    if "tracks" not in card:
+        return card
+    seen = min(as_of, date.fromisoformat(card["as_of"]))  # up to the card's own day
+    return {**card, "track_weeks": track_weeks(session, worker, person, seen, zone)}
 
 
 def _with_balance(session: Session, worker: Worker, card: dict[str, Any]) -> dict[str, Any]:

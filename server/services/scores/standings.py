@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from server.models import ScoringScheme, Workshop
 from server.scoring import (
-    Dim,
     PeriodSpan,
     Placing,
     Scheme,
@@ -70,7 +69,7 @@ def _within(span: PeriodSpan, day: date) -> date:
     return min(max(day, span.start), span.end)
 
 
-def _needs(scheme: Scheme) -> frozenset[Dim]:
+def _needs(scheme: Scheme) -> frozenset[str]:
     return frozenset(spec.key for spec in scheme.dimensions)
 
 

@@ -147,6 +147,27 @@ def update_video(session: Session, video_id: int, assignment: Assignment,
     return video
 
 
+def set_growth(session: Session, video_id: int, pass_mark: int | None, tags: list[str],
+               actor: str) -> TrainingVideo:
+    """The quiz's pass mark (percent, None: watching is enough) and what the video trains
+    (dimension keys as `dim:<key>`, point categories as `cat:<code>`; see
+    services/growth/radar.py)."""
+    video = get_video(session, video_id)
+    if pass_mark is not None and not 0 <= pass_mark <= 100:
+        raise InvalidInput("pass mark: a percentage from 0 to 100")
+    clean = sorted({t.strip() for t in tags if t.strip()})
+    for tag in clean:
+        if not tag.startswith(("dim:", "cat:")) or len(tag) > 40:
+            raise InvalidInput(f"tags: {tag!r} is not a dimension or a category")
+    before = {"pass_mark": video.pass_mark, "growth_tags": list(video.growth_tags or ())}
+    video.pass_mark, video.growth_tags = pass_mark, clean
+    after = {"pass_mark": video.pass_mark, "growth_tags": clean}
+    if after != before:
+        record(session, actor, "video.growth", "training_video", video.id, before=before,
+               after=after)
+    return video
+
+
 def set_active(session: Session, video_id: int, active: bool, actor: str) -> TrainingVideo:
     video = get_video(session, video_id)
     if video.active != active:
@@ -191,6 +212,7 @@ def kiosk_videos(session: Session, kiosk: Kiosk) -> list[dict[str, Any]]:
         "width": v.width, "height": v.height, "required": v.required,
         "required_by": v.required_by.isoformat() if v.required_by else None,
         "roles": list(v.roles or ()), "workshops": sorted(w.code for w in v.workshops),
+        "pass_mark": v.pass_mark if v.quiz else None, "growth_tags": list(v.growth_tags or ()),
         "created_at": v.created_at.isoformat(), "file_url": f"{base}/{v.id}/file",
         "thumbnail_url": f"{base}/{v.id}/thumbnail" if v.thumbnail_path else None,
         "quiz": [{"question_url": f"{base}/{v.id}/quiz/{q}/question",

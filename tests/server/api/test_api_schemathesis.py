@@ -14,6 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from server.services.devices.tokens import add_integration_token
+from server.services.metrics.definitions import MetricFields, add_metric
 from support.factory import Factory
 from support.waitress_thread import waitress_thread
 
@@ -43,8 +45,14 @@ def _schemathesis(url: str, token: str, path_filter: list[str], report: Path) ->
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error(app: Flask, session: Session, factory: Factory,
                                            tmp_path: Path) -> None:
+    add_metric(session, "first_pass", MetricFields("首检合格率", "higher", "mean"), actor="t")
+    _, metrics_token = add_integration_token(session, "mes-metrics", "metrics", "t")
+    session.commit()
     with waitress_thread(app) as url:
-        _schemathesis(url, factory.kiosk_token, ["--exclude-path", "/api/v1/production"],
+        _schemathesis(url, factory.kiosk_token, ["--exclude-path", "/api/v1/production",
+                                                 "--exclude-path", "/api/v1/metrics"],
                       tmp_path / "kiosk.xml")
         _schemathesis(url, factory.integration_token, ["--include-path", "/api/v1/production"],
                       tmp_path / "production.xml")
+        _schemathesis(url, metrics_token, ["--include-path", "/api/v1/metrics"],
+                      tmp_path / "metrics.xml")
