@@ -12,7 +12,9 @@ PYTEST_ARGS ?=
 BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_admin_periods.py tests/e2e/test_admin_rewards.py \
 	tests/e2e/test_admin_videos.py tests/e2e/test_wall_browser.py \
-	tests/e2e/test_wall_banner.py tests/e2e/test_admin_axe.py
+	tests/e2e/test_wall_banner.py tests/e2e/test_admin_axe.py \
+	tests/e2e/test_admin_growth.py tests/e2e/test_admin_voice_packs.py \
+	tests/e2e/test_admin_worker_language.py
 SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/discovery/test_fault_kiosk_kill.py tests/discovery/test_fault_partition.py \
 	tests/server/api/test_api_schemathesis.py
