@@ -15,13 +15,16 @@ BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_wall_banner.py tests/e2e/test_admin_axe.py \
 	tests/e2e/test_admin_growth.py tests/e2e/test_admin_voice_packs.py \
 	tests/e2e/test_admin_worker_language.py
-# The whole-system kiosk runs (server + kiosk window + card or video) and the kiosk card's
+# The whole-system runs (server + kiosk window + card or video; rogue servers and codes;
+# advertising while serving; backup and restore through the commands) and the kiosk card's
 # screenshot matrix are here too, so make test stays under 30 minutes on 2 cores.
 SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/discovery/test_fault_kiosk_kill.py tests/discovery/test_fault_partition.py \
 	tests/server/api/test_api_schemathesis.py tests/e2e/test_kiosk_e2e.py \
 	tests/e2e/test_kiosk_rewards_e2e.py tests/e2e/test_video_kiosk.py \
-	tests/kiosk/test_kiosk_card_layout.py
+	tests/kiosk/test_kiosk_card_layout.py tests/discovery/test_rogue_enrolment.py \
+	tests/discovery/test_rogue_server.py tests/discovery/test_advertising.py \
+	tests/server/test_backup.py
 
 .PHONY: run install system-packages test-setup test test-slow bench soak lint clean image image-test
 
