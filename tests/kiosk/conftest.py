@@ -4,6 +4,7 @@ an autouse check fails a test that leaves a thread running."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -59,6 +60,38 @@ def display() -> Iterator[Window]:
     window = open_window(False)
     yield window
     pygame.display.quit()
+
+
+@pytest.fixture(scope="module")
+def x_server() -> Iterator[str]:
+    """A private Xvfb for a module whose tests draw into a real X window (`x_window`)."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("needs xvfb (scripts/packages/test-kiosk.txt)")
+    from support.xvfb import xvfb_display
+
+    with xvfb_display() as name:
+        yield name
+
+
+@pytest.fixture
+def x_window(x_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Window]:
+    """A real X11 window on the module's private Xvfb. A module that screenshots or
+    measures what it draws overrides `display` with it:
+
+        @pytest.fixture
+        def display(x_window: Window) -> Window:
+            return x_window
+    """
+    monkeypatch.setenv("DISPLAY", x_server)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    monkeypatch.delenv("XAUTHORITY", raising=False)
+    pygame.display.quit()
+    try:
+        window = open_window(False)
+        assert pygame.display.get_driver() == "x11"
+        yield window
+    finally:
+        pygame.display.quit()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from kiosk.scenes.card_breakdown import all_lines, card_lines
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.ui import theme
 from kiosk.ui.widgets import Drawn
-from kiosk.ui.window import Window, open_window
+from kiosk.ui.window import Window
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"),
                                 reason="needs xvfb (scripts/packages/test-kiosk.txt)")
@@ -57,31 +56,10 @@ NOTE_EN = ("Please clean the oil around lathe 2 before you leave on Friday and p
            "drum stood in the aisle. Questions: Ms. Wang.")
 
 
-@pytest.fixture(scope="module")
-def x_server() -> Iterator[str]:
-    from support.xvfb import xvfb_display
-
-    with xvfb_display() as display:
-        yield display
-
-
 @pytest.fixture
-def display(x_server: str) -> Iterator[Window]:
-    """A real X11 window on the private Xvfb (overrides conftest's dummy display)."""
-    saved = {key: os.environ.get(key) for key in ("DISPLAY", "SDL_VIDEODRIVER")}
-    os.environ.update(DISPLAY=x_server, SDL_VIDEODRIVER="x11")
-    pygame.display.quit()
-    try:
-        window = open_window(False)
-        assert pygame.display.get_driver() == "x11"
-        yield window
-    finally:
-        pygame.display.quit()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def display(x_window: Window) -> Window:
+    """A real X11 window (conftest's `x_window`) instead of the dummy display."""
+    return x_window
 
 
 def note_of(lang: str) -> str:

@@ -40,7 +40,7 @@ from kiosk.scenes.rewards import RewardsScene
 from kiosk.scenes.scorecard import ScorecardScene
 from kiosk.store import REWARDS_KEY, points_key, reward_picture_key
 from kiosk.ui import fonts, icons, theme
-from kiosk.ui.window import Window, open_window
+from kiosk.ui.window import Window
 
 SHOTS = Path(os.environ.get("SHOPFLOOR_PICTOGRAM_SHOTS", "/tmp/shots18/pictograms"))
 TEXT, LARGE, GRAPHIC = 4.5, 3.0, 3.0
@@ -222,31 +222,10 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     return found
 
 
-@pytest.fixture(scope="module")
-def x_server() -> Iterator[str]:
-    from support.xvfb import xvfb_display
-
-    with xvfb_display() as display:
-        yield display
-
-
 @pytest.fixture
-def display(x_server: str) -> Iterator[Window]:
-    """A real X11 window on the private Xvfb (overrides conftest's dummy display)."""
-    saved = {key: os.environ.get(key) for key in ("DISPLAY", "SDL_VIDEODRIVER")}
-    os.environ.update(DISPLAY=x_server, SDL_VIDEODRIVER="x11")
-    pygame.display.quit()
-    try:
-        window = open_window(False)
-        assert pygame.display.get_driver() == "x11"
-        yield window
-    finally:
-        pygame.display.quit()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def display(x_window: Window) -> Window:
+    """A real X11 window (conftest's `x_window`) instead of the dummy display."""
+    return x_window
 
 
 def frame(app: Any, recorder: Recorder, name: str) -> tuple[RecordingSurface, list[Element]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from kiosk import events
 from kiosk.events import qr_credential
 from kiosk.store import growth_key
 from kiosk.ui import theme
-from kiosk.ui.window import Window, open_window
+from kiosk.ui.window import Window
 from kiosk.videos import LIST_KEY
 from server.services.training.probe import thumbnail
 from support.clips import make_clip
@@ -89,19 +88,9 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[Window]:
-    """The kiosk's window in a private Xvfb instead of the dummy driver."""
-    from support.xvfb import xvfb_display
-
-    with xvfb_display() as name:
-        monkeypatch.setenv("DISPLAY", name)
-        monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
-        monkeypatch.delenv("XAUTHORITY", raising=False)
-        window = open_window(False)
-        try:
-            yield window
-        finally:
-            pygame.display.quit()
+def display(x_window: Window) -> Window:
+    """A real X11 window (conftest's `x_window`) instead of the dummy display."""
+    return x_window
 
 
 @needs_x

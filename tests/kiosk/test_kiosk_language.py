@@ -15,7 +15,6 @@ import shutil
 import string
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pygame
@@ -28,40 +27,17 @@ from kiosk.i18n import LANGUAGES, t
 from kiosk.model import Roster, Worker
 from kiosk.scenes.language import LanguageScene
 from kiosk.ui import theme
-from kiosk.ui.window import Window, open_window
+from kiosk.ui.window import Window
 
 needs_x = pytest.mark.skipif(not shutil.which("Xvfb"),
                              reason="needs xvfb (scripts/packages/test-kiosk.txt)")
 SHOTS = Path(os.environ.get("SHOPFLOOR_LANGUAGE_SHOTS", "/tmp/shots18/language"))
 
 
-@pytest.fixture(scope="module")
-def x_server() -> Iterator[str]:
-    if not shutil.which("Xvfb"):
-        pytest.skip("needs xvfb (scripts/packages/test-kiosk.txt)")
-    from support.xvfb import xvfb_display
-
-    with xvfb_display() as display:
-        yield display
-
-
 @pytest.fixture
-def display(x_server: str) -> Iterator[Window]:
-    """A real X11 window on the private Xvfb (overrides conftest's dummy display)."""
-    saved = {key: os.environ.get(key) for key in ("DISPLAY", "SDL_VIDEODRIVER")}
-    os.environ.update(DISPLAY=x_server, SDL_VIDEODRIVER="x11")
-    pygame.display.quit()
-    try:
-        window = open_window(False)
-        assert pygame.display.get_driver() == "x11"
-        yield window
-    finally:
-        pygame.display.quit()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def display(x_window: Window) -> Window:
+    """A real X11 window (conftest's `x_window`) instead of the dummy display."""
+    return x_window
 
 
 def roster_with(languages: dict[str, str] | None = None, script: str | None = None) -> dict:

@@ -5,7 +5,6 @@ in a real X window (a private Xvfb), in zh_CN and en. Screenshots go to /tmp/sho
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from kiosk.events import qr_credential
 from kiosk.i18n.readout import dimension_name
 from kiosk.model import Scorecard
 from kiosk.scenes.tracks import COLORS
-from kiosk.ui.window import Window, open_window
+from kiosk.ui.window import Window
 
 SHOTS = Path("/tmp/shots19")
 needs_x = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (apt xvfb)")
@@ -44,19 +43,9 @@ def tracks_card(code: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[Window]:
-    """The kiosk's window in a private Xvfb instead of the dummy driver."""
-    from support.xvfb import xvfb_display
-
-    with xvfb_display() as name:
-        monkeypatch.setenv("DISPLAY", name)
-        monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
-        monkeypatch.delenv("XAUTHORITY", raising=False)
-        window = open_window(False)
-        try:
-            yield window
-        finally:
-            pygame.display.quit()
+def display(x_window: Window) -> Window:
+    """A real X11 window (conftest's `x_window`) instead of the dummy display."""
+    return x_window
 
 
 def test_a_card_without_tracks_has_no_tracks_tile() -> None:
