@@ -26,6 +26,7 @@ import shutil
 import stat
 import time
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,8 +46,41 @@ PROGRESS_EVERY_S = 0.25
 NO_SERVER_RETRY_S = 30.0  # not enrolled or no server found yet: look again soon
 
 
-class VideoDownloader:
+class _Periodic(ABC):
+    """A background downloader's rounds: `run_once` every `interval_s`, retried sooner
+    while there is no server; a failed round (`ERRORS`) is logged as `FAILED`, never
+    raised."""
+
+    FAILED = "download_failed"
+    ERRORS: tuple[type[Exception], ...] = (ClientError, OSError)
+    interval_s: float
+    _rounds: Rounds
+
+    def start(self) -> None:
+        self._rounds.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._rounds.stop(timeout)
+
+    @abstractmethod
+    def run_once(self) -> bool:
+        """One round; False when there is no server to ask."""
+
+    def _round_then_delay(self) -> float:
+        wait = self.interval_s
+        try:
+            if not self.run_once():
+                wait = min(wait, NO_SERVER_RETRY_S)
+        except self.ERRORS as exc:
+            log_event(logger, self.FAILED, logging.WARNING, reason=str(exc))
+        return wait
+
+
+class VideoDownloader(_Periodic):
     """One background thread: list, fetch pictures, evict to the budget, download."""
+
+    FAILED = "video_sync_failed"
+    ERRORS = (ClientError, StoreError, OSError)
 
     def __init__(self, store: Store, folder: Path,
                  connect: Callable[[], KioskClient | None], *, budget_bytes: int,
@@ -59,20 +93,6 @@ class VideoDownloader:
         self._post = post
         self._rounds = Rounds("kiosk-videos", self._round_then_delay, retry_s=interval_s)
 
-    def start(self) -> None:
-        self._rounds.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._rounds.stop(timeout)
-
-    def _round_then_delay(self) -> float:
-        wait = self.interval_s
-        try:
-            if not self.run_once():
-                wait = min(wait, NO_SERVER_RETRY_S)
-        except (ClientError, StoreError, OSError) as exc:
-            log_event(logger, "video_sync_failed", logging.WARNING, reason=str(exc))
-        return wait
 
     def run_once(self) -> bool:
         """One round; False when there is no server to ask."""
@@ -209,8 +229,11 @@ VOICE_ENTRY_MAX_BYTES = 2 * 1024 * 1024
 VOICE_MAX_ENTRIES = 2000
 
 
-class VoicePackDownloader:
+class VoicePackDownloader(_Periodic):
     """One background thread: the voice packs of the kiosk's languages, kept current."""
+
+    FAILED = "voice_pack_sync_failed"
+    ERRORS = (ClientError, OSError, ValueError)
 
     def __init__(self, folder: Path, connect: Callable[[], KioskClient | None], *,
                  interval_s: float = 600.0) -> None:
@@ -220,20 +243,6 @@ class VoicePackDownloader:
         self._rounds = Rounds("kiosk-voice-packs", self._round_then_delay,
                               retry_s=interval_s)
 
-    def start(self) -> None:
-        self._rounds.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._rounds.stop(timeout)
-
-    def _round_then_delay(self) -> float:
-        wait = self.interval_s
-        try:
-            if not self.run_once():
-                wait = min(wait, NO_SERVER_RETRY_S)
-        except (ClientError, OSError, ValueError) as exc:
-            log_event(logger, "voice_pack_sync_failed", logging.WARNING, reason=str(exc))
-        return wait
 
     def run_once(self) -> bool:
         """One round; False when there is no server to ask."""
