@@ -10,6 +10,9 @@ both languages go to test-artifacts/admin-periods/.
 
 The month before last A003's machine stood still, so closing last month made A003 its
 improvement star: the wall shows it, named by its month, apart from "this month so far".
+This month A002 (weak last month) has an approved +30 remark today, so whatever the day of
+the month, and whichever refused events the booking test brings in, A002 leads the month
+and is its improver so far: the wall may show it (top half).
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ from sqlalchemy import delete, select
 
 from server.config import Config
 from server.db import make_engine, make_sessionmaker
-from server.models import Language, ProductionRecord, RecordSource, Worker
+from server.models import (
+    EntryStatus,
+    Language,
+    PointCategory,
+    PointEntry,
+    ProductionRecord,
+    RecordSource,
+    Worker,
+)
 from server.scoring import period_span
 from server.services.devices.displays import add_display
 from server.services.devices.keys import load_keys
@@ -106,6 +117,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             ProductionRow(first, "day", code, "CNC-01", 480, 0 if code == "A003" else 430,
                           0 if code == "A003" else 120, 0)
             for code in ("A001", "A002", "A003", "S001")], RecordSource.IMPORT, "test")
+        fault_fix = session.scalars(
+            select(PointCategory).where(PointCategory.code == "fault_fix")).one()
+        a002 = session.scalars(select(Worker).where(Worker.code == "A002")).one()
+        session.add(PointEntry(worker_id=a002.id, category_id=fault_fix.id, points=30,
+                               date=today, status=EntryStatus.APPROVED, reason="test"))
         month = last.label
         close_period(session, "W1", "month", month, "test", config.zone, today)
         walls = {"zh": add_display(session, "大屏", "W1", Language.ZH_CN, actor="test").path(),
@@ -224,6 +240,7 @@ def test_the_wall_shows_the_closed_months_star_apart_from_this_month(
     # A003 王五, masked as every wall shows names unless HR chose full names or codes
     expect(page.locator("#star")).to_contain_text("王*")
     expect(page.locator("#star")).not_to_contain_text("王五")
+    expect(page.locator("#so-far")).to_contain_text("李*")
     expect(page.locator("#so-far")).to_contain_text("本月至今" if language == "zh"
                                                     else "This month")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
