@@ -16,6 +16,7 @@ from server import create_app
 from server.config import Config
 from server.db import make_engine, make_sessionmaker, migrate
 from server.services.devices.identity import ensure_server_id
+from server.services.scores.aggregates import establish
 from support.postgres import PrivateCluster
 
 # mDNS never leaves loopback on the machines the tests run on.
@@ -103,6 +104,7 @@ def migrated(config: Config) -> Config:
     migrate(engine)
     with make_sessionmaker(engine)() as session:
         ensure_server_id(session)
+        establish(session, config.zone)  # day sums kept from the first record, as a server's
         session.commit()
     engine.dispose()
     return config

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from server import logs
 from server.cli import (
+    aggregates,
     alerts,
     audit,
     backup,
@@ -40,7 +41,7 @@ from server.version import __version__
 logger = logging.getLogger(__name__)
 
 COMMANDS = (setup, serve, data, metrics, workers, periods, points, rewards, displays, devices,
-            alerts, backup, audit, reports, videos)
+            alerts, backup, audit, reports, videos, aggregates)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,10 +5,18 @@ login throttles) · devices (kiosks, tokens, displays, unknown taps, refused sea
 settings) · events · production · metrics · points · schemes · training · audit · periods (settled
 periods, snapshots, adjustments, refused events) · rewards (the points ledger, rewards, redemptions,
 entitlements) · alerts (andon alerts, the outbox of their notifications) · reasons (the
-fault and quality reasons HR keeps) · growth (talent pools, grades, certifications). Importing this
+fault and quality reasons HR keeps) · growth (talent pools, grades, certifications) ·
+aggregates (the day sums scoring reads, the score stamps its cache is keyed by). Importing this
 package registers every table on `Base.metadata`.
 """
 
+from server.models.aggregates import (
+    ScoreStamp,
+    WorkerDayMetricSums,
+    WorkerDaySums,
+    WorkerPeriodMetricSums,
+    WorkerPeriodSums,
+)
 from server.models.alerts import Alert, AlertKind, Notification, NotificationState
 from server.models.audit import AuditEntry
 from server.models.base import Base, Language, UTCDateTime, utcnow
@@ -72,6 +80,11 @@ from server.models.training import TrainingProgress, TrainingVideo, video_worksh
 from server.models.voice import VoicePack
 
 __all__ = [
+    "ScoreStamp",
+    "WorkerDayMetricSums",
+    "WorkerDaySums",
+    "WorkerPeriodMetricSums",
+    "WorkerPeriodSums",
     "Adjustment",
     "Alert",
     "AlertKind",

@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 from server import create_app
 from server.config import DEFAULT_WALL_PORT, Config
 from server.services.devices.identity import server_id
+from server.services.scores.aggregates import establish
 from server.serving.discovery import Advertiser
 from server.serving.notifier import Notifier
 from server.serving.plain_http import PlainHttpGate, redirect_host
@@ -60,6 +61,15 @@ def _server_id(app: Flask) -> str:
         return server_id(session)
 
 
+def _day_sums(app: Flask, config: Config) -> None:
+    """Build the day sums scoring reads in the site's zone, once, before workers fork: on
+    the first start after the upgrade that made them, or after the zone was changed."""
+    with app.extensions["shopfloor.sessionmaker"]() as session:
+        if establish(session, config.zone):
+            logger.info("day sums built", extra={"zone": config.zone.key})
+        session.commit()
+
+
 def serve(config: Config, host: str, port: int, workers: int, *, http: bool = False,
           wall_port: int = DEFAULT_WALL_PORT) -> None:
     # The app carries the ports it really serves on: the admin's display links point TVs
@@ -67,6 +77,7 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     config = replace(config, host=host, port=port, wall_port=0 if http else wall_port,
                      http=http)
     app = create_app(config)
+    _day_sums(app, config)
     advertiser = None if http else Advertiser(_server_id(app), port, host=host,
                                               interfaces=config.mdns_interfaces)
     # Connections made in the master must not be shared with forked workers.

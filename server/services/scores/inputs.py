@@ -71,6 +71,8 @@ from server.scoring import (
     metric_sums,
 )
 from server.services.events.kinds import EventKind
+from server.services.scores import aggregates
+from server.services.scores.period_sums import totals_from_day_sums
 
 BADGE_IN = EventKind.BADGE_IN.value
 DIMS = frozenset(d.value for d in Dim)
@@ -357,6 +359,11 @@ def load_totals(
         return {}
     ids: Among = ([p.id for p in persons] if workshop_id is None
                   else workshop_workers(workshop_id))
+    aggregates.settle(session)
+    if aggregates.zone_of(session) is None:
+        aggregates.establish(session, zone)
+    if aggregates.zone_of(session) == zone:
+        return totals_from_day_sums(session, persons, ids, span, training, needs)
     attendance = Dim.ATTENDANCE in needs
     metrics = metric_rows(session, ids, span)
     production = _production_sums(session, ids, span, attendance)
@@ -402,3 +409,4 @@ def load_totals(
             metrics=metric_sums(metrics.get(person.id, ()), span),
         )
     return result
+

@@ -1,0 +1,456 @@
+"""The day sums scoring reads, kept on write (models/aggregates.py).
+
+Per worker and factory day, `worker_day_sums` holds what a period's totals are made of and
+`worker_day_metric_sums` each metric's values; `score_stamps` counts, per workshop and
+day, the changes to them, which is what a cached standing is keyed by
+(`standings.cached_standing`).
+
+How they stay right. Every write that can change a sum marks the (worker, day) it touches
+in the session (scores/aggregate_marks.py: ORM writes by hooks, Core writes by their
+writer with `mark_days` / `mark_events`). Before the transaction commits, and before
+scoring reads in it, the marked days are summed again from their records (`settle`): a
+recount of a few days rather than arithmetic on deltas, so a sum can never drift from its
+records, and it happens in the writer's own transaction on both engines. Only days whose
+sums changed are rewritten, and their workshops' days stamped only when what scoring
+reads changed (a second badge-in the same day stamps nothing).
+
+The zone. A badge-in's day is the factory's calendar day, so the sums are dated in one
+zone, stored with them (setting `aggregates.zone`). Until a zone is stored the tables are
+"not built": writers leave them alone, and the first reader (or the server at start,
+`establish`) builds them from the records. A reader asking in another zone reads the
+records instead (`zone_of` tells which).
+
+`rebuild` recomputes everything; with `check` it changes nothing and lists each
+difference (`shopfloor-server aggregates rebuild [--check]`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Table, and_, case, delete, event, func, select, tuple_
+from sqlalchemy import cast as sql_cast
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Adjustment,
+    EntryStatus,
+    Event,
+    MetricValue,
+    PointEntry,
+    ProductionRecord,
+    ScoreStamp,
+    Setting,
+    Worker,
+    WorkerDayMetricSums,
+    WorkerDaySums,
+)
+from server.services.scores import period_rollups
+from server.services.scores.aggregate_marks import (
+    BADGE_IN,
+    Key,
+    has_marks,
+    mark_days,
+    mark_events,
+    take_marks,
+)
+
+__all__ = ["establish", "mark_days", "mark_events", "period_sums_query", "rebuild",
+           "refresh", "settle", "span_stamp", "stored_rows", "zone_of"]
+
+ZONE_KEY = "aggregates.zone"
+_ZONE = "aggregates.zone"
+# The sums of a day, in WorkerDaySums' column order (after worker and date).
+FIELDS = ("planned_minutes", "run_minutes", "output", "defects", "production_records",
+          "badge_ins", "points", "point_entries", "adjustment_points", "adjustment_lines")
+_EMPTY = (0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0, 0.0, 0)
+# Digits kept when comparing sums (`rebuild(check=True)`): floats added in another order
+# may differ in the last place.
+_CHECK_DIGITS = 6
+
+_DAY_TABLE = cast(Table, WorkerDaySums.__table__)
+_METRIC_TABLE = cast(Table, WorkerDayMetricSums.__table__)
+_STAMP_TABLE = cast(Table, ScoreStamp.__table__)
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    take_marks(session)
+    session.info.pop(_ZONE, None)
+
+
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_commit", _forget)
+
+
+# --- the zone ---------------------------------------------------------------------------
+
+
+def zone_of(session: Session) -> ZoneInfo | None:
+    """The zone the stored sums are dated in; None while they are not built."""
+    if _ZONE not in session.info:
+        value = session.execute(select(Setting.value).where(Setting.key == ZONE_KEY)
+                                ).scalar_one_or_none()
+        session.info[_ZONE] = ZoneInfo(value) if value else None
+    zone: ZoneInfo | None = session.info[_ZONE]
+    return zone
+
+
+def establish(session: Session, zone: ZoneInfo) -> bool:
+    """Build the sums dated in `zone` unless they already are; True when built now."""
+    if zone_of(session) == zone:
+        return False
+    setting = session.get(Setting, ZONE_KEY)
+    if setting is None:
+        session.add(Setting(key=ZONE_KEY, value=zone.key))
+    else:
+        setting.value = zone.key
+    session.flush()
+    session.info[_ZONE] = zone
+    rebuild(session)
+    return True
+
+
+# --- summing ----------------------------------------------------------------------------
+
+
+def _day_starts(first: date, last: date, zone: ZoneInfo) -> tuple[list[date], list[datetime]]:
+    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
+    return days, [datetime.combine(d, time(), zone).astimezone(UTC) for d in days]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _day_sums(session: Session, workers: Iterable[int] | None, first: date | None,
+              last: date | None, zone: ZoneInfo) -> dict[Key, list[Any]]:
+    """The day sums of the records, for the given workers and days (None: all)."""
+    connection = session.connection()
+    found: dict[Key, list[Any]] = defaultdict(lambda: list(_EMPTY))
+    ids = None if workers is None else list(workers)
+
+    def among(column: Any, day: Any) -> list[Any]:
+        where = []
+        if ids is not None:
+            where.append(column.in_(ids))
+        if first is not None and last is not None:
+            where.append(day.between(first, last))
+        return where
+
+    record = ProductionRecord
+    for worker, day, planned, run, output, defects, count in connection.execute(
+            select(record.worker_id, record.date, func.sum(record.planned_minutes),
+                   func.sum(record.run_minutes), func.sum(record.output),
+                   func.sum(record.defects), func.count())
+            .where(*among(record.worker_id, record.date))
+            .group_by(record.worker_id, record.date)):
+        found[(worker, _as_date(day))][0:5] = [float(planned or 0), float(run or 0),
+                                               float(output or 0), float(defects or 0),
+                                               int(count)]
+    entry = PointEntry
+    for worker, day, total, count in connection.execute(
+            select(entry.worker_id, entry.date, func.sum(entry.points), func.count())
+            .where(entry.status == EntryStatus.APPROVED, *among(entry.worker_id, entry.date))
+            .group_by(entry.worker_id, entry.date)):
+        found[(worker, _as_date(day))][6:8] = [float(total or 0), int(count)]
+    line = Adjustment
+    for worker, day, total, count in connection.execute(
+            select(line.worker_id, line.booked_on, func.sum(line.points), func.count())
+            .where(line.cancelled_at.is_(None), *among(line.worker_id, line.booked_on))
+            .group_by(line.worker_id, line.booked_on)):
+        found[(worker, _as_date(day))][8:10] = [float(total or 0), int(count)]
+    for key, count in _badge_counts(session, ids, first, last, zone).items():
+        found[key][5] = count
+    return found
+
+
+def _badge_counts(session: Session, ids: list[int] | None, first: date | None,
+                  last: date | None, zone: ZoneInfo) -> dict[Key, int]:
+    """Badge-ins per worker and factory day: dated by PostgreSQL, which knows the zones,
+    else from the timestamps (a bisection over the days' UTC starts)."""
+    where: list[Any] = [Event.kind == BADGE_IN, Event.worker_id.is_not(None)]
+    counts: dict[Key, int] = defaultdict(int)
+    if ids is not None:
+        where.append(Event.worker_id.in_(ids))
+    if first is not None and last is not None:
+        _, bounds = _day_starts(first, last, zone)
+        where += [Event.occurred_at >= bounds[0], Event.occurred_at < bounds[-1]]
+    connection = session.connection()
+    if session.get_bind().dialect.name == "postgresql":
+        local = sql_cast(func.timezone(zone.key, func.timezone("UTC", Event.occurred_at)), Date)
+        for worker, day, count in connection.execute(
+                select(Event.worker_id, local, func.count()).where(*where)
+                .group_by(Event.worker_id, local)):
+            counts[(int(worker or 0), _as_date(day))] = int(count)
+        return counts
+    rows = connection.execute(select(Event.worker_id, Event.occurred_at).where(*where)
+                              .order_by(Event.occurred_at)).all()
+    if not rows:
+        return counts
+    start = rows[0][1].astimezone(zone).date() if first is None else first
+    end = rows[-1][1].astimezone(zone).date() if last is None else last
+    days, starts = _day_starts(start, end, zone)
+    for worker, at in rows:
+        counts[(int(worker or 0), days[bisect_right(starts, at) - 1])] += 1
+    return counts
+
+
+def _metric_sums(session: Session, ids: list[int] | None, first: date | None,
+                 last: date | None) -> dict[tuple[int, date, int], list[Any]]:
+    value = MetricValue
+    where = []
+    if ids is not None:
+        where.append(value.worker_id.in_(ids))
+    if first is not None and last is not None:
+        where.append(value.date.between(first, last))
+    return {(worker, _as_date(day), metric): [float(total or 0), int(count)]
+            for worker, day, metric, total, count in session.connection().execute(
+                select(value.worker_id, value.date, value.metric_id, func.sum(value.value),
+                       func.count()).where(*where)
+                .group_by(value.worker_id, value.date, value.metric_id))}
+
+
+# --- settling marked days -----------------------------------------------------------------
+
+
+def settle(session: Session) -> None:
+    """Sum the marked days again, in the session's transaction (before it commits, and
+    before scoring reads in it)."""
+    pending = session.new or session.dirty or session.deleted
+    if not pending and not has_marks(session):
+        return
+    if pending:
+        session.flush()
+    days, events = take_marks(session)
+    zone = zone_of(session) if (days or events) else None
+    if zone is None:
+        return  # not built: the first reader builds them whole
+    days.update((worker, at.astimezone(zone).date()) for worker, at in events)
+    if days:
+        refresh(session, days, zone)
+
+
+def _upsert(session: Session, table: Table, rows: list[dict[str, Any]],
+            keys: list[str], add: str) -> None:
+    """Insert `rows`, or on a key already there add their `add` column to it."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={add: table.c[add] + statement.excluded[add]})
+    session.connection().execute(statement, rows)
+
+
+_BADGES = FIELDS.index("badge_ins")
+
+
+def _scored(sums: list[Any] | None) -> tuple[Any, ...]:
+    """What scoring reads of a day's sums: badge-ins only as "badged in or not", so a
+    second tap the same day changes no standing (and stamps nothing)."""
+    if sums is None:
+        return ()
+    view = list(sums)
+    view[_BADGES] = sums[_BADGES] > 0
+    return tuple(view)
+
+
+def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
+    """Sum these days again from their records; rewrite the days whose sums changed, and
+    stamp their workshops' days where what scoring reads changed."""
+    by_worker: dict[int, list[date]] = defaultdict(list)
+    for worker, day in keys:
+        by_worker[worker].append(day)
+    days = [day for _, day in keys]
+    first, last = min(days), max(days)
+    sums = _day_sums(session, by_worker, first, last, zone)
+    metrics = _metric_sums(session, list(by_worker), first, last)
+    connection = session.connection()
+    marked = sorted(keys)
+    day_table, metric_table = _DAY_TABLE, _METRIC_TABLE
+    held = {(row[0], _as_date(row[1])): list(row[2:]) for row in connection.execute(
+        select(day_table).where(tuple_(day_table.c.worker_id, day_table.c.date).in_(marked)))}
+    held_metrics: dict[Key, dict[int, list[Any]]] = defaultdict(dict)
+    for worker, day, metric, total, count in connection.execute(
+            select(metric_table).where(
+                tuple_(metric_table.c.worker_id, metric_table.c.date).in_(marked))):
+        held_metrics[(worker, _as_date(day))][metric] = [total, count]
+    fresh_metrics: dict[Key, dict[int, list[Any]]] = defaultdict(dict)
+    for (worker, day, metric), value in metrics.items():
+        if (worker, day) in keys:
+            fresh_metrics[(worker, day)][metric] = value
+    fresh = {key: sums[key] for key in keys if key in sums and any(sums[key])}
+    changed = [key for key in marked
+               if fresh.get(key) != held.get(key)
+               or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
+    if not changed:
+        return
+    for table in (day_table, metric_table):
+        connection.execute(delete(table).where(
+            tuple_(table.c.worker_id, table.c.date).in_(changed)))
+    rows = [_row(key, fresh[key]) for key in changed if key in fresh]
+    if rows:
+        connection.execute(core_insert(day_table), rows)
+    metric_rows = [{"worker_id": key[0], "date": key[1], "metric_id": m, "total": t, "count": c}
+                   for key in changed for m, (t, c) in fresh_metrics.get(key, {}).items()]
+    if metric_rows:
+        connection.execute(core_insert(metric_table), metric_rows)
+    period_rollups.refresh_periods(session, changed)
+    moved = [key for key in changed
+             if _scored(fresh.get(key)) != _scored(held.get(key))
+             or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
+    if not moved:
+        return
+    shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)
+                                    .where(Worker.id.in_({w for w, _ in moved}))).all())
+    stamps = {(shops[worker], day) for worker, day in moved if shops.get(worker) is not None}
+    if stamps:
+        _upsert(session, _STAMP_TABLE,
+                [{"workshop_id": shop, "date": day, "stamp": 1} for shop, day in sorted(stamps)],
+                ["workshop_id", "date"], "stamp")
+
+
+def _row(key: Key, sums: list[Any]) -> dict[str, Any]:
+    return {"worker_id": key[0], "date": key[1], **dict(zip(FIELDS, sums, strict=True))}
+
+
+# --- rebuilding ---------------------------------------------------------------------------
+
+
+def rebuild(session: Session, *, check: bool = False, zone: ZoneInfo | None = None
+            ) -> list[str]:
+    """Recompute every sum from the records (in the stored zone, or `zone`); with `check`,
+    change nothing and return each difference found (empty when all are right)."""
+    zone = zone or zone_of(session)
+    if zone is None:
+        return [] if not check else ["the day sums are not built yet (no zone stored)"]
+    settle(session)
+    sums = {key: value for key, value in _day_sums(session, None, None, None, zone).items()
+            if any(value)}
+    metrics = _metric_sums(session, None, None, None)
+    if check:
+        return _differences(session, sums, metrics)
+    connection = session.connection()
+    connection.execute(delete(_DAY_TABLE))
+    connection.execute(delete(_METRIC_TABLE))
+    rows = [_row(key, value) for key, value in sorted(sums.items())]
+    for start in range(0, len(rows), 10_000):
+        connection.execute(core_insert(_DAY_TABLE), rows[start:start + 10_000])
+    metric_rows = [{"worker_id": w, "date": d, "metric_id": m, "total": t, "count": c}
+                   for (w, d, m), (t, c) in sorted(metrics.items())]
+    for start in range(0, len(metric_rows), 10_000):
+        connection.execute(core_insert(_METRIC_TABLE),
+                           metric_rows[start:start + 10_000])
+    connection.execute(delete(period_rollups.PERIODS))
+    connection.execute(delete(period_rollups.PERIOD_METRICS))
+    period_rollups.write(session, *period_rollups.rollup(sums, metrics))
+    # Every cached standing is stale now: stamp each workshop's days that have sums.
+    shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)).all())
+    stamps = sorted({(shops[w], d) for w, d in sums if shops.get(w) is not None})
+    for start in range(0, len(stamps), 10_000):
+        _upsert(session, _STAMP_TABLE,
+                [{"workshop_id": shop, "date": day, "stamp": 1}
+                 for shop, day in stamps[start:start + 10_000]],
+                ["workshop_id", "date"], "stamp")
+    return []
+
+
+def _same(a: Any, b: Any) -> bool:
+    return round(float(a), _CHECK_DIGITS) == round(float(b), _CHECK_DIGITS)
+
+
+def _differences(session: Session, sums: dict[Key, list[Any]],
+                 metrics: dict[tuple[int, date, int], list[Any]]) -> list[str]:
+    connection = session.connection()
+    codes = dict(connection.execute(select(Worker.id, Worker.code)).all())
+    stored = {(row[0], _as_date(row[1])): list(row[2:]) for row in connection.execute(
+        select(_DAY_TABLE))}
+    found = []
+    for key in sorted(set(sums) | set(stored)):
+        want, have = sums.get(key, list(_EMPTY)), stored.get(key, list(_EMPTY))
+        for name, expected, actual in zip(FIELDS, want, have, strict=True):
+            if not _same(expected, actual):
+                found.append(f"{codes.get(key[0], key[0])} {key[1].isoformat()} {name}: "
+                             f"stored {actual}, records say {expected}")
+    found += _period_differences(session, sums, metrics, codes)
+    kept = {(row[0], _as_date(row[1]), row[2]): list(row[3:]) for row in connection.execute(
+        select(_METRIC_TABLE))}
+    for place in sorted(set(metrics) | set(kept)):
+        want, have = metrics.get(place, [0.0, 0]), kept.get(place, [0.0, 0])
+        if not (_same(want[0], have[0]) and want[1] == have[1]):
+            found.append(f"{codes.get(place[0], place[0])} {place[1].isoformat()} metric "
+                         f"{place[2]}: stored {have[0]} ({have[1]} values), records say "
+                         f"{want[0]} ({want[1]} values)")
+    return found
+
+
+def _period_differences(session: Session, sums: dict[Key, list[Any]],
+                        metrics: dict[tuple[int, date, int], list[Any]],
+                        codes: dict[int, str]) -> list[str]:
+    """The week and month sums that differ from a roll-up of the recomputed day sums."""
+    want, want_metrics = period_rollups.rollup(sums, metrics)
+    have, have_metrics = period_rollups.stored(session)
+    found = []
+    empty = [0] * len(period_rollups.FIELDS)
+    for key in sorted(set(want) | set(have)):
+        for name, expected, actual in zip(period_rollups.FIELDS, want.get(key, empty),
+                                          have.get(key, empty), strict=True):
+            if not _same(expected, actual):
+                found.append(f"{codes.get(key[0], key[0])} {key[1]} of {key[2].isoformat()} "
+                             f"{name}: stored {actual}, records say {expected}")
+    for place in sorted(set(want_metrics) | set(have_metrics)):
+        expected_m, actual_m = want_metrics.get(place), have_metrics.get(place)
+        if expected_m is None or actual_m is None or not (
+                _same(expected_m[0], actual_m[0]) and expected_m[1:3] == actual_m[1:3]
+                and _same(expected_m[3], actual_m[3]) and expected_m[4] == actual_m[4]):
+            found.append(f"{codes.get(place[0], place[0])} {place[1]} of "
+                         f"{place[2].isoformat()} metric {place[3]}: stored {actual_m}, "
+                         f"records say {expected_m}")
+    return found
+
+
+def stored_rows(session: Session) -> int:
+    """How many worker-days have sums."""
+    return int(session.execute(select(func.count()).select_from(_DAY_TABLE)).scalar_one())
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def span_stamp(session: Session, workshop_id: int, first: date, last: date
+               ) -> tuple[int, int]:
+    """(sum, number) of the workshop's stamps from `first` to `last`: moves whenever a
+    sum of those days changes (stamps only grow)."""
+    stamp = ScoreStamp
+    total, count = session.execute(
+        select(func.coalesce(func.sum(stamp.stamp), 0), func.count())
+        .where(stamp.workshop_id == workshop_id, stamp.date.between(first, last))).one()
+    return int(total), int(count)
+
+
+def period_sums_query(ids: Any, first: date, last: date) -> Any:
+    """Per worker, the sums of `first`..`last` from the day sums: planned, run, output,
+    defects, records, scheduled days, attended days, points, entries, adjustment points,
+    adjustment lines (one index range per worker)."""
+    day = WorkerDaySums
+    scheduled = day.planned_minutes > 0
+    return (select(day.worker_id, func.sum(day.planned_minutes), func.sum(day.run_minutes),
+                   func.sum(day.output), func.sum(day.defects),
+                   func.sum(day.production_records),
+                   func.sum(case((scheduled, 1), else_=0)),
+                   func.sum(case((and_(scheduled, day.badge_ins > 0), 1), else_=0)),
+                   func.sum(day.points), func.sum(day.point_entries),
+                   func.sum(day.adjustment_points), func.sum(day.adjustment_lines))
+            .where(day.worker_id.in_(ids), day.date.between(first, last))
+            .group_by(day.worker_id))

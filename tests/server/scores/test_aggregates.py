@@ -1,0 +1,84 @@
+"""The day sums kept on write (services/scores/aggregates.py), from outside: through the
+`shopfloor-server aggregates rebuild [--check]` command on both engines, against a
+database whose sums someone edited by hand (a copied database, a "fix" in SQL).
+
+Every scoring scenario in tests/server/scores, metrics, periods and points ends with the
+same check (tests/support/day_sums.py); here it is the command that must catch the lie.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from server.cli import main
+from server.config import Config
+from server.models import RecordSource
+from server.services.production.records import upsert_production, validate_production_rows
+from server.services.scores.scorecards import leaderboard
+from support.factory import Factory
+
+ZONE = ZoneInfo("Asia/Shanghai")
+WEDNESDAY = date(2026, 3, 11)
+
+
+@pytest.fixture
+def cli(config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
+    monkeypatch.setenv("SHOPFLOOR_DATA_DIR", str(config.data_dir))
+    monkeypatch.setenv("SHOPFLOOR_DATABASE_URL", config.database_url)
+    monkeypatch.setenv("SHOPFLOOR_TIMEZONE", "Asia/Shanghai")
+    return config
+
+
+def _check(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+    code = main(["aggregates", "rebuild", "--check", "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_check_catches_hand_edited_sums_and_rebuild_restores_them(
+        session: Session, factory: Factory, cli: Config,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"date": f"2026-03-{day:02d}", "shift": "day", "worker_code": "W001",
+             "machine_code": "M1", "planned_minutes": 480, "run_minutes": 420,
+             "output": 200, "defects": 2} for day in (9, 10, 11)]
+    upsert_production(session, validate_production_rows(session, rows).rows,
+                      RecordSource.IMPORT, "test")
+    session.commit()
+    honest = leaderboard(session, "W1", "week", WEDNESDAY, ZONE)
+    assert _check(capsys) == (0, {"differences": [], "ok": True})
+
+    # Someone "helps" W001 in SQL: output in a day's sums and in the week's roll-up.
+    session.execute(text("UPDATE worker_day_sums SET output = output + 5000"))
+    session.execute(text("UPDATE worker_period_sums SET output = output + 5000 "
+                         "WHERE period = 'week'"))
+    session.commit()
+    code, found = _check(capsys)
+    assert code == 1 and found["ok"] is False
+    listed = "\n".join(found["differences"])  # type: ignore[arg-type]
+    assert "W001 2026-03-09 output: stored 5200.0, records say 200.0" in listed
+    assert "W001 week of 2026-03-09 output: stored 5600.0, records say 600.0" in listed
+
+    assert main(["aggregates", "rebuild", "--json"]) == 0
+    rebuilt = json.loads(capsys.readouterr().out)
+    assert rebuilt["rebuilt"] is True and rebuilt["day_rows"] == 3
+    assert _check(capsys) == (0, {"differences": [], "ok": True})
+    session.expire_all()
+    assert leaderboard(session, "W1", "week", WEDNESDAY, ZONE) == honest
+
+
+def test_check_in_another_zone_says_to_rebuild(
+        session: Session, factory: Factory, cli: Config, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setenv("SHOPFLOOR_TIMEZONE", "Europe/Berlin")
+    code, found = _check(capsys)
+    assert code == 1
+    assert "dated in Asia/Shanghai, the server runs in Europe/Berlin" in str(found)
+    assert main(["aggregates", "rebuild", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["zone"] == "Europe/Berlin"
+    assert _check(capsys)[0] == 0
