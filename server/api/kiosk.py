@@ -4,7 +4,6 @@ photos."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import Response, jsonify, request, send_file
 
@@ -31,6 +30,7 @@ from server.services.scores.kiosk_reads import (
     kiosk_scorecard,
     pending_claims,
     photo_file,
+    scorecard_version,
 )
 from server.services.scores.tasks import worker_tasks
 from server.web import app_config, conditional, db_session, server_keys, standings_cache
@@ -119,27 +119,21 @@ def get_scorecard(code: str) -> Response:
     kiosk = current_kiosk()
     query = parse_query(ScorecardQuery)
     session = db_session()
-    card = kiosk_scorecard(session, kiosk, code, query.period, query.date or _today().date(),
-                           app_config().zone, cache=standings_cache())
-    card["tasks"] = worker_tasks(session, code)
-    session.commit()
+    now = _today()
+    on = query.date or now.date()
     # A kiosk back from days offline, or prefetching its roster's cards, asks for many
-    # cards; unchanged ones cost a 304.
-    response = conditional(request, card_etag(card), lambda: jsonify(card), private=True)
+    # cards; unchanged ones cost a 304, known before the card is built.
+    etag = scorecard_version(session, kiosk, code, query.period, on, now, app_config().zone)
+
+    def build() -> Response:
+        card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
+                               cache=standings_cache())
+        card["tasks"] = worker_tasks(session, code)
+        return jsonify(card)
+
+    response = conditional(request, etag, build, private=True)
+    session.commit()
     return response
-
-
-def card_etag(card: dict[str, Any]) -> str:
-    """A scorecard's validator: a hash of the card, so it changes whenever anything the
-    kiosk shows does, and differs between workers and periods (both are in the card).
-    `tasks.since` is left out: the start of the window decided claims are looked up in,
-    which for a worker never seen at a kiosk moves on every hour; the lists it selects are
-    in the hash themselves, and the kiosk never reads it. Without this a kiosk prefetching
-    2,000 workers' cards would fetch most of them whole every hour."""
-    tasks = card.get("tasks")
-    if isinstance(tasks, dict) and "since" in tasks:
-        card = {**card, "tasks": {k: v for k, v in tasks.items() if k != "since"}}
-    return roster_etag(card)
 
 
 @operation(

@@ -27,13 +27,16 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Alert, Language, NameStyle, Worker, Workshop
+from server.scoring import period_span, previous_span
 from server.services import ServiceError
 from server.services.alerts import alert_dict, open_alerts
 from server.services.periods.review import last_closed_star
+from server.services.scores.aggregates import span_stamp
+from server.services.scores.data_version import newest_audit
 from server.services.scores.privacy import (
     celebrated,
     in_top_half,
@@ -126,6 +129,28 @@ def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneIn
                           "improvement": round(leading["improvement"], 1),
                           "month": month["period_label"]}
     return base
+
+
+def board_version(session: Session, workshops: list[Workshop], on: date) -> tuple[int, ...]:
+    """A number that moves whenever the board of these workshops on `on` may change: any
+    audited change (closed periods, schemes, people), a change to the day sums of their
+    weeks and months (and the ones before, for the most improved), and their alerts (a new
+    one, one acknowledged or resolved). A badge tap elsewhere leaves it alone, so a TV
+    polling every second gets 304s."""
+    week, month = period_span("week", on), period_span("month", on)
+    first = min(previous_span(week).start, previous_span(month).start)
+    last = max(week.end, month.end)
+    ids = [w.id for w in workshops]
+    parts = [newest_audit(session)]
+    for workshop_id in ids:
+        parts.extend(span_stamp(session, workshop_id, first, last))
+    newest, unresolved, waiting = session.execute(
+        select(func.coalesce(func.max(Alert.id), 0),
+               func.count(Alert.id).filter(Alert.resolved_at.is_(None)),
+               func.count(Alert.id).filter(Alert.resolved_at.is_(None),
+                                           Alert.acknowledged_at.is_(None)))
+        .where(Alert.workshop_id.in_(ids))).one()
+    return (*parts, int(newest), int(unresolved), int(waiting))
 
 
 def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,

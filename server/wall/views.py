@@ -16,9 +16,8 @@ from sqlalchemy import select
 
 from server.models import Display, Worker, utcnow
 from server.services.devices.displays import display_workshops, lookup_display
-from server.services.scores.data_version import data_version
 from server.wall.blueprint import wall
-from server.wall.board import build_board
+from server.wall.board import board_version, build_board
 from server.wall.phrases import phrases
 from server.web import app_config, conditional, db_session, standings_cache
 
@@ -69,11 +68,11 @@ def board(token: str) -> Response:
     session = db_session()
     zone = app_config().zone
     today = datetime.now(zone).date()
-    version = "-".join(str(part) for part in data_version(session))
+    workshops = display_workshops(session, display)
+    version = "-".join(str(part) for part in board_version(session, workshops, today))
     etag = f"{version}-{today.isoformat()}-{display.id}-{display.names.value}"
 
     def build() -> Response:
-        workshops = display_workshops(session, display)
         return jsonify(build_board(session, workshops, today, zone, display.language,
                                    cache=standings_cache(), names=display.names))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +46,9 @@ class Contact:
     queue_depth: int | None = None
 
 
+LAST_SEEN_EVERY = timedelta(seconds=30)
+
+
 def authenticate_kiosk(
     session: Session, token: str | None, contact: Contact, now: datetime | None = None
 ) -> Kiosk:
@@ -55,10 +58,14 @@ def authenticate_kiosk(
         if token and _integration_for(session, token) is not None:
             raise Forbidden("an integration token cannot act as a kiosk")
         raise Unauthenticated("a valid kiosk token is required")
-    kiosk.last_seen = now or utcnow()
-    if contact.version is not None:
+    now = now or utcnow()
+    # Written at most every LAST_SEEN_EVERY: a kiosk reading cards would otherwise make
+    # every read a write (a lock on SQLite) for a time nobody needs to the second.
+    if kiosk.last_seen is None or now - kiosk.last_seen >= LAST_SEEN_EVERY:
+        kiosk.last_seen = now
+    if contact.version is not None and kiosk.version != contact.version[:MAX_VERSION]:
         kiosk.version = contact.version[:MAX_VERSION]
-    if contact.queue_depth is not None:
+    if contact.queue_depth is not None and kiosk.queue_depth != contact.queue_depth:
         kiosk.queue_depth = contact.queue_depth
     return kiosk
 

@@ -6,18 +6,31 @@ even when it exists, and an unknown name is NotFound (404).
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from server.models import EntryStatus, Event, Kiosk, PointCategory, PointEntry, Worker, Workshop
-from server.services import NotFound
+from server.models import (
+    Alert,
+    EntryStatus,
+    Event,
+    Kiosk,
+    PointCategory,
+    PointEntry,
+    Worker,
+    Workshop,
+)
+from server.scoring import period_span, previous_span
+from server.services import InvalidInput, NotFound
 from server.services.devices.roster import require_workshop, served_worker, served_workshop_ids
 from server.services.events.kinds import EventKind
+from server.services.scores.aggregates import span_stamp
+from server.services.scores.data_version import newest_audit
 from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
 
@@ -31,6 +44,36 @@ def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: st
     top 20 % of the workshop (services/scores/privacy.py)."""
     served_worker(session, kiosk, worker_code)
     return private_rank(worker_scorecard(session, worker_code, period, on, zone, cache=cache))
+
+
+def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: str,
+                      on: date, now: datetime, zone: ZoneInfo) -> str:
+    """A validator for the worker's card, made without building it: it moves whenever
+    anything the card is made of may have changed, so an unchanged card costs a few index
+    reads (a 304) instead of its workshop's standing.
+
+    What moves it: any audited change (schemes, people, decisions, claims, appeals,
+    rewards, the ledger, training completed, periods closed), the score stamps of the
+    worker's workshop over the period and the one before (records, points, badge-ins:
+    their rank), the worker's own newest event (what they did that nobody audits, such as
+    a notice seen), the alerts (fault minutes on the card), and the day and hour (a
+    projection's "today", the window decided claims are looked up in). Only workers the
+    kiosk serves are answered: the check comes first.
+    """
+    worker = served_worker(session, kiosk, worker_code)
+    try:
+        span = period_span(period, on)
+    except ValueError:
+        raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
+    stamp = span_stamp(session, worker.workshop_id, previous_span(span).start, span.end)
+    own = session.execute(select(func.coalesce(func.max(Event.id), 0))
+                          .where(Event.worker_id == worker.id)).scalar_one()
+    alerts = session.execute(select(func.coalesce(func.max(Alert.id), 0),
+                                    func.count(Alert.resolved_at))).one()
+    local = now.astimezone(zone)
+    parts = (worker_code, period, on.isoformat(), local.date().isoformat(),
+             newest_audit(session), *stamp, own, *alerts, kiosk.id)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def kiosk_leaderboard(session: Session, kiosk: Kiosk, workshop_code: str, period: str,

@@ -7,9 +7,13 @@ database makes (`scores.inputs.load_totals`, `totals_and_projections`), and plac
 (`place`) without building their cards. Workers without data in the period
 (`PeriodTotals.has_data`) are placed unranked, after the others.
 
-`StandingsCache` (one per app) keeps standings keyed by the data version
-(`data_version`), so a change anywhere gives a new key at once and a cached standing is
-never older than the data; the worker's own card is still scored from their own rows.
+`StandingsCache` (one per app) keeps each standing with the version of what it was built
+from (`standing_version`): the newest audit entry (schemes, people, training, decisions:
+every audited change) and the workshop's score stamps over the period and the one before
+(every change to a day sum of theirs, badge-ins included, moves one in the same
+transaction; scores/aggregates.py). A tap in one workshop leaves every other workshop's
+standings, and its own for other periods, cached; a cached standing is never older than
+its data. The worker's own card is still scored from their own rows.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from server.scoring import (
     with_placing,
 )
 from server.services import ServiceError
-from server.services.scores.data_version import DataVersion, data_version
+from server.services.scores.aggregates import establish, settle, span_stamp, zone_of
+from server.services.scores.data_version import newest_audit
 from server.services.scores.inputs import Person, Training, load_inputs, load_totals, people
 from server.services.scores.schemes import scheme_for, to_scheme
 
@@ -131,41 +136,47 @@ def _previous_totals(
                      previous)
 
 
-class StandingsCache:
-    """Standings of the newest data version seen, by workshop, scheme version, period and
-    day; the least recently used dropped beyond `max_entries`. One per app (database).
+Version = tuple[int, int, int]
 
-    Entries hold for one data version: a read at another version misses, and storing a
-    newer version drops the older entries at once, so nothing cached outlives a change.
-    Thread-safe: a server answers kiosks from several threads. Two threads missing the
-    same key may both build it; either answer is right.
+
+def standing_version(session: Session, workshop: Workshop, span: PeriodSpan) -> Version:
+    """What a standing of `workshop` over `span` was built from, as a number that moves
+    with any change to it: (newest audit id, the stamps of the period and the one before)."""
+    stamp = span_stamp(session, workshop.id, previous_span(span).start, span.end)
+    return newest_audit(session), *stamp
+
+
+class StandingsCache:
+    """Standings by workshop, scheme version, period and day, each with the version it was
+    built at (`standing_version`); the least recently used dropped beyond `max_entries`.
+    One per app (database).
+
+    A read at another version than the entry's misses, so nothing cached outlives a
+    change to what it was built from. Thread-safe: a server answers kiosks from several
+    threads. Two threads missing the same key may both build it; either answer is right.
     """
 
-    def __init__(self, max_entries: int = 64) -> None:
+    def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, Standing] = OrderedDict()
-        self._version: DataVersion | None = None
+        self._entries: OrderedDict[Hashable, tuple[Version, Standing]] = OrderedDict()
 
-    def get(self, version: DataVersion, key: Hashable) -> Standing | None:
+    def get(self, version: Version, key: Hashable) -> Standing | None:
         with self._lock:
-            if version != self._version:
+            found = self._entries.get(key)
+            if found is None or found[0] != version:
                 return None
-            standing = self._entries.get(key)
-            if standing is not None:
-                self._entries.move_to_end(key)
-            return standing
+            self._entries.move_to_end(key)
+            return found[1]
 
-    def put(self, version: DataVersion, key: Hashable, standing: Standing) -> None:
+    def put(self, version: Version, key: Hashable, standing: Standing) -> None:
         """Store a standing built from the data at `version`; one built from older data
-        than the cache holds is not kept."""
+        than the entry already held is not kept (versions only grow)."""
         with self._lock:
-            if self._version is not None and version < self._version:
+            held = self._entries.get(key)
+            if held is not None and version < held[0]:
                 return
-            if version != self._version:
-                self._entries.clear()
-                self._version = version
-            self._entries[key] = standing
+            self._entries[key] = (version, standing)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -177,7 +188,6 @@ class StandingsCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._version = None
 
 
 def cached_standing(
@@ -185,7 +195,10 @@ def cached_standing(
     zone: ZoneInfo, as_of: date,
 ) -> Standing:
     """The workshop's standing from the cache, built (without detail) when missing."""
-    version = data_version(session)
+    settle(session)
+    if zone_of(session) is None:
+        establish(session, zone)  # first, so that the version is taken of built sums
+    version = standing_version(session, workshop, span)
     scheme_id = _scheme_row(session, workshop, span).id  # a stored version never changes
     key = (workshop.id, scheme_id, span, _within(span, as_of), zone.key)
     standing = cache.get(version, key)

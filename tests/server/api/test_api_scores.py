@@ -14,7 +14,7 @@ from server.models import RecordSource
 from server.services.production.records import upsert_production, validate_production_rows
 from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import leaderboard, worker_scorecard
-from support.factory import Factory
+from support.factory import Factory, bearer, make_event
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -107,3 +107,37 @@ def test_an_unchanged_scorecard_answers_304(client: FlaskClient, kiosk_headers: 
                                                              "If-None-Match": etag})
     assert other.status_code == 200 and other.headers["ETag"] != etag
 
+
+
+def test_the_scorecard_etag_moves_only_with_its_workshop_and_period(
+        client: FlaskClient, kiosk_headers: dict[str, str], factory: Factory,
+        records: None) -> None:
+    """The validator is known before the card is built (services/scores/kiosk_reads.py
+    `scorecard_version`): a tap in another workshop, or a second tap the same day, keeps
+    it; a first tap in the workshop today moves it (attendance may rank them anew)."""
+    path = "/api/v1/workers/W001/scorecard?period=week"
+    etag = client.get(path, headers=kiosk_headers).headers["ETag"]
+
+    def tap(worker: str, headers: dict[str, str]) -> None:
+        answer = client.post("/api/v1/events", headers=headers,
+                             json={"events": [make_event("badge_in", worker)]})
+        assert answer.get_json()["results"][0]["status"] == "accepted"
+
+    tap("W101", bearer(factory.other_kiosk_token))  # workshop W2
+    assert client.get(path, headers={**kiosk_headers, "If-None-Match": etag}).status_code == 304
+    tap("W002", kiosk_headers)
+    moved = client.get(path, headers={**kiosk_headers, "If-None-Match": etag})
+    assert moved.status_code == 200 and moved.headers["ETag"] != etag
+    tap("W002", kiosk_headers)  # the same day again: the same standing
+    again = client.get(path, headers={**kiosk_headers, "If-None-Match": moved.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_a_matching_etag_never_answers_for_a_worker_the_kiosk_does_not_serve(
+        client: FlaskClient, kiosk_headers: dict[str, str], records: None) -> None:
+    """An attacker's kiosk sending `If-None-Match: *` learns nothing of another workshop's
+    worker (403) or of a code that does not exist (404): the check comes before the 304."""
+    for code, status in (("W101", 403), ("NOPE", 404)):
+        answer = client.get(f"/api/v1/workers/{code}/scorecard?period=week",
+                            headers={**kiosk_headers, "If-None-Match": "*"})
+        assert answer.status_code == status and "ETag" not in answer.headers

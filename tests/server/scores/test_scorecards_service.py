@@ -29,7 +29,7 @@ from server.models import (
 from server.scoring import PeriodTotals, period_span, period_totals
 from server.services import InvalidInput, NotFound, ServiceError
 from server.services.audit import record
-from server.services.scores.data_version import data_version
+from server.services.scores.aggregates import settle
 from server.services.scores.inputs import Training, load_inputs, load_totals, people
 from server.services.scores.schemes import import_scheme
 from server.services.scores.scorecards import (
@@ -201,6 +201,7 @@ def test_queries_do_not_grow_with_the_workshop(session: Session, factory: Worksh
     def card() -> object:
         return worker_scorecard(session, "W003", "week", MONDAY, ZONE, today=MONDAY)
 
+    board()  # the first read builds the day sums
     before = _statements(session, board), _statements(session, card)
     machine = session.scalars(select(Machine)).one()
     for i in range(11, 41):
@@ -212,6 +213,7 @@ def test_queries_do_not_grow_with_the_workshop(session: Session, factory: Worksh
             planned_minutes=480, run_minutes=400, output=100, defects=1,
             source=RecordSource.IMPORT))
     session.flush()
+    settle(session)  # the new records' day sums, summed as their transaction commits
     assert (_statements(session, board), _statements(session, card)) == before
     assert len(board()["standings"]) == 40  # type: ignore[index]
 
@@ -295,7 +297,7 @@ def test_every_change_shows_at_once_through_the_cache(session: Session,
     assert after == leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY)
     card = worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
     assert card == worker_scorecard(session, "W005", "week", MONDAY, ZONE, today=MONDAY)
-    # A badge-in is not audited; it is an event, and the newest event moves the version.
+    # A badge-in is not audited; its day's sums move the workshop's score stamp.
     week = period_span("week", MONDAY)
     held = cached_standing(session, cache, factory, week, ZONE, MONDAY)
     assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is held
@@ -306,18 +308,29 @@ def test_every_change_shows_at_once_through_the_cache(session: Session,
     assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is not held
 
 
-def test_an_event_committed_late_below_the_newest_id_moves_the_version(
+def test_a_tap_elsewhere_or_outside_the_period_leaves_the_standing_cached(
         session: Session, factory: Workshop) -> None:
-    """On PostgreSQL a transaction can commit an event id lower than one already visible."""
+    """Standings are invalidated by changes to their workshop and period only: a tap in
+    another workshop, or in this one long before, keeps the cached standing."""
+    cache = StandingsCache()
+    week = period_span("week", MONDAY)
+    held = cached_standing(session, cache, factory, week, ZONE, MONDAY)
+    other = Workshop(code="W9", name="装配")
+    stranger = Worker(code="Z001", name="外人", workshop=other)
+    session.add_all([other, stranger])
+    session.flush()
+    session.add(Event(uuid="tap-elsewhere", kind="badge_in", worker_id=stranger.id,
+                      body_hash="x", occurred_at=datetime(2026, 3, 10, 0, 5, tzinfo=UTC)))
     w001 = session.scalars(select(Worker).where(Worker.code == "W001")).one()
-    session.add(Event(id=1000, uuid="newest", kind="badge_in", worker_id=w001.id,
-                      body_hash="x", occurred_at=datetime(2026, 3, 10, tzinfo=UTC)))
+    session.add(Event(uuid="tap-long-ago", kind="badge_in", worker_id=w001.id,
+                      body_hash="x", occurred_at=datetime(2025, 3, 10, 0, 5, tzinfo=UTC)))
     session.flush()
-    version = data_version(session)
-    session.add(Event(id=999, uuid="late", kind="badge_in", worker_id=w001.id,
-                      body_hash="x", occurred_at=datetime(2026, 3, 11, tzinfo=UTC)))
+    assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is held
+    # The week before counts (most improved): a tap in it moves this week's standing.
+    session.add(Event(uuid="tap-last-week", kind="badge_in", worker_id=w001.id,
+                      body_hash="x", occurred_at=datetime(2026, 3, 4, 0, 5, tzinfo=UTC)))
     session.flush()
-    assert data_version(session) != version
+    assert cached_standing(session, cache, factory, week, ZONE, MONDAY) is not held
 
 
 def test_cache_is_bounded_and_forgets_older_versions(session: Session,
@@ -327,9 +340,11 @@ def test_cache_is_bounded_and_forgets_older_versions(session: Session,
         leaderboard(session, "W1", "day", MONDAY + timedelta(days=day), ZONE,
                     today=MONDAY + timedelta(days=day), cache=cache)
     assert len(cache) == 2
+    day = period_span("day", MONDAY + timedelta(days=3))
+    held = cached_standing(session, cache, factory, day, ZONE, day.start)
     record(session, "test", "worker.update", "worker", "W001")
-    leaderboard(session, "W1", "week", MONDAY, ZONE, today=MONDAY, cache=cache)
-    assert len(cache) == 1  # the entries of the older version went at once
+    assert cached_standing(session, cache, factory, day, ZONE, day.start) is not held
+    assert len(cache) == 2
     cache.clear()
     assert len(cache) == 0
 
