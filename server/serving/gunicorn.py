@@ -18,6 +18,7 @@ certificate.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,10 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
                                               interfaces=config.mdns_interfaces)
     # Connections made in the master must not be shared with forked workers.
     app.extensions["shopfloor.engine"].dispose(close=False)
+    # The app's long-lived objects (modules, routes, statements) out of the collector's
+    # reach: a full collection walked ~240,000 of them, 130-230 ms on a request's time,
+    # and forked workers keep sharing their pages instead of copying them on each walk.
+    gc.freeze()
     binds, plain_ports = [f"{host}:{port}"], frozenset[int]()
     wsgi: Any = app
     tls: dict[str, str | None] = {"certfile": None, "keyfile": None}

@@ -8,15 +8,25 @@ Rejected
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from server.models import Event, Kiosk, Machine, PointCategory, PointEntry, Role, Worker
-from server.services.devices.roster import served_workshop_ids
+from server.models import (
+    Event,
+    Kiosk,
+    Machine,
+    PeriodState,
+    PointCategory,
+    PointEntry,
+    Role,
+    SettledPeriod,
+    Worker,
+    kiosk_workshops,
+)
 from server.services.periods.late import ClosedPeriods
 
 # A check returns the writes to make once the event row exists (it needs the event's id),
@@ -38,14 +48,38 @@ class Kept(Rejected):
         self.workshop_id = workshop_id
 
 
+class NoneClosed:
+    """The closed periods of workshops that have none (as `ClosedPeriods`, read nothing)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def on(self, workshop_id: int | None, day: date) -> SettledPeriod | None:
+        return None
+
+
+_PERIODS = cast(Table, SettledPeriod.__table__)
+# The kiosk's workshops, each with its closed periods' ids (None when it has none), in one
+# query: most batches then read no period at all.
+_SERVED = (
+    select(kiosk_workshops.c.workshop_id, _PERIODS.c.id)
+    .outerjoin(_PERIODS, (_PERIODS.c.workshop_id == kiosk_workshops.c.workshop_id)
+               & (_PERIODS.c.state == PeriodState.CLOSED))
+    .where(kiosk_workshops.c.kiosk_id == bindparam("kiosk"))
+)
+
+
 class Batch:
     """One batch of validated events for one kiosk, in one transaction."""
 
     def __init__(self, session: Session, kiosk: Kiosk, zone: ZoneInfo, now: datetime) -> None:
         self.session, self.kiosk, self.zone, self.now = session, kiosk, zone, now
         self.actor = f"kiosk:{kiosk.name}"
-        self.workshops = served_workshop_ids(kiosk)
-        self.closed = ClosedPeriods(session, self.workshops)
+        served = session.execute(_SERVED, {"kiosk": kiosk.id}).all()
+        self.workshops: set[int] = {workshop for workshop, _ in served}
+        self.closed: ClosedPeriods | NoneClosed = (
+            ClosedPeriods(session, self.workshops)
+            if any(period is not None for _, period in served) else NoneClosed())
         self.late_entries: list[PointEntry] = []  # approved, dated in a closed period
         self.workers: dict[str, Worker] = {}
         self.machines: dict[str, Machine] = {}

@@ -324,18 +324,20 @@ def canonical_payload(event: KioskEvent) -> dict[str, Any]:
     return payload
 
 
-def body_hash(event: KioskEvent, payload: dict[str, Any] | None = None) -> str:
+def body_hash(event: KioskEvent, payload: dict[str, Any] | None = None,
+              uuid: str | None = None) -> str:
     """sha256 over (uuid, kind, worker, occurred_at in UTC, payload), key order ignored.
 
     Two sends of the same event hash alike however the kiosk spelt the offset or ordered
-    the keys; any change of meaning changes the hash. `payload`, when given, is the
-    event's `canonical_payload`, already computed by the caller.
+    the keys; any change of meaning changes the hash. `payload` and `uuid`, when given,
+    are the event's `canonical_payload` and `str(event.uuid)`, computed by the caller.
     """
+    at = event.occurred_at  # in UTC already (KioskEvent._in_range), unless made otherwise
     body = [
-        str(event.uuid),
+        str(event.uuid) if uuid is None else uuid,
         event.kind,
         event.worker,
-        event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        (at if at.tzinfo is UTC else at.astimezone(UTC)).isoformat(timespec="microseconds"),
         canonical_payload(event) if payload is None else payload,
     ]
     return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()

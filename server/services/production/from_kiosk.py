@@ -62,6 +62,7 @@ from server.models import Event, Machine, ProductionRecord, RecordSource, utcnow
 from server.services.audit import lock_chain, record
 from server.services.events.kinds import COUNT_KINDS, RUN_KINDS, EventKind
 from server.services.production.records import key_text
+from server.services.scores.aggregates import mark_days
 
 ShiftKey = tuple[int, int, date, str]  # worker id, machine id, date, shift
 # A production event as the batch applies it: worker id, machine id, kind, occurred_at.
@@ -408,6 +409,9 @@ def recompute(session: Session, touches: Iterable[Touch], zone: ZoneInfo, actor:
             {"record": old.id, "updated_at": now, **values.to_dict()}
             for _, old, values in updated])
     if created or updated:
+        # (an update changes a record's values, never its worker or date)
+        changed = [key for key, _ in created] + [key for key, _, _ in updated]
+        mark_days(session, {(worker, day) for worker, _, day, _ in changed})
         _audit(session, actor, machines, created, updated,
                {"unchanged": unchanged, "skipped": skipped})
 
