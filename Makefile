@@ -26,7 +26,8 @@ SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/discovery/test_rogue_server.py tests/discovery/test_advertising.py \
 	tests/server/test_backup.py
 
-.PHONY: run install system-packages test-setup test test-slow bench soak lint clean image image-test
+.PHONY: run install system-packages test-setup test test-slow bench bench-load soak lint clean \
+	image image-test
 
 run: install
 	scripts/run-demo.sh
@@ -59,7 +60,14 @@ test-slow: test-setup
 	$(BIN)/python -m pytest $(SLOW_TESTS) --durations=10 $(PYTEST_ARGS)
 
 bench: test-setup
-	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/bench -o python_files='bench_*.py' \
+		--ignore=tests/bench/bench_load.py -s $(PYTEST_ARGS)
+
+# The server under locust: the /health ceiling, 100 kiosks with 200 wall TVs, the TVs alone,
+# 60 s each (about 4 minutes; tests/bench/bench_load.py says how to read it).
+bench-load: test-setup
+	$(BIN)/python -m pytest tests/bench/bench_load.py -o python_files='bench_*.py' -s \
+		$(PYTEST_ARGS)
 
 # The kiosk kill -9 fault test for 1,000 rounds instead of make test's 100 (tests/discovery).
 SOAK_ROUNDS ?= 1000
