@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, current_app, jsonify, request, send_file
 
 from server.api.auth import current_kiosk
 from server.api.schemas import (
@@ -26,6 +26,8 @@ from server.services.devices.identity import server_id
 from server.services.devices.kiosks import enroll
 from server.services.devices.roster import roster, roster_etag
 from server.services.scores.kiosk_reads import (
+    CardTags,
+    card_etag,
     kiosk_leaderboard,
     kiosk_scorecard,
     pending_claims,
@@ -122,18 +124,23 @@ def get_scorecard(code: str) -> Response:
     now = _today()
     on = query.date or now.date()
     # A kiosk back from days offline, or prefetching its roster's cards, asks for many
-    # cards; unchanged ones cost a 304, known before the card is built.
-    etag = scorecard_version(session, kiosk, code, query.period, on, now, app_config().zone)
-
-    def build() -> Response:
-        card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
-                               cache=standings_cache())
-        card["tasks"] = worker_tasks(session, code)
-        return jsonify(card)
-
-    response = conditional(request, etag, build, private=True)
+    # cards; an unchanged one costs a 304, known before the card is built when nothing
+    # it is made of moved since it was last served (CardTags).
+    version = scorecard_version(session, kiosk, code, query.period, on, now,
+                                app_config().zone)
+    tags: CardTags = current_app.extensions["shopfloor.card_tags"]
+    key = (kiosk.id, code, query.period, on)
+    known = tags.get(key, version)
+    if known is not None and request.if_none_match.contains_weak(known):
+        session.commit()
+        return conditional(request, known, lambda: Response(status=500), private=True)
+    card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
+                           cache=standings_cache())
+    card["tasks"] = worker_tasks(session, code)
+    etag = card_etag(card)
+    tags.put(key, version, etag)
     session.commit()
-    return response
+    return conditional(request, etag, lambda: jsonify(card), private=True)
 
 
 @operation(

@@ -49,6 +49,7 @@ from server.config import Config
 from server.models import Worker, Workshop
 from server.services.devices.keys import load_keys
 from server.services.people.badges import assign_card
+from server.services.scores.kiosk_reads import card_etag
 from support.factory import build_factory, make_event
 
 TODAY = date.today()
@@ -407,6 +408,18 @@ def get(url: str, path: str, token: str, etag: str | None = None
         return response.status, response.getheader("ETag"), response.read()
     finally:
         connection.close()
+
+
+def test_the_card_etag_follows_what_the_kiosk_shows_not_the_lookback_hour() -> None:
+    card = {"worker": {"code": "W001"}, "period": "week", "total": 5.0,
+            "tasks": {"since": "2026-12-07T03:00:00+00:00", "claims_decided": []}}
+    tag = card_etag(card)
+    assert card_etag({**card, "tasks": {**card["tasks"],
+                                        "since": "2026-12-07T04:00:00+00:00"}}) == tag
+    assert card_etag({**card, "tasks": {**card["tasks"], "claims_decided": [{"id": 1}]}}) != tag
+    assert card_etag({**card, "total": 5.5}) != tag
+    assert card_etag({**card, "worker": {"code": "W002"}}) != tag
+    assert card_etag({**card, "period": "day"}) != tag
 
 
 def test_the_servers_scorecard_answers_304_to_its_etag_by_raw_http(server) -> None:

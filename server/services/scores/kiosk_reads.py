@@ -7,6 +7,9 @@ even when it exists, and an unknown name is NotFound (404).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,12 @@ from server.models import (
 )
 from server.scoring import period_span, previous_span
 from server.services import InvalidInput, NotFound
-from server.services.devices.roster import require_workshop, served_worker, served_workshop_ids
+from server.services.devices.roster import (
+    require_workshop,
+    roster_etag,
+    served_worker,
+    served_workshop_ids,
+)
 from server.services.events.kinds import EventKind
 from server.services.scores.aggregates import span_stamp
 from server.services.scores.data_version import newest_audit
@@ -48,9 +56,9 @@ def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: st
 
 def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: str,
                       on: date, now: datetime, zone: ZoneInfo) -> str:
-    """A validator for the worker's card, made without building it: it moves whenever
+    """A version of the worker's card, known without building it: it moves whenever
     anything the card is made of may have changed, so an unchanged card costs a few index
-    reads (a 304) instead of its workshop's standing.
+    reads (a 304, `CardTags`) instead of its workshop's standing.
 
     What moves it: any audited change (schemes, people, decisions, claims, appeals,
     rewards, the ledger, training completed, periods closed), the score stamps of the
@@ -74,6 +82,50 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
     parts = (worker_code, period, on.isoformat(), local.date().isoformat(),
              newest_audit(session), *stamp, own, *alerts, kiosk.id)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+class CardTags:
+    """The ETag each card was last served with, and the `scorecard_version` it was made
+    at, by (kiosk, worker, period, day); the least recently used dropped beyond
+    `max_entries`. One per app (server process).
+
+    The ETag itself is a hash of the card (`card_etag`), so a card that comes out the same
+    after an unrelated change (someone else's claim decided) still answers 304; the
+    version only lets an unchanged card answer 304 without being built.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._tags: OrderedDict[Hashable, tuple[str, str]] = OrderedDict()
+
+    def get(self, key: Hashable, version: str) -> str | None:
+        with self._lock:
+            held = self._tags.get(key)
+            if held is None or held[0] != version:
+                return None
+            self._tags.move_to_end(key)
+            return held[1]
+
+    def put(self, key: Hashable, version: str, etag: str) -> None:
+        with self._lock:
+            self._tags[key] = (version, etag)
+            self._tags.move_to_end(key)
+            while len(self._tags) > self.max_entries:
+                self._tags.popitem(last=False)
+
+
+def card_etag(card: dict[str, Any]) -> str:
+    """A scorecard's validator: a hash of the card, so it changes whenever anything the
+    kiosk shows does, and differs between workers and periods (both are in the card).
+    `tasks.since` is left out: the start of the window decided claims are looked up in,
+    which for a worker never seen at a kiosk moves on every hour; the lists it selects are
+    in the hash themselves, and the kiosk never reads it. Without this a kiosk prefetching
+    2,000 workers' cards would fetch most of them whole every hour."""
+    tasks = card.get("tasks")
+    if isinstance(tasks, dict) and "since" in tasks:
+        card = {**card, "tasks": {k: v for k, v in tasks.items() if k != "since"}}
+    return roster_etag(card)
 
 
 def kiosk_leaderboard(session: Session, kiosk: Kiosk, workshop_code: str, period: str,

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from server.api import kiosk as kiosk_api
 from server.models import RecordSource
 from server.services.production.records import upsert_production, validate_production_rows
 from server.services.scores.privacy import celebrated, private_rank
@@ -109,28 +110,45 @@ def test_an_unchanged_scorecard_answers_304(client: FlaskClient, kiosk_headers: 
 
 
 
-def test_the_scorecard_etag_moves_only_with_its_workshop_and_period(
+def test_an_unchanged_card_answers_304_without_being_built(
         client: FlaskClient, kiosk_headers: dict[str, str], factory: Factory,
-        records: None) -> None:
-    """The validator is known before the card is built (services/scores/kiosk_reads.py
-    `scorecard_version`): a tap in another workshop, or a second tap the same day, keeps
-    it; a first tap in the workshop today moves it (attendance may rank them anew)."""
+        records: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a card is made of has a version known before the card is built
+    (services/scores/kiosk_reads.py `scorecard_version`): while it stands, the card's
+    ETag answers 304 with nothing built. A tap in another workshop, or a second tap the
+    same day, leaves it; a first tap in the workshop today moves it, and the card is built
+    again and compared: the same card is still a 304, a changed one a new ETag."""
+    built: list[str] = []
+    real = kiosk_api.kiosk_scorecard
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(str(args[2]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kiosk_api, "kiosk_scorecard", counted)
     path = "/api/v1/workers/W001/scorecard?period=week"
     etag = client.get(path, headers=kiosk_headers).headers["ETag"]
+    assert built == ["W001"]
 
     def tap(worker: str, headers: dict[str, str]) -> None:
         answer = client.post("/api/v1/events", headers=headers,
                              json={"events": [make_event("badge_in", worker)]})
         assert answer.get_json()["results"][0]["status"] == "accepted"
 
+    def read() -> int:
+        return client.get(path, headers={**kiosk_headers, "If-None-Match": etag}).status_code
+
     tap("W101", bearer(factory.other_kiosk_token))  # workshop W2
-    assert client.get(path, headers={**kiosk_headers, "If-None-Match": etag}).status_code == 304
-    tap("W002", kiosk_headers)
-    moved = client.get(path, headers={**kiosk_headers, "If-None-Match": etag})
-    assert moved.status_code == 200 and moved.headers["ETag"] != etag
-    tap("W002", kiosk_headers)  # the same day again: the same standing
-    again = client.get(path, headers={**kiosk_headers, "If-None-Match": moved.headers["ETag"]})
-    assert again.status_code == 304
+    assert read() == 304 and built == ["W001"]
+    tap("W002", kiosk_headers)  # W1, W002's first today: W001's card is built again
+    assert read() == 304 and built == ["W001", "W001"]  # ... and it is the same card
+    tap("W002", kiosk_headers)  # the same day again: nothing moved
+    assert read() == 304 and built == ["W001", "W001"]
+    answer = client.post("/api/v1/events", headers=kiosk_headers, json={"events": [
+        make_event("output", "W001", {"machine": "M1", "count": 40})]})
+    assert answer.get_json()["results"][0]["status"] == "accepted"
+    changed = client.get(path, headers={**kiosk_headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
 def test_a_matching_etag_never_answers_for_a_worker_the_kiosk_does_not_serve(
