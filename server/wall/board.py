@@ -27,16 +27,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
-from server.models import Alert, Language, NameStyle, Worker, Workshop
+from server.models import Alert, AuditEntry, Language, NameStyle, ScoreStamp, Worker, Workshop
 from server.scoring import period_span, previous_span
 from server.services import ServiceError
 from server.services.alerts import alert_dict, open_alerts
 from server.services.periods.review import last_closed_star
-from server.services.scores.aggregates import span_stamp
-from server.services.scores.data_version import newest_audit
 from server.services.scores.privacy import (
     celebrated,
     in_top_half,
@@ -131,26 +129,46 @@ def _workshop_board(session: Session, workshop: Workshop, on: date, zone: ZoneIn
     return base
 
 
-def board_version(session: Session, workshops: list[Workshop], on: date) -> tuple[int, ...]:
-    """A number that moves whenever the board of these workshops on `on` may change: any
-    audited change (closed periods, schemes, people), a change to the day sums of their
-    weeks and months (and the ones before, for the most improved), and their alerts (a new
-    one, one acknowledged or resolved). A badge tap elsewhere leaves it alone, so a TV
-    polling every second gets 304s."""
+def _version_statement(some: bool) -> Any:
+    """The board's version in one statement, built once (a TV asks every second): the
+    newest audit id, the workshops' stamps from `first` to `last`, their alerts."""
+    stamps = select(func.coalesce(func.sum(ScoreStamp.stamp), 0).label("total"),
+                    func.count().label("days")).where(
+        ScoreStamp.date.between(bindparam("first"), bindparam("last")))
+    alerts = select(func.coalesce(func.max(Alert.id), 0).label("newest"),
+                    func.count(Alert.id).filter(Alert.resolved_at.is_(None)).label("open"),
+                    func.count(Alert.id).filter(Alert.resolved_at.is_(None),
+                                                Alert.acknowledged_at.is_(None)
+                                                ).label("waiting"))
+    if some:
+        shops: Any = bindparam("shops", expanding=True)
+        stamps = stamps.where(ScoreStamp.workshop_id.in_(shops))
+        alerts = alerts.where(Alert.workshop_id.in_(shops))
+    of_stamps, of_alerts = stamps.subquery(), alerts.subquery()
+    return (select(select(func.coalesce(func.max(AuditEntry.id), 0)).scalar_subquery(),
+                   of_stamps.c.total, of_stamps.c.days, of_alerts.c.newest,
+                   of_alerts.c.open, of_alerts.c.waiting)
+            .select_from(of_stamps.join(of_alerts, true())))
+
+
+_VERSION_OF_ALL, _VERSION_OF_SOME = _version_statement(False), _version_statement(True)
+
+
+def board_version(session: Session, workshop_ids: list[int] | None, on: date
+                  ) -> tuple[int, ...]:
+    """A number that moves whenever the board of these workshops (None: all) on `on` may
+    change: any audited change (closed periods, schemes, people), a change to the day sums
+    of their weeks and months (and the ones before, for the most improved), and their
+    alerts (a new one, one acknowledged or resolved). A badge tap elsewhere leaves it
+    alone, so a TV polling every second gets 304s."""
     week, month = period_span("week", on), period_span("month", on)
-    first = min(previous_span(week).start, previous_span(month).start)
-    last = max(week.end, month.end)
-    ids = [w.id for w in workshops]
-    parts = [newest_audit(session)]
-    for workshop_id in ids:
-        parts.extend(span_stamp(session, workshop_id, first, last))
-    newest, unresolved, waiting = session.execute(
-        select(func.coalesce(func.max(Alert.id), 0),
-               func.count(Alert.id).filter(Alert.resolved_at.is_(None)),
-               func.count(Alert.id).filter(Alert.resolved_at.is_(None),
-                                           Alert.acknowledged_at.is_(None)))
-        .where(Alert.workshop_id.in_(ids))).one()
-    return (*parts, int(newest), int(unresolved), int(waiting))
+    params: dict[str, Any] = {"first": min(previous_span(week).start, previous_span(month).start),
+                              "last": max(week.end, month.end)}
+    statement = _VERSION_OF_ALL
+    if workshop_ids is not None:
+        statement, params["shops"] = _VERSION_OF_SOME, workshop_ids
+    row = session.connection().execute(statement, params).one()
+    return tuple(int(part) for part in row)
 
 
 def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,

@@ -68,11 +68,12 @@ def board(token: str) -> Response:
     session = db_session()
     zone = app_config().zone
     today = datetime.now(zone).date()
-    workshops = display_workshops(session, display)
-    version = "-".join(str(part) for part in board_version(session, workshops, today))
+    shown = None if display.workshop_id is None else [display.workshop_id]
+    version = "-".join(str(part) for part in board_version(session, shown, today))
     etag = f"{version}-{today.isoformat()}-{display.id}-{display.names.value}"
 
     def build() -> Response:
+        workshops = display_workshops(session, display)
         return jsonify(build_board(session, workshops, today, zone, display.language,
                                    cache=standings_cache(), names=display.names))
 

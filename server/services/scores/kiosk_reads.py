@@ -15,16 +15,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from server.models import (
     Alert,
+    AuditEntry,
     EntryStatus,
     Event,
     Kiosk,
     PointCategory,
     PointEntry,
+    ScoreStamp,
     Worker,
     Workshop,
 )
@@ -37,8 +39,6 @@ from server.services.devices.roster import (
     served_workshop_ids,
 )
 from server.services.events.kinds import EventKind
-from server.services.scores.aggregates import span_stamp
-from server.services.scores.data_version import newest_audit
 from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
 
@@ -52,6 +52,26 @@ def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: st
     top 20 % of the workshop (services/scores/privacy.py)."""
     served_worker(session, kiosk, worker_code)
     return private_rank(worker_scorecard(session, worker_code, period, on, zone, cache=cache))
+
+
+def _card_version_statement() -> Any:
+    """What `scorecard_version` reads, in one statement built once: the newest audit id,
+    the workshop's stamps from `first` to `last`, the worker's newest event, the alerts."""
+    stamps = select(func.coalesce(func.sum(ScoreStamp.stamp), 0).label("total"),
+                    func.count().label("days")).where(
+        ScoreStamp.workshop_id == bindparam("shop"),
+        ScoreStamp.date.between(bindparam("first"), bindparam("last"))).subquery()
+    alerts = select(func.coalesce(func.max(Alert.id), 0).label("newest"),
+                    func.count(Alert.resolved_at).label("resolved")).subquery()
+    return (select(select(func.coalesce(func.max(AuditEntry.id), 0)).scalar_subquery(),
+                   stamps.c.total, stamps.c.days,
+                   select(func.coalesce(func.max(Event.id), 0))
+                   .where(Event.worker_id == bindparam("worker")).scalar_subquery(),
+                   alerts.c.newest, alerts.c.resolved)
+            .select_from(stamps.join(alerts, true())))
+
+
+_CARD_VERSION = _card_version_statement()
 
 
 def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: str,
@@ -73,15 +93,12 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
         span = period_span(period, on)
     except ValueError:
         raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
-    stamp = span_stamp(session, worker.workshop_id, previous_span(span).start, span.end)
-    own = session.execute(select(func.coalesce(func.max(Event.id), 0))
-                          .where(Event.worker_id == worker.id)).scalar_one()
-    alerts = session.execute(select(func.coalesce(func.max(Alert.id), 0),
-                                    func.count(Alert.resolved_at))).one()
+    parts = session.connection().execute(_CARD_VERSION, {
+        "shop": worker.workshop_id, "worker": worker.id, "first": previous_span(span).start,
+        "last": span.end}).one()
     local = now.astimezone(zone)
-    parts = (worker_code, period, on.isoformat(), local.date().isoformat(),
-             newest_audit(session), *stamp, own, *alerts, kiosk.id)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    made = (worker_code, period, on.isoformat(), local.date().isoformat(), *parts, kiosk.id)
+    return hashlib.sha256(repr(made).encode()).hexdigest()[:32]
 
 
 class CardTags:
