@@ -19,6 +19,7 @@ line, with what it draws and says of it:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from math import fsum
 from typing import Any
 
@@ -40,12 +41,13 @@ DEFAULT_PICTOGRAM = "points"
 CAP_CATEGORY = "points_cap"
 
 
-def _kind(entry: PointEntry) -> str:
-    if (entry.decision_note or "").startswith("appeal"):
+def _kind(decision_note: str | None, given_by_worker_id: int | None,
+          event_id: int | None) -> str:
+    if (decision_note or "").startswith("appeal"):
         return "appeal"
-    if entry.given_by_worker_id is not None:
+    if given_by_worker_id is not None:
         return "remark"
-    if entry.event_id is not None:
+    if event_id is not None:
         return "claim"
     return "hr"
 
@@ -53,37 +55,69 @@ def _kind(entry: PointEntry) -> str:
 def point_entry_lines(session: Session, worker_id: int, card: Scorecard) -> list[dict[str, Any]]:
     """Every approved point entry of the worker dated in the card's period (the rows the
     engine summed), oldest first, and a `cap` line when the total counts less."""
+    rows = point_entry_rows(session, [worker_id], card.span.start, card.span.end)
+    return entry_lines(rows.get(worker_id, []), card)
+
+
+# Bound parameters per IN list: well under SQLite's limit, and PostgreSQL plans them fine.
+_CHUNK = 900
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    unique = sorted(set(ids))
+    return [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
+
+
+def point_entry_rows(session: Session, worker_ids: Sequence[int], first: date, last: date
+                     ) -> dict[int, list[dict[str, Any]]]:
+    """The approved point entries of these workers dated from `first` to `last`, as card
+    lines without `counted`, by worker id, oldest first: one query per 900 workers (of
+    columns, not ORM objects: a workshop's month is thousands of entries)."""
     giver, decider = aliased(Worker), aliased(Worker)
     giver_user, decider_user = aliased(User), aliased(User)
-    rows = session.execute(
-        select(PointEntry, PointCategory, giver.name, decider.name, giver_user.username,
-               decider_user.username)
-        .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
-        .outerjoin(giver, PointEntry.given_by_worker_id == giver.id)
-        .outerjoin(decider, PointEntry.decided_by_worker_id == decider.id)
-        .outerjoin(giver_user, PointEntry.given_by_user_id == giver_user.id)
-        .outerjoin(decider_user, PointEntry.decided_by_user_id == decider_user.id)
-        .where(PointEntry.worker_id == worker_id, PointEntry.status == EntryStatus.APPROVED,
-               PointEntry.date.between(card.span.start, card.span.end))
-        .order_by(PointEntry.date, PointEntry.id)
-    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(worker_ids):
+        rows = session.execute(
+            select(PointEntry.worker_id, PointEntry.id, PointEntry.date, PointEntry.points,
+                   PointEntry.decision_note, PointEntry.given_by_worker_id,
+                   PointEntry.event_id, PointCategory.id, PointCategory.code,
+                   PointCategory.name, PointCategory.name_en, PointCategory.pictogram,
+                   giver.name, decider.name, giver_user.username, decider_user.username)
+            .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
+            .outerjoin(giver, PointEntry.given_by_worker_id == giver.id)
+            .outerjoin(decider, PointEntry.decided_by_worker_id == decider.id)
+            .outerjoin(giver_user, PointEntry.given_by_user_id == giver_user.id)
+            .outerjoin(decider_user, PointEntry.decided_by_user_id == decider_user.id)
+            .where(PointEntry.worker_id.in_(chunk),
+                   PointEntry.status == EntryStatus.APPROVED,
+                   PointEntry.date.between(first, last))
+            .order_by(PointEntry.worker_id, PointEntry.date, PointEntry.id)
+        )
+        for (worker_id, entry_id, day, points, note, giver_id, event_id, category_id, code,
+             name, name_en, pictogram, given_by, decided_by, given_by_user,
+             decided_by_user) in rows:
+            has_category = category_id is not None
+            found.setdefault(worker_id, []).append({
+                "id": entry_id,
+                "date": day.isoformat(),
+                "category": code if has_category else "",
+                "category_name": name if has_category else "",
+                "category_name_en": (name_en or "") if has_category else "",
+                "pictogram": (pictogram or DEFAULT_PICTOGRAM) if has_category
+                else DEFAULT_PICTOGRAM,
+                "points": points,
+                "given_by_name": (given_by or given_by_user or decided_by or decided_by_user
+                                  or ""),
+                "kind": _kind(note, giver_id, event_id),
+            })
+    return found
+
+
+def entry_lines(rows: Sequence[dict[str, Any]], card: Scorecard) -> list[dict[str, Any]]:
+    """A card's point entry lines from its worker's rows (`point_entry_rows`), and the
+    `cap` line when the total counts less than they add up to."""
     counted = not card.scheme.counts_points_as_dimension
-    lines: list[dict[str, Any]] = []
-    for entry, category, given_by, decided_by, given_by_user, decided_by_user in rows:
-        lines.append({
-            "id": entry.id,
-            "date": entry.date.isoformat(),
-            "category": category.code if category is not None else "",
-            "category_name": category.name if category is not None else "",
-            "category_name_en": (category.name_en or "") if category is not None else "",
-            # the pictogram helper's column (migration 0012); "points" until it exists
-            "pictogram": (getattr(category, "pictogram", None) or DEFAULT_PICTOGRAM)
-            if category is not None else DEFAULT_PICTOGRAM,
-            "points": entry.points,
-            "given_by_name": given_by or given_by_user or decided_by or decided_by_user or "",
-            "kind": _kind(entry),
-            "counted": counted,
-        })
+    lines: list[dict[str, Any]] = [{**row, "counted": counted} for row in rows]
     if counted:
         listed = fsum(line["points"] for line in lines)
         difference = round(card.point_entries_total - listed, 6)
@@ -99,18 +133,32 @@ def point_entry_lines(session: Session, worker_id: int, card: Scorecard) -> list
 
 def adjustment_detail(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
     """The adjustment lines a card counted, each with the closed period it belongs to."""
-    if not ids:
-        return []
-    rows = session.execute(
-        select(Adjustment, SettledPeriod.kind, SettledPeriod.key)
-        .outerjoin(SettledPeriod, Adjustment.origin_period_id == SettledPeriod.id)
-        .where(Adjustment.id.in_(list(ids)))
-        .order_by(Adjustment.booked_on, Adjustment.id)
-    )
-    return [{"id": a.id, "points": a.points, "booked_on": a.booked_on.isoformat(),
-             "original_date": a.original_date.isoformat(), "source": a.source,
-             "reason": a.reason, "period_kind": kind or "", "period_label": key or ""}
-            for a, kind, key in rows]
+    return adjustment_lines(adjustment_rows(session, ids), ids)
+
+
+def adjustment_rows(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The lines of these adjustments by id (`adjustment_lines` picks a card's)."""
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Adjustment, SettledPeriod.kind, SettledPeriod.key)
+            .outerjoin(SettledPeriod, Adjustment.origin_period_id == SettledPeriod.id)
+            .where(Adjustment.id.in_(chunk))
+        )
+        for a, kind, key in rows:
+            found[a.id] = {"id": a.id, "points": a.points, "booked_on": a.booked_on,
+                           "original_date": a.original_date.isoformat(), "source": a.source,
+                           "reason": a.reason, "period_kind": kind or "",
+                           "period_label": key or ""}
+    return found
+
+
+def adjustment_lines(rows: dict[int, dict[str, Any]], ids: Sequence[int]
+                     ) -> list[dict[str, Any]]:
+    """A card's adjustment lines from `adjustment_rows`, in the order booked."""
+    picked = sorted((rows[i] for i in dict.fromkeys(ids) if i in rows),
+                    key=lambda line: (line["booked_on"], line["id"]))
+    return [{**line, "booked_on": line["booked_on"].isoformat()} for line in picked]
 
 
 def listed_total(card: dict[str, Any]) -> float:

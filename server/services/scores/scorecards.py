@@ -13,6 +13,8 @@ period's days, so they agree with the snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from server.models import Worker, Workshop
 from server.scoring import (
     Dim,
+    DimensionScore,
     Period,
     PeriodSpan,
     Placing,
@@ -33,10 +36,15 @@ from server.scoring import (
 )
 from server.scoring.ranking import tier_stars
 from server.services import InvalidInput, NotFound
-from server.services.alerts.reads import fault_minutes
+from server.services.alerts.reads import fault_minutes_of
 from server.services.periods.snapshots import settled_board, settled_card
 from server.services.points import ledger
-from server.services.scores.card_lines import adjustment_detail, point_entry_lines
+from server.services.scores.card_lines import (
+    adjustment_lines,
+    adjustment_rows,
+    entry_lines,
+    point_entry_rows,
+)
 from server.services.scores.inputs import Person
 from server.services.scores.schemes import scheme_for
 from server.services.scores.standings import (
@@ -48,8 +56,8 @@ from server.services.scores.standings import (
 )
 from server.services.scores.tracks import metric_names, track_weeks
 
-__all__ = ["StandingsCache", "all_scorecards", "card_dict", "leaderboard", "standing_board",
-           "worker_scorecard"]
+__all__ = ["StandingsCache", "all_scorecards", "card_dict", "card_dicts", "leaderboard",
+           "standing_board", "worker_scorecard"]
 
 
 def _span(period: str, on: date) -> PeriodSpan:
@@ -82,6 +90,40 @@ def _header(span: PeriodSpan, scheme: Scheme) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """What the cards of some workers list beside their dimensions, read for all of them
+    at once: point entries and fault minutes by worker id, adjustments by id, metric names
+    by code."""
+
+    entries: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    adjustments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[int, dict[str, float]] = field(default_factory=dict)
+    names: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _has_uptime(card: Scorecard) -> bool:
+    return any(d.key is Dim.UPTIME for d in card.dimensions)
+
+
+def _read_lines(session: Session, pairs: Sequence[tuple[Scorecard, Person]],
+                zone: ZoneInfo | None) -> _Lines:
+    """The lines of these cards (all of one period) in a few queries, not a few per card."""
+    if not pairs:
+        return _Lines()
+    span = pairs[0][0].span
+    ids = [person.id for _, person in pairs]
+    uptime = [person.id for card, person in pairs if _has_uptime(card)]
+    return _Lines(
+        entries=point_entry_rows(session, ids, span.start, span.end),
+        adjustments=adjustment_rows(
+            session, [i for card, _ in pairs for i in card.adjustment_ids]),
+        faults=(fault_minutes_of(session, uptime, span.start, span.end, zone)
+                if zone is not None and uptime else {}),
+        names=metric_names(session, tuple(d for card, _ in pairs for d in card.dimensions)),
+    )
+
+
 def card_dict(card: Scorecard, person: Person, workshop: Workshop,
               session: Session | None = None, *, zone: ZoneInfo | None = None
               ) -> dict[str, Any]:
@@ -96,14 +138,58 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
     site's `zone`, each uptime dimension says on which days its machines stood still for
     faults (`fault_minutes`: {"YYYY-MM-DD": minutes}, days with fault downtime only).
     """
+    lines = None if session is None else _read_lines(session, [(card, person)], zone)
+    return _card_json(card, person, workshop, lines, with_faults=zone is not None)
+
+
+def card_dicts(session: Session, standing: Standing, workshop: Workshop,
+               codes: Sequence[str], *, zone: ZoneInfo | None = None
+               ) -> list[dict[str, Any]]:
+    """`card_dict` of these workers of a standing (scored in detail), in this order, their
+    lines read in a few queries for all of them: what a whole workshop's cards need."""
+    pairs = [(standing.card(code), standing.people[code]) for code in codes]
+    lines = _read_lines(session, pairs, zone)
+    return [_card_json(card, person, workshop, lines, with_faults=zone is not None)
+            for card, person in pairs]
+
+
+def _dimension(d: DimensionScore, faults: dict[str, float],
+               names: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    daily: list[dict[str, Any]] = []
+    daily_met: dict[str, Any] = {}
+    for v in d.daily:
+        day = v.date.isoformat()
+        daily.append({"date": day, "value": v.value})
+        daily_met[day] = v.met
+    return {
+        "key": str(d.key), "value": d.value, "target": d.target, "met": d.met,
+        "points": d.points, "max_points": d.max_points, "no_data": d.no_data,
+        "record_ids": list(d.record_ids),
+        "daily": daily,
+        "better": d.better, "lower_is_better": d.better == "lower",
+        "unit": d.unit.value,
+        "daily_met": daily_met,
+        "target_full": d.target_full, "pro_rated": d.pro_rated,
+        **({"fault_minutes": faults} if d.key is Dim.UPTIME else {}),
+        **({"metric": {**names.get(d.metric.code, {"code": d.metric.code})}}
+           if d.metric is not None else {}),
+        **({"track": d.track.value} if d.track is not None else {}),
+    }
+
+
+def _card_json(card: Scorecard, person: Person, workshop: Workshop, read: _Lines | None,
+               *, with_faults: bool) -> dict[str, Any]:
     next_tier = card.next_tier
-    lines = (adjustment_detail(session, card.adjustment_ids) if session is not None
-             else [{"id": i} for i in card.adjustment_ids])
-    entries = point_entry_lines(session, person.id, card) if session is not None else []
-    faults = (fault_minutes(session, person.id, card.span.start, card.span.end, zone)
-              if session is not None and zone is not None
-              and any(d.key is Dim.UPTIME for d in card.dimensions) else {})
-    names = metric_names(session, card.dimensions) if session is not None else {}
+    if read is None:
+        lines: list[dict[str, Any]] = [{"id": i} for i in card.adjustment_ids]
+        entries: list[dict[str, Any]] = []
+        names: dict[str, dict[str, Any]] = {}
+        faults: dict[str, float] = {}
+    else:
+        lines = adjustment_lines(read.adjustments, card.adjustment_ids)
+        entries = entry_lines(read.entries.get(person.id, []), card)
+        names = read.names
+        faults = read.faults.get(person.id, {}) if with_faults else {}
     return {
         "worker": {"code": person.code, "name": person.name, "language": person.language,
                    "workshop": workshop.code},
@@ -111,23 +197,7 @@ def card_dict(card: Scorecard, person: Person, workshop: Workshop,
         "total": card.total,
         "max_total": card.max_total,
         "complete": card.complete,
-        "dimensions": [
-            {
-                "key": str(d.key), "value": d.value, "target": d.target, "met": d.met,
-                "points": d.points, "max_points": d.max_points, "no_data": d.no_data,
-                "record_ids": list(d.record_ids),
-                "daily": [{"date": v.date.isoformat(), "value": v.value} for v in d.daily],
-                "better": d.better, "lower_is_better": d.better == "lower",
-                "unit": d.unit.value,
-                "daily_met": {v.date.isoformat(): v.met for v in d.daily},
-                "target_full": d.target_full, "pro_rated": d.pro_rated,
-                **({"fault_minutes": faults} if d.key is Dim.UPTIME else {}),
-                **({"metric": names.get(d.metric.code, {"code": d.metric.code})}
-                   if d.metric is not None else {}),
-                **({"track": d.track.value} if d.track is not None else {}),
-            }
-            for d in card.dimensions
-        ],
+        "dimensions": [_dimension(d, faults, names) for d in card.dimensions],
         **({"tracks": [
             {"key": t.key.value, "weight": t.weight, "points": t.points, "percent": t.percent,
              "complete": t.complete, "dimension_points": t.dimension_points,
@@ -264,8 +334,8 @@ def all_scorecards(
             skipped.append(workshop.code)
             continue
         standing = build_standing(session, workshop, span, zone, as_of, detail_all=True)
-        cards.extend(card_dict(standing.card(p.worker_code), standing.people[p.worker_code],
-                               workshop, session, zone=zone) for p in standing.placings)
+        cards.extend(card_dicts(session, standing, workshop,
+                                [p.worker_code for p in standing.placings], zone=zone))
     return {
         "period": span.kind.value,
         "period_label": span.label,
