@@ -46,14 +46,14 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from server.admin import admin
     from server.admin import setup as admin_setup
     from server.api import api
-    from server.services.scores.kiosk_reads import CardTags
+    from server.services.scores.kiosk_reads import CardMemo
     from server.services.scores.standings import StandingsCache
     from server.wall import wall
 
     # Standings by workshop and period, shared by the kiosk API and the wall (one per
-    # database), and the ETag each kiosk card was last served with.
+    # database), and the kiosk cards as last served.
     app.extensions["shopfloor.standings"] = StandingsCache()
-    app.extensions["shopfloor.card_tags"] = CardTags()
+    app.extensions["shopfloor.card_memo"] = CardMemo()
 
     app.register_blueprint(api)
     app.register_blueprint(wall)

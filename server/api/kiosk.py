@@ -26,7 +26,7 @@ from server.services.devices.identity import server_id
 from server.services.devices.kiosks import enroll
 from server.services.devices.roster import roster, roster_etag
 from server.services.scores.kiosk_reads import (
-    CardTags,
+    CardMemo,
     card_etag,
     kiosk_leaderboard,
     kiosk_scorecard,
@@ -124,23 +124,23 @@ def get_scorecard(code: str) -> Response:
     now = _today()
     on = query.date or now.date()
     # A kiosk back from days offline, or prefetching its roster's cards, asks for many
-    # cards; an unchanged one costs a 304, known before the card is built when nothing
-    # it is made of moved since it was last served (CardTags).
+    # cards, and every kiosk of a workshop asks for the same ones: while nothing a card is
+    # made of moved, it comes from the memo, a 304 or its stored bytes (CardMemo).
     version = scorecard_version(session, kiosk, code, query.period, on, now,
                                 app_config().zone)
-    tags: CardTags = current_app.extensions["shopfloor.card_tags"]
-    key = (kiosk.id, code, query.period, on)
-    known = tags.get(key, version)
-    if known is not None and request.if_none_match.contains_weak(known):
-        session.commit()
-        return conditional(request, known, lambda: Response(status=500), private=True)
-    card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
-                           cache=standings_cache())
-    card["tasks"] = worker_tasks(session, code)
-    etag = card_etag(card)
-    tags.put(key, version, etag)
+    memo: CardMemo = current_app.extensions["shopfloor.card_memo"]
+    key = (code, query.period, on)
+    held = memo.get(key, version)
+    if held is None:
+        card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
+                               cache=standings_cache())
+        card["tasks"] = worker_tasks(session, code)
+        held = card_etag(card), jsonify(card).get_data()
+        memo.put(key, version, *held)
     session.commit()
-    return conditional(request, etag, lambda: jsonify(card), private=True)
+    etag, body = held
+    return conditional(request, etag, lambda: Response(body, mimetype="application/json"),
+                       private=True)
 
 
 @operation(

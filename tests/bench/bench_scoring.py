@@ -38,6 +38,7 @@ from server.models import (
     Workshop,
     video_workshops,
 )
+from server.services.scores.aggregates import establish
 from server.services.scores.schemes import import_scheme
 from server.services.scores.scorecards import (
     StandingsCache,
@@ -182,6 +183,12 @@ def factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[S
               f"{counts['production']} production records, {counts['points']} point "
               f"entries, {counts['badge_in']} badge-ins "
               f"({time.perf_counter() - started:.1f} s to build)")
+    started = time.perf_counter()
+    with sessions() as session:
+        # The day sums scoring reads, built as a server does at start (scores/aggregates.py)
+        if establish(session, ZONE):
+            session.commit()
+            print(f"day, week and month sums built in {time.perf_counter() - started:.1f} s")
     yield sessions
     engine.dispose()
 

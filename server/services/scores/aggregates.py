@@ -16,9 +16,10 @@ reads changed (a second badge-in the same day stamps nothing).
 
 The zone. A badge-in's day is the factory's calendar day, so the sums are dated in one
 zone, stored with them (setting `aggregates.zone`). Until a zone is stored the tables are
-"not built": writers leave them alone, and the first reader (or the server at start,
-`establish`) builds them from the records. A reader asking in another zone reads the
-records instead (`zone_of` tells which).
+"not built": writers leave them alone and readers read the records; the server builds them
+at its start (`establish`, in its zone, committed before workers fork), as does
+`aggregates rebuild`. A reader asking in another zone reads the records too (`zone_of`
+tells which), and the standings cache keeps nothing for it.
 
 `rebuild` recomputes everything; with `check` it changes nothing and lists each
 difference (`shopfloor-server aggregates rebuild [--check]`).

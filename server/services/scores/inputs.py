@@ -360,8 +360,8 @@ def load_totals(
     ids: Among = ([p.id for p in persons] if workshop_id is None
                   else workshop_workers(workshop_id))
     aggregates.settle(session)
-    if aggregates.zone_of(session) is None:
-        aggregates.establish(session, zone)
+    # Read from the sums once they are built in this zone (the server builds them at its
+    # start, `aggregates.establish`); until then, from the records.
     if aggregates.zone_of(session) == zone:
         return totals_from_day_sums(session, persons, ids, span, training, needs)
     attendance = Dim.ATTENDANCE in needs

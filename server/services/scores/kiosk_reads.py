@@ -78,7 +78,7 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
                       on: date, now: datetime, zone: ZoneInfo) -> str:
     """A version of the worker's card, known without building it: it moves whenever
     anything the card is made of may have changed, so an unchanged card costs a few index
-    reads (a 304, `CardTags`) instead of its workshop's standing.
+    reads (`CardMemo`) instead of its workshop's standing.
 
     What moves it: any audited change (schemes, people, decisions, claims, appeals,
     rewards, the ledger, training completed, periods closed), the score stamps of the
@@ -97,39 +97,42 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
         "shop": worker.workshop_id, "worker": worker.id, "first": previous_span(span).start,
         "last": span.end}).one()
     local = now.astimezone(zone)
-    made = (worker_code, period, on.isoformat(), local.date().isoformat(), *parts, kiosk.id)
+    made = (worker_code, period, on.isoformat(), local.date().isoformat(), *parts)
     return hashlib.sha256(repr(made).encode()).hexdigest()[:32]
 
 
-class CardTags:
-    """The ETag each card was last served with, and the `scorecard_version` it was made
-    at, by (kiosk, worker, period, day); the least recently used dropped beyond
-    `max_entries`. One per app (server process).
+class CardMemo:
+    """Each card as last served, its ETag and the `scorecard_version` it was made at, by
+    (worker, period, day); the least recently used dropped beyond `max_entries`. One per
+    app (server process).
 
-    The ETag itself is a hash of the card (`card_etag`), so a card that comes out the same
-    after an unrelated change (someone else's claim decided) still answers 304; the
-    version only lets an unchanged card answer 304 without being built.
+    While the version stands, the card is answered from here: a 304 to its ETag, or its
+    bytes to a kiosk that has not got it yet (a card does not depend on which kiosk asks;
+    whether it may ask is checked first). The ETag is a hash of the card (`card_etag`), so
+    a card built again after an unrelated change that comes out the same still answers
+    304. About 5 KB a card: 6,000 cards (2,000 workers, three periods) hold 30 MB.
     """
 
-    def __init__(self, max_entries: int = 20_000) -> None:
+    def __init__(self, max_entries: int = 6_000) -> None:
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._tags: OrderedDict[Hashable, tuple[str, str]] = OrderedDict()
+        self._cards: OrderedDict[Hashable, tuple[str, str, bytes]] = OrderedDict()
 
-    def get(self, key: Hashable, version: str) -> str | None:
+    def get(self, key: Hashable, version: str) -> tuple[str, bytes] | None:
+        """(ETag, JSON body) of the card made at `version`, or None."""
         with self._lock:
-            held = self._tags.get(key)
+            held = self._cards.get(key)
             if held is None or held[0] != version:
                 return None
-            self._tags.move_to_end(key)
-            return held[1]
+            self._cards.move_to_end(key)
+            return held[1], held[2]
 
-    def put(self, key: Hashable, version: str, etag: str) -> None:
+    def put(self, key: Hashable, version: str, etag: str, body: bytes) -> None:
         with self._lock:
-            self._tags[key] = (version, etag)
-            self._tags.move_to_end(key)
-            while len(self._tags) > self.max_entries:
-                self._tags.popitem(last=False)
+            self._cards[key] = (version, etag, body)
+            self._cards.move_to_end(key)
+            while len(self._cards) > self.max_entries:
+                self._cards.popitem(last=False)
 
 
 def card_etag(card: dict[str, Any]) -> str:

@@ -41,7 +41,7 @@ from server.scoring import (
     with_placing,
 )
 from server.services import ServiceError
-from server.services.scores.aggregates import establish, settle, span_stamp, zone_of
+from server.services.scores.aggregates import settle, span_stamp, zone_of
 from server.services.scores.data_version import newest_audit
 from server.services.scores.inputs import Person, Training, load_inputs, load_totals, people
 from server.services.scores.schemes import scheme_for, to_scheme
@@ -196,8 +196,10 @@ def cached_standing(
 ) -> Standing:
     """The workshop's standing from the cache, built (without detail) when missing."""
     settle(session)
-    if zone_of(session) is None:
-        establish(session, zone)  # first, so that the version is taken of built sums
+    if zone_of(session) != zone:
+        # The stamps count changes to the sums, which are not built in this zone: no
+        # version to keep a standing by.
+        return build_standing(session, workshop, span, zone, as_of)
     version = standing_version(session, workshop, span)
     scheme_id = _scheme_row(session, workshop, span).id  # a stored version never changes
     key = (workshop.id, scheme_id, span, _within(span, as_of), zone.key)
