@@ -2,9 +2,10 @@
 
 Run with `make bench` or
 `.venv/bin/python -m pytest tests/bench/bench_scoring.py -o python_files='bench_*.py' -s`.
-It prints figures against the targets of issue 2 and asserts nothing about time: a busy CI
-machine must not fail the build, but the figures go into the closing note. Scorecards and
-leaderboards are measured twice: computed afresh, and through a warm `StandingsCache` as
+It prints figures against the targets of issues 2 and 20 (a fresh month card p95 <= 5 ms)
+and asserts nothing about time: a busy CI machine must not fail the build, but the
+figures go into the closing note. The day, week and month sums are built once after the
+data, as a server builds them at start. Scorecards and leaderboards are measured twice: computed afresh, and through a warm `StandingsCache` as
 a running server would answer a kiosk or the wall.
 """
 
@@ -270,7 +271,7 @@ def test_bench_scoring(factory: sessionmaker[Session]) -> None:
     one_card(0)  # warm the caches the way a running server has them
     print(f"\nmachine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, 10M Python "
           f"additions in {_machine_speed():.0f} ms (a 2024 laptop: about 400 ms)")
-    _report("scorecard, one worker, month", _timed(60, one_card), 20)
+    _report("scorecard, one worker, month", _timed(60, one_card), 5)  # issue 20
     _report("leaderboard, 200-worker workshop, week", _timed(30, board), 50)
     _report("scorecards, all 2,000 workers, month", _timed(3, everyone), 5000, key="max")
     print("with a warm StandingsCache, data unchanged (the worker's own card still read and "
