@@ -275,9 +275,21 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
         by_worker[worker].append(day)
     days = [day for _, day in keys]
     first, last = min(days), max(days)
+    connection = session.connection()
+    shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)
+                                    .where(Worker.id.in_(list(by_worker)))).all())
+    stamps = sorted({(shops[worker], day) for worker, day in keys
+                     if shops.get(worker) is not None})
+    # Lock the days' stamp rows first (in one order): on PostgreSQL two transactions
+    # summing the same day would otherwise each count the records without the other's
+    # uncommitted ones, and the later writer would keep a sum missing the first's. The
+    # second waits here until the first commits, then counts both.
+    if stamps:
+        _upsert(session, _STAMP_TABLE,
+                [{"workshop_id": shop, "date": day, "stamp": 0} for shop, day in stamps],
+                ["workshop_id", "date"], "stamp")
     sums = _day_sums(session, by_worker, first, last, zone)
     metrics = _metric_sums(session, list(by_worker), first, last)
-    connection = session.connection()
     marked = sorted(keys)
     day_table, metric_table = _DAY_TABLE, _METRIC_TABLE
     held = {(row[0], _as_date(row[1])): list(row[2:]) for row in connection.execute(
@@ -311,14 +323,11 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
     moved = [key for key in changed
              if _scored(fresh.get(key)) != _scored(held.get(key))
              or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
-    if not moved:
-        return
-    shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)
-                                    .where(Worker.id.in_({w for w, _ in moved}))).all())
-    stamps = {(shops[worker], day) for worker, day in moved if shops.get(worker) is not None}
-    if stamps:
+    bumped = sorted({(shops[worker], day) for worker, day in moved
+                     if shops.get(worker) is not None})
+    if bumped:
         _upsert(session, _STAMP_TABLE,
-                [{"workshop_id": shop, "date": day, "stamp": 1} for shop, day in sorted(stamps)],
+                [{"workshop_id": shop, "date": day, "stamp": 1} for shop, day in bumped],
                 ["workshop_id", "date"], "stamp")
 
 

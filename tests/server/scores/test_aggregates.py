@@ -9,18 +9,21 @@ same check (tests/support/day_sums.py); here it is the command that must catch t
 from __future__ import annotations
 
 import json
-from datetime import date
+import threading
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from server.cli import main
 from server.config import Config
-from server.models import RecordSource
+from server.models import Event, RecordSource, Worker
 from server.services.production.records import upsert_production, validate_production_rows
+from server.services.scores.aggregates import rebuild, settle
 from server.services.scores.scorecards import leaderboard
 from support.factory import Factory
 
@@ -82,3 +85,41 @@ def test_check_in_another_zone_says_to_rebuild(
     assert main(["aggregates", "rebuild", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["zone"] == "Europe/Berlin"
     assert _check(capsys)[0] == 0
+
+
+def test_two_transactions_summing_the_same_day_keep_both(
+        session: Session, factory: Factory, app: object) -> None:
+    """Two kiosks send the same worker's badge-ins at once (no audit lock orders them):
+    the second transaction waits on the day's stamp until the first commits, then counts
+    both. On PostgreSQL, without that lock, each would count only its own tap and the
+    later one would keep a sum of 1 where the records hold 2."""
+    sessions = app.extensions["shopfloor.sessionmaker"]  # type: ignore[attr-defined]
+    at = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # 09:00 in the factory
+
+    def tap(writer: Session, name: str) -> None:
+        worker = writer.scalars(select(Worker).where(Worker.code == "W001")).one()
+        writer.add(Event(uuid=name, kind="badge_in", worker_id=worker.id, body_hash="x",
+                         occurred_at=at))
+        writer.flush()
+
+    first = sessions()
+    tap(first, "tap-one")
+    settle(first)  # summed and its day locked, not committed yet
+    done = threading.Event()
+
+    def second() -> None:
+        with sessions() as other:
+            tap(other, "tap-two")
+            other.commit()
+        done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.5)
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert done.is_set()
+    session.rollback()
+    assert rebuild(session, check=True) == []
+    assert session.execute(text("SELECT badge_ins FROM worker_day_sums")).scalar() == 2
