@@ -5,8 +5,9 @@ Run with `make bench` or
 It prints figures against the targets of issues 2 and 20 (a fresh month card p95 <= 5 ms)
 and asserts nothing about time: a busy CI machine must not fail the build, but the
 figures go into the closing note. The day, week and month sums are built once after the
-data, as a server builds them at start. Scorecards and leaderboards are measured twice: computed afresh, and through a warm `StandingsCache` as
-a running server would answer a kiosk or the wall.
+data, as a server builds them at start. Scorecards and leaderboards are measured twice:
+computed afresh, and through a warm `StandingsCache` as a running server would answer a
+kiosk or the wall.
 """
 
 from __future__ import annotations
