@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -278,16 +278,11 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
     connection = session.connection()
     shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)
                                     .where(Worker.id.in_(list(by_worker)))).all())
-    stamps = sorted({(shops[worker], day) for worker, day in keys
-                     if shops.get(worker) is not None})
     # Lock the days' stamp rows first (in one order): on PostgreSQL two transactions
     # summing the same day would otherwise each count the records without the other's
     # uncommitted ones, and the later writer would keep a sum missing the first's. The
     # second waits here until the first commits, then counts both.
-    if stamps:
-        _upsert(session, _STAMP_TABLE,
-                [{"workshop_id": shop, "date": day, "stamp": 0} for shop, day in stamps],
-                ["workshop_id", "date"], "stamp")
+    _stamp(session, shops, keys, 0)
     sums = _day_sums(session, by_worker, first, last, zone)
     metrics = _metric_sums(session, list(by_worker), first, last)
     marked = sorted(keys)
@@ -323,11 +318,18 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
     moved = [key for key in changed
              if _scored(fresh.get(key)) != _scored(held.get(key))
              or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
-    bumped = sorted({(shops[worker], day) for worker, day in moved
+    _stamp(session, shops, moved, 1)
+
+
+def _stamp(session: Session, shops: Mapping[int, int | None], keys: Iterable[Key],
+           add: int) -> None:
+    """Add `add` to the stamps of these workers' workshops on these days, in one order."""
+    stamps = sorted({(shops[worker], day) for worker, day in keys
                      if shops.get(worker) is not None})
-    if bumped:
+    for start in range(0, len(stamps), 10_000):
         _upsert(session, _STAMP_TABLE,
-                [{"workshop_id": shop, "date": day, "stamp": 1} for shop, day in bumped],
+                [{"workshop_id": shop, "date": day, "stamp": add}
+                 for shop, day in stamps[start:start + 10_000]],
                 ["workshop_id", "date"], "stamp")
 
 
@@ -367,12 +369,7 @@ def rebuild(session: Session, *, check: bool = False, zone: ZoneInfo | None = No
     period_rollups.write(session, *period_rollups.rollup(sums, metrics))
     # Every cached standing is stale now: stamp each workshop's days that have sums.
     shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)).all())
-    stamps = sorted({(shops[w], d) for w, d in sums if shops.get(w) is not None})
-    for start in range(0, len(stamps), 10_000):
-        _upsert(session, _STAMP_TABLE,
-                [{"workshop_id": shop, "date": day, "stamp": 1}
-                 for shop, day in stamps[start:start + 10_000]],
-                ["workshop_id", "date"], "stamp")
+    _stamp(session, shops, sums, 1)
     return []
 
 
