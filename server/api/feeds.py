@@ -126,7 +126,7 @@ def post_events() -> Response:
             with serial:
                 if attempt:  # the rollback took the kiosk's contact back: note it again
                     kiosk = current_kiosk()
-                _write_contact(session, kiosk)
+                _write_contact(session, kiosk, first=serial is _SQLITE_WRITES)
                 results = ingest(session, kiosk, prepared, config.zone, keys=server_keys(),
                                  offline_window=config.offline_window)
                 session.commit()
@@ -139,12 +139,17 @@ def post_events() -> Response:
     return jsonify({"results": [r.to_dict() for r in results]})
 
 
-def _write_contact(session: Session, kiosk: Kiosk) -> None:
+def _write_contact(session: Session, kiosk: Kiosk, *, first: bool) -> None:
     """Write the contact `current_kiosk` noted on the kiosk (last seen, version, queue
     depth) with one UPDATE, and mark those values stored; other changes to the kiosk, if
-    any, are left to the flush."""
+    any, are left to the flush.
+
+    `first` (SQLite): written even when unchanged, as the batch's first statement, so the
+    transaction holds SQLite's write lock before it reads anything. Batches from other
+    server processes then wait for it whole: a supervisor's wrong-PIN count read by two at
+    once would otherwise be counted once (a lost update; PostgreSQL locks the row)."""
     state = inspect(kiosk)
-    if not any(state.attrs[name].history.added for name in _CONTACT):
+    if not first and not any(state.attrs[name].history.added for name in _CONTACT):
         return
     values = {name: getattr(kiosk, name) for name in _CONTACT}
     for name, value in values.items():
