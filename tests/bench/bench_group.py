@@ -33,7 +33,6 @@ import hashlib
 import os
 import random
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -121,26 +120,7 @@ class GroupCluster(PrivateCluster):
                 shutil.rmtree(self.data)
             super().start()
             return
-        log = (self.base / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            self._command(str(self.bin / "postgres"), "-D", str(self.data), "-p",
-                          str(self.port), "-k", str(self.data), "-c",
-                          "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                          "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
-                          "max_connections=200"),
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
-                    return
-            except psycopg.OperationalError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("PostgreSQL did not start: "
-                                       + (self.base / "server.log").read_text()[-2000:]
-                                       ) from None
-                time.sleep(0.2)
+        self.launch(timeout=120)
 
     def stop(self) -> None:
         if self.kept is None:

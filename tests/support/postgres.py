@@ -54,6 +54,10 @@ class PrivateCluster:
                                      "postgres", "--auth=trust", "-E", "UTF8",
                                      "--locale=C.UTF-8"),
                        check=True, capture_output=True, timeout=120)
+        self.launch()
+
+    def launch(self, timeout: float = 60) -> None:
+        """Start the server on the data folder `initdb` made, and wait until it answers."""
         log = (self.base / "server.log").open("ab")
         # Durability off: the tests need a real server, not a crash-safe one.
         self.process = subprocess.Popen(
@@ -65,7 +69,7 @@ class PrivateCluster:
             stdout=log, stderr=log, stdin=subprocess.DEVNULL,
         )
         log.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
