@@ -45,7 +45,7 @@ from server.scoring.model import (
     TrainingItem,
     WorkerInputs,
 )
-from server.scoring.periods import Period, PeriodSpan, period_span, previous_span
+from server.scoring.periods import Period, PeriodSpan, day_starts, period_span, previous_span
 from server.scoring.ranking import (
     competition_ranks,
     improvers,
@@ -90,6 +90,7 @@ __all__ = [
     "is_met",
     "metric_sums",
     "most_improved",
+    "day_starts",
     "period_span",
     "period_totals",
     "place",

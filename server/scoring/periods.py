@@ -9,8 +9,9 @@ from __future__ import annotations
 import calendar
 import enum
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 
 class Period(enum.StrEnum):
@@ -55,6 +56,16 @@ def period_span(kind: Period | str, on: date) -> PeriodSpan:
         return PeriodSpan(kind, start, start + timedelta(days=6))
     last = calendar.monthrange(on.year, on.month)[1]
     return PeriodSpan(kind, on.replace(day=1), on.replace(day=last))
+
+
+def day_starts(first: date, last: date, zone: ZoneInfo) -> tuple[list[date], list[datetime]]:
+    """Each factory day from `first` to the day after `last`, and the UTC instant it begins.
+
+    The instants are in UTC like the stored timestamps: comparing datetimes that share a
+    tzinfo skips a zone lookup per comparison.
+    """
+    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
+    return days, [datetime.combine(d, time(), zone).astimezone(UTC) for d in days]
 
 
 def previous_span(span: PeriodSpan) -> PeriodSpan:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ from server.models import (
     WorkerDayMetricSums,
     WorkerDaySums,
 )
+from server.scoring import day_starts
 from server.services.scores import period_rollups
 from server.services.scores.aggregate_marks import (
     BADGE_IN,
@@ -126,11 +127,6 @@ def establish(session: Session, zone: ZoneInfo) -> bool:
 # --- summing ----------------------------------------------------------------------------
 
 
-def _day_starts(first: date, last: date, zone: ZoneInfo) -> tuple[list[date], list[datetime]]:
-    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
-    return days, [datetime.combine(d, time(), zone).astimezone(UTC) for d in days]
-
-
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -186,7 +182,7 @@ def _badge_counts(session: Session, ids: list[int] | None, first: date | None,
     if ids is not None:
         where.append(Event.worker_id.in_(ids))
     if first is not None and last is not None:
-        _, bounds = _day_starts(first, last, zone)
+        _, bounds = day_starts(first, last, zone)
         where += [Event.occurred_at >= bounds[0], Event.occurred_at < bounds[-1]]
     connection = session.connection()
     if session.get_bind().dialect.name == "postgresql":
@@ -202,7 +198,7 @@ def _badge_counts(session: Session, ids: list[int] | None, first: date | None,
         return counts
     start = rows[0][1].astimezone(zone).date() if first is None else first
     end = rows[-1][1].astimezone(zone).date() if last is None else last
-    days, starts = _day_starts(start, end, zone)
+    days, starts = day_starts(start, end, zone)
     for worker, at in rows:
         counts[(int(worker or 0), days[bisect_right(starts, at) - 1])] += 1
     return counts

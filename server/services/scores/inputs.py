@@ -27,7 +27,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,7 @@ from server.scoring import (
     ProductionRow,
     TrainingItem,
     WorkerInputs,
+    day_starts,
     metric_sums,
 )
 from server.services.events.kinds import EventKind
@@ -105,16 +106,6 @@ def people(session: Session, workshop_id: int, include: int | None = None) -> li
     )
     return [Person(i, c, n, str(lang), str(role))
             for i, c, n, lang, role in session.execute(query)]
-
-
-def _day_starts(first: date, last: date, zone: ZoneInfo) -> tuple[list[date], list[datetime]]:
-    """Each factory day from `first` to the day after `last`, and the UTC instant it begins.
-
-    The instants are in UTC like the stored timestamps: comparing datetimes that share a
-    tzinfo skips a zone lookup per comparison.
-    """
-    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
-    return days, [datetime.combine(d, time(), zone).astimezone(UTC) for d in days]
 
 
 # --- training ---------------------------------------------------------------------------
@@ -223,7 +214,7 @@ def load_inputs(
                PointEntry.date.between(span.start, span.end))
     ):
         points[worker_id].append(PointRow(entry_id, day, value))
-    days, starts = _day_starts(span.start, span.end, zone)
+    days, starts = day_starts(span.start, span.end, zone)
     badges: dict[int | None, list[BadgeIn]] = defaultdict(list)
     for holder, event_id, occurred_at in connection.execute(
         select(Event.worker_id, Event.id, Event.occurred_at)
@@ -269,7 +260,7 @@ def _badge_days(
     session: Session, ids: Among, span: PeriodSpan, zone: ZoneInfo
 ) -> dict[int | None, set[date]]:
     """The factory days each worker badged in on during `span`."""
-    days, starts = _day_starts(span.start, span.end, zone)
+    days, starts = day_starts(span.start, span.end, zone)
     found: dict[int | None, set[date]] = defaultdict(set)
     for worker_id, occurred_at in session.connection().execute(
         select(Event.worker_id, Event.occurred_at)
@@ -291,7 +282,7 @@ def _local_day(session: Session, span: PeriodSpan, zone: ZoneInfo) -> Any:
     if dialect == "postgresql":
         return cast(func.timezone(zone.key, func.timezone("UTC", Event.occurred_at)), Date)
     if dialect == "sqlite":
-        _, starts = _day_starts(span.start, span.end, zone)
+        _, starts = day_starts(span.start, span.end, zone)
         offsets = {start.astimezone(zone).utcoffset() for start in starts}
         if len(offsets) == 1:
             offset = offsets.pop()
@@ -314,7 +305,7 @@ def _badge_day_sets(
     if local_day is None:
         return {worker_id: {day.isoformat() for day in days}
                 for worker_id, days in _badge_days(session, ids, span, zone).items()}
-    _, starts = _day_starts(span.start, span.end, zone)
+    _, starts = day_starts(span.start, span.end, zone)
     return {worker_id: _listed_days(days) for worker_id, days in session.connection().execute(
         select(Event.worker_id, func.aggregate_strings(cast(local_day, String), ","))
         .where(Event.worker_id.in_(ids), Event.kind == BADGE_IN,
