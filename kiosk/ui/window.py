@@ -15,7 +15,9 @@ import warnings
 import pygame
 
 from kiosk.config import LOGICAL_SIZE
+from kiosk.errors import HardwareError
 from kiosk.logs import log_event
+from kiosk.ui.video_drivers import candidates
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +60,48 @@ class Window:
 
 def open_window(fullscreen: bool) -> Window:
     os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-    pygame.display.init()
+    display = open_display(fullscreen)
     pygame.font.init()
+    pygame.display.set_caption("Shopfloor Kiosk")
+    pygame.mouse.set_visible(not fullscreen)
+    pygame.key.start_text_input()
+    window = Window(display)
+    log_event(logger, "display", size=list(display.get_size()), scaled=window.scaled,
+              driver=pygame.display.get_driver())
+    return window
+
+
+def open_display(fullscreen: bool) -> pygame.Surface:
+    """The screen, from the first SDL video driver that opens it (kiosk/ui/video_drivers.py).
+
+    A driver that fails is logged and the next is tried; when none works, HardwareError
+    names each failure, so `shopfloor-kiosk run` exits non-zero with it and systemd starts
+    the kiosk again, rather than the kiosk leaving a blank screen without a word.
+    """
+    # Already open (a test's second window), SDL keeps the driver it chose.
+    already = pygame.display.get_init()
+    drivers = [pygame.display.get_driver()] if already else candidates(os.environ)
+    failed: dict[str, str] = {}
+    for number, driver in enumerate(drivers, 1):
+        os.environ["SDL_VIDEODRIVER"] = driver  # SDL reads it in display.init()
+        try:
+            pygame.display.init()
+            display = _set_mode(fullscreen)
+        except pygame.error as exc:
+            pygame.display.quit()
+            failed[driver] = str(exc) or type(exc).__name__
+            log_event(logger, "video_driver_failed", logging.WARNING, driver=driver,
+                      error=failed[driver],
+                      next=drivers[number] if number < len(drivers) else None)
+            continue
+        log_event(logger, "video_driver", driver=driver, failed=failed)
+        return display
+    log_event(logger, "video_driver_none", logging.ERROR, failed=failed)
+    raise HardwareError("no SDL video driver could open the kiosk's window: "
+                        + "; ".join(f"{driver}: {error}" for driver, error in failed.items()))
+
+
+def _set_mode(fullscreen: bool) -> pygame.Surface:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if fullscreen:
@@ -68,10 +110,4 @@ def open_window(fullscreen: bool) -> Window:
             display = pygame.display.set_mode(LOGICAL_SIZE)
     for warning in caught:
         log_event(logger, "display", logging.WARNING, message=str(warning.message))
-    pygame.display.set_caption("Shopfloor Kiosk")
-    pygame.mouse.set_visible(not fullscreen)
-    pygame.key.start_text_input()
-    window = Window(display)
-    log_event(logger, "display", size=list(display.get_size()), scaled=window.scaled,
-              driver=pygame.display.get_driver())
-    return window
+    return display
