@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=.venv/bin
+bin=${SHOPFLOOR_VENV:-.venv}/bin
 port=${SHOPFLOOR_PORT:-8750}
 wall_port=${SHOPFLOOR_WALL_PORT:-$((port + 1))}
 export SHOPFLOOR_DATA_DIR=${SHOPFLOOR_DATA_DIR:-var/demo}
@@ -14,6 +14,9 @@ export SHOPFLOOR_MDNS_INTERFACES=${SHOPFLOOR_MDNS_INTERFACES-127.0.0.1}
 kiosk_dir=var/demo-kiosk
 
 "$bin/shopfloor-server" demo --no-serve
+# Beside the demo's credentials above (`run` itself never prints a secret): where to use them.
+echo "  admin pages: https://127.0.0.1:$port/admin/login (the server's own certificate:" \
+  "your browser asks once); API docs: https://127.0.0.1:$port/api/v1/docs"
 
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "no display here: serving the demo without a kiosk window"

@@ -17,7 +17,7 @@ __all__ = ["__version__", "create_app"]
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     config = config or Config.from_env(**overrides)
     app = Flask(__name__)
-    from server.web import SpoolToDataDir, TrustedProxyFix, security_headers
+    from server.web import SpoolToDataDir, TrustedProxyFix, front_door, security_headers
 
     app.request_class = SpoolToDataDir
     app.config.update(
@@ -46,6 +46,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from server.admin import admin
     from server.admin import setup as admin_setup
     from server.api import api
+    from server.observability.instruments import Instruments
+    from server.observability.views import observability
     from server.services.scores.kiosk_reads import CardMemo
     from server.services.scores.standings import StandingsCache
     from server.wall import wall
@@ -54,9 +56,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     # database), and the kiosk cards as last served.
     app.extensions["shopfloor.standings"] = StandingsCache()
     app.extensions["shopfloor.card_memo"] = CardMemo()
+    # What the API counts and times for /metrics (server/observability/).
+    app.extensions["shopfloor.instruments"] = Instruments()
 
     app.register_blueprint(api)
     app.register_blueprint(wall)
+    app.register_blueprint(observability)
+    app.add_url_rule("/", "front_door", front_door)
     admin_setup.init_app(app)  # logins, CSRF, the UI language: before the admin's routes
     app.register_blueprint(admin)
     errors.register(app)

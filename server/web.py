@@ -7,9 +7,10 @@ import tempfile
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from flask import Request, Response, current_app, g
+from flask import Request, Response, current_app, g, redirect, url_for
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 from server.config import Config
 from server.services.devices.keys import ServerKeys
@@ -91,6 +92,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def front_door() -> BaseResponse:
+    """`/`: where a newcomer typing the server's address lands, the admin's login."""
+    return redirect(url_for("admin.login"))
 
 
 def security_headers(response: Response) -> Response:

@@ -10,6 +10,7 @@ route modules below registers their routes on it.
     health      GET /health
     kiosk       enrol, roster, scorecards, leaderboards, claims, photos
     feeds       events from kiosks, production from MES, the OpenAPI document
+    docs        the document as a page to read (vendored Swagger UI)
     videos      training videos, their files and quiz pictures
     rewards     a worker's points account, the reward catalogue, hand-overs waiting
     alerts      the open alerts (andon) of the kiosk's workshops
@@ -17,8 +18,19 @@ route modules below registers their routes on it.
     growth      a worker's growth record ("my growth")
 """
 
-from server.api import alerts, auth, feeds, growth, health, kiosk, rewards, videos, voice_packs
+from server.api import (
+    alerts,
+    auth,
+    docs,
+    feeds,
+    growth,
+    health,
+    kiosk,
+    rewards,
+    videos,
+    voice_packs,
+)
 from server.api.blueprint import api
 
-__all__ = ["alerts", "api", "auth", "feeds", "growth", "health", "kiosk", "rewards", "videos",
-           "voice_packs"]
+__all__ = ["alerts", "api", "auth", "docs", "feeds", "growth", "health", "kiosk", "rewards",
+           "videos", "voice_packs"]

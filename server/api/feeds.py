@@ -26,6 +26,7 @@ from server.api.schemas import (
 )
 from server.api.spec import openapi_document, operation, parse_body
 from server.models import Kiosk
+from server.observability.instruments import batch_kinds, instruments
 from server.services.devices.tokens import token_workshops
 from server.services.events.ingest import ingest, prepare
 from server.services.events.kinds import EventBatch, RawBatch
@@ -110,6 +111,7 @@ _WRITE_CONTACT = (update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk"))
     body=EventBatch, responses={200: ("One result per event", EventResults)},
 )
 def post_events() -> Response:
+    started = time.perf_counter()
     # The token first: a caller without a good one never gets its body read (401). Its
     # contact (last seen, version, queue depth) is written with the batch, once, under
     # the write lock: a write before it would take SQLite's own lock and wait for ours,
@@ -136,6 +138,8 @@ def post_events() -> Response:
             if attempt == INGEST_ATTEMPTS - 1 or not _retryable(error):
                 raise
             time.sleep(random.uniform(0, RETRY_BACKOFF_S * (attempt + 1)))
+    instruments().ingested(batch_kinds(body.events, prepared), results,
+                           time.perf_counter() - started)
     return jsonify({"results": [r.to_dict() for r in results]})
 
 

@@ -3,6 +3,7 @@ photos."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from flask import Response, current_app, jsonify, request, send_file
@@ -22,6 +23,7 @@ from server.api.schemas import (
     ScorecardQuery,
 )
 from server.api.spec import document, operation, parse_body, parse_query
+from server.observability.instruments import instruments
 from server.services.devices.identity import server_id
 from server.services.devices.kiosks import enroll
 from server.services.devices.roster import roster, roster_etag
@@ -118,6 +120,7 @@ def _today() -> datetime:
     errors=(404, 409),
 )
 def get_scorecard(code: str) -> Response:
+    started = time.perf_counter()
     kiosk = current_kiosk()
     query = parse_query(ScorecardQuery)
     session = db_session()
@@ -131,6 +134,7 @@ def get_scorecard(code: str) -> Response:
     memo: CardMemo = current_app.extensions["shopfloor.card_memo"]
     key = (code, query.period, on)
     held = memo.get(key, version)
+    source = "memo" if held is not None else "built"
     if held is None:
         card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
                                cache=standings_cache())
@@ -139,8 +143,10 @@ def get_scorecard(code: str) -> Response:
         memo.put(key, version, *held)
     session.commit()
     etag, body = held
-    return conditional(request, etag, lambda: Response(body, mimetype="application/json"),
-                       private=True)
+    response = conditional(request, etag,
+                           lambda: Response(body, mimetype="application/json"), private=True)
+    instruments().scorecard(query.period, source, time.perf_counter() - started)
+    return response
 
 
 @operation(

@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 
 from server import create_app
 from server.config import DEFAULT_WALL_PORT, Config
+from server.observability import multiprocess
 from server.services.devices.identity import server_id
 from server.services.scores.aggregates import establish
 from server.serving.discovery import Advertiser
@@ -77,7 +78,11 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     # at the port that serves the wall.
     config = replace(config, host=host, port=port, wall_port=0 if http else wall_port,
                      http=http)
+    # Each worker's counts in files of this start's folder, summed at a scrape: set up
+    # before the app (and its metrics) is made, inherited by the forked workers.
+    metrics_dir = multiprocess.enable(config.data_dir)
     app = create_app(config)
+    app.extensions[multiprocess.METRICS_DIR] = metrics_dir
     _day_sums(app, config)
     advertiser = None if http else Advertiser(_server_id(app), port, host=host,
                                               interfaces=config.mdns_interfaces)
@@ -126,7 +131,14 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     }
     if advertiser is not None:
         options["when_ready"] = lambda arbiter: advertiser.start()
-        options["on_exit"] = lambda arbiter: advertiser.stop()
+    options["child_exit"] = multiprocess.child_exit(metrics_dir)
+
+    def on_exit(_arbiter: Any) -> None:
+        if advertiser is not None:
+            advertiser.stop()
+        multiprocess.remove(metrics_dir)
+
+    options["on_exit"] = on_exit
     scheme = "http" if http else "https"
     logger.info("serving", extra={"url": f"{scheme}://{host}:{port}/", "workers": workers,
                                   "wall_url": f"http://{host}:{wall_port}/wall"

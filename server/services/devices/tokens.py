@@ -26,7 +26,8 @@ from server.services import Conflict, InvalidInput, NotFound, ServiceError
 from server.services.audit import record
 from server.services.security import new_token, token_digest
 
-SCOPES = ("production", "metrics")
+# monitoring: reads /metrics only (server/observability/access.py)
+SCOPES = ("production", "metrics", "monitoring")
 MAX_VERSION = 32
 
 
