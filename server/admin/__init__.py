@@ -26,6 +26,7 @@ in `blueprint`, and importing the view modules below registers their routes on i
     growth      a worker's growth record, talent pools, grades and certification
     people      users and the audit log
     pictograms  the pictogram picker (categories, rewards, reasons); fault and quality reasons
+    privacy     retention settings and a purge now; a worker's data exported or erased
 """
 
 from server.admin import (
@@ -40,6 +41,7 @@ from server.admin import (
     people,
     periods,
     pictograms,
+    privacy,
     production,
     queues,
     reports,
@@ -67,6 +69,6 @@ __all__ = [
     "scope",
     # the view modules, imported so that their routes register on `admin`
     "alerts", "auth", "badges", "dashboard", "displays", "growth", "kiosks", "metrics",
-    "people", "periods", "pictograms", "production", "queues", "reports", "rewards",
+    "people", "periods", "pictograms", "privacy", "production", "queues", "reports", "rewards",
     "schemes", "videos", "voice_packs", "workers",
 ]

@@ -126,6 +126,7 @@ NAV = (
     ("admin.grades", _l("Promotion path")),
     ("admin.reports", _l("Reports")),
     ("admin.audit", _l("Audit log")),
+    ("admin.privacy", _l("Privacy")),
     ("admin.users", _l("Users")),
 )
 

@@ -26,6 +26,7 @@ from server.cli import (
     metrics,
     periods,
     points,
+    privacy,
     reports,
     rewards,
     serve,
@@ -41,7 +42,7 @@ from server.version import __version__
 logger = logging.getLogger(__name__)
 
 COMMANDS = (setup, serve, data, metrics, workers, periods, points, rewards, displays, devices,
-            alerts, backup, audit, reports, videos, aggregates)
+            alerts, backup, audit, reports, videos, aggregates, privacy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from server.cli import privacy
 from server.cli.common import Context, emit
 from server.models import Worker
 from server.services.people import pins
@@ -56,7 +57,8 @@ def cmd_unlock_pin(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    worker = sub.add_parser("worker", help="workers: supervisors' PIN locks")
+    worker = sub.add_parser("worker", help="workers: supervisors' PIN locks, export and "
+                                           "erase one worker's data")
     verbs = worker.add_subparsers(dest="worker_cmd", required=True)
     locks = verbs.add_parser("pin-locks", help="supervisors with wrong PINs or locked acts, "
                                                "and PINs to renew")
@@ -67,3 +69,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     unlock.set_defaults(handler=cmd_unlock_pin)
     for parser in (locks, unlock):
         parser.add_argument("--json", action="store_true", help="print JSON")
+    privacy.register_worker_verbs(verbs)

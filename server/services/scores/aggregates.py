@@ -23,6 +23,14 @@ tells which), and the standings cache keeps nothing for it.
 
 `rebuild` recomputes everything; with `check` it changes nothing and lists each
 difference (`shopfloor-server aggregates rebuild [--check]`).
+
+Purged records. The retention purge (services/privacy/retention.py) deletes badge-in
+events older than the site keeps them, but a day's sums must outlive them. Before it
+deletes, it stores the first factory day whose badge-ins are still held (setting
+`aggregates.badges_kept_before`, `keep_badges_before`); for every day before it, summing
+again (`refresh`, `rebuild`, `--check`) takes the badge-ins from the stored day sums
+instead of counting the events, so the purged days keep their sums and agree with "the
+records".
 """
 
 from __future__ import annotations
@@ -64,11 +72,16 @@ from server.services.scores.aggregate_marks import (
     take_marks,
 )
 
-__all__ = ["establish", "mark_days", "mark_events", "period_sums_query", "rebuild",
-           "refresh", "settle", "span_stamp", "stored_rows", "zone_of"]
+__all__ = ["badges_kept_before", "establish", "keep_badges_before", "mark_days",
+           "mark_events", "period_sums_query", "rebuild", "refresh", "settle", "span_stamp",
+           "stored_rows", "zone_of"]
 
 ZONE_KEY = "aggregates.zone"
 _ZONE = "aggregates.zone"
+# The first factory day whose badge-in events are all still held (an ISO date); the
+# badge-ins of earlier days are kept in the day sums, their events purged.
+KEPT_KEY = "aggregates.badges_kept_before"
+_KEPT = "aggregates.badges_kept_before"  # session.info: read once a transaction
 # The sums of a day, in WorkerDaySums' column order (after worker and date).
 FIELDS = ("planned_minutes", "run_minutes", "output", "defects", "production_records",
           "badge_ins", "points", "point_entries", "adjustment_points", "adjustment_lines")
@@ -89,6 +102,7 @@ def _before_commit(session: Session) -> None:
 def _forget(session: Session, *_args: Any) -> None:
     take_marks(session)
     session.info.pop(_ZONE, None)
+    session.info.pop(_KEPT, None)
 
 
 event.listen(Session, "before_commit", _before_commit)
@@ -122,6 +136,52 @@ def establish(session: Session, zone: ZoneInfo) -> bool:
     session.info[_ZONE] = zone
     rebuild(session)
     return True
+
+
+# --- purged days -------------------------------------------------------------------------
+
+
+def badges_kept_before(session: Session) -> date | None:
+    """The first day whose badge-ins are counted from events; None: every day is."""
+    if _KEPT not in session.info:
+        value = session.execute(select(Setting.value).where(Setting.key == KEPT_KEY)
+                                ).scalar_one_or_none()
+        session.info[_KEPT] = date.fromisoformat(value) if value else None
+    kept: date | None = session.info[_KEPT]
+    return kept
+
+
+def keep_badges_before(session: Session, day: date) -> date:
+    """From now on take the badge-ins of the days before `day` from the stored sums (the
+    caller then deletes their events); the horizon only moves forward. Returns it."""
+    current = badges_kept_before(session)
+    if current is not None and current >= day:
+        return current
+    setting = session.get(Setting, KEPT_KEY)
+    if setting is None:
+        session.add(Setting(key=KEPT_KEY, value=day.isoformat()))
+    else:
+        setting.value = day.isoformat()
+    session.flush()
+    session.info[_KEPT] = day
+    return day
+
+
+def _kept_badges(session: Session, ids: list[int] | None, first: date | None,
+                 last: date | None) -> tuple[date | None, dict[Key, int]]:
+    """The horizon and the stored badge-ins of the days before it (within first..last)."""
+    horizon = badges_kept_before(session)
+    if horizon is None or (first is not None and first >= horizon):
+        return horizon, {}
+    day = _DAY_TABLE
+    where = [day.c.date < horizon, day.c.badge_ins > 0]
+    if ids is not None:
+        where.append(day.c.worker_id.in_(ids))
+    if first is not None and last is not None:
+        where.append(day.c.date.between(first, last))
+    return horizon, {(worker, _as_date(when)): int(count) for worker, when, count in
+                     session.connection().execute(
+                         select(day.c.worker_id, day.c.date, day.c.badge_ins).where(*where))}
 
 
 # --- summing ----------------------------------------------------------------------------
@@ -168,7 +228,11 @@ def _day_sums(session: Session, workers: Iterable[int] | None, first: date | Non
             .where(line.cancelled_at.is_(None), *among(line.worker_id, line.booked_on))
             .group_by(line.worker_id, line.booked_on)):
         found[(worker, _as_date(day))][8:10] = [float(total or 0), int(count)]
+    horizon, kept = _kept_badges(session, ids, first, last)
     for key, count in _badge_counts(session, ids, first, last, zone).items():
+        if horizon is None or key[1] >= horizon:
+            found[key][5] = count
+    for key, count in kept.items():
         found[key][5] = count
     return found
 

@@ -121,6 +121,10 @@ ACCESS = {
     "admin.users_new": "admin",
     "admin.users_edit": "admin",
     "admin.users_password": "admin",
+    "admin.privacy": "admin",
+    "admin.privacy_purge": "admin",
+    "admin.workers_export": "admin",
+    "admin.workers_erase": "admin",
 }
 ALLOWED = {
     "public": {None, "admin", "sup1", "view1"},
