@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs or upgrades the Shopfloor server on Debian 12. Run as root from a checkout:
+# Installs or upgrades the Shopfloor server on Debian 12. Run as root from a checkout, or
+# with --offline from a bundle (`make bundle`) on a server without internet:
 #
 #   sudo provisioning/server/install.sh [--postgresql] [--nginx]
+#   sudo provisioning/server/install.sh --offline BUNDLE [--postgresql] [--nginx]
 #
 # Safe to run again (an upgrade is the same command): it keeps the settings file, the
 # data folder and the database, and only adds what is missing.
@@ -16,6 +18,11 @@
 #               PostgreSQL database need (pg_dump/pg_restore of the server's version)
 # --nginx       also install nginx and put the reverse-proxy example in place (disabled
 #               until you give it a certificate; see README.md)
+# --offline BUNDLE  install with no network from a bundle made by `make bundle` (the .tar
+#               or its unpacked folder; its install.sh is this script): Debian packages from
+#               its own apt repository, the program from its wheels, the units from it.
+#               Its checksums are checked before anything is changed.
+# --list-packages  print the Debian packages a bundle carries (for scripts/build-bundle.sh)
 set -euo pipefail
 
 PREFIX=/opt/shopfloor
@@ -28,29 +35,101 @@ UNIT_DIR=/etc/systemd/system
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$SOURCE/provisioning/server
 
+# From a checkout pip builds the program, which may need a compiler; a bundle's wheels are
+# built already.
+online_packages=(python3 python3-venv python3-dev gcc libpcsclite-dev fonts-wqy-microhei openssl)
+offline_packages=(python3 python3-venv fonts-wqy-microhei openssl)
+
 with_postgresql=no
 with_nginx=no
-for arg in "$@"; do
-  case $arg in
+bundle=
+while [ $# -gt 0 ]; do
+  case $1 in
     --postgresql) with_postgresql=yes ;;
     --nginx) with_nginx=yes ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "error: unknown option $arg (see --help)" >&2; exit 2 ;;
+    --offline)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then
+        echo "error: --offline needs a bundle (make bundle)" >&2; exit 2
+      fi
+      bundle=$2; shift ;;
+    --offline=*) bundle=${1#--offline=} ;;
+    --list-packages) printf '%s\n' "${offline_packages[@]}" postgresql-client nginx; exit 0 ;;
+    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 
-[ "$(id -u)" -eq 0 ] || { echo "error: run as root (sudo $0)" >&2; exit 1; }
-[ -f "$SOURCE/pyproject.toml" ] || { echo "error: $SOURCE is not a Shopfloor checkout" >&2; exit 1; }
-
+fail() { echo "error: $*" >&2; exit 1; }
 step() { printf '==> %s\n' "$*"; }
 
-step "Debian packages"
-packages=(python3 python3-venv python3-dev gcc libpcsclite-dev fonts-wqy-microhei openssl)
+# The bundle is checked before anything else, root or not: a missing or damaged one changes
+# nothing. A .tar is unpacked into a temporary folder that goes when the script ends.
+if [ -n "$bundle" ]; then
+  [ -e "$bundle" ] || fail "the bundle $bundle does not exist (make one with 'make bundle')"
+  work=$(mktemp -d "${TMPDIR:-/var/tmp}/shopfloor-bundle.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  chmod 0755 "$work"  # apt reads the packages as its _apt user
+  if [ -d "$bundle" ]; then
+    SOURCE=$(cd "$bundle" && pwd)
+  else
+    if [ -f "$bundle.sha256" ]; then
+      expected=$(cut -d' ' -f1 "$bundle.sha256")
+      [ "$(sha256sum "$bundle" | cut -d' ' -f1)" = "$expected" ] \
+        || fail "$bundle does not match its checksum in $bundle.sha256: copy it again"
+    fi
+    mkdir "$work/bundle"
+    tar --extract --file "$bundle" --directory "$work/bundle" --strip-components=1 \
+      --no-same-owner 2>"$work/tar.log" \
+      || fail "cannot unpack $bundle ($(head -c 300 "$work/tar.log")): a damaged copy," \
+        "or not a bundle from 'make bundle'"
+    SOURCE=$work/bundle
+  fi
+  [ -f "$SOURCE/SHA256SUMS" ] \
+    || fail "$bundle is not a server bundle from 'make bundle' (no SHA256SUMS)"
+  if ! (cd "$SOURCE" && sha256sum --check --strict --quiet SHA256SUMS) >"$work/check.log" 2>&1
+  then
+    damaged=$(grep -v '^sha256sum: WARNING' "$work/check.log" | cut -d: -f1 | head -5 | xargs)
+    fail "$bundle is damaged, these files do not match its SHA256SUMS: $damaged"
+  fi
+  unlisted=$(cd "$SOURCE" && comm -23 <(find debs wheels -type f | LC_ALL=C sort) \
+    <(sed 's/^[0-9a-f]*  //' SHA256SUMS | LC_ALL=C sort) | head -5 | xargs)
+  [ -z "$unlisted" ] || fail "$bundle holds files its SHA256SUMS does not list: $unlisted"
+  project_wheels=("$SOURCE"/wheels/shopfloor_kiosk-*.whl)
+  if [ ${#project_wheels[@]} -ne 1 ] || [ ! -f "${project_wheels[0]}" ] \
+      || [ ! -f "$SOURCE/debs/Packages" ]; then
+    fail "$bundle is not a server bundle from 'make bundle' (no program wheel or apt repository)"
+  fi
+  HERE=$SOURCE/provisioning/server
+fi
+
+[ "$(id -u)" -eq 0 ] || fail "run as root (sudo $0)"
+[ -n "$bundle" ] || [ -f "$SOURCE/pyproject.toml" ] || fail "$SOURCE is not a Shopfloor checkout"
+
+export DEBIAN_FRONTEND=noninteractive
+if [ -n "$bundle" ]; then
+  step "Debian packages (from the bundle)"
+  packages=("${offline_packages[@]}")
+  # apt with the bundle's repository as its only source, and lists and caches of its own:
+  # this system's sources and package lists are left as they are. The bundle's checksums
+  # are checked above; its Release date is not (a server's clock may be wrong), and root
+  # reads it (an unpacked bundle may be in a folder apt's _apt user cannot read).
+  mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/parts"
+  ln -s "$SOURCE/debs" "$work/apt/repository"
+  echo "deb [trusted=yes] file:$work/apt/repository ./" >"$work/apt/sources.list"
+  apt_options=(-o "Dir::Etc::SourceList=$work/apt/sources.list"
+    -o "Dir::Etc::SourceParts=$work/apt/parts" -o "Dir::State::Lists=$work/apt/lists"
+    -o "Dir::Cache=$work/apt/cache" -o "Acquire::Check-Date=false"
+    -o "Acquire::Check-Valid-Until=false" -o "APT::Sandbox::User=root")
+else
+  step "Debian packages"
+  packages=("${online_packages[@]}")
+  apt_options=()
+fi
 [ $with_postgresql = yes ] && packages+=(postgresql-client)
 [ $with_nginx = yes ] && packages+=(nginx)
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${packages[@]}"
+apt-get "${apt_options[@]}" update -qq
+apt-get "${apt_options[@]}" install -y -qq --no-install-recommends "${packages[@]}"
 
 step "user shopfloor"
 if ! id -u shopfloor >/dev/null 2>&1; then
@@ -108,8 +187,19 @@ fi
 step "program $VENV"
 install -d -m 0755 "$PREFIX"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "${SOURCE}[server,postgresql]"
+if [ -n "$bundle" ]; then
+  offline=(--no-index --find-links "$SOURCE/wheels")
+  "$VENV/bin/python" -m pip install -q "${offline[@]}" --upgrade pip
+  # The same version again is a new build too: reinstall it, then bring its dependencies to
+  # the bundle's versions.
+  "$VENV/bin/python" -m pip install -q "${offline[@]}" --force-reinstall --no-deps \
+    "${project_wheels[0]}"
+  "$VENV/bin/python" -m pip install -q "${offline[@]}" --upgrade \
+    "${project_wheels[0]}[server,postgresql]"
+else
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q "${SOURCE}[server,postgresql]"
+fi
 install -m 0644 "$SOURCE/README.md" "$PREFIX/README.md"
 
 step "database"
@@ -121,14 +211,16 @@ runuser -u shopfloor -- bash -c 'set -a; . "$1"; exec "$2" init' _ "$ENV_FILE" \
 
 step "systemd units"
 install -m 0644 "$HERE/systemd/shopfloor-server.service" "$HERE/systemd/shopfloor-backup.service" \
-  "$HERE/systemd/shopfloor-backup.timer" "$UNIT_DIR/"
+  "$HERE/systemd/shopfloor-backup.timer" "$HERE/systemd/shopfloor-retention.service" \
+  "$HERE/systemd/shopfloor-retention.timer" "$UNIT_DIR/"
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
-  systemctl enable shopfloor-server.service shopfloor-backup.timer
+  systemctl enable shopfloor-server.service shopfloor-backup.timer shopfloor-retention.timer
   systemctl restart shopfloor-server.service
-  systemctl start shopfloor-backup.timer
+  systemctl start shopfloor-backup.timer shopfloor-retention.timer
 else
-  echo "systemd is not running here: start the server with 'systemctl enable --now shopfloor-server shopfloor-backup.timer' once it is"
+  echo "systemd is not running here: start the server with 'systemctl enable --now" \
+    "shopfloor-server shopfloor-backup.timer shopfloor-retention.timer' once it is"
 fi
 
 if [ $with_nginx = yes ]; then
