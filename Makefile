@@ -27,7 +27,7 @@ SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/server/test_backup.py
 
 .PHONY: run install system-packages test-setup test test-slow bench bench-load soak lint clean \
-	image image-test
+	image image-test bundle
 
 run: install
 	scripts/run-demo.sh
@@ -74,19 +74,33 @@ SOAK_ROUNDS ?= 1000
 soak: test-setup
 	ROUNDS=$(SOAK_ROUNDS) $(BIN)/python -m pytest tests/discovery/test_fault_kiosk_kill.py -s $(PYTEST_ARGS)
 
-# The kiosk's root filesystem (kiosk-images/README.md); needs root. IMAGE_ARGS=--no-kernel
-# leaves out the kernel.
+# The kiosk's root filesystem and its bootable disk image with a compressed copy
+# (kiosk-images/README.md); needs root. IMAGE_ARGS go to build-rootfs.sh (--no-kernel: the
+# folder only, no disk), DISK_ARGS to build-disk.sh (--compress zstd, --data-size MiB).
 IMAGE_DIR ?= build/kiosk-rootfs
+IMAGE_DISK ?= build/shopfloor-kiosk.img
 IMAGE_ARGS ?=
+DISK_ARGS ?=
 image: install
 	@scripts/install-system-packages.sh scripts/packages/image.txt
 	rm -rf $(IMAGE_DIR)
 	PYTHON=$(BIN)/python kiosk-images/build-rootfs.sh $(IMAGE_DIR) $(IMAGE_ARGS)
+	@if [[ " $(IMAGE_ARGS) " == *" --no-kernel "* ]]; then echo "--no-kernel: no disk image"; \
+	else kiosk-images/build-disk.sh $(IMAGE_DIR) $(IMAGE_DISK) $(DISK_ARGS); fi
 
-# Builds a root filesystem and checks the kiosk inside it (slow: not part of `make test`).
+# Slow, not part of `make test` (.ci/run runs it after): a root filesystem checked inside,
+# its disk image booted in QEMU (tests/image/image_kiosk_boot.py), the fleet playbook run
+# twice in a chroot (image_playbook.py), the server installed online and from a bundle with
+# networking off (image_server_install.py).
 image-test: test-setup
-	@scripts/install-system-packages.sh scripts/packages/image.txt
+	@scripts/install-system-packages.sh scripts/packages/image.txt scripts/packages/bundle.txt
 	$(BIN)/python -m pytest tests/image -o python_files='image_*.py' -s $(PYTEST_ARGS)
+
+# The offline server install: one archive with the server's wheels and the Debian 12
+# packages it needs (scripts/build-bundle.sh; install.sh --offline installs from it).
+bundle: install
+	@scripts/install-system-packages.sh scripts/packages/bundle.txt
+	PYTHON=$(BIN)/python scripts/build-bundle.sh build
 
 lint: test-setup
 	$(BIN)/ruff check server kiosk shopfloor_logging shopfloor_trust shopfloor_voice tests

@@ -113,6 +113,9 @@ def boot() -> str:
         "kiosk screen": etc / "graphical.target.wants" / "shopfloor-kiosk.service",
         "pcscd": etc / "sockets.target.wants" / "pcscd.socket",
         "cage": Path("/usr/bin/cage"),
+        # cage 0.1.4 exits at start without Xwayland; seatd gives it the screen
+        "Xwayland": Path("/usr/bin/Xwayland"),
+        "seatd": etc / "multi-user.target.wants" / "seatd.service",
     }
     missing = [name for name, path in wanted.items() if not path.exists()]
     if missing:
@@ -120,7 +123,7 @@ def boot() -> str:
     target = os.readlink(wanted["default target"])
     if not target.endswith("graphical.target"):
         raise RuntimeError(f"the default target is {target}")
-    return "graphical.target → shopfloor-kiosk.service"
+    return "graphical.target → shopfloor-kiosk.service (cage, Xwayland, seatd)"
 
 
 CHECKS: dict[str, Callable[[], str]] = {

@@ -1,7 +1,7 @@
 """The kiosk image: build its root filesystem with debootstrap (kiosk-images/build-rootfs.sh,
-without a kernel), then run `shopfloor-kiosk --version` and the headless self-check inside
-it with chroot. Slow (it installs Debian packages), so it is not part of `make test`:
-`make image-test` runs it, and .ci/run runs that after `make test`.
+once for the session: conftest.py), then run `shopfloor-kiosk --version` and the headless
+self-check inside it with chroot. Slow (it installs Debian packages), so it is not part of
+`make test`: `make image-test` runs it, and .ci/run runs that after `make test`.
 
 Run as root: debootstrap and chroot need it. Packages and wheels are cached in
 .cache/kiosk-image, so a second run downloads nothing.
@@ -10,44 +10,20 @@ Run as root: debootstrap and chroot need it. Packages and wheels are cached in
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from support.deploy_checks import mounted_under
-
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = REPO / "kiosk-images"
-BUILD_TIMEOUT_S = 1800
 
 
 @pytest.fixture(scope="module")
-def rootfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the image test runs as root (debootstrap and chroot need it)")
-    root = tmp_path_factory.mktemp("image") / "rootfs"
-    env = {**os.environ, "PYTHON": sys.executable,
-           "KIOSK_IMAGE_CACHE": str(REPO / ".cache" / "kiosk-image")}
-    started = time.monotonic()
-    try:
-        result = subprocess.run(["bash", str(IMAGES / "build-rootfs.sh"), str(root),
-                                 "--no-kernel"], env=env, stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-                                check=False)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        print(f"\nrootfs built in {time.monotonic() - started:.0f} s")
-        yield root
-    finally:
-        # The build mounts only inside its own namespace; never delete through a mount.
-        leftovers = mounted_under(root)
-        assert not leftovers, f"still mounted: {leftovers}"
-        shutil.rmtree(root, ignore_errors=True)
+def rootfs(kiosk_rootfs: Any) -> Path:  # the session's build (conftest.py)
+    path: Path = kiosk_rootfs.path
+    return path
 
 
 def in_root(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
