@@ -262,7 +262,7 @@ def test_the_first_run_sets_up_and_enrols_the_kiosk(debian: Path, runs: tuple[Ru
     enrolled = json.loads(status.stdout.strip().splitlines()[-1])
     assert enrolled["enrolled"] is True
     assert enrolled["server"] == server[0].url
-    for unit in ("shopfloor-kiosk.service", "pcscd.socket"):
+    for unit in ("shopfloor-kiosk.service", "pcscd.socket", "seatd.service"):
         assert systemctl(debian, "is-enabled", unit) == "enabled"
     assert systemctl(debian, "get-default") == "graphical.target"
     kiosk = passwd(debian)["kiosk"]
