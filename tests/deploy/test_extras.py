@@ -127,7 +127,7 @@ def test_each_program_declares_every_library_it_imports(package: str,
     ("Makefile", "'.[server,kiosk]'"),
     ("Makefile", "'.[test]'"),
     ("provisioning/server/install.sh", '"${SOURCE}[server,postgresql]"'),
-    ("kiosk-images/build-rootfs.sh", '"$SOURCE[kiosk]"'),
+    ("kiosk-images/build-rootfs.sh", '"${SOURCE}[kiosk]"'),
     ("kiosk-images/build-rootfs.sh", '"shopfloor-kiosk[kiosk]"'),
     ("provisioning/kiosk/ansible/playbook.yml", "basename }}[kiosk]"),
 ])
