@@ -41,7 +41,6 @@ CHAIN_HEAD_KEY = "audit_chain_head"
 CHAIN_COUNT_KEY = "audit_chain_count"
 GENESIS = "0" * 64
 _PENDING = "shopfloor.audit_anchor"  # session.info: the anchor to log once committed
-_HOOKED = "shopfloor.audit_hooked"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -112,10 +111,6 @@ def record(
     head.value = digest
     session.flush()
     session.info[_PENDING] = Anchor(_count_one_more(session), digest, entry.id)
-    if not session.info.get(_HOOKED):
-        event.listen(session, "after_commit", _log_anchor)
-        event.listen(session, "after_soft_rollback", _forget_anchor)
-        session.info[_HOOKED] = True
     return entry
 
 
@@ -140,6 +135,12 @@ def _log_anchor(session: Session) -> None:
 
 def _forget_anchor(session: Session, _previous: object) -> None:
     session.info.pop(_PENDING, None)
+
+
+# On every session, once: a session that appended nothing has no anchor to log or forget.
+# (Listening on each writing session instead cost a request more than the append's hash.)
+event.listen(Session, "after_commit", _log_anchor)
+event.listen(Session, "after_soft_rollback", _forget_anchor)
 
 
 @dataclass(frozen=True)

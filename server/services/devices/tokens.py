@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.models import IntegrationToken, Kiosk, Workshop, utcnow
@@ -86,21 +86,23 @@ def authenticate_integration(
     return integration
 
 
+# Every request of a kiosk or an integration looks its token up: the statements are built
+# once (a statement built per request costs more to key for the cache than to run).
+_KIOSK_BY_DIGEST = select(Kiosk).where(Kiosk.token_hash == bindparam("digest"),
+                                       Kiosk.revoked_at.is_(None)).limit(1)
+_INTEGRATION_BY_DIGEST = select(IntegrationToken).where(
+    IntegrationToken.token_hash == bindparam("digest"),
+    IntegrationToken.revoked_at.is_(None)).limit(1)
+
+
 def _kiosk_for(session: Session, token: str | None) -> Kiosk | None:
     if not token:
         return None
-    return session.scalars(
-        select(Kiosk).where(Kiosk.token_hash == token_digest(token), Kiosk.revoked_at.is_(None))
-    ).first()
+    return session.scalars(_KIOSK_BY_DIGEST, {"digest": token_digest(token)}).first()
 
 
 def _integration_for(session: Session, token: str) -> IntegrationToken | None:
-    return session.scalars(
-        select(IntegrationToken).where(
-            IntegrationToken.token_hash == token_digest(token),
-            IntegrationToken.revoked_at.is_(None),
-        )
-    ).first()
+    return session.scalars(_INTEGRATION_BY_DIGEST, {"digest": token_digest(token)}).first()
 
 
 def token_workshops(integration: IntegrationToken) -> frozenset[int] | None:

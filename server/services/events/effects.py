@@ -37,6 +37,7 @@ Every change to points, training and production is audited.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -110,6 +111,18 @@ _INSERT_EVENTS = insert(cast(Table, Event.__table__))
 # The batch's workers and machines by code, each in one query (statements built once).
 _WORKERS = select(Worker).where(Worker.code.in_(bindparam("codes", expanding=True)))
 _MACHINES = select(Machine).where(Machine.code.in_(bindparam("codes", expanding=True)))
+# The stored starts and stops of workers from `since` to `until`, in the order the latest
+# is found in (time, then id): those a count sent without a machine may belong to.
+_STORED_RUNS = (
+    select(Event.worker_id, Event.occurred_at, Event.payload)
+    .where(Event.worker_id.in_(bindparam("workers", expanding=True)),
+           Event.kind.in_(RUN_KINDS),
+           Event.occurred_at >= bindparam("since", type_=Event.occurred_at.type),
+           Event.occurred_at <= bindparam("until", type_=Event.occurred_at.type))
+    .order_by(Event.occurred_at, Event.id)
+)
+# A worker's stored starts and stops: their times, and (time, machine code) in that order.
+Runs = tuple[list[datetime], list[tuple[datetime, str]]]
 
 
 def _fields(event: KioskEvent) -> dict[str, Any]:
@@ -159,6 +172,9 @@ class Effects(Batch):
         # arrives late; the machines with a fault alert open (read at the first start).
         self._starts: list[alerts.Start] = []
         self._faulted: set[int] | None = None
+        # The stored starts and stops of the workers whose counts came without a machine,
+        # by worker id (read by `preload`, for the batch's whole span).
+        self._stored_runs: dict[int, Runs] = {}
         # The kinds that make more than an event row; the rest are stored as they are.
         self._checks: dict[str, Check] = {
             EventKind.POINT_CLAIM: self._check_point_claim,
@@ -183,9 +199,11 @@ class Effects(Batch):
         return lambda worker, payload, occurred_at: check(self, worker, payload, occurred_at)
 
     def preload(self, events: Iterable[KioskEvent]) -> None:
-        """Fetch every worker and machine the batch names in two queries."""
+        """Fetch every worker and machine the batch names in two queries, and in a third
+        the stored starts and stops that its counts sent without a machine may belong to."""
         workers: set[str] = set()
         machines: set[str] = set()
+        bare: dict[str, list[datetime]] = {}  # counts without a machine, by worker code
         for event in events:
             if event.worker:
                 workers.add(event.worker)
@@ -195,29 +213,46 @@ class Effects(Batch):
                     workers.add(fields[field])
             if fields.get("machine"):
                 machines.add(fields["machine"])
+            elif event.kind in COUNT_KINDS and event.worker:
+                bare.setdefault(event.worker, []).append(event.occurred_at)
         if workers:
             self.workers.update((w.code, w) for w in self.session.scalars(
                 _WORKERS, {"codes": sorted(workers)}))
         if machines:
             self.machines.update((m.code, m) for m in self.session.scalars(
                 _MACHINES, {"codes": sorted(machines)}))
+        ids = sorted(self.workers[code].id for code in bare if code in self.workers)
+        if ids:
+            times = [at for code in bare for at in bare[code]]
+            self._stored_runs = self._read_runs(ids, min(times) - MAX_RUN, max(times))
+
+    def _read_runs(self, ids: list[int], since: datetime, until: datetime
+                   ) -> dict[int, Runs]:
+        found: dict[int, Runs] = {worker: ([], []) for worker in ids}
+        for worker, at, payload in self.session.execute(
+                _STORED_RUNS, {"workers": ids, "since": since, "until": until}):
+            found[worker][0].append(at)
+            found[worker][1].append((at, payload["machine"]))
+        return found
 
     def _running_machine(self, worker: Worker, at: datetime) -> Machine | None:
         """The machine of the worker's latest start or stop in the MAX_RUN before `at`: a
-        count logged without a machine belongs to it (production.from_kiosk does the same)."""
+        count logged without a machine belongs to it (production.from_kiosk does the same).
+        The starts and stops stored before the batch were read by `preload`; the batch's
+        own are in `_runs`."""
         earliest = at - MAX_RUN
-        latest = self.session.execute(
-            select(Event.occurred_at, Event.payload)
-            .where(Event.worker_id == worker.id, Event.kind.in_(RUN_KINDS),
-                   Event.occurred_at <= at, Event.occurred_at >= earliest)
-            .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(1)
-        ).first()
+        stored = self._stored_runs.get(worker.id)
+        if stored is None:  # a worker `preload` did not read: asked of the database now
+            stored = self._read_runs([worker.id], earliest, at)[worker.id]
+        moments, runs = stored
+        index = bisect_right(moments, at)  # the latest at or before `at`, the last stored
+        latest = runs[index - 1] if index and moments[index - 1] >= earliest else None
         candidates = [(when, m) for when, m in self._runs.get(worker.id, ())
                       if earliest <= when <= at]
         if latest is not None:
             # (a machine since moved out of this kiosk's workshops is no candidate)
             with suppress(Rejected):
-                candidates.append((latest[0], self.machine(latest[1]["machine"])))
+                candidates.append((latest[0], self.machine(latest[1])))
         return max(candidates, key=lambda c: c[0])[1] if candidates else None
 
     # --- applying -----------------------------------------------------------------------
