@@ -323,6 +323,29 @@ class _Rule:
     def meets(self, value: float) -> bool:
         return value <= self.bound if self.lower else value >= self.bound
 
+    def points(self, sums: PeriodTotals, scale: float) -> float:
+        """The points of `line`, without the rest: what a total adds up, per worker."""
+        value = self.value(sums, scale)
+        if value is None:
+            return 0.0
+        met = value <= self.bound if self.lower else value >= self.bound
+        if self.threshold_points is not None:
+            return self.threshold_points if met else 0.0
+        # `_achievement`, inline (a ranking asks three times per worker and dimension),
+        # its max and min as the comparisons they make.
+        cap, target = self.cap, self.target
+        if self.lower:
+            ratio = cap if value <= 0 else target / value
+        else:
+            ratio = cap if target <= 0 else value / target
+        if met and ratio < 1.0:
+            ratio = 1.0
+        if ratio < 0.0:
+            ratio = 0.0
+        if cap < ratio:
+            ratio = cap
+        return round(self.weight * ratio, 2)
+
     def line(self, sums: PeriodTotals, scale: float) -> tuple[float | None, bool | None, float]:
         """(value, met, points)."""
         value = self.value(sums, scale)
@@ -345,11 +368,14 @@ class _Rules:
     as_of: date
     dimensions: tuple[_Rule, ...]
     whole: tuple[_Rule, ...]
+    # Days from the period's start to `as_of`, both included; the period's days.
+    elapsed: int = field(init=False)
+    days: int = field(init=False)
 
-    @property
-    def elapsed(self) -> int:
-        """Days from the period's start to `as_of`, both included."""
-        return (self.as_of - self.span.start).days + 1
+    def __post_init__(self) -> None:
+        # Worked out once: a ranking asks for every worker.
+        object.__setattr__(self, "elapsed", (self.as_of - self.span.start).days + 1)
+        object.__setattr__(self, "days", self.span.days)
 
     def extras(self, sums: PeriodTotals, scale: float) -> tuple[float, float]:
         """(hourly points, point entries counted outside any dimension)."""
@@ -368,8 +394,12 @@ class _Rules:
         else:
             lines = 0.0
             for rule in chosen:
-                lines += rule.line(sums, scale)[2]
-        hourly, entries = self.extras(sums, scale)
+                lines += rule.points(sums, scale)
+        # `extras`, inline: a ranking adds up two totals per worker.
+        scheme = self.scheme
+        hourly = round(scheme.hourly_points * sums.run_minutes / 60.0 * scale, 2)
+        entries = (0.0 if scheme.counts_points_as_dimension
+                   else round(min(sums.points * scale, scheme.points_cap), 2))
         return round(lines + hourly + entries + round(sums.adjustment_points, 2), 2)
 
     def tracks(self, lines: list[tuple[_Rule, tuple[float | None, bool | None, float]]]
@@ -391,10 +421,10 @@ class _Rules:
         """The total as of `as_of`, and the total "at this pace": the sums extrapolated
         to the whole period and judged against the whole period's targets."""
         total = self.total(sums)
-        elapsed = self.elapsed
-        if elapsed >= self.span.days:
+        elapsed, days = self.elapsed, self.days
+        if elapsed >= days:
             return total, total
-        return total, self.total(sums, self.span.days / elapsed, self.whole)
+        return total, self.total(sums, days / elapsed, self.whole)
 
 
 def _rule(scheme: Scheme, spec: DimensionSpec, target: float, target_full: float) -> _Rule:

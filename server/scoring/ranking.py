@@ -54,8 +54,19 @@ def tier_cut(n: int, percent: float) -> int:
     return max(1, min(n, math.ceil(n * percent / 100 - 1e-9)))
 
 
-def _rank_by(values: Mapping[str, float]) -> dict[str, int]:
-    ordered = sorted(values, key=lambda code: (-values[code], code))
+def _ordered(values: Mapping[str, float]) -> list[str]:
+    """The codes best first, equal values by code: sorted by code, then (a stable sort)
+    by value, highest first; two sorts in C rather than a key tuple per code."""
+    ordered = sorted(values)
+    ordered.sort(key=values.__getitem__, reverse=True)
+    return ordered
+
+
+def _rank_by(values: Mapping[str, float], ordered: list[str] | None = None
+             ) -> dict[str, int]:
+    """Each code's competition rank; `ordered`: the codes as `_ordered` lists them."""
+    if ordered is None:
+        ordered = _ordered(values)
     ranks = competition_ranks([values[code] for code in ordered])
     return dict(zip(ordered, ranks, strict=True))
 
@@ -106,7 +117,8 @@ def place(
     n = len(ranked)
     totals = {code: total for code, (total, _) in ranked.items()}
     projected = {code: projection for code, (_, projection) in ranked.items()}
-    ranks = _rank_by(totals)
+    best_first = _ordered(totals)  # by rank, then code
+    ranks = _rank_by(totals, best_first)
     projected_ranks = _rank_by(projected)
     cuts = {t.key: tier_cut(n, t.top_percent or 0) for t in top}
     by_rank = sorted(totals.values(), reverse=True)
@@ -124,7 +136,7 @@ def place(
                     winners.setdefault(code, []).append(tier.key)
 
     placed = []
-    for code in sorted(ranked, key=lambda c: (ranks[c], c)):
+    for code in best_first:
         total, projection = ranked[code]
         held = _top_tier(ranks[code], total, top, cuts)
         projected_tier = _top_tier(projected_ranks[code], projection, top, cuts)

@@ -42,7 +42,18 @@ from datetime import date
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Table, and_, case, delete, event, func, select, tuple_
+from sqlalchemy import (
+    Date,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -499,11 +510,14 @@ def span_stamp(session: Session, workshop_id: int, first: date, last: date
                ) -> tuple[int, int]:
     """(sum, number) of the workshop's stamps from `first` to `last`: moves whenever a
     sum of those days changes (stamps only grow)."""
-    stamp = ScoreStamp
     total, count = session.execute(
-        select(func.coalesce(func.sum(stamp.stamp), 0), func.count())
-        .where(stamp.workshop_id == workshop_id, stamp.date.between(first, last))).one()
+        _SPAN_STAMP, {"shop": workshop_id, "first": first, "last": last}).one()
     return int(total), int(count)
+
+
+_SPAN_STAMP = (select(func.coalesce(func.sum(ScoreStamp.stamp), 0), func.count())
+               .where(ScoreStamp.workshop_id == bindparam("shop"),
+                      ScoreStamp.date.between(bindparam("first"), bindparam("last"))))
 
 
 def period_sums_query(ids: Any, first: date, last: date) -> Any:

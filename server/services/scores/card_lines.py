@@ -23,7 +23,7 @@ from datetime import date
 from math import fsum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from server.models import (
@@ -68,31 +68,40 @@ def _chunks(ids: Sequence[int]) -> list[list[int]]:
     return [unique[i:i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
 
 
+def _point_entry_statement() -> Any:
+    """What `point_entry_rows` reads, built once: the ORM's aliased columns cost more to
+    build than the query costs to run."""
+    giver, decider = aliased(Worker), aliased(Worker)
+    giver_user, decider_user = aliased(User), aliased(User)
+    return (
+        select(PointEntry.worker_id, PointEntry.id, PointEntry.date, PointEntry.points,
+               PointEntry.decision_note, PointEntry.given_by_worker_id,
+               PointEntry.event_id, PointCategory.id, PointCategory.code,
+               PointCategory.name, PointCategory.name_en, PointCategory.pictogram,
+               giver.name, decider.name, giver_user.username, decider_user.username)
+        .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
+        .outerjoin(giver, PointEntry.given_by_worker_id == giver.id)
+        .outerjoin(decider, PointEntry.decided_by_worker_id == decider.id)
+        .outerjoin(giver_user, PointEntry.given_by_user_id == giver_user.id)
+        .outerjoin(decider_user, PointEntry.decided_by_user_id == decider_user.id)
+        .where(PointEntry.worker_id.in_(bindparam("ids", expanding=True)),
+               PointEntry.status == EntryStatus.APPROVED,
+               PointEntry.date.between(bindparam("first"), bindparam("last")))
+        .order_by(PointEntry.worker_id, PointEntry.date, PointEntry.id)
+    )
+
+
+_POINT_ENTRIES = _point_entry_statement()
+
+
 def point_entry_rows(session: Session, worker_ids: Sequence[int], first: date, last: date
                      ) -> dict[int, list[dict[str, Any]]]:
     """The approved point entries of these workers dated from `first` to `last`, as card
     lines without `counted`, by worker id, oldest first: one query per 900 workers (of
     columns, not ORM objects: a workshop's month is thousands of entries)."""
-    giver, decider = aliased(Worker), aliased(Worker)
-    giver_user, decider_user = aliased(User), aliased(User)
     found: dict[int, list[dict[str, Any]]] = {}
     for chunk in _chunks(worker_ids):
-        rows = session.execute(
-            select(PointEntry.worker_id, PointEntry.id, PointEntry.date, PointEntry.points,
-                   PointEntry.decision_note, PointEntry.given_by_worker_id,
-                   PointEntry.event_id, PointCategory.id, PointCategory.code,
-                   PointCategory.name, PointCategory.name_en, PointCategory.pictogram,
-                   giver.name, decider.name, giver_user.username, decider_user.username)
-            .outerjoin(PointCategory, PointEntry.category_id == PointCategory.id)
-            .outerjoin(giver, PointEntry.given_by_worker_id == giver.id)
-            .outerjoin(decider, PointEntry.decided_by_worker_id == decider.id)
-            .outerjoin(giver_user, PointEntry.given_by_user_id == giver_user.id)
-            .outerjoin(decider_user, PointEntry.decided_by_user_id == decider_user.id)
-            .where(PointEntry.worker_id.in_(chunk),
-                   PointEntry.status == EntryStatus.APPROVED,
-                   PointEntry.date.between(first, last))
-            .order_by(PointEntry.worker_id, PointEntry.date, PointEntry.id)
-        )
+        rows = session.execute(_POINT_ENTRIES, {"ids": chunk, "first": first, "last": last})
         for (worker_id, entry_id, day, points, note, giver_id, event_id, category_id, code,
              name, name_en, pictogram, given_by, decided_by, given_by_user,
              decided_by_user) in rows:

@@ -17,4 +17,7 @@ from server.models import AuditEntry
 
 def newest_audit(session: Session) -> int:
     """The id of the newest audit entry, 0 before the first."""
-    return int(session.execute(select(func.coalesce(func.max(AuditEntry.id), 0))).scalar_one())
+    return int(session.execute(_NEWEST).scalar_one())
+
+
+_NEWEST = select(func.coalesce(func.max(AuditEntry.id), 0))

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Date,
     Select,
     String,
+    bindparam,
     case,
     cast,
     func,
@@ -96,16 +97,19 @@ class Person:
     role: str
 
 
+_PEOPLE = (
+    select(Worker.id, Worker.code, Worker.name, Worker.language, Worker.role)
+    .where(Worker.workshop_id == bindparam("shop"),
+           or_(Worker.active.is_(True), Worker.id == bindparam("include")))
+    .order_by(Worker.code)
+)
+
+
 def people(session: Session, workshop_id: int, include: int | None = None) -> list[Person]:
     """The workshop's active workers (and `include`, active or not), by code."""
-    query = (
-        select(Worker.id, Worker.code, Worker.name, Worker.language, Worker.role)
-        .where(Worker.workshop_id == workshop_id,
-               or_(Worker.active.is_(True), Worker.id == include))
-        .order_by(Worker.code)
-    )
     return [Person(i, c, n, str(lang), str(role))
-            for i, c, n, lang, role in session.execute(query)]
+            for i, c, n, lang, role in session.execute(
+                _PEOPLE, {"shop": workshop_id, "include": include})]
 
 
 # --- training ---------------------------------------------------------------------------
@@ -119,42 +123,88 @@ class _Video:
     created_on: date
 
 
+# The required, active videos asked in a workshop: assigned to it, or to no workshop.
+_VIDEOS = select(
+    TrainingVideo.id, TrainingVideo.required_by, TrainingVideo.roles, TrainingVideo.created_at,
+).where(
+    TrainingVideo.required.is_(True), TrainingVideo.active.is_(True),
+    or_(TrainingVideo.id.in_(select(video_workshops.c.video_id)
+                             .where(video_workshops.c.workshop_id == bindparam("shop"))),
+        TrainingVideo.id.not_in(select(video_workshops.c.video_id))))
+
+
 class Training:
-    """The workshop's required videos and who finished which, read once for all periods."""
+    """The workshop's required videos and who finished which, read once for all periods.
+
+    What a ranking needs (`counts`) is read per period end as the set of videos each
+    worker had finished by then (the database compares the instants: no timestamp is
+    read); the days they were finished on (`items`, for the cards scored in detail) only
+    for the workers asked about (`read_dates`).
+    """
 
     def __init__(self, session: Session, workshop_id: int, worker_ids: Sequence[int] | None,
                  zone: ZoneInfo) -> None:
         """`worker_ids` None reads the progress of the whole workshop."""
-        assigned = select(video_workshops.c.video_id).where(
-            video_workshops.c.workshop_id == workshop_id)
-        rows = session.connection().execute(
-            select(TrainingVideo.id, TrainingVideo.required_by, TrainingVideo.roles,
-                   TrainingVideo.created_at)
-            .where(TrainingVideo.required.is_(True), TrainingVideo.active.is_(True),
-                   or_(TrainingVideo.id.in_(assigned),
-                       TrainingVideo.id.not_in(select(video_workshops.c.video_id))))
-        )
+        self._session, self._zone = session, zone
         self.videos = [_Video(i, by, tuple(roles or ()), created.astimezone(zone).date())
-                       for i, by, roles, created in rows]
-        self.done: dict[tuple[int, int], date] = {}
-        among = workshop_workers(workshop_id) if worker_ids is None else worker_ids
-        if self.videos and (worker_ids is None or worker_ids):
-            for worker_id, video_id, completed_at in session.connection().execute(
-                select(TrainingProgress.worker_id, TrainingProgress.video_id,
-                       TrainingProgress.completed_at)
-                .where(TrainingProgress.worker_id.in_(among),
-                       TrainingProgress.completed_at.is_not(None),
-                       TrainingProgress.video_id.in_([v.id for v in self.videos]))
-            ):
-                if completed_at is not None:  # filtered above; this tells the type checker
-                    self.done[(worker_id, video_id)] = completed_at.astimezone(zone).date()
+                       for i, by, roles, created in session.connection().execute(
+                           _VIDEOS, {"shop": workshop_id})]
+        self._video_ids = [v.id for v in self.videos]
+        self._workshop: int | None = workshop_id if worker_ids is None else None
+        self._allowed = None if worker_ids is None else frozenset(worker_ids)
+        self._finished: dict[date, dict[int, set[int]]] = {}  # by period end
+        self._dates: dict[int, dict[int, date]] = {}  # worker -> video -> finished on
+
+    def _progress(self, columns: tuple[Any, ...], *where: Any) -> Any:
+        """Rows of `columns` of the finished progress on these videos (of the workshop's
+        workers when reading the whole workshop), with `where`."""
+        query = select(TrainingProgress.worker_id, TrainingProgress.video_id, *columns).where(
+            TrainingProgress.completed_at.is_not(None),
+            TrainingProgress.video_id.in_(self._video_ids), *where)
+        if self._workshop is not None:
+            query = query.where(TrainingProgress.worker_id.in_(workshop_workers(self._workshop)))
+        return self._session.connection().execute(query)
+
+    def _finished_by(self, end: date) -> dict[int, set[int]]:
+        """Per worker, the videos finished by the end of the day `end`."""
+        found = self._finished.get(end)
+        if found is not None:
+            return found
+        found = defaultdict(set)
+        if self._video_ids and (self._allowed is None or self._allowed):
+            cut = day_starts(end, end, self._zone)[1][-1]  # when the day after `end` begins
+            where: list[Any] = [TrainingProgress.completed_at < cut]
+            if self._allowed is not None:
+                where.append(TrainingProgress.worker_id.in_(sorted(self._allowed)))
+            for worker_id, video_id in self._progress((), *where):
+                found[worker_id].add(video_id)
+        self._finished[end] = found
+        return found
+
+    def read_dates(self, worker_ids: Sequence[int]) -> None:
+        """Read the days these workers finished their videos on (what `items` lists)."""
+        wanted = [i for i in worker_ids if i not in self._dates
+                  and (self._allowed is None or i in self._allowed)]
+        if not wanted:
+            return
+        for worker_id in wanted:
+            self._dates[worker_id] = {}
+        if not self._video_ids:
+            return
+        zone = self._zone
+        for worker_id, video_id, completed_at in self._progress(
+                (TrainingProgress.completed_at,), TrainingProgress.worker_id.in_(wanted)):
+            if completed_at is not None:  # filtered in SQL; this tells the type checker
+                self._dates[worker_id][video_id] = completed_at.astimezone(zone).date()
 
     def _asked(self, person: Person, end: date) -> Iterator[tuple[int, date | None]]:
         """(video, finished on) for each video the period ending on `end` asks of them."""
+        self.read_dates([person.id])
+        done = self._dates.get(person.id, {})
         for video in self.videos:
             if video.created_on > end or (video.roles and person.role not in video.roles):
                 continue
-            finished = self.done.get((person.id, video.id))
+            finished = done.get(video.id)
             due = video.required_by is None or video.required_by <= end
             if due or (finished is not None and finished <= end):
                 yield video.id, finished
@@ -165,26 +215,69 @@ class Training:
 
     def counts(self, person: Person, end: date) -> tuple[int, int]:
         """(required, completed by `end`): the sums of `items`."""
+        finished = self._finished_by(end).get(person.id, _NONE)
         required = completed = 0
-        for _, finished in self._asked(person, end):
-            required += 1
-            completed += finished is not None and finished <= end
+        role = person.role
+        for video in self.videos:
+            if video.created_on > end or (video.roles and role not in video.roles):
+                continue
+            done = video.id in finished
+            if done or video.required_by is None or video.required_by <= end:
+                required += 1
+                completed += done
         return required, completed
 
 
+_NONE: frozenset[int] = frozenset()
+
+
 # --- rows -------------------------------------------------------------------------------
+
+
+# What `load_inputs` reads, built once (building a statement costs more than running it
+# for one worker's month): the workers as an expanding list `ids`, the days `first` to
+# `last`, badge-ins from the instant `since` to before `until`.
+_IDS: Any = bindparam("ids", expanding=True)
+_FIRST: Any = bindparam("first")
+_LAST: Any = bindparam("last")
+_PRODUCTION_ROWS = select(
+    ProductionRecord.worker_id, ProductionRecord.id, ProductionRecord.date,
+    ProductionRecord.planned_minutes, ProductionRecord.run_minutes, ProductionRecord.output,
+    ProductionRecord.defects,
+).where(ProductionRecord.worker_id.in_(_IDS), ProductionRecord.date.between(_FIRST, _LAST))
+_POINT_ROWS = select(
+    PointEntry.worker_id, PointEntry.id, PointEntry.date, PointEntry.points,
+).where(PointEntry.worker_id.in_(_IDS), PointEntry.status == EntryStatus.APPROVED,
+        PointEntry.date.between(_FIRST, _LAST))
+_BADGE_ROWS = select(Event.worker_id, Event.id, Event.occurred_at).where(
+    Event.worker_id.in_(_IDS), Event.kind == BADGE_IN,
+    Event.occurred_at >= bindparam("since"), Event.occurred_at < bindparam("until"))
+_ADJUSTMENT_ROWS = select(
+    Adjustment.worker_id, Adjustment.id, Adjustment.booked_on, Adjustment.points,
+).where(Adjustment.worker_id.in_(_IDS), Adjustment.cancelled_at.is_(None),
+        Adjustment.booked_on.between(_FIRST, _LAST))
+
+
+def _metric_rows_query(ids: Any) -> Any:
+    return (select(MetricValue.worker_id, MetricValue.id, MetricValue.date, Metric.code,
+                   MetricValue.value)
+            .join(Metric, Metric.id == MetricValue.metric_id)
+            .where(MetricValue.worker_id.in_(ids), MetricValue.date.between(_FIRST, _LAST)))
+
+
+_METRIC_ROWS = _metric_rows_query(_IDS)
 
 
 def metric_rows(session: Session, ids: Among, span: PeriodSpan
                 ) -> dict[int, list[MetricRow]]:
     """Each worker's metric values in `span`, as plain rows named by metric code."""
     found: dict[int, list[MetricRow]] = defaultdict(list)
-    for worker_id, row_id, day, code, value in session.connection().execute(
-        select(MetricValue.worker_id, MetricValue.id, MetricValue.date, Metric.code,
-               MetricValue.value)
-        .join(Metric, Metric.id == MetricValue.metric_id)
-        .where(MetricValue.worker_id.in_(ids), MetricValue.date.between(span.start, span.end))
-    ):
+    params: dict[str, Any] = {"first": span.start, "last": span.end}
+    if isinstance(ids, Select):
+        query = _metric_rows_query(ids)
+    else:
+        query, params["ids"] = _METRIC_ROWS, list(ids)
+    for worker_id, row_id, day, code, value in session.connection().execute(query, params):
         found[worker_id].append(MetricRow(row_id, day, code, value))
     return found
 
@@ -199,37 +292,23 @@ def load_inputs(
         return {}
     production: dict[int, list[ProductionRow]] = defaultdict(list)
     connection = session.connection()
+    params = {"ids": ids, "first": span.start, "last": span.end}
     for worker_id, row_id, day, planned, run, output, defects in connection.execute(
-        select(ProductionRecord.worker_id, ProductionRecord.id, ProductionRecord.date,
-               ProductionRecord.planned_minutes, ProductionRecord.run_minutes,
-               ProductionRecord.output, ProductionRecord.defects)
-        .where(ProductionRecord.worker_id.in_(ids),
-               ProductionRecord.date.between(span.start, span.end))
-    ):
+            _PRODUCTION_ROWS, params):
         production[worker_id].append(ProductionRow(row_id, day, planned, run, output, defects))
     points: dict[int, list[PointRow]] = defaultdict(list)
-    for worker_id, entry_id, day, value in connection.execute(
-        select(PointEntry.worker_id, PointEntry.id, PointEntry.date, PointEntry.points)
-        .where(PointEntry.worker_id.in_(ids), PointEntry.status == EntryStatus.APPROVED,
-               PointEntry.date.between(span.start, span.end))
-    ):
+    for worker_id, entry_id, day, value in connection.execute(_POINT_ROWS, params):
         points[worker_id].append(PointRow(entry_id, day, value))
     days, starts = day_starts(span.start, span.end, zone)
     badges: dict[int | None, list[BadgeIn]] = defaultdict(list)
     for holder, event_id, occurred_at in connection.execute(
-        select(Event.worker_id, Event.id, Event.occurred_at)
-        .where(Event.worker_id.in_(ids), Event.kind == BADGE_IN,
-               Event.occurred_at >= starts[0], Event.occurred_at < starts[-1])
-    ):
+            _BADGE_ROWS, {"ids": ids, "since": starts[0], "until": starts[-1]}):
         badges[holder].append(BadgeIn(event_id, days[bisect_right(starts, occurred_at) - 1]))
     adjustments: dict[int, list[AdjustmentRow]] = defaultdict(list)
-    for worker_id, line_id, day, value in connection.execute(
-        select(Adjustment.worker_id, Adjustment.id, Adjustment.booked_on, Adjustment.points)
-        .where(Adjustment.worker_id.in_(ids), Adjustment.cancelled_at.is_(None),
-               Adjustment.booked_on.between(span.start, span.end))
-    ):
+    for worker_id, line_id, day, value in connection.execute(_ADJUSTMENT_ROWS, params):
         adjustments[worker_id].append(AdjustmentRow(line_id, day, value))
     metrics = metric_rows(session, ids, span)
+    training.read_dates(ids)
     return {
         p.id: WorkerInputs(
             worker_code=p.code,
@@ -354,7 +433,8 @@ def load_totals(
     # Read from the sums once they are built in this zone (the server builds them at its
     # start, `aggregates.establish`); until then, from the records.
     if aggregates.zone_of(session) == zone:
-        return totals_from_day_sums(session, persons, ids, span, training, needs)
+        return totals_from_day_sums(session, persons, ids, span, training, needs,
+                                    workshop_id)
     attendance = Dim.ATTENDANCE in needs
     metrics = metric_rows(session, ids, span)
     production = _production_sums(session, ids, span, attendance)

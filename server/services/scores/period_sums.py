@@ -12,10 +12,10 @@ from datetime import date
 from math import fsum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from server.models import Metric, WorkerDayMetricSums
+from server.models import Metric, Worker, WorkerDayMetricSums
 from server.scoring import (
     SUM_DIGITS,
     Dim,
@@ -69,22 +69,43 @@ def _rolled_up(span: PeriodSpan) -> str | None:
 Metrics = tuple[tuple[str, MetricSums], ...]
 
 
-def _period_rows(session: Session, ids: Among, kind: str, start: date
-                 ) -> tuple[dict[int, tuple[Any, ...]], dict[int, Metrics]]:
+def _period_queries(ids: Any) -> tuple[Any, Any]:
+    """The two reads of `_period_rows` for the workers `ids` (a subquery or a list), of
+    the period named by the parameters `period` and `start`."""
     table, metric = period_rollups.PERIODS, period_rollups.PERIOD_METRICS
+    sums = (select(table.c.worker_id, *(table.c[name] for name in period_rollups.FIELDS))
+            .where(table.c.period == bindparam("period"), table.c.start == bindparam("start"),
+                   table.c.worker_id.in_(ids)))
+    metrics = (select(metric.c.worker_id, Metric.code, metric.c.total, metric.c.count,
+                      metric.c.last_date, metric.c.last_total, metric.c.last_count)
+               .join(Metric, Metric.id == metric.c.metric_id)
+               .where(metric.c.period == bindparam("period"),
+                      metric.c.start == bindparam("start"), metric.c.worker_id.in_(ids))
+               .order_by(metric.c.worker_id, Metric.code))
+    return sums, metrics
+
+
+# Built once, for a whole workshop (the parameter `shop`): what a standing reads.
+_WORKSHOP_PERIOD = _period_queries(
+    select(Worker.id).where(Worker.workshop_id == bindparam("shop")).scalar_subquery())
+
+
+def _period_rows(session: Session, ids: Among, kind: str, start: date,
+                 workshop_id: int | None = None,
+                 ) -> tuple[dict[int, tuple[Any, ...]], dict[int, Metrics]]:
+    """The week or month sums of `kind` starting on `start` of the workers `ids`; with
+    `workshop_id`, `ids` are that workshop's workers (read by a statement built once)."""
+    params: dict[str, Any] = {"period": kind, "start": start}
+    if workshop_id is not None:
+        sums, metric_sums = _WORKSHOP_PERIOD
+        params["shop"] = workshop_id
+    else:
+        sums, metric_sums = _period_queries(ids)
     connection = session.connection()
-    found = {row[0]: tuple(row[1:]) for row in connection.execute(
-        select(table.c.worker_id, *(table.c[name] for name in period_rollups.FIELDS))
-        .where(table.c.period == kind, table.c.start == start, table.c.worker_id.in_(ids)))}
+    found = {row[0]: tuple(row[1:]) for row in connection.execute(sums, params)}
     metrics: dict[int, list[tuple[str, MetricSums]]] = defaultdict(list)
     for worker_id, code, total, count, last, last_total, last_count in connection.execute(
-        select(metric.c.worker_id, Metric.code, metric.c.total, metric.c.count,
-               metric.c.last_date, metric.c.last_total, metric.c.last_count)
-        .join(Metric, Metric.id == metric.c.metric_id)
-        .where(metric.c.period == kind, metric.c.start == start,
-               metric.c.worker_id.in_(ids))
-        .order_by(metric.c.worker_id, Metric.code)
-    ):
+            metric_sums, params):
         if count:
             metrics[worker_id].append((code, MetricSums(
                 total=round(total, SUM_DIGITS), count=count, last_date=last,
@@ -94,24 +115,25 @@ def _period_rows(session: Session, ids: Among, kind: str, start: date
 
 def totals_from_day_sums(
     session: Session, persons: Sequence[Person], ids: Among, span: PeriodSpan,
-    training: Training, needs: frozenset[str],
+    training: Training, needs: frozenset[str], workshop_id: int | None = None,
 ) -> dict[int, PeriodTotals]:
     """`inputs.load_totals` read from the week or month sums for a whole week or month,
-    else from the day sums."""
+    else from the day sums. `workshop_id`: `ids` are that workshop's workers."""
     rolled = _rolled_up(span)
     if rolled is not None:
-        found, metrics = _period_rows(session, ids, rolled, span.start)
+        found, metrics = _period_rows(session, ids, rolled, span.start, workshop_id)
     else:
         found = {row[0]: row[1:] for row in session.connection().execute(
             aggregates.period_sums_query(ids, span.start, span.end))}
         metrics = _metric_period_sums(session, ids, span)
     empty = (0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, 0, 0.0, 0)
     result = {}
+    counts = training.counts if Dim.TRAINING in needs else None
+    end = span.end
     for person in persons:
         (planned, run, output, defects, records, scheduled, attended, points, entries,
          booked, lines) = found.get(person.id, empty)
-        required, completed = (training.counts(person, span.end) if Dim.TRAINING in needs
-                               else (0, 0))
+        required, completed = (0, 0) if counts is None else counts(person, end)
         result[person.id] = PeriodTotals(
             planned_minutes=round(float(planned or 0), SUM_DIGITS),
             run_minutes=round(float(run or 0), SUM_DIGITS),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.models import ScoringScheme, Workshop, scheme_workshops
@@ -72,6 +72,17 @@ def export_scheme(session: Session, name: str, version: int | None = None) -> st
     return schemes.to_yaml(to_scheme(row))
 
 
+_SCHEME_FOR = (
+    select(ScoringScheme)
+    .join(scheme_workshops, scheme_workshops.c.scheme_id == ScoringScheme.id)
+    .where(scheme_workshops.c.workshop_id == bindparam("shop"),
+           ScoringScheme.effective_from <= bindparam("on"))
+    .order_by(ScoringScheme.effective_from.desc(), ScoringScheme.version.desc(),
+              ScoringScheme.id.desc())
+    .limit(1)
+)
+
+
 def scheme_for(session: Session, workshop_id: int, on: date) -> ScoringScheme | None:
     """The version in force on `on` (pass a period's first day) for a workshop.
 
@@ -79,12 +90,5 @@ def scheme_for(session: Session, workshop_id: int, on: date) -> ScoringScheme | 
     before `on`; between two with the same date, the newer version (then the newer row).
     None when nothing was in force yet.
     """
-    return session.scalars(
-        select(ScoringScheme)
-        .join(scheme_workshops, scheme_workshops.c.scheme_id == ScoringScheme.id)
-        .where(scheme_workshops.c.workshop_id == workshop_id,
-               ScoringScheme.effective_from <= on)
-        .order_by(ScoringScheme.effective_from.desc(), ScoringScheme.version.desc(),
-                  ScoringScheme.id.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_SCHEME_FOR, {"shop": workshop_id, "on": on}).first()
+

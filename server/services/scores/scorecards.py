@@ -244,10 +244,15 @@ def worker_scorecard(
     as_of = today or datetime.now(zone).date()
     workshop = worker.workshop
     if cache is not None:
-        standing = cached_standing(session, cache, workshop, span, zone, as_of)
+        # An active worker's card is scored with the standing when it is built now (the
+        # ranking is the same with or without their detail); an inactive one is ranked
+        # only on the path below.
+        standing = cached_standing(session, cache, workshop, span, zone, as_of,
+                                   detail_for=worker.id if worker.active else None)
         person = standing.people.get(worker.code)
         if person is not None:
-            card = refresh_worker(session, standing, workshop, person, zone)
+            card = (standing.cards[worker.code] if worker.code in standing.cards
+                    else refresh_worker(session, standing, workshop, person, zone))
             return _with_weeks(session, worker, person, as_of, zone, _with_balance(
                 session, worker, card_dict(card, person, workshop, session, zone=zone)))
     standing = build_standing(session, workshop, span, zone, as_of, detail_for=worker.id)

@@ -13,7 +13,9 @@ every audited change) and the workshop's score stamps over the period and the on
 (every change to a day sum of theirs, badge-ins included, moves one in the same
 transaction; scores/aggregates.py). A tap in one workshop leaves every other workshop's
 standings, and its own for other periods, cached; a cached standing is never older than
-its data. The worker's own card is still scored from their own rows.
+its data. The worker's own card is still scored from their own rows. The previous
+period's totals ("most improved") are cached beside the standings by the stamps of that
+period alone, so a tap today, which makes the current standing cold, leaves them warm.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -89,9 +92,12 @@ def _scheme_row(session: Session, workshop: Workshop, span: PeriodSpan) -> Scori
 def build_standing(
     session: Session, workshop: Workshop, span: PeriodSpan, zone: ZoneInfo, as_of: date,
     *, detail_for: int | None = None, detail_all: bool = False,
+    cache: StandingsCache | None = None,
 ) -> Standing:
     """Rank the workshop; the cards of `detail_for` (or of everyone) carry every detail.
 
+    With a `cache` (only while the sums are dated in `zone`), the previous period's totals
+    are taken from it when their data has not changed (`_cached_previous`).
     Raises ServiceError when no scheme is in force for the workshop at the period's start.
     """
     as_of = _within(span, as_of)
@@ -109,7 +115,9 @@ def build_standing(
     results.update((code, (card.total, card.projected_total)) for code, card in full.items())
     without = {p.code for p in others if not sums[p.id].has_data}
     without.update(code for code, card in full.items() if not card.has_data)
-    previous = _previous_totals(session, workshop, span, scheme, persons, training, zone)
+    previous = (_previous_totals(session, workshop, span, scheme, persons, training, zone)
+                if cache is None else
+                _cached_previous(session, cache, workshop, span, scheme, persons, training, zone))
     placings = place(scheme.tiers, results, previous, without_data=without)
     cards = {p.worker_code: with_placing(full[p.worker_code], p)
              for p in placings if p.worker_code in full}
@@ -136,6 +144,27 @@ def _previous_totals(
                      previous)
 
 
+def _cached_previous(
+    session: Session, cache: StandingsCache, workshop: Workshop, span: PeriodSpan,
+    scheme: Scheme, persons: list[Person], training: Training, zone: ZoneInfo,
+) -> dict[str, float]:
+    """`_previous_totals` through the cache, kept by the version of the previous period
+    alone (the newest audit entry and the workshop's stamps over that period): a tap
+    today moves the current period's stamps, not these, so a standing built again after
+    it does not score the previous period again."""
+    if not any(t.most_improved_percent is not None for t in scheme.tiers):
+        return {}
+    previous = previous_span(span)
+    version = (newest_audit(session), *span_stamp(session, workshop.id, previous.start,
+                                                 previous.end))
+    key = ("previous", workshop.id, previous, tuple(p.id for p in persons), zone.key)
+    held = cache.previous(version, key)
+    if held is None:
+        held = _previous_totals(session, workshop, span, scheme, persons, training, zone)
+        cache.put_previous(version, key, held)
+    return held
+
+
 Version = tuple[int, int, int]
 
 
@@ -146,10 +175,36 @@ def standing_version(session: Session, workshop: Workshop, span: PeriodSpan) -> 
     return newest_audit(session), *stamp
 
 
+class _Entries:
+    """Values by key, each with the version it was built at; the least recently used
+    dropped beyond `max_entries`. The caller holds the lock."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.held: OrderedDict[Hashable, tuple[Version, Any]] = OrderedDict()
+
+    def get(self, version: Version, key: Hashable) -> Any:
+        found = self.held.get(key)
+        if found is None or found[0] != version:
+            return None
+        self.held.move_to_end(key)
+        return found[1]
+
+    def put(self, version: Version, key: Hashable, value: Any) -> None:
+        held = self.held.get(key)
+        if held is not None and version < held[0]:
+            return
+        self.held[key] = (version, value)
+        self.held.move_to_end(key)
+        while len(self.held) > self.max_entries:
+            self.held.popitem(last=False)
+
+
 class StandingsCache:
     """Standings by workshop, scheme version, period and day, each with the version it was
     built at (`standing_version`); the least recently used dropped beyond `max_entries`.
-    One per app (database).
+    One per app (database). Beside them, as many previous periods' totals (what "most
+    improved" compares with: `previous`, `put_previous`), each by its own version.
 
     A read at another version than the entry's misses, so nothing cached outlives a
     change to what it was built from. Thread-safe: a server answers kiosks from several
@@ -159,54 +214,65 @@ class StandingsCache:
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[Version, Standing]] = OrderedDict()
+        self._standings = _Entries(max_entries)
+        self._previous = _Entries(max_entries)
 
     def get(self, version: Version, key: Hashable) -> Standing | None:
         with self._lock:
-            found = self._entries.get(key)
-            if found is None or found[0] != version:
-                return None
-            self._entries.move_to_end(key)
-            return found[1]
+            found: Standing | None = self._standings.get(version, key)
+            return found
 
     def put(self, version: Version, key: Hashable, standing: Standing) -> None:
         """Store a standing built from the data at `version`; one built from older data
         than the entry already held is not kept (versions only grow)."""
         with self._lock:
-            held = self._entries.get(key)
-            if held is not None and version < held[0]:
-                return
-            self._entries[key] = (version, standing)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._standings.put(version, key, standing)
+
+    def previous(self, version: Version, key: Hashable) -> dict[str, float] | None:
+        with self._lock:
+            found: dict[str, float] | None = self._previous.get(version, key)
+            return found
+
+    def put_previous(self, version: Version, key: Hashable, totals: dict[str, float]) -> None:
+        with self._lock:
+            self._previous.put(version, key, totals)
 
     def __len__(self) -> int:
+        """How many standings are held."""
         with self._lock:
-            return len(self._entries)
+            return len(self._standings.held)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._standings.held.clear()
+            self._previous.held.clear()
 
 
 def cached_standing(
     session: Session, cache: StandingsCache, workshop: Workshop, span: PeriodSpan,
-    zone: ZoneInfo, as_of: date,
+    zone: ZoneInfo, as_of: date, *, detail_for: int | None = None,
 ) -> Standing:
-    """The workshop's standing from the cache, built (without detail) when missing."""
+    """The workshop's standing from the cache, built (without detail) when missing.
+
+    `detail_for`, an active worker of the workshop (so that the ranking is the one built
+    without them), is scored in detail when the standing is built now: the standing
+    returned then holds their card, the one kept does not. A standing from the cache
+    holds no cards (`refresh_worker` scores the worker from their rows).
+    """
     settle(session)
     if zone_of(session) != zone:
         # The stamps count changes to the sums, which are not built in this zone: no
         # version to keep a standing by.
-        return build_standing(session, workshop, span, zone, as_of)
+        return build_standing(session, workshop, span, zone, as_of, detail_for=detail_for)
     version = standing_version(session, workshop, span)
     scheme_id = _scheme_row(session, workshop, span).id  # a stored version never changes
     key = (workshop.id, scheme_id, span, _within(span, as_of), zone.key)
     standing = cache.get(version, key)
     if standing is None:
-        standing = build_standing(session, workshop, span, zone, as_of)
-        cache.put(version, key, standing)
+        standing = build_standing(session, workshop, span, zone, as_of, cache=cache,
+                                  detail_for=detail_for)
+        cache.put(version, key, standing if not standing.cards
+                  else replace(standing, cards={}))
     return standing
 
 
