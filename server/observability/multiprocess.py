@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ENV = "PROMETHEUS_MULTIPROC_DIR"
 FOLDER = "prometheus"  # not "metrics": that word is the custom KPIs here
 # The app's extension holding the folder, set by serve() once the app is made; an app
 # without it (the test client, one process) is scraped from its own registry.
@@ -41,7 +40,7 @@ def enable(data_dir: Path) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
     # Written, not read: the environment is how prometheus_client is told, here and in
     # the workers forked from this process.
-    os.environ[ENV] = str(folder)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     from prometheus_client import values
 
     if not getattr(values.ValueClass, "_multiprocess", False):
