@@ -9,11 +9,9 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.admin.setup import now_seconds, session_ident
-from server.models import User
+from support.admin_login import logged_in_client
 from support.factory import Plant
 
 ROLES = ("admin", "sup1", "view1")
@@ -25,14 +23,7 @@ def login_as(app: Flask, session: Session, plant: Plant) -> Callable[[str | None
     without the cost of an argon2 check per client."""
 
     def make(username: str | None) -> FlaskClient:
-        client = app.test_client()
-        if username is not None:
-            user = session.scalars(select(User).where(User.username == username)).one()
-            with client.session_transaction() as state:
-                state["_user_id"] = session_ident(user, now_seconds())
-                state["_fresh"] = True
-                state.permanent = True
-        return client
+        return logged_in_client(app, session, username)
 
     return make
 

@@ -9,12 +9,10 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.admin.setup import now_seconds, session_ident
 from server.config import Config
-from server.models import User
+from support.admin_login import logged_in_client
 from support.day_sums import day_sums_agree
 from support.factory import Plant
 from support.privacy_seed import Seeded, seed
@@ -42,13 +40,6 @@ def login_as(app: Flask, session: Session, seeded: Seeded
     make them (tests/server/admin/conftest.py)."""
 
     def make(username: str | None) -> FlaskClient:
-        client = app.test_client()
-        if username is not None:
-            user = session.scalars(select(User).where(User.username == username)).one()
-            with client.session_transaction() as state:
-                state["_user_id"] = session_ident(user, now_seconds())
-                state["_fresh"] = True
-                state.permanent = True
-        return client
+        return logged_in_client(app, session, username)
 
     return make
