@@ -23,6 +23,7 @@ from server.config import Config
 from server.models import (
     Alert,
     AuditEntry,
+    Event,
     Notification,
     NotificationState,
     RecordSource,
@@ -287,7 +288,10 @@ def test_an_alert_nobody_acknowledged_is_escalated_once(
     session.commit()
     acknowledge(session, issue.id, "user:hr", by_user=hr)
     session.commit()
-    targets, clock = Targets(), Clock(start + timedelta(minutes=14, seconds=30))
+    # Counted from the server's own stamp: on a busy machine the post lands seconds after
+    # `start`, and a clock turned from `start` would be early.
+    heard = session.get(Event, fault.event_id).received_at
+    targets, clock = Targets(), Clock(heard + timedelta(minutes=14, seconds=30))
     sender = _sender(app, targets, clock)
     assert sender.run_round().escalated == []
     clock.advance(seconds=31)  # 15 minutes since the server heard of it
@@ -300,7 +304,7 @@ def test_an_alert_nobody_acknowledged_is_escalated_once(
     assert sender.run_round().escalated == []
     assert len(_escalations(targets)) == 1
     _fresh(session)
-    assert session.get(Alert, fault.id).escalated_at == start + timedelta(minutes=15, seconds=1)
+    assert session.get(Alert, fault.id).escalated_at == heard + timedelta(minutes=15, seconds=1)
     assert session.get(Alert, issue.id).escalated_at is None
     assert session.scalars(select(AuditEntry.action).where(
         AuditEntry.action == "alert.escalate")).all() == ["alert.escalate"]
