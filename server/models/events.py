@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -14,8 +14,14 @@ from server.models.base import Base, UTCDateTime, utcnow
 class Event(Base):
     __tablename__ = "events"
     # Scorecards read a workshop's badge-ins for a period: by worker and kind, then by time.
+    # A card's version reads the worker's newest event other than a badge-in in one seek
+    # (services/scores/kiosk_reads.py): a second tap the same day changes nothing on the
+    # card, so it must not make the card be built again.
     __table_args__ = (
         Index("ix_events_worker_kind_occurred", "worker_id", "kind", "occurred_at"),
+        Index("ix_events_worker_acts", "worker_id", "id",
+              sqlite_where=text("kind != 'badge_in'"),
+              postgresql_where=text("kind != 'badge_in'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -497,7 +497,8 @@ def _daily(rule: _Rule, tally: _Tally) -> tuple[DailyValue, ...]:
 
 def _record_ids(spec: DimensionSpec, tally: _Tally) -> tuple[int, ...]:
     """The ids of the rows behind a line: production records, point entries, finished
-    videos, badge-in events or, for a metric, its values (a ratio's two metrics')."""
+    videos, each scheduled day's first badge-in event or, for a metric, its values (a
+    ratio's two metrics')."""
     key = spec.key
     if spec.metric is not None:
         return tuple(sorted(i for code in spec.metric.sources
@@ -507,9 +508,10 @@ def _record_ids(spec: DimensionSpec, tally: _Tally) -> tuple[int, ...]:
     if key is Dim.TRAINING:
         return tuple(sorted(tally.completed))
     if key is Dim.ATTENDANCE:
+        # The tap that made each scheduled day count: its first. Later taps that day
+        # change nothing, on the card as in the total.
         scheduled = set(tally.scheduled)
-        return tuple(sorted(i for d, ids in tally.badge_days.items() if d in scheduled
-                            for i in ids))
+        return tuple(sorted(min(ids) for d, ids in tally.badge_days.items() if d in scheduled))
     return tuple(tally.production_ids)
 
 

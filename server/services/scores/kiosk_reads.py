@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, true
+from sqlalchemy import bindparam, func, select, text, true
 from sqlalchemy.orm import Session, aliased
 
 from server.models import (
@@ -30,6 +30,7 @@ from server.models import (
     Worker,
     Workshop,
 )
+from server.models.base import UTCDateTime
 from server.scoring import period_span, previous_span
 from server.services import InvalidInput, NotFound
 from server.services.devices.roster import (
@@ -41,6 +42,7 @@ from server.services.devices.roster import (
 from server.services.events.kinds import EventKind
 from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
+from server.services.scores.tasks import CURRENT_VISIT
 
 MAX_CLAIMS = 200
 
@@ -54,9 +56,16 @@ def kiosk_scorecard(session: Session, kiosk: Kiosk, worker_code: str, period: st
     return private_rank(worker_scorecard(session, worker_code, period, on, zone, cache=cache))
 
 
+# Written out, not bound: a planner uses a partial index only for a query whose condition
+# it can see implies the index's (SQLite never sees through a parameter).
+_NOT_A_BADGE_IN = text("events.kind != 'badge_in'")
+
+
 def _card_version_statement() -> Any:
     """What `scorecard_version` reads, in one statement built once: the newest audit id,
-    the workshop's stamps from `first` to `last`, the worker's newest event, the alerts."""
+    the workshop's stamps from `first` to `last`, the worker's newest event other than a
+    badge-in (the partial index `ix_events_worker_acts`), their last visit as the card's
+    tasks count it (`tasks.last_visit`), the alerts."""
     stamps = select(func.coalesce(func.sum(ScoreStamp.stamp), 0).label("total"),
                     func.count().label("days")).where(
         ScoreStamp.workshop_id == bindparam("shop"),
@@ -65,8 +74,14 @@ def _card_version_statement() -> Any:
                     func.count(Alert.resolved_at).label("resolved")).subquery()
     return (select(select(func.coalesce(func.max(AuditEntry.id), 0)).scalar_subquery(),
                    stamps.c.total, stamps.c.days,
-                   select(func.coalesce(func.max(Event.id), 0))
-                   .where(Event.worker_id == bindparam("worker")).scalar_subquery(),
+                   select(func.max(Event.id))
+                   .where(Event.worker_id == bindparam("worker"), _NOT_A_BADGE_IN)
+                   .scalar_subquery(),
+                   select(Event.occurred_at)
+                   .where(Event.worker_id == bindparam("worker"),
+                          Event.kind == EventKind.BADGE_IN.value,
+                          Event.occurred_at < bindparam("before", type_=UTCDateTime))
+                   .order_by(Event.occurred_at.desc()).limit(1).scalar_subquery(),
                    alerts.c.newest, alerts.c.resolved)
             .select_from(stamps.join(alerts, true())))
 
@@ -82,11 +97,14 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
 
     What moves it: any audited change (schemes, people, decisions, claims, appeals,
     rewards, the ledger, training completed, periods closed), the score stamps of the
-    worker's workshop over the period and the one before (records, points, badge-ins:
-    their rank), the worker's own newest event (what they did that nobody audits, such as
-    a notice seen), the alerts (fault minutes on the card), and the day and hour (a
-    projection's "today", the window decided claims are looked up in). Only workers the
-    kiosk serves are answered: the check comes first.
+    worker's workshop over the period and the one before (records, points, a day's first
+    badge-in: their rank), the worker's own newest event other than a badge-in (what they
+    did that nobody audits, such as a notice seen), their last visit (what the card's
+    tasks list as decided "since the last visit"), the alerts (fault minutes on the card),
+    and the day and hour (a projection's "today", the window decided claims are looked up
+    in). A second tap the same day moves none of these: nothing on the card changes with
+    it (attendance lists the day's first badge-in), so it is answered from the memo. Only
+    workers the kiosk serves are answered: the check comes first.
     """
     worker = served_worker(session, kiosk, worker_code)
     try:
@@ -95,9 +113,9 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
         raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
     parts = session.connection().execute(_CARD_VERSION, {
         "shop": worker.workshop_id, "worker": worker.id, "first": previous_span(span).start,
-        "last": span.end}).one()
+        "last": span.end, "before": now - CURRENT_VISIT}).one()
     local = now.astimezone(zone)
-    made = (worker_code, period, on.isoformat(), local.date().isoformat(), *parts)
+    made = (worker_code, period, on.isoformat(), local.strftime("%Y-%m-%dT%H"), *parts)
     return hashlib.sha256(repr(made).encode()).hexdigest()[:32]
 
 

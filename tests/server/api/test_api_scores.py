@@ -116,8 +116,9 @@ def test_an_unchanged_card_answers_304_without_being_built(
     """What a card is made of has a version known before the card is built
     (services/scores/kiosk_reads.py `scorecard_version`): while it stands, the card's
     ETag answers 304 with nothing built. A tap in another workshop, or a second tap the
-    same day, leaves it; a first tap in the workshop today moves it, and the card is built
-    again and compared: the same card is still a 304, a changed one a new ETag."""
+    same day (the worker's own too), leaves it; a first tap in the workshop today moves
+    it, and the card is built again and compared: the same card is still a 304, a changed
+    one a new ETag."""
     built: list[str] = []
     real = kiosk_api.kiosk_scorecard
 
@@ -144,6 +145,11 @@ def test_an_unchanged_card_answers_304_without_being_built(
     assert read() == 304 and built == ["W001", "W001"]  # ... and it is the same card
     tap("W002", kiosk_headers)  # the same day again: nothing moved
     assert read() == 304 and built == ["W001", "W001"]
+    tap("W001", kiosk_headers)  # the worker's own first tap today: built again
+    etag = client.get(path, headers={**kiosk_headers, "If-None-Match": etag}).headers["ETag"]
+    assert built == ["W001"] * 3
+    tap("W001", kiosk_headers)  # their own second tap: nothing on the card moves with it
+    assert read() == 304 and built == ["W001"] * 3
     answer = client.post("/api/v1/events", headers=kiosk_headers, json={"events": [
         make_event("output", "W001", {"machine": "M1", "count": 40})]})
     assert answer.get_json()["results"][0]["status"] == "accepted"
