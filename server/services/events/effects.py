@@ -94,7 +94,7 @@ from server.services.periods.late import refusal, settle_entries
 from server.services.points import notices
 from server.services.production.from_kiosk import MAX_RUN, Touch, recompute
 from server.services.rewards import redemptions
-from server.services.scores.aggregates import BADGE_IN, mark_events
+from server.services.scores.aggregates import BADGE_IN, mark_added_badge_ins
 from server.services.training.progress import record_progress
 
 __all__ = ["Effects", "InClosedPeriod", "Kept", "Rejected"]
@@ -352,10 +352,11 @@ class Effects(Batch):
             # In UUID order: concurrent batches holding some of the same events then take
             # their keys in one order and wait for each other instead of deadlocking.
             self.session.execute(_INSERT_EVENTS, sorted(self._rows, key=lambda r: r["uuid"]))
-            # Of the plain events only badge-ins are summed (attendance); the others reach
-            # the day sums through the records they make, which mark their own days.
-            mark_events(self.session, [(r["worker_id"], r["occurred_at"]) for r in self._rows
-                                       if r["kind"] == BADGE_IN])
+            # Of the plain events only badge-ins are summed (attendance), counted as they
+            # are inserted; the others reach the day sums through the records they make,
+            # which mark their own days.
+            mark_added_badge_ins(self.session, [(r["worker_id"], r["occurred_at"])
+                                                for r in self._rows if r["kind"] == BADGE_IN])
             self._rows.clear()
         if self._touches:
             recompute(self.session, self._touches, self.zone, self.actor,

@@ -6,7 +6,9 @@ values, badge-in events) are marked by a flush hook, old and new key both when a
 moves; bulk ORM statements (`session.execute(delete(Model).where(...))`, `update`,
 `insert(Model)` with rows) by an execute hook that reads the rows they touch first;
 rows written with Core statements on the tables by their writer (`mark_days`,
-`mark_events`).
+`mark_events`). Badge-in events a batch inserts (`mark_added_badge_ins`) are counted
+rather than summed again: a day's count goes up by as many (the day that had none is
+rolled up and stamped), which is most of what a shift change writes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from server.models import Adjustment, Event, MetricValue, PointEntry, Production
 BADGE_IN = "badge_in"
 DAYS = "aggregates.days"
 EVENTS = "aggregates.events"
+ADDED = "aggregates.added_badge_ins"
 
 Key = tuple[int, date]
 
@@ -30,6 +33,14 @@ Key = tuple[int, date]
 def mark_days(session: Session, keys: Iterable[Key]) -> None:
     """Sum these (worker id, factory day) again before the transaction commits."""
     session.info.setdefault(DAYS, set()).update(keys)
+
+
+def mark_added_badge_ins(session: Session, rows: Iterable[tuple[int | None, datetime]]
+                         ) -> None:
+    """Badge-in events this transaction inserted (never updated or deleted), by (worker
+    id, occurred_at): their days' counts are raised by as many instead of summed again."""
+    session.info.setdefault(ADDED, []).extend(
+        (worker, at) for worker, at in rows if worker is not None)
 
 
 def mark_events(session: Session, rows: Iterable[tuple[int | None, datetime]]) -> None:
@@ -143,13 +154,16 @@ def _do_orm_execute(state: ORMExecuteState) -> Any:
     return _orm_statement(state)
 
 
-def take_marks(session: Session) -> tuple[set[Key], list[tuple[int, datetime]]]:
-    """The marked days and the marked events' (worker, time), taken off the session."""
-    return session.info.pop(DAYS, set()), session.info.pop(EVENTS, [])
+def take_marks(session: Session) -> tuple[set[Key], list[tuple[int, datetime]],
+                                          list[tuple[int, datetime]]]:
+    """The marked days, the marked events' (worker, time) and the added badge-ins'
+    (worker, time), taken off the session."""
+    return (session.info.pop(DAYS, set()), session.info.pop(EVENTS, []),
+            session.info.pop(ADDED, []))
 
 
 def has_marks(session: Session) -> bool:
-    return bool(session.info.get(DAYS) or session.info.get(EVENTS))
+    return bool(session.info.get(DAYS) or session.info.get(EVENTS) or session.info.get(ADDED))
 
 
 event.listen(Session, "after_flush", _after_flush)

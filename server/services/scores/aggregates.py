@@ -11,8 +11,11 @@ writer with `mark_days` / `mark_events`). Before the transaction commits, and be
 scoring reads in it, the marked days are summed again from their records (`settle`): a
 recount of a few days rather than arithmetic on deltas, so a sum can never drift from its
 records, and it happens in the writer's own transaction on both engines. Only days whose
-sums changed are rewritten, and their workshops' days stamped only when what scoring
-reads changed (a second badge-in the same day stamps nothing).
+sums changed are rewritten, and their workshops' days rolled up and stamped only when
+what scoring reads changed (a second badge-in the same day stamps nothing). The one
+delta: badge-in events a batch inserted (`mark_added_badge_ins`) raise their days' counts
+by as many (`_add_badge_ins`), as a shift change's taps are most of what is written; the
+rebuild check compares those counts with the events like every other sum.
 
 The zone. A badge-in's day is the factory's calendar day, so the sums are dated in one
 zone, stored with them (setting `aggregates.zone`). Until a zone is stored the tables are
@@ -36,7 +39,7 @@ records".
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, cast
@@ -78,14 +81,15 @@ from server.services.scores.aggregate_marks import (
     BADGE_IN,
     Key,
     has_marks,
+    mark_added_badge_ins,
     mark_days,
     mark_events,
     take_marks,
 )
 
-__all__ = ["badges_kept_before", "establish", "keep_badges_before", "mark_days",
-           "mark_events", "period_sums_query", "rebuild", "refresh", "settle", "span_stamp",
-           "stored_rows", "zone_of"]
+__all__ = ["badges_kept_before", "establish", "keep_badges_before", "mark_added_badge_ins",
+           "mark_days", "mark_events", "period_sums_query", "rebuild", "refresh", "settle",
+           "span_stamp", "stored_rows", "zone_of"]
 
 ZONE_KEY = "aggregates.zone"
 _ZONE = "aggregates.zone"
@@ -305,13 +309,21 @@ def settle(session: Session) -> None:
         return
     if pending:
         session.flush()
-    days, events = take_marks(session)
-    zone = zone_of(session) if (days or events) else None
+    days, events, added = take_marks(session)
+    zone = zone_of(session) if (days or events or added) else None
     if zone is None:
         return  # not built: the first reader builds them whole
     days.update((worker, at.astimezone(zone).date()) for worker, at in events)
-    if days:
-        refresh(session, days, zone)
+    counted = Counter((worker, at.astimezone(zone).date()) for worker, at in added)
+    if counted:
+        # A day summed again anyway counts its new badge-ins then; so does a day before
+        # the purge horizon, whose count is the stored one.
+        horizon = badges_kept_before(session)
+        for key in [k for k in counted if k in days or (horizon and k[1] < horizon)]:
+            days.add(key)
+            del counted[key]
+    if days or counted:
+        refresh(session, days, zone, added=counted)
 
 
 def _upsert(session: Session, table: Table, rows: list[dict[str, Any]],
@@ -338,22 +350,61 @@ def _scored(sums: list[Any] | None) -> tuple[Any, ...]:
     return tuple(view)
 
 
-def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
-    """Sum these days again from their records; rewrite the days whose sums changed, and
+def refresh(session: Session, keys: set[Key], zone: ZoneInfo,
+            added: Mapping[Key, int] | None = None) -> None:
+    """Sum these days again from their records, and raise the badge-in counts of the days
+    in `added` (other days) by as many; rewrite the days whose sums changed, roll up and
     stamp their workshops' days where what scoring reads changed."""
+    added = added or {}
+    connection = session.connection()
+    workers = sorted({worker for worker, _ in keys} | {worker for worker, _ in added})
+    shops = dict(connection.execute(_SHOPS, {"ids": workers}).all())
+    # Lock the days' stamp rows first (in one order): on PostgreSQL two transactions
+    # summing the same day would otherwise each count the records without the other's
+    # uncommitted ones, and the later writer would keep a sum missing the first's. The
+    # second waits here until the first commits, then counts both.
+    _stamp(session, shops, keys | added.keys(), 0)
+    moved = _add_badge_ins(session, added) if added else []
+    if keys:
+        moved += _sum_again(session, keys, zone)
+    if moved:
+        period_rollups.refresh_periods(session, moved)
+        _stamp(session, shops, moved, 1)
+
+
+_SHOPS = select(Worker.id, Worker.workshop_id).where(
+    Worker.id.in_(bindparam("ids", expanding=True)))
+
+
+def _add_badge_ins(session: Session, added: Mapping[Key, int]) -> list[Key]:
+    """Add new badge-ins to their days' counts (a day without sums gets a row); the days
+    that had none before, the only ones where what scoring reads changed."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    rows = [{**_row(key, list(_EMPTY)), "badge_ins": count}
+            for key, count in sorted(added.items())]
+    statement = module.insert(_DAY_TABLE).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["worker_id", "date"],
+        set_={"badge_ins": _DAY_TABLE.c.badge_ins + statement.excluded.badge_ins},
+    ).returning(_DAY_TABLE.c.worker_id, _DAY_TABLE.c.date, _DAY_TABLE.c.badge_ins)
+    firsts = []
+    for worker, day, count in session.connection().execute(statement):
+        key = (worker, _as_date(day))
+        if count == added[key]:
+            firsts.append(key)
+    return firsts
+
+
+def _sum_again(session: Session, keys: set[Key], zone: ZoneInfo) -> list[Key]:
+    """Sum these days again from their records and rewrite those whose sums changed; the
+    days where what scoring reads changed."""
     by_worker: dict[int, list[date]] = defaultdict(list)
     for worker, day in keys:
         by_worker[worker].append(day)
     days = [day for _, day in keys]
     first, last = min(days), max(days)
     connection = session.connection()
-    shops = dict(connection.execute(select(Worker.id, Worker.workshop_id)
-                                    .where(Worker.id.in_(list(by_worker)))).all())
-    # Lock the days' stamp rows first (in one order): on PostgreSQL two transactions
-    # summing the same day would otherwise each count the records without the other's
-    # uncommitted ones, and the later writer would keep a sum missing the first's. The
-    # second waits here until the first commits, then counts both.
-    _stamp(session, shops, keys, 0)
     sums = _day_sums(session, by_worker, first, last, zone)
     metrics = _metric_sums(session, list(by_worker), first, last)
     marked = sorted(keys)
@@ -374,7 +425,7 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
                if fresh.get(key) != held.get(key)
                or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
     if not changed:
-        return
+        return []
     for table in (day_table, metric_table):
         connection.execute(delete(table).where(
             tuple_(table.c.worker_id, table.c.date).in_(changed)))
@@ -385,11 +436,11 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo) -> None:
                    for key in changed for m, (t, c) in fresh_metrics.get(key, {}).items()]
     if metric_rows:
         connection.execute(core_insert(metric_table), metric_rows)
-    period_rollups.refresh_periods(session, changed)
-    moved = [key for key in changed
-             if _scored(fresh.get(key)) != _scored(held.get(key))
-             or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
-    _stamp(session, shops, moved, 1)
+    # A week's or month's sums hold what scoring reads (attended days, not badge-ins):
+    # a day whose count alone moved leaves them as they are.
+    return [key for key in changed
+            if _scored(fresh.get(key)) != _scored(held.get(key))
+            or fresh_metrics.get(key, {}) != held_metrics.get(key, {})]
 
 
 def _stamp(session: Session, shops: Mapping[int, int | None], keys: Iterable[Key],

@@ -1,5 +1,6 @@
 """Ingest writes plain events and kiosk production records with Core statements, which the
-day sums' flush hook cannot see: it marks them itself (services/scores/aggregates.py)."""
+day sums' flush hook cannot see: it marks them itself (services/scores/aggregates.py), the
+badge-ins it inserted as added (counted, not summed again)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def test_core_written_events_and_records_are_marked(
         session: Session, keys: ServerKeys, monkeypatch: pytest.MonkeyPatch) -> None:
     events: list[tuple[int | None, datetime]] = []
     days: list[tuple[int, date]] = []
-    real_events, real_days = effects.mark_events, from_kiosk.mark_days
+    real_events, real_days = effects.mark_added_badge_ins, from_kiosk.mark_days
 
-    def mark_events(session: Session, rows: Iterable[tuple[int | None, datetime]]) -> None:
+    def mark_added(session: Session, rows: Iterable[tuple[int | None, datetime]]) -> None:
         rows = list(rows)
         events.extend(rows)
         real_events(session, rows)
@@ -40,7 +41,7 @@ def test_core_written_events_and_records_are_marked(
         days.extend(keys)
         real_days(session, keys)
 
-    monkeypatch.setattr(effects, "mark_events", mark_events)
+    monkeypatch.setattr(effects, "mark_added_badge_ins", mark_added)
     monkeypatch.setattr(from_kiosk, "mark_days", mark_days)
     kiosk = session.scalars(select(Kiosk).where(Kiosk.name == "K1")).one()
     worker = session.scalars(select(Worker.id).where(Worker.code == "W001")).one()

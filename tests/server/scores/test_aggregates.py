@@ -16,16 +16,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from server.cli import main
 from server.config import Config
 from server.models import Event, RecordSource, Worker
 from server.services.production.records import upsert_production, validate_production_rows
-from server.services.scores.aggregates import rebuild, settle
+from server.services.scores.aggregates import mark_added_badge_ins, rebuild, settle
 from server.services.scores.scorecards import leaderboard
-from support.factory import Factory
+from support.factory import Factory, PostEvents, make_event
 
 ZONE = ZoneInfo("Asia/Shanghai")
 WEDNESDAY = date(2026, 3, 11)
@@ -105,6 +105,71 @@ def test_two_transactions_summing_the_same_day_keep_both(
     first = sessions()
     tap(first, "tap-one")
     settle(first)  # summed and its day locked, not committed yet
+    done = threading.Event()
+
+    def second() -> None:
+        with sessions() as other:
+            tap(other, "tap-two")
+            other.commit()
+        done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.5)
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert done.is_set()
+    session.rollback()
+    assert rebuild(session, check=True) == []
+    assert session.execute(text("SELECT badge_ins FROM worker_day_sums")).scalar() == 2
+
+
+def _day_state(session: Session) -> tuple[object, ...]:
+    """(badge-ins in W001's day sums, the sum of its workshop's stamps, its period sums)."""
+    session.rollback()
+    return (session.execute(text(
+                "SELECT s.badge_ins FROM worker_day_sums s JOIN workers w "
+                "ON w.id = s.worker_id WHERE w.code = 'W001'")).scalar(),
+            session.execute(text("SELECT coalesce(sum(stamp), 0) FROM score_stamps")).scalar(),
+            session.execute(text("SELECT * FROM worker_period_sums ORDER BY 1, 2, 3")).all())
+
+
+def test_taps_are_counted_as_they_come_and_only_a_days_first_moves_a_standing(
+        session: Session, factory: Factory, post_events: PostEvents) -> None:
+    """A batch's badge-ins raise their day's count instead of summing the day again: the
+    first of the day stamps the workshop and rolls up the week and month, later ones only
+    count, a resent batch counts nothing, and the check still finds the counts right."""
+    first = make_event("badge_in", "W001")
+    post_events(first)
+    counted, stamps, periods = _day_state(session)
+    assert counted == 1 and stamps == 1
+    post_events(make_event("badge_in", "W001"), make_event("badge_in", "W001"))
+    assert _day_state(session) == (3, 1, periods)  # nothing scoring reads moved
+    assert post_events(first)[0]["status"] == "duplicate"
+    assert _day_state(session)[0] == 3
+    assert rebuild(session, check=True) == []
+
+
+def test_two_batches_counting_the_same_day_keep_both(
+        session: Session, factory: Factory, app: object) -> None:
+    """The counted path under the same lock as the summed one: a batch that counts a tap
+    while another batch's count of the same day is not committed waits for it, then adds
+    its own (on PostgreSQL an UPSERT that did not wait would still add; the lock keeps it
+    in order with a batch summing the day again)."""
+    sessions = app.extensions["shopfloor.sessionmaker"]  # type: ignore[attr-defined]
+    at = datetime.now(UTC).replace(microsecond=0)
+
+    def tap(writer: Session, name: str) -> None:
+        worker = writer.scalars(select(Worker).where(Worker.code == "W001")).one()
+        writer.execute(insert(Event), [{"uuid": name, "kind": "badge_in",
+                                        "worker_id": worker.id, "body_hash": "x",
+                                        "occurred_at": at}])
+        mark_added_badge_ins(writer, [(worker.id, at)])
+
+    first = sessions()
+    tap(first, "tap-one")
+    settle(first)  # counted and its day locked, not committed yet
     done = threading.Event()
 
     def second() -> None:
