@@ -15,6 +15,11 @@ BROWSER_TESTS := tests/e2e/test_admin.py tests/e2e/test_admin_appeal.py \
 	tests/e2e/test_wall_banner.py tests/e2e/test_admin_axe.py \
 	tests/e2e/test_admin_growth.py tests/e2e/test_admin_voice_packs.py \
 	tests/e2e/test_admin_worker_language.py
+# Real servers under gunicorn with their own clients: alerts reaching a webhook, slow
+# clients cut off, the demo built and served, `make run`'s output, nginx before /metrics.
+LIVE_SERVER_TESTS := tests/server/alerts/test_alerts_live.py \
+	tests/server/security/test_slow_clients_live.py tests/server/test_demo.py \
+	tests/server/test_front_door.py tests/server/test_metrics_nginx.py
 # The whole-system runs (server + kiosk window + card or video; rogue servers and codes;
 # advertising while serving; backup and restore through the commands) and the kiosk card's
 # screenshot matrix are here too, so make test stays under 30 minutes on 2 cores.
@@ -24,7 +29,7 @@ SLOW_TESTS := $(BROWSER_TESTS) tests/discovery/test_fault_server_kill.py \
 	tests/e2e/test_kiosk_rewards_e2e.py tests/e2e/test_video_kiosk.py \
 	tests/kiosk/test_kiosk_card_layout.py tests/discovery/test_rogue_enrolment.py \
 	tests/discovery/test_rogue_server.py tests/discovery/test_advertising.py \
-	tests/server/test_backup.py
+	tests/server/test_backup.py $(LIVE_SERVER_TESTS)
 
 .PHONY: run install system-packages test-setup test test-slow bench bench-load soak lint clean \
 	image image-test bundle
