@@ -25,13 +25,19 @@ from kiosk.store import Store  # noqa: E402
 from kiosk.ui.window import Window, open_window  # noqa: E402
 
 
+# Threads that live for the whole session by design: the thread that copies PostgreSQL's
+# template a test ahead (tests/conftest.py) starts with the session's first PostgreSQL test.
+SESSION_THREADS = ("pg-copies",)
+
+
 @pytest.fixture(autouse=True)
 def no_thread_outlives_the_test() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                 and not t.name.startswith(SESSION_THREADS)]
         if not extra:
             return
         time.sleep(0.05)
