@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,24 +88,13 @@ def test_check_in_another_zone_says_to_rebuild(
     assert _check(capsys)[0] == 0
 
 
-def test_two_transactions_summing_the_same_day_keep_both(
-        session: Session, factory: Factory, app: object) -> None:
-    """Two kiosks send the same worker's badge-ins at once (no audit lock orders them):
-    the second transaction waits on the day's stamp until the first commits, then counts
-    both. On PostgreSQL, without that lock, each would count only its own tap and the
-    later one would keep a sum of 1 where the records hold 2."""
-    sessions = app.extensions["shopfloor.sessionmaker"]  # type: ignore[attr-defined]
-    at = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # 09:00 in the factory
-
-    def tap(writer: Session, name: str) -> None:
-        worker = writer.scalars(select(Worker).where(Worker.code == "W001")).one()
-        writer.add(Event(uuid=name, kind="badge_in", worker_id=worker.id, body_hash="x",
-                         occurred_at=at))
-        writer.flush()
-
+def _second_waits_for_first(sessions: Callable[[], Session],
+                            tap: Callable[[Session, str], None]) -> None:
+    """The first transaction taps and settles (its day summed or counted, and locked) but
+    does not commit yet; a second taps the same day and commits meanwhile, in a thread."""
     first = sessions()
     tap(first, "tap-one")
-    settle(first)  # summed and its day locked, not committed yet
+    settle(first)
     done = threading.Event()
 
     def second() -> None:
@@ -120,6 +110,24 @@ def test_two_transactions_summing_the_same_day_keep_both(
     first.close()
     thread.join(timeout=30)
     assert done.is_set()
+
+
+def test_two_transactions_summing_the_same_day_keep_both(
+        session: Session, factory: Factory, app: object) -> None:
+    """Two kiosks send the same worker's badge-ins at once (no audit lock orders them):
+    the second transaction waits on the day's stamp until the first commits, then counts
+    both. On PostgreSQL, without that lock, each would count only its own tap and the
+    later one would keep a sum of 1 where the records hold 2."""
+    sessions = app.extensions["shopfloor.sessionmaker"]  # type: ignore[attr-defined]
+    at = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # 09:00 in the factory
+
+    def tap(writer: Session, name: str) -> None:
+        worker = writer.scalars(select(Worker).where(Worker.code == "W001")).one()
+        writer.add(Event(uuid=name, kind="badge_in", worker_id=worker.id, body_hash="x",
+                         occurred_at=at))
+        writer.flush()
+
+    _second_waits_for_first(sessions, tap)
     session.rollback()
     assert rebuild(session, check=True) == []
     assert session.execute(text("SELECT badge_ins FROM worker_day_sums")).scalar() == 2
@@ -167,24 +175,7 @@ def test_two_batches_counting_the_same_day_keep_both(
                                         "occurred_at": at}])
         mark_added_badge_ins(writer, [(worker.id, at)])
 
-    first = sessions()
-    tap(first, "tap-one")
-    settle(first)  # counted and its day locked, not committed yet
-    done = threading.Event()
-
-    def second() -> None:
-        with sessions() as other:
-            tap(other, "tap-two")
-            other.commit()
-        done.set()
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    time.sleep(0.5)
-    first.commit()
-    first.close()
-    thread.join(timeout=30)
-    assert done.is_set()
+    _second_waits_for_first(sessions, tap)
     session.rollback()
     assert rebuild(session, check=True) == []
     assert session.execute(text("SELECT badge_ins FROM worker_day_sums")).scalar() == 2
