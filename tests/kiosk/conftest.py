@@ -24,7 +24,6 @@ from kiosk.scenes.base import Context  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from kiosk.ui.window import Window, open_window  # noqa: E402
 
-
 # Threads that live for the whole session by design: the thread that copies PostgreSQL's
 # template a test ahead (tests/conftest.py) starts with the session's first PostgreSQL test.
 SESSION_THREADS = ("pg-copies",)
