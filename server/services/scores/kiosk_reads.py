@@ -42,7 +42,7 @@ from server.services.devices.roster import (
 from server.services.events.kinds import EventKind
 from server.services.scores.privacy import celebrated, private_rank
 from server.services.scores.scorecards import StandingsCache, leaderboard, worker_scorecard
-from server.services.scores.tasks import CURRENT_VISIT
+from server.services.scores.tasks import CURRENT_VISIT, last_visit_query
 
 MAX_CLAIMS = 200
 
@@ -77,11 +77,8 @@ def _card_version_statement() -> Any:
                    select(func.max(Event.id))
                    .where(Event.worker_id == bindparam("worker"), _NOT_A_BADGE_IN)
                    .scalar_subquery(),
-                   select(Event.occurred_at)
-                   .where(Event.worker_id == bindparam("worker"),
-                          Event.kind == EventKind.BADGE_IN.value,
-                          Event.occurred_at < bindparam("before", type_=UTCDateTime))
-                   .order_by(Event.occurred_at.desc()).limit(1).scalar_subquery(),
+                   last_visit_query(bindparam("worker"),
+                                    bindparam("before", type_=UTCDateTime)).scalar_subquery(),
                    alerts.c.newest, alerts.c.resolved)
             .select_from(stamps.join(alerts, true())))
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -55,15 +55,19 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def last_visit_query(worker_id: Any, before: Any) -> Select[datetime]:
+    """The worker's newest badge-in before `before` (values or bound parameters): their
+    last visit when `before` is this visit's start, now - `CURRENT_VISIT`."""
+    return (select(Event.occurred_at)
+            .where(Event.worker_id == worker_id, Event.kind == EventKind.BADGE_IN.value,
+                   Event.occurred_at < before)
+            .order_by(Event.occurred_at.desc())
+            .limit(1))
+
+
 def last_visit(session: Session, worker: Worker, now: datetime) -> datetime | None:
     """When the worker badged in before this visit, or None if never."""
-    return session.scalar(
-        select(Event.occurred_at)
-        .where(Event.worker_id == worker.id, Event.kind == EventKind.BADGE_IN.value,
-               Event.occurred_at < now - CURRENT_VISIT)
-        .order_by(Event.occurred_at.desc())
-        .limit(1)
-    )
+    return session.scalar(last_visit_query(worker.id, now - CURRENT_VISIT))
 
 
 def videos_due(session: Session, worker: Worker) -> list[dict[str, Any]]:
