@@ -275,20 +275,22 @@ def test_the_downtime_pareto_and_response_times(
 def test_the_uptime_dimension_names_the_days_lost_to_faults(
         session: Session, post_events: PostEvents) -> None:
     zone = ZONE
-    today = datetime.now(zone).date()
-    upsert_production(session, [ProductionRow(today, "day", "W001", "M1", 480, 300, 100, 0),
-                                ProductionRow(today, "day", "W002", "M2", 480, 480, 100, 0)],
+    # A fault 90 minutes ago and its end 45 minutes later, both on one factory day, and
+    # both in the past (just after midnight, that day is yesterday).
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=90)
+    if at.astimezone(zone).date() != (at + timedelta(minutes=45)).astimezone(zone).date():
+        at -= timedelta(minutes=60)
+    day = at.astimezone(zone).date()
+    upsert_production(session, [ProductionRow(day, "day", "W001", "M1", 480, 300, 100, 0),
+                                ProductionRow(day, "day", "W002", "M2", 480, 480, 100, 0)],
                       RecordSource.MES, "test")
     session.commit()
-    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=90)
-    if at.astimezone(zone).date() != today:  # just after midnight: keep the fault today
-        at = datetime.combine(today, datetime.min.time(), zone).astimezone(UTC)
     post_events(_fault(at), _start(at + timedelta(minutes=45)),
                 _fault(at, machine="M2"))  # still open: no downtime yet
-    card = worker_scorecard(_fresh(session), "W001", "week", today, zone)
+    card = worker_scorecard(_fresh(session), "W001", "week", day, zone)
     uptime = next(d for d in card["dimensions"] if d["key"] == "uptime")
-    assert uptime["fault_minutes"] == {today.isoformat(): 45.0}
-    other = worker_scorecard(session, "W002", "week", today, zone)
+    assert uptime["fault_minutes"] == {day.isoformat(): 45.0}
+    other = worker_scorecard(session, "W002", "week", day, zone)
     assert next(d for d in other["dimensions"] if d["key"] == "uptime")["fault_minutes"] == {}
     assert all("fault_minutes" not in d for d in card["dimensions"] if d["key"] != "uptime")
 
