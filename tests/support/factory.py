@@ -101,8 +101,13 @@ tiers:
 
 def small_factory(session: Session, today: date) -> None:
     """W1 with eight workers A00..A07 whose uptime today rises with their number (so the
-    order is known and A02 sits just outside the top 5), a supervisor S01, and W2 with one
-    worker and no scheme. The caller commits."""
+    order is known and A02 sits just outside the wall's top 4, the top half of eight), a
+    supervisor S01, and W2 with one worker and no scheme. The caller commits.
+
+    Every output meets the week's output target (100) in full: a week in progress judges
+    output against the target pro-rated to the days elapsed, so outputs below 100 would
+    meet it early in the week and miss it later, and the order of the board (who a remark
+    lifts into the top 4) would depend on the weekday the tests run on."""
     w1, w2 = Workshop(code="W1", name="机加工车间"), Workshop(code="W2", name="装配车间")
     session.add_all([w1, w2, Machine(code="M1", name="车床", workshop=w1)])
     codes = [f"A{i:02d}" for i in range(8)]
@@ -114,7 +119,8 @@ def small_factory(session: Session, today: date) -> None:
     create_worker(session, WorkerForm("B01", "装配工", "W2", Role.WORKER, Language.ZH_CN),
                   ACTOR)
     upsert_production(session, [
-        ProductionRow(today, "day", code, "M1", 480, 480 * (0.35 + i * 0.09), 20 * i, 0)
+        ProductionRow(today, "day", code, "M1", 480, 480 * (0.35 + i * 0.09), 100 + 20 * i,
+                      0)
         for i, code in enumerate(codes)], RecordSource.MES, ACTOR)
     import_scheme(session, WEEKLY_SCHEME, actor=ACTOR)
 
