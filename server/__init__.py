@@ -51,13 +51,17 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from server.services.scores.kiosk_reads import CardMemo
     from server.services.scores.standings import StandingsCache
     from server.wall import wall
+    from server.wall.poll_memo import WallPollMemo
 
     # Standings by workshop and period, shared by the kiosk API and the wall (one per
     # database), and the kiosk cards as last served.
     app.extensions["shopfloor.standings"] = StandingsCache()
     app.extensions["shopfloor.card_memo"] = CardMemo()
     # What the API counts and times for /metrics (server/observability/).
-    app.extensions["shopfloor.instruments"] = Instruments()
+    counted = app.extensions["shopfloor.instruments"] = Instruments()
+    # The ETags answered to wall TVs, which the serving loop repeats as 304s itself.
+    app.extensions["shopfloor.wall_polls"] = WallPollMemo(
+        answered=lambda: counted.wall_poll("loop"))
 
     app.register_blueprint(api)
     app.register_blueprint(wall)

@@ -46,6 +46,13 @@ class Instruments:
             "GET /workers/<code>/scorecard, by period and source (memo: as last served; "
             "built: computed)", ("period", "source"), buckets=SCORECARD_BUCKETS,
             registry=self.registry)
+        self.wall_polls = Counter(
+            "shopfloor_wall_polls", "Wall displays' polls of their board, by what answered "
+            "(loop: a 304 the serving loop repeated without the app, wall/poll_memo.py; "
+            "app: the wall view)", ("answered_by",), registry=self.registry)
+
+    def wall_poll(self, answered_by: str) -> None:
+        self.wall_polls.labels(answered_by).inc()
 
     def ingested(self, kinds: Sequence[str], results: Sequence[EventResult],
                  seconds: float) -> None:

@@ -109,7 +109,7 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     notifier = Notifier(app.extensions["shopfloor.sessionmaker"], config)
     worker = type("Worker", (ShopfloorWorker,), {
         "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses,
-        "background": (notifier,)})
+        "background": (notifier,), "wall_polls": app.extensions["shopfloor.wall_polls"]})
     options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,

@@ -26,6 +26,7 @@ from typing import Any
 from gunicorn.workers.base import Worker
 
 from server.serving.front import Front, Limits, tls_context
+from server.wall.poll_memo import WallPollMemo
 
 HEARTBEAT_S = 1.0
 
@@ -42,6 +43,9 @@ class ShopfloorWorker(Worker):
     # What runs beside the requests while the worker serves (the notification sender):
     # each has start() and stop(), and is started after the fork, in the worker.
     background: tuple[Any, ...] = ()
+    # The wall polls the loop answers itself (wall/poll_memo.py): the app's memo, which
+    # the fork gave this worker a copy of, filled by the app's own wall view.
+    wall_polls: WallPollMemo | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +91,8 @@ class ShopfloorWorker(Worker):
     async def _serve(self) -> None:
         pool = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="app")
         front = Front(self.wsgi, pool, self.limits, exempt=self.exempt,
-                      multiprocess=self.cfg.workers > 1)
+                      multiprocess=self.cfg.workers > 1,
+                      early=self.wall_polls.answer if self.wall_polls else None)
         context = (tls_context(self.certfile, self.keyfile)
                    if self.certfile and self.keyfile else None)
         assert self.stopped is not None

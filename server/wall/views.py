@@ -1,9 +1,10 @@
 """The wall's pages: the board a display link opens, its JSON poll, and workers' photos.
 
 Live updates are a 1-second poll of `board.json` with If-None-Match rather than
-server-sent events: an unchanged board costs one indexed query and a 304, a held-open
-stream would pin a server thread per TV, and a poll recovers from restarts and network
-drops by itself.
+server-sent events: an unchanged board costs one indexed query and a 304, or only the
+304 when the serving loop answers it from the memo this view fills (wall/poll_memo.py);
+a held-open stream would pin a server thread per TV, and a poll recovers from restarts
+and network drops by itself.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response, abort, jsonify, render_template, request, send_file
+from flask import Response, abort, current_app, jsonify, render_template, request, send_file
 from sqlalchemy import select
 
 from server.models import Display, Worker, utcnow
+from server.observability.instruments import instruments
 from server.services.devices.displays import display_workshops, lookup_display
 from server.wall.blueprint import wall
 from server.wall.board import board_version, build_board
 from server.wall.phrases import phrases
+from server.wall.poll_memo import WallPollMemo
 from server.web import app_config, conditional, db_session, standings_cache
 
 LAST_SEEN_EVERY = timedelta(minutes=1)
@@ -59,10 +62,20 @@ def page(token: str) -> Response | str:
                            timezone=app_config().timezone)
 
 
+def poll_memo() -> WallPollMemo:
+    """The worker's memo of the ETags answered to TVs (wall/poll_memo.py)."""
+    memo: WallPollMemo = current_app.extensions["shopfloor.wall_polls"]
+    return memo
+
+
 @wall.get("/<token>/board.json")
 def board(token: str) -> Response:
+    memo = poll_memo()
+    read_at = memo.now()  # before the version is read: the memo never vouches longer
+    instruments().wall_poll("app")
     display = _display_or_refusal(token)
     if isinstance(display, Response):
+        memo.forget(token)
         return display
     _touch(display)
     session = db_session()
@@ -70,7 +83,10 @@ def board(token: str) -> Response:
     today = datetime.now(zone).date()
     shown = None if display.workshop_id is None else [display.workshop_id]
     version = "-".join(str(part) for part in board_version(session, shown, today))
-    etag = f"{version}-{today.isoformat()}-{display.id}-{display.names.value}"
+    version = f"{version}-{today.isoformat()}"
+    own = f"{display.id}-{display.names.value}"
+    etag = f"{version}-{own}"
+    memo.remember(token, shown, version, own, read_at)
 
     def build() -> Response:
         workshops = display_workshops(session, display)
