@@ -34,6 +34,7 @@ from server.serving.discovery import Advertiser
 from server.serving.notifier import Notifier
 from server.serving.plain_http import PlainHttpGate, redirect_host
 from server.serving.tls import ensure_identity
+from server.serving.wall_versions import WallVersionRefresher
 from server.serving.worker import ShopfloorWorker
 
 if TYPE_CHECKING:
@@ -105,11 +106,15 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
             plain_ports = frozenset({wall_port})
             wsgi = PlainHttpGate(app, port, redirect_host(config))
     # The worker does TLS itself, per listener: gunicorn gets no certificate. Each worker
-    # starts its own copy of the notification sender (serving/notifier.py).
-    notifier = Notifier(app.extensions["shopfloor.sessionmaker"], config)
+    # starts its own copy of the notification sender (serving/notifier.py) and of the
+    # thread that keeps the wall boards' versions fresh (serving/wall_versions.py).
+    sessions = app.extensions["shopfloor.sessionmaker"]
+    notifier = Notifier(sessions, config)
+    wall_polls = app.extensions["shopfloor.wall_polls"]
+    versions = WallVersionRefresher(sessions, config.zone, wall_polls)
     worker = type("Worker", (ShopfloorWorker,), {
         "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses,
-        "background": (notifier,), "wall_polls": app.extensions["shopfloor.wall_polls"]})
+        "background": (notifier, versions), "wall_polls": wall_polls})
     options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,

@@ -171,6 +171,13 @@ def board_version(session: Session, workshop_ids: list[int] | None, on: date
     return tuple(int(part) for part in row)
 
 
+def board_version_text(session: Session, workshop_ids: list[int] | None, on: date) -> str:
+    """The board's version and day as the first part of its ETag (wall/views.py), also
+    read by the poll memo's refresher (wall/poll_memo.py)."""
+    version = "-".join(str(part) for part in board_version(session, workshop_ids, on))
+    return f"{version}-{on.isoformat()}"
+
+
 def build_board(session: Session, workshops: list[Workshop], on: date, zone: ZoneInfo,
                 language: Language, cache: StandingsCache | None = None,
                 names: NameStyle = NameStyle.MASKED) -> dict[str, Any]:

@@ -9,14 +9,18 @@ link it served, the ETag it answered and what the ETag was made of; the worker's
 for as long as the memo can vouch for it:
 
 - **the board's version** (wall/board.py `board_version`: the newest audit entry, the
-  workshops' day stamps, their alerts) for `VERSION_FRESH_S` after the app read it, per
-  set of workshops shown. Once it is older, the next poll goes to the app, which reads it
-  again. So a remark, a closed period or an alert reaches the screen at most that much
-  later than through the app, and everything a link's own fate depends on (revoking it,
-  changing how it shows names) is an audited change that moves the version, so a
-  revoked link is refused by the app within the same time.
-- **the display link** for `DISPLAY_FRESH_S`, so each TV still reaches the app that often
-  and its `last_seen` is kept (the view writes it at most once a minute).
+  workshops' day stamps, their alerts), per set of workshops shown, for `VERSION_FRESH_S`
+  after it was read. The worker's refresher thread (serving/wall_versions.py) reads it
+  again every `REFRESH_S` for each set a TV asked about in the last `POLLED_WITHIN_S`; the
+  app's view refreshes it too. Should the refresher fall behind (a database busy for a
+  moment), the version goes stale and polls go to the app. So a remark, a closed period
+  or an alert reaches the screen at most `VERSION_FRESH_S` later than through the app,
+  and everything a link's own fate depends on (revoking it, changing how it shows names)
+  is an audited change that moves the version, so a revoked link is refused by the app
+  within the same time.
+- **the display link** for `DISPLAY_FRESH_S` after the app last answered it, so each TV
+  still reaches the app that often and its `last_seen` is kept (the view writes it at
+  most once a minute).
 
 A 304 carries no data, so answering one a moment late can show an old board for that
 moment and nothing more. Anything the memo does not recognise exactly (another path, a
@@ -33,6 +37,8 @@ from dataclasses import dataclass
 from server.web import SECURITY_HEADERS
 
 VERSION_FRESH_S = 0.25
+REFRESH_S = 0.15  # under VERSION_FRESH_S, with room for a slow read
+POLLED_WITHIN_S = 5.0
 DISPLAY_FRESH_S = 30.0
 _PREFIX, _SUFFIX = b"/wall/", b"/board.json"
 # What the app's 304 for board.json carries besides its ETag (and the Date the loop adds),
@@ -70,6 +76,7 @@ class WallPollMemo:
         self._answered = answered  # told of each 304 the memo vouched for
         self._versions: dict[Shown, _Version] = {}
         self._links: dict[bytes, _Link] = {}
+        self._polled: dict[Shown, float] = {}  # when a TV last asked, by workshops shown
 
     def now(self) -> float:
         return self._clock()
@@ -79,10 +86,27 @@ class WallPollMemo:
         """What the app answered `token` with: the ETag `"{version}-{suffix}"`, where
         `version` was read from the database no earlier than `read_at` (from `now()`)."""
         key: Shown = None if shown is None else tuple(sorted(shown))
-        self._versions[key] = _Version(version, read_at + VERSION_FRESH_S)
+        self.refreshed(key, version, read_at)
+        self._polled[key] = read_at
         raw = _raw(token)
         if raw is not None:
             self._links[raw] = _Link(key, suffix, read_at + DISPLAY_FRESH_S)
+
+    def refreshed(self, shown: Shown, version: str, read_at: float) -> None:
+        """The version of these workshops' board, read no earlier than `read_at`."""
+        held = self._versions.get(shown)
+        if held is None or held.until <= read_at + VERSION_FRESH_S:
+            self._versions[shown] = _Version(version, read_at + VERSION_FRESH_S)
+
+    def asked_about(self) -> list[Shown]:
+        """The sets of workshops a TV asked about lately: what the refresher reads. The
+        others are dropped, so a memo never grows past the boards in use."""
+        since = self._clock() - POLLED_WITHIN_S
+        for key, at in list(self._polled.items()):
+            if at < since:
+                self._polled.pop(key, None)
+                self._versions.pop(key, None)
+        return list(self._polled)
 
     def forget(self, token: str) -> None:
         """A link the app refused: every poll of it goes to the app."""
@@ -99,6 +123,7 @@ class WallPollMemo:
         if link is None:
             return None
         now = self._clock()
+        self._polled[link.shown] = now
         version = self._versions.get(link.shown)
         if version is None or now >= version.until or now >= link.until:
             return None

@@ -19,7 +19,7 @@ from server.models import Display, Worker, utcnow
 from server.observability.instruments import instruments
 from server.services.devices.displays import display_workshops, lookup_display
 from server.wall.blueprint import wall
-from server.wall.board import board_version, build_board
+from server.wall.board import board_version_text, build_board
 from server.wall.phrases import phrases
 from server.wall.poll_memo import WallPollMemo
 from server.web import app_config, conditional, db_session, standings_cache
@@ -82,8 +82,7 @@ def board(token: str) -> Response:
     zone = app_config().zone
     today = datetime.now(zone).date()
     shown = None if display.workshop_id is None else [display.workshop_id]
-    version = "-".join(str(part) for part in board_version(session, shown, today))
-    version = f"{version}-{today.isoformat()}"
+    version = board_version_text(session, shown, today)
     own = f"{display.id}-{display.names.value}"
     etag = f"{version}-{own}"
     memo.remember(token, shown, version, own, read_at)

@@ -8,13 +8,20 @@ from datetime import datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.config import Config
-from server.models import Language
+from server.models import Language, Workshop
 from server.services.audit import record
 from server.services.devices.displays import add_display, revoke_display
-from server.wall.poll_memo import DISPLAY_FRESH_S, VERSION_FRESH_S, WallPollMemo
+from server.serving.wall_versions import WallVersionRefresher
+from server.wall.poll_memo import (
+    DISPLAY_FRESH_S,
+    POLLED_WITHIN_S,
+    VERSION_FRESH_S,
+    WallPollMemo,
+)
 from support.factory import small_factory
 
 
@@ -144,3 +151,47 @@ def test_nothing_but_the_exact_etag_on_its_own_link_is_answered_by_the_loop(
                  etag) is None
     assert _loop(app, "/wall/not-a-link/board.json", etag) is None
     assert _loop(app, f"/wall/{token}/../{token}/board.json", etag) is None
+
+
+def test_the_refresher_keeps_a_board_fresh_and_sees_its_change(
+    app: Flask, session: Session, factory: None, clock: Clock, migrated: Config
+) -> None:
+    memo: WallPollMemo = app.extensions["shopfloor.wall_polls"]
+    refresher = WallVersionRefresher(app.extensions["shopfloor.sessionmaker"],
+                                     migrated.zone, memo)
+    client = app.test_client()
+    path = _link(session, "TV-1")
+    etag = _etag(client, path)
+    for _ in range(10):  # two and a half seconds without the app
+        clock.now += VERSION_FRESH_S * 0.9
+        assert refresher.refresh() == 1
+        assert _loop(app, path, etag) is not None
+    record(session, "test", "points.approve", "point_entry", 1)
+    session.commit()
+    assert _loop(app, path, etag) is not None  # until the next read
+    refresher.refresh()
+    assert _loop(app, path, etag) is None
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_boards_no_tv_asks_about_are_no_longer_read(
+    app: Flask, session: Session, factory: None, clock: Clock, migrated: Config
+) -> None:
+    memo: WallPollMemo = app.extensions["shopfloor.wall_polls"]
+    refresher = WallVersionRefresher(app.extensions["shopfloor.sessionmaker"],
+                                     migrated.zone, memo)
+    client = app.test_client()
+    one, everything = _link(session, "TV-1"), _link(session, "TV-all", None)
+    etag, _ = _etag(client, one), _etag(client, everything)
+    assert refresher.refresh() == 2
+    dark = clock.now
+    while clock.now <= dark + POLLED_WITHIN_S:
+        clock.now += VERSION_FRESH_S * 0.9
+        refresher.refresh()
+        assert _loop(app, one, etag) is not None  # TV-1 keeps asking; TV-all went dark
+    assert memo.asked_about() == [(_workshop_id(session, "W1"),)]
+
+
+def _workshop_id(session: Session, code: str) -> int:
+    found = session.scalars(select(Workshop.id).where(Workshop.code == code)).one()
+    return int(found)
