@@ -46,6 +46,13 @@ def factory(session: Session, migrated: Config) -> None:
     session.commit()
 
 
+@pytest.fixture
+def refresher(app: Flask, clock: Clock, migrated: Config) -> WallVersionRefresher:
+    """The serving worker's refresher thread's work, one round at each `refresh()`."""
+    return WallVersionRefresher(app.extensions["shopfloor.sessionmaker"], migrated.zone,
+                                app.extensions["shopfloor.wall_polls"])
+
+
 def _link(session: Session, name: str, workshop: str | None = "W1") -> str:
     made = add_display(session, name, workshop, Language.ZH_CN, actor="test")
     session.commit()
@@ -61,18 +68,30 @@ def _loop(app: Flask, path: str, etag: str, *, method: bytes = b"GET",
     return None if answer is None else {n.decode(): v.decode() for n, v in answer}
 
 
+def _move_the_version(session: Session) -> None:
+    """An audited change: every board's version moves."""
+    record(session, "test", "points.approve", "point_entry", 1)
+    session.commit()
+
+
 def _etag(client: FlaskClient, path: str) -> str:
     answer = client.get(path)
     assert answer.status_code == 200
     return str(answer.headers["ETag"])
 
 
+def _served(app: Flask, session: Session, name: str) -> tuple[FlaskClient, str, str]:
+    """A new display link of W1, its board served once by the app: the client, the
+    board's path and the ETag it answered."""
+    client = app.test_client()
+    path = _link(session, name)
+    return client, path, _etag(client, path)
+
+
 def test_the_loop_repeats_the_apps_304_header_for_header(
     app: Flask, session: Session, factory: None, clock: Clock
 ) -> None:
-    client = app.test_client()
-    path = _link(session, "TV-1")
-    etag = _etag(client, path)
+    client, path, etag = _served(app, session, "TV-1")
     by_app = client.get(path, headers={"If-None-Match": etag})
     assert by_app.status_code == 304
     clock.now += VERSION_FRESH_S / 2
@@ -85,11 +104,8 @@ def test_the_loop_repeats_the_apps_304_header_for_header(
 def test_a_change_reaches_the_app_once_the_version_is_a_quarter_second_old(
     app: Flask, session: Session, factory: None, clock: Clock
 ) -> None:
-    client = app.test_client()
-    path = _link(session, "TV-1")
-    etag = _etag(client, path)
-    record(session, "test", "points.approve", "point_entry", 1)  # the board's version moves
-    session.commit()
+    client, path, etag = _served(app, session, "TV-1")
+    _move_the_version(session)
     clock.now += VERSION_FRESH_S - 0.01
     assert _loop(app, path, etag) is not None, "the memo vouches for its quarter second"
     clock.now += 0.01
@@ -154,20 +170,15 @@ def test_nothing_but_the_exact_etag_on_its_own_link_is_answered_by_the_loop(
 
 
 def test_the_refresher_keeps_a_board_fresh_and_sees_its_change(
-    app: Flask, session: Session, factory: None, clock: Clock, migrated: Config
+    app: Flask, session: Session, factory: None, clock: Clock,
+    refresher: WallVersionRefresher,
 ) -> None:
-    memo: WallPollMemo = app.extensions["shopfloor.wall_polls"]
-    refresher = WallVersionRefresher(app.extensions["shopfloor.sessionmaker"],
-                                     migrated.zone, memo)
-    client = app.test_client()
-    path = _link(session, "TV-1")
-    etag = _etag(client, path)
+    client, path, etag = _served(app, session, "TV-1")
     for _ in range(10):  # two and a half seconds without the app
         clock.now += VERSION_FRESH_S * 0.9
         assert refresher.refresh() == 1
         assert _loop(app, path, etag) is not None
-    record(session, "test", "points.approve", "point_entry", 1)
-    session.commit()
+    _move_the_version(session)
     assert _loop(app, path, etag) is not None  # until the next read
     refresher.refresh()
     assert _loop(app, path, etag) is None
@@ -175,11 +186,9 @@ def test_the_refresher_keeps_a_board_fresh_and_sees_its_change(
 
 
 def test_boards_no_tv_asks_about_are_no_longer_read(
-    app: Flask, session: Session, factory: None, clock: Clock, migrated: Config
+    app: Flask, session: Session, factory: None, clock: Clock,
+    refresher: WallVersionRefresher,
 ) -> None:
-    memo: WallPollMemo = app.extensions["shopfloor.wall_polls"]
-    refresher = WallVersionRefresher(app.extensions["shopfloor.sessionmaker"],
-                                     migrated.zone, memo)
     client = app.test_client()
     one, everything = _link(session, "TV-1"), _link(session, "TV-all", None)
     etag, _ = _etag(client, one), _etag(client, everything)
@@ -189,7 +198,7 @@ def test_boards_no_tv_asks_about_are_no_longer_read(
         clock.now += VERSION_FRESH_S * 0.9
         refresher.refresh()
         assert _loop(app, one, etag) is not None  # TV-1 keeps asking; TV-all went dark
-    assert memo.asked_about() == [(_workshop_id(session, "W1"),)]
+    assert refresher.memo.asked_about() == [(_workshop_id(session, "W1"),)]
 
 
 def _workshop_id(session: Session, code: str) -> int:
