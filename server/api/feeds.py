@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import cast
@@ -25,6 +24,7 @@ from server.api.schemas import (
     RawProductionBatch,
 )
 from server.api.spec import openapi_document, operation, parse_body
+from server.db import sqlite_writes
 from server.models import Kiosk
 from server.observability.instruments import batch_kinds, instruments
 from server.services.devices.tokens import token_workshops
@@ -45,11 +45,6 @@ INGEST_ATTEMPTS = 16
 RETRY_BACKOFF_S = 0.01
 # PostgreSQL's codes for a transaction it failed so that others could go on.
 _RETRYABLE = {"40001", "40P01"}  # serialization_failure, deadlock_detected
-# SQLite lets one connection write at a time, and a connection that finds the database
-# locked polls with sleeps of up to 100 ms. Batches from the threads of one process queue
-# here instead and get the database the moment it is free (several times the throughput
-# with four kiosks sending at once); other processes still wait on SQLite's own lock.
-_SQLITE_WRITES = threading.Lock()
 # A kiosk's contact, as `current_kiosk` notes it on the kiosk's row, written by one
 # statement: the unit of work's flush of the one changed row costs more than the UPDATE.
 _CONTACT = ("last_seen", "version", "queue_depth")
@@ -120,15 +115,17 @@ def post_events() -> Response:
     body = parse_body(RawBatch)
     session = db_session()
     config = app_config()
+    url = session.get_bind().engine.url
+    sqlite = url.get_backend_name() == "sqlite"
     serial: AbstractContextManager[object] = (
-        _SQLITE_WRITES if session.get_bind().dialect.name == "sqlite" else nullcontext())
+        sqlite_writes(url.database or "") if sqlite else nullcontext())
     prepared = prepare(body.events)
     for attempt in range(INGEST_ATTEMPTS):
         try:
             with serial:
                 if attempt:  # the rollback took the kiosk's contact back: note it again
                     kiosk = current_kiosk()
-                _write_contact(session, kiosk, first=serial is _SQLITE_WRITES)
+                _write_contact(session, kiosk, first=sqlite)
                 results = ingest(session, kiosk, prepared, config.zone, keys=server_keys(),
                                  offline_window=config.offline_window)
                 session.commit()

@@ -121,8 +121,9 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
         "worker_class": worker,
         # Threads per worker for the app; connections wait in the worker's loop, not here.
         # Fewer threads contend less for the GIL and SQLite's write lock: under
-        # `make bench-load` 8 threads served 135 cards a second, 4 served 152-154, 2 served
-        # 200. Four leave room for a long upload or report beside the kiosks' requests.
+        # `make bench-load` (before SQLite's writers queued on a file lock, server/db.py)
+        # 8 threads served 135 cards a second, 4 served 152-154, 2 served 200. Four leave
+        # room for a long upload or report beside the kiosks' requests.
         "threads": 4,
         "timeout": 60,
         "graceful_timeout": 10,
