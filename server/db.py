@@ -90,21 +90,25 @@ class SqliteWrites:
         self._threads = threading.Lock()
         self._file: tuple[int, int] | None = None  # (pid, descriptor)
 
+    def _descriptor(self, path: str) -> int:
+        """This process's own descriptor of the lock file (a forked one opens its own)."""
+        pid = os.getpid()
+        if self._file is None or self._file[0] != pid:
+            self._file = (pid, os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._file[1]
+
     def __enter__(self) -> None:
         self._threads.acquire()
         try:
             if self.path is not None:
-                if self._file is None or self._file[0] != os.getpid():
-                    self._file = (os.getpid(),
-                                  os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-                fcntl.flock(self._file[1], fcntl.LOCK_EX)
+                fcntl.flock(self._descriptor(self.path), fcntl.LOCK_EX)
         except BaseException:
             self._threads.release()
             raise
 
     def __exit__(self, *_exc: object) -> None:
         try:
-            if self.path is not None and self._file is not None:
+            if self._file is not None:  # opened, and locked, by this process's __enter__
                 fcntl.flock(self._file[1], fcntl.LOCK_UN)
         finally:
             self._threads.release()
