@@ -245,7 +245,9 @@ def test_a_kiosk_reads_no_other_workshops_alerts(
 
 def test_the_downtime_pareto_and_response_times(
         session: Session, post_events: PostEvents) -> None:
-    day = _now() - timedelta(days=1)
+    # 02:00 two days ago: the five hours of faults stay on one date in UTC and in the
+    # factory's zone, whatever the hour the test runs at
+    day = (_now() - timedelta(days=2)).replace(hour=2, minute=0, second=0, microsecond=0)
     post_events(_fault(day, fault="JAM"), _start(day + timedelta(minutes=30)),
                 _fault(day + timedelta(hours=1), fault="JAM"),
                 _start(day + timedelta(hours=1, minutes=10)),
