@@ -38,6 +38,7 @@ records".
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -128,11 +129,13 @@ event.listen(Session, "after_commit", _forget)
 # --- the zone ---------------------------------------------------------------------------
 
 
+_ZONE_SETTING = select(Setting.value).where(Setting.key == ZONE_KEY)
+
+
 def zone_of(session: Session) -> ZoneInfo | None:
     """The zone the stored sums are dated in; None while they are not built."""
     if _ZONE not in session.info:
-        value = session.execute(select(Setting.value).where(Setting.key == ZONE_KEY)
-                                ).scalar_one_or_none()
+        value = session.connection().execute(_ZONE_SETTING).scalar_one_or_none()
         session.info[_ZONE] = ZoneInfo(value) if value else None
     zone: ZoneInfo | None = session.info[_ZONE]
     return zone
@@ -330,11 +333,17 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]],
             keys: list[str], add: str) -> None:
     """Insert `rows`, or on a key already there add their `add` column to it."""
     dialect = session.get_bind().dialect.name
+    session.connection().execute(_upsert_statement(dialect, table, tuple(keys), add), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: str) -> Any:
+    """Built once: a statement's `excluded` columns cost more to set up than the upsert of
+    a few stamps costs to run."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={add: table.c[add] + statement.excluded[add]})
-    session.connection().execute(statement, rows)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={add: table.c[add] + statement.excluded[add]})
 
 
 _BADGES = FIELDS.index("badge_ins")
@@ -376,20 +385,28 @@ _SHOPS = select(Worker.id, Worker.workshop_id).where(
     Worker.id.in_(bindparam("ids", expanding=True)))
 
 
-def _add_badge_ins(session: Session, added: Mapping[Key, int]) -> list[Key]:
-    """Add new badge-ins to their days' counts (a day without sums gets a row); the days
-    that had none before, the only ones where what scoring reads changed."""
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _badge_upsert(dialect: str) -> Any:
+    """Insert a day's sums with only badge-ins, or add them to the day's count; returning
+    the count. Built once per dialect and run with a batch's rows as parameters, which
+    SQLAlchemy sends as multi-row statements compiled once (a `.values(rows)` statement is
+    compiled anew for every batch, which cost more than the upsert itself)."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    rows = [{**_row(key, list(_EMPTY)), "badge_ins": count}
-            for key, count in sorted(added.items())]
-    statement = module.insert(_DAY_TABLE).values(rows)
-    statement = statement.on_conflict_do_update(
+    statement = module.insert(_DAY_TABLE)
+    return statement.on_conflict_do_update(
         index_elements=["worker_id", "date"],
         set_={"badge_ins": _DAY_TABLE.c.badge_ins + statement.excluded.badge_ins},
     ).returning(_DAY_TABLE.c.worker_id, _DAY_TABLE.c.date, _DAY_TABLE.c.badge_ins)
+
+
+def _add_badge_ins(session: Session, added: Mapping[Key, int]) -> list[Key]:
+    """Add new badge-ins to their days' counts (a day without sums gets a row); the days
+    that had none before, the only ones where what scoring reads changed."""
+    statement = _badge_upsert(session.get_bind().dialect.name)
+    rows = [{**_row(key, list(_EMPTY)), "badge_ins": count}
+            for key, count in sorted(added.items())]
     firsts = []
-    for worker, day, count in session.connection().execute(statement):
+    for worker, day, count in session.connection().execute(statement, rows):
         key = (worker, _as_date(day))
         if count == added[key]:
             firsts.append(key)
