@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.models import (
@@ -29,6 +29,7 @@ from server.models import (
     PointCategory,
     Role,
     Worker,
+    kiosk_workshops,
 )
 from server.services import NotFound
 from server.services.devices.tokens import Forbidden
@@ -55,6 +56,27 @@ def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
     if worker.workshop_id not in served_workshop_ids(kiosk):
         raise Forbidden(f"worker {code!r} is not in this kiosk's workshops")
     return worker
+
+
+# Built once: a kiosk asks for its workers' cards many times a minute, and a card it holds
+# costs little more than this check (`scorecard_version`).
+_SERVED = (select(Worker.id, Worker.workshop_id, Worker.active,
+                  exists().where(kiosk_workshops.c.kiosk_id == bindparam("kiosk"),
+                                 kiosk_workshops.c.workshop_id == Worker.workshop_id))
+           .where(Worker.code == bindparam("code")).limit(1))
+
+
+def served_worker_ids(session: Session, kiosk: Kiosk, code: str) -> tuple[int, int]:
+    """(id, workshop id) of the worker with `code` if this kiosk may serve them; 404 and
+    403 as `served_worker`, in one indexed read and without loading either."""
+    if not code.isprintable():
+        raise NotFound(f"no worker {code!r}")
+    row = session.connection().execute(_SERVED, {"kiosk": kiosk.id, "code": code}).first()
+    if row is None or not row.active:
+        raise NotFound(f"no worker {code!r}")
+    if not row[3]:
+        raise Forbidden(f"worker {code!r} is not in this kiosk's workshops")
+    return row.id, row.workshop_id
 
 
 def photo_url(worker: Worker) -> str | None:

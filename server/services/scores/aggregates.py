@@ -129,7 +129,10 @@ event.listen(Session, "after_commit", _forget)
 # --- the zone ---------------------------------------------------------------------------
 
 
+# Read once per transaction that changes sums: built once, as a statement built per call
+# costs more to key for the cache than to run.
 _ZONE_SETTING = select(Setting.value).where(Setting.key == ZONE_KEY)
+_KEPT_SETTING = select(Setting.value).where(Setting.key == KEPT_KEY)
 
 
 def zone_of(session: Session) -> ZoneInfo | None:
@@ -162,8 +165,7 @@ def establish(session: Session, zone: ZoneInfo) -> bool:
 def badges_kept_before(session: Session) -> date | None:
     """The first day whose badge-ins are counted from events; None: every day is."""
     if _KEPT not in session.info:
-        value = session.execute(select(Setting.value).where(Setting.key == KEPT_KEY)
-                                ).scalar_one_or_none()
+        value = session.connection().execute(_KEPT_SETTING).scalar_one_or_none()
         session.info[_KEPT] = date.fromisoformat(value) if value else None
     kept: date | None = session.info[_KEPT]
     return kept

@@ -37,6 +37,7 @@ from server.services.devices.roster import (
     require_workshop,
     roster_etag,
     served_worker,
+    served_worker_ids,
     served_workshop_ids,
 )
 from server.services.events.kinds import EventKind
@@ -103,13 +104,13 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
     it (attendance lists the day's first badge-in), so it is answered from the memo. Only
     workers the kiosk serves are answered: the check comes first.
     """
-    worker = served_worker(session, kiosk, worker_code)
+    worker, workshop = served_worker_ids(session, kiosk, worker_code)
     try:
         span = period_span(period, on)
     except ValueError:
         raise InvalidInput(f"period: must be day, week or month, not {period!r}") from None
     parts = session.connection().execute(_CARD_VERSION, {
-        "shop": worker.workshop_id, "worker": worker.id, "first": previous_span(span).start,
+        "shop": workshop, "worker": worker, "first": previous_span(span).start,
         "last": span.end, "before": now - CURRENT_VISIT}).one()
     local = now.astimezone(zone)
     made = (worker_code, period, on.isoformat(), local.strftime("%Y-%m-%dT%H"), *parts)
