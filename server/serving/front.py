@@ -8,7 +8,11 @@ connections at once (the proxies the server trusts are exempt: everyone comes th
 them).
 
 Only a complete request head goes to one of the worker's threads, which runs the WSGI app
-(Flask) and hands the answer back to the loop to write. A small body (up to
+(Flask) and hands the answer back to the loop to write. A request that may hold its thread
+for as long as a client takes over a file (a body streamed to the app, or a target the
+worker names as a long answer: a training video's download) runs in a small pool of its
+own when the worker gives one (`transfers`), so that a few slow uploads or downloads never
+take the threads the kiosks' short requests wait for. A small body (up to
 `Limits.preread_bytes`, a login form or a kiosk's batch) is read whole by the loop before
 that; a larger one is streamed to the app as it reads it, so the app checks the token or
 the login first and refuses a stranger before a byte of the body is read. The parsing is
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import ssl
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -139,15 +144,27 @@ class Front:
 
     def __init__(self, app: Wsgi, pool: Executor, limits: Limits, *,
                  exempt: Iterable[str] = (), multiprocess: bool = True,
-                 early: EarlyAnswer | None = None) -> None:
+                 early: EarlyAnswer | None = None, transfers: Executor | None = None,
+                 long_answers: re.Pattern[bytes] | None = None) -> None:
         self.app = app
         self.early = early
         self.pool = pool
+        self.transfers = transfers
+        self.long_answers = long_answers
         self.limits = limits
         self.admission = Admission(limits.per_address, limits.connections, exempt)
         self.multiprocess = multiprocess
         self.connections: set[_Connection] = set()
         self.stopping = False
+
+    def pool_for(self, target: bytes, *, streamed: bool) -> Executor:
+        """The transfer pool for a body streamed to the app or a target `long_answers`
+        matches (when the worker has one); the app's pool for everything else."""
+        if self.transfers is not None and (
+                streamed or (self.long_answers is not None
+                             and self.long_answers.match(target) is not None)):
+            return self.transfers
+        return self.pool
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     tls: ssl.SSLContext | None) -> None:
@@ -333,7 +350,8 @@ class _Connection:
                 return await self._not_modified(headers)
         environ = self._environ(request, bytes(body), complete)
         bridge = _AppCall(self, environ, head=request.method == b"HEAD")
-        finished = await self.loop.run_in_executor(self.front.pool, bridge.run)
+        pool = self.front.pool_for(request.target, streamed=not complete)
+        finished = await self.loop.run_in_executor(pool, bridge.run)
         if not finished:
             return False
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:

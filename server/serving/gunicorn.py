@@ -119,12 +119,13 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
         "bind": binds,
         "workers": workers,
         "worker_class": worker,
-        # Threads per worker for the app; connections wait in the worker's loop, not here.
-        # Fewer threads contend less for the GIL and SQLite's write lock: under
-        # `make bench-load` (before SQLite's writers queued on a file lock, server/db.py)
-        # 8 threads served 135 cards a second, 4 served 152-154, 2 served 200. Four leave
-        # room for a long upload or report beside the kiosks' requests.
-        "threads": 4,
+        # Threads per worker for the app's short requests; connections wait in the
+        # worker's loop, not here, and uploads and video downloads have threads of their
+        # own (serving/worker.py, TRANSFER_THREADS). Fewer threads contend less for the
+        # GIL and SQLite's write lock: under `make bench-load` 4 threads served 269 cards
+        # a second, 2 served 292 (before SQLite's writers queued on a file lock,
+        # server/db.py: 8 served 135, 4 152-154, 2 200).
+        "threads": 2,
         "timeout": 60,
         "graceful_timeout": 10,
         # gunicorn's own parser does not run in our workers; should it ever, it believes

@@ -5,7 +5,7 @@ built once, restarts a worker that dies, and owns the mDNS advertisement. Each w
 this class instead of gunicorn's threaded one, whose threads a few dozen clients holding
 half-sent requests could all tie up (every connection took a thread until its request was
 read). Here the loop holds the connections and the app gets `threads` threads for complete
-requests only.
+requests only, and `TRANSFER_THREADS` more for uploads and video downloads.
 
 Listeners on `plain_ports` speak plain HTTP (the wall port); the others TLS with the
 server's own certificate, when there is one (`certfile`, `keyfile`), else plain HTTP too
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -29,6 +30,12 @@ from server.serving.front import Front, Limits, tls_context
 from server.wall.poll_memo import WallPollMemo
 
 HEARTBEAT_S = 1.0
+# Threads for requests that may take as long as their client (serving/front.py): a body
+# streamed to the app (a video or spreadsheet upload), a video's download. Two such at once
+# per worker process; a third waits for one of them, never for the kiosks' threads.
+TRANSFER_THREADS = 2
+# The targets whose answer is a file a client may take minutes over: a training video.
+LONG_ANSWERS = re.compile(rb"/api/v1/videos/[^/?]+/file(?:\?|$)")
 
 
 class ShopfloorWorker(Worker):
@@ -90,9 +97,12 @@ class ShopfloorWorker(Worker):
 
     async def _serve(self) -> None:
         pool = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="app")
+        transfers = ThreadPoolExecutor(max_workers=TRANSFER_THREADS,
+                                       thread_name_prefix="transfer")
         front = Front(self.wsgi, pool, self.limits, exempt=self.exempt,
                       multiprocess=self.cfg.workers > 1,
-                      early=self.wall_polls.answer if self.wall_polls else None)
+                      early=self.wall_polls.answer if self.wall_polls else None,
+                      transfers=transfers, long_answers=LONG_ANSWERS)
         context = (tls_context(self.certfile, self.keyfile)
                    if self.certfile and self.keyfile else None)
         assert self.stopped is not None
@@ -122,5 +132,6 @@ class ShopfloorWorker(Worker):
             # A second under the master's own grace, which then kills what is left.
             await front.stop(0 if self.quick else max(self.cfg.graceful_timeout - 1, 0))
             pool.shutdown(wait=False, cancel_futures=True)
+            transfers.shutdown(wait=False, cancel_futures=True)
             for job in self.background:
                 await asyncio.get_running_loop().run_in_executor(None, job.stop)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import select
 import socket
 import ssl
@@ -134,11 +135,17 @@ class FrontOnPort:
     its own, with the limits a test chooses (short ones, to watch them cut)."""
 
     def __init__(self, app: Any, limits: Limits = QUICK,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, *, threads: int = 2,
+                 transfers: int = 0, long_answers: re.Pattern[bytes] | None = None) -> None:
         self.app, self.limits, self.tls = app, limits, tls
         self.port = 0
         self.loop = asyncio.new_event_loop()
-        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="app")
+        # As a worker runs them (serving/worker.py): uploads and long answers apart.
+        self.transfers = (ThreadPoolExecutor(max_workers=transfers,
+                                             thread_name_prefix="transfer")
+                          if transfers else None)
+        self.long_answers = long_answers
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="front", daemon=True)
         self.finish: asyncio.Event | None = None
@@ -149,7 +156,8 @@ class FrontOnPort:
 
     async def _serve(self) -> None:
         self.finish = asyncio.Event()
-        front = Front(self.app, self.pool, self.limits, multiprocess=False)
+        front = Front(self.app, self.pool, self.limits, multiprocess=False,
+                      transfers=self.transfers, long_answers=self.long_answers)
         server = await asyncio.start_server(partial(front.serve, tls=self.tls),
                                             "127.0.0.1", 0)
         self.port = server.sockets[0].getsockname()[1]
@@ -168,3 +176,5 @@ class FrontOnPort:
         self.loop.call_soon_threadsafe(self.finish.set)
         self.thread.join(timeout=10)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.transfers is not None:
+            self.transfers.shutdown(wait=True, cancel_futures=True)
