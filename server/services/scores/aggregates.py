@@ -55,6 +55,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    or_,
     select,
     tuple_,
 )
@@ -62,6 +63,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from server.models import (
     Adjustment,
@@ -129,17 +131,24 @@ event.listen(Session, "after_commit", _forget)
 # --- the zone ---------------------------------------------------------------------------
 
 
-# Read once per transaction that changes sums: built once, as a statement built per call
-# costs more to key for the cache than to run.
-_ZONE_SETTING = select(Setting.value).where(Setting.key == ZONE_KEY)
-_KEPT_SETTING = select(Setting.value).where(Setting.key == KEPT_KEY)
+# Both read at once, once per transaction that changes sums: a batch of taps needs both,
+# and each statement costs more to run through SQLAlchemy than SQLite takes to answer it.
+_SETTINGS = select(Setting.key, Setting.value).where(
+    or_(Setting.key == ZONE_KEY, Setting.key == KEPT_KEY))
+
+
+def _read_settings(session: Session) -> None:
+    """Note the zone and the purge horizon in the transaction's info, unless noted."""
+    found = dict(session.connection().execute(_SETTINGS).all())
+    zone, kept = found.get(ZONE_KEY), found.get(KEPT_KEY)
+    session.info.setdefault(_ZONE, ZoneInfo(zone) if zone else None)
+    session.info.setdefault(_KEPT, date.fromisoformat(kept) if kept else None)
 
 
 def zone_of(session: Session) -> ZoneInfo | None:
     """The zone the stored sums are dated in; None while they are not built."""
     if _ZONE not in session.info:
-        value = session.connection().execute(_ZONE_SETTING).scalar_one_or_none()
-        session.info[_ZONE] = ZoneInfo(value) if value else None
+        _read_settings(session)
     zone: ZoneInfo | None = session.info[_ZONE]
     return zone
 
@@ -165,8 +174,7 @@ def establish(session: Session, zone: ZoneInfo) -> bool:
 def badges_kept_before(session: Session) -> date | None:
     """The first day whose badge-ins are counted from events; None: every day is."""
     if _KEPT not in session.info:
-        value = session.connection().execute(_KEPT_SETTING).scalar_one_or_none()
-        session.info[_KEPT] = date.fromisoformat(value) if value else None
+        _read_settings(session)
     kept: date | None = session.info[_KEPT]
     return kept
 
@@ -367,14 +375,15 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo,
     in `added` (other days) by as many; rewrite the days whose sums changed, roll up and
     stamp their workshops' days where what scoring reads changed."""
     added = added or {}
-    connection = session.connection()
-    workers = sorted({worker for worker, _ in keys} | {worker for worker, _ in added})
-    shops = dict(connection.execute(_SHOPS, {"ids": workers}).all())
+    shops = _workshops_of(session, {worker for worker, _ in keys} | {w for w, _ in added})
     # Lock the days' stamp rows first (in one order): on PostgreSQL two transactions
     # summing the same day would otherwise each count the records without the other's
     # uncommitted ones, and the later writer would keep a sum missing the first's. The
-    # second waits here until the first commits, then counts both.
-    _stamp(session, shops, keys | added.keys(), 0)
+    # second waits here until the first commits, then counts both. SQLite needs no row
+    # locks: a transaction that marked days has written them, so it holds the database's
+    # only write lock since that first write, and no other writer sums meanwhile.
+    if session.get_bind().dialect.name != "sqlite":
+        _stamp(session, shops, keys | added.keys(), 0)
     moved = _add_badge_ins(session, added) if added else []
     if keys:
         moved += _sum_again(session, keys, zone)
@@ -385,6 +394,22 @@ def refresh(session: Session, keys: set[Key], zone: ZoneInfo,
 
 _SHOPS = select(Worker.id, Worker.workshop_id).where(
     Worker.id.in_(bindparam("ids", expanding=True)))
+
+
+def _workshops_of(session: Session, workers: set[int]) -> dict[int, int | None]:
+    """The workers' workshops: those the session holds loaded (a batch's workers, flushed
+    before settling) without a query, the others read."""
+    shops: dict[int, int | None] = {}
+    missing = []
+    for worker in sorted(workers):
+        held = session.identity_map.get(identity_key(Worker, worker))
+        if held is not None and "workshop_id" in held.__dict__:
+            shops[worker] = held.workshop_id
+        else:
+            missing.append(worker)
+    if missing:
+        shops.update(session.connection().execute(_SHOPS, {"ids": missing}).all())
+    return shops
 
 
 @functools.cache

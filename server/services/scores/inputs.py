@@ -109,7 +109,7 @@ def people(session: Session, workshop_id: int, include: int | None = None) -> li
     """The workshop's active workers (and `include`, active or not), by code."""
     return [Person(i, c, n, str(lang), str(role))
             for i, c, n, lang, role in session.execute(
-                _PEOPLE, {"shop": workshop_id, "include": include})]
+                _PEOPLE, {"shop": workshop_id, "include": include}).all()]
 
 
 # --- training ---------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Training:
         self._session, self._zone = session, zone
         self.videos = [_Video(i, by, tuple(roles or ()), created.astimezone(zone).date())
                        for i, by, roles, created in session.connection().execute(
-                           _VIDEOS, {"shop": workshop_id})]
+                           _VIDEOS, {"shop": workshop_id}).all()]
         self._video_ids = [v.id for v in self.videos]
         self._workshop: int | None = workshop_id if worker_ids is None else None
         self._allowed = None if worker_ids is None else frozenset(worker_ids)
@@ -163,7 +163,9 @@ class Training:
             TrainingProgress.video_id.in_(self._video_ids), *where)
         if self._workshop is not None:
             query = query.where(TrainingProgress.worker_id.in_(workshop_workers(self._workshop)))
-        return self._session.connection().execute(query)
+        # All at once: a workshop's progress is hundreds of rows, and fetching them one by
+        # one costs more than the query.
+        return self._session.connection().execute(query).all()
 
     def _finished_by(self, end: date) -> dict[int, set[int]]:
         """Per worker, the videos finished by the end of the day `end`."""
@@ -411,7 +413,7 @@ def _production_sums(
     return {row[0]: tuple(row[1:]) for row in session.connection().execute(
         select(*columns)
         .where(record.worker_id.in_(ids), record.date.between(span.start, span.end))
-        .group_by(record.worker_id))}
+        .group_by(record.worker_id)).all()}
 
 
 def load_totals(
@@ -447,7 +449,7 @@ def load_totals(
             .where(entry.worker_id.in_(ids), entry.date.between(span.start, span.end),
                    entry.status == EntryStatus.APPROVED)
             .group_by(entry.worker_id)
-        )
+        ).all()
     }
     booked = {
         worker_id: (float(total or 0), int(count))
@@ -456,7 +458,7 @@ def load_totals(
             .where(Adjustment.worker_id.in_(ids), Adjustment.cancelled_at.is_(None),
                    Adjustment.booked_on.between(span.start, span.end))
             .group_by(Adjustment.worker_id)
-        )
+        ).all()
     }
     empty: tuple[Any, ...] = (0.0, 0.0, 0.0, 0.0, 0, None)
     result = {}

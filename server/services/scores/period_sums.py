@@ -102,10 +102,11 @@ def _period_rows(session: Session, ids: Among, kind: str, start: date,
     else:
         sums, metric_sums = _period_queries(ids)
     connection = session.connection()
-    found = {row[0]: tuple(row[1:]) for row in connection.execute(sums, params)}
+    # (.all(): a workshop's rows fetched at once, not one by one)
+    found = {row[0]: tuple(row[1:]) for row in connection.execute(sums, params).all()}
     metrics: dict[int, list[tuple[str, MetricSums]]] = defaultdict(list)
     for worker_id, code, total, count, last, last_total, last_count in connection.execute(
-            metric_sums, params):
+            metric_sums, params).all():
         if count:
             metrics[worker_id].append((code, MetricSums(
                 total=round(total, SUM_DIGITS), count=count, last_date=last,
@@ -124,7 +125,7 @@ def totals_from_day_sums(
         found, metrics = _period_rows(session, ids, rolled, span.start, workshop_id)
     else:
         found = {row[0]: row[1:] for row in session.connection().execute(
-            aggregates.period_sums_query(ids, span.start, span.end))}
+            aggregates.period_sums_query(ids, span.start, span.end)).all()}
         metrics = _metric_period_sums(session, ids, span)
     empty = (0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, 0, 0.0, 0)
     result = {}
