@@ -39,7 +39,11 @@ floor: the server admits only so many connections per address.
 
 How to read it: per phase and request type, requests/s over the phase (all of its 60 s,
 start-up included), p50/p95/p99 in ms (locust's, rounded as it rounds them), failures,
-the share of 304 answers and the count; "all" is every request of the phase. Then the CPU
+the share of 304 answers and the count; "all" is every request of the phase. Below the
+table, p50/p95/p99 of the answers after the warm-up alone: the steady load's latencies,
+without the start-up burst (every kiosk asks its roster and its first, cold cards in the
+same second), which at a paced rate is most of the whole phase's p95. The targets are
+judged on the whole phase's figures; the steady p95 is printed beside them. Then the CPU
 the server, locust itself and the rest of the machine used, in cores, after the phase's
 first sixth (10 s): by then every TV has fetched its first, whole board and polls with an
 ETag, as TVs on a wall do, so the TVs' cost is the steady one; and the server's CPU time
@@ -115,6 +119,8 @@ class Phase:
     steady_per_s: dict[str, float] = field(default_factory=dict)
     steady_not_modified: dict[str, float] = field(default_factory=dict)
     failure_lines: list[str] = field(default_factory=list)
+    # After the warm-up: (p50, p95, p99) in ms by request type
+    steady_latency: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def failures(self) -> int:
@@ -216,7 +222,9 @@ def _run(title: str, plan: Path, work: Path, users: int, classes: list[str]) -> 
                  steady_per_s={name: sum(c.values()) / steady_s for name, c in since.items()},
                  steady_not_modified={name: c.get("304", 0) / max(1, sum(c.values()))
                                       for name, c in since.items()},
-                 failure_lines=failure_lines)
+                 failure_lines=failure_lines,
+                 steady_latency={name: (f["p50"], f["p95"], f["p99"])
+                                 for name, f in answer.get("steady_times", {}).items()})
 
 
 def _print(phase: Phase) -> None:
@@ -230,11 +238,21 @@ def _print(phase: Phase) -> None:
         share = "" if row.not_modified is None else f"{row.not_modified:.0%}"
         print(f"  {name:<13}{row.per_s:>9.1f}{row.p50:>9.0f}{row.p95:>9.0f}{row.p99:>9.0f}"
               f"{row.failures:>10}{share:>7}{row.requests:>10}")
+    steady = [f"{name} {'/'.join(f'{ms:.0f}' for ms in phase.steady_latency[name])}"
+              for name in NAMES if name in phase.steady_latency]
+    if steady:
+        print(f"  after the first {WARM_UP_S:.0f} s, p50/p95/p99 ms: {', '.join(steady)}")
     print(f"  CPU after the first {WARM_UP_S:.0f} s, in cores: server {phase.server_cores:.2f}, "
           f"locust {phase.locust_cores:.2f}, rest of the machine {phase.rest_cores:.2f}; "
           f"server CPU per answer {phase.server_ms_per_request:.1f} ms")
     for line in phase.failure_lines[:5]:
         print(f"  failed: {line}")
+
+
+def _after(phase: Phase, name: str) -> str:
+    """The p95 after the warm-up, beside the whole phase's (which the verdict is on)."""
+    held = phase.steady_latency.get(name)
+    return "" if held is None else f", {held[1]:.0f} ms after the first {WARM_UP_S:.0f} s"
 
 
 def _verdict(met: bool) -> str:
@@ -270,10 +288,10 @@ def test_load(server: tuple[LiveServer, Path], tmp_path: Path) -> None:
     print(f"  scorecard {mix.rows['scorecard'].per_s:.1f}/s over /health "
           f"{health.rows['health'].per_s:.1f}/s = {ratio:.2f} (target >= {TARGET_RATIO}): "
           f"{_verdict(ratio >= TARGET_RATIO)}")
-    print(f"  scorecard p95 {scorecard_p95:.0f} ms (target <= {TARGET_SCORECARD_P95_MS} ms): "
-          f"{_verdict(scorecard_p95 <= TARGET_SCORECARD_P95_MS)}")
-    print(f"  events batch p95 {batch_p95:.0f} ms (target <= {TARGET_BATCH_P95_MS} ms): "
-          f"{_verdict(batch_p95 <= TARGET_BATCH_P95_MS)}")
+    print(f"  scorecard p95 {scorecard_p95:.0f} ms{_after(mix, 'scorecard')} (target <= "
+          f"{TARGET_SCORECARD_P95_MS} ms): {_verdict(scorecard_p95 <= TARGET_SCORECARD_P95_MS)}")
+    print(f"  events batch p95 {batch_p95:.0f} ms{_after(mix, 'events batch')} (target <= "
+          f"{TARGET_BATCH_P95_MS} ms): {_verdict(batch_p95 <= TARGET_BATCH_P95_MS)}")
     print(f"  failures {failures} (target 0): {_verdict(failures == 0)}")
     print(f"  {TVS} TVs alone, after the first {WARM_UP_S:.0f} s: server {tv_share:.1%} of one "
           f"core for {tvs.steady_per_s['wall board']:.0f} polls/s, "
@@ -284,5 +302,9 @@ def test_load(server: tuple[LiveServer, Path], tmp_path: Path) -> None:
         "health_per_s": round(health.rows["health"].per_s, 1),
         "scorecard_per_s": round(mix.rows["scorecard"].per_s, 1),
         "ratio": round(ratio, 3), "scorecard_p95_ms": scorecard_p95,
-        "events_batch_p95_ms": batch_p95, "failures": failures,
+        "events_batch_p95_ms": batch_p95,
+        "steady_scorecard_p95_ms": round(mix.steady_latency.get("scorecard", (0, 0, 0))[1]),
+        "steady_events_batch_p95_ms": round(
+            mix.steady_latency.get("events batch", (0, 0, 0))[1]),
+        "failures": failures,
         "tv_core_share": round(tv_share, 3)}))

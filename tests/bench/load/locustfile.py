@@ -28,7 +28,8 @@ the listeners note the server's CPU time (utime + stime of its gunicorn master a
 processes, from /proc/<pid>/stat), this process's own and the whole machine's busy time
 (/proc/stat), with the answers so far by request type and status; at the stop they write
 it all with locust's figures (requests, failures, p50/p95/p99 per request type, errors)
-to SHOPFLOOR_LOAD_REPORT.
+to SHOPFLOOR_LOAD_REPORT, and p50/p95/p99 per request type of the answers after the
+warm-up.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import os
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,10 @@ STATUSES: Counter[tuple[str, str]] = Counter()
 # The same, as they stood at the end of the warm-up
 STEADY: Counter[tuple[str, str]] = Counter()
 MARKS: dict[str, dict[str, float]] = {}
+# Response times (ms) by request name once the warm-up is over: the steady load's, without
+# the start-up burst (every kiosk's first roster and its cold cards at one instant).
+STEADY_TIMES: dict[str, list[float]] = defaultdict(list)
+STEADY_ON = [False]
 
 # --- one loopback address per simulated device ----------------------------------------------
 
@@ -136,6 +141,20 @@ def _mark() -> dict[str, float]:
 def _steady() -> None:
     MARKS["steady"] = _mark()
     STEADY.update(STATUSES)
+    STEADY_ON[0] = True
+
+
+@events.request.add_listener
+def _timed(name: str, response_time: float, **_: Any) -> None:
+    if STEADY_ON[0]:
+        STEADY_TIMES[name].append(response_time)
+
+
+def _steady_figures(times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times)
+    return {"requests": len(ordered),
+            **{f"p{round(share * 100)}": ordered[round(share * (len(ordered) - 1))]
+               for share in (0.5, 0.95, 0.99)}}
 
 
 @events.test_start.add_listener
@@ -163,6 +182,8 @@ def _stopped(environment: Any, **_: Any) -> None:
         "marks": MARKS,
         "statuses": [[name, status, count] for (name, status), count in STATUSES.items()],
         "steady_statuses": [[name, status, count] for (name, status), count in STEADY.items()],
+        "steady_times": {name: _steady_figures(times) for name, times in STEADY_TIMES.items()
+                         if times},
     }))
 
 
