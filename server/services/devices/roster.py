@@ -46,18 +46,6 @@ def require_workshop(kiosk: Kiosk, workshop_code: str) -> None:
         raise Forbidden(f"this kiosk does not serve workshop {workshop_code!r}")
 
 
-def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
-    """The worker with `code` if this kiosk may serve them; 404 and 403 otherwise."""
-    if not code.isprintable():  # no code holds control characters; PostgreSQL refuses NUL
-        raise NotFound(f"no worker {code!r}")
-    worker = session.scalars(select(Worker).where(Worker.code == code)).first()
-    if worker is None or not worker.active:
-        raise NotFound(f"no worker {code!r}")
-    if worker.workshop_id not in served_workshop_ids(kiosk):
-        raise Forbidden(f"worker {code!r} is not in this kiosk's workshops")
-    return worker
-
-
 # Built once: a kiosk asks for its workers' cards many times a minute, and a card it holds
 # costs little more than this check (`scorecard_version`).
 _SERVED = (select(Worker.id, Worker.workshop_id, Worker.active,
@@ -67,9 +55,9 @@ _SERVED = (select(Worker.id, Worker.workshop_id, Worker.active,
 
 
 def served_worker_ids(session: Session, kiosk: Kiosk, code: str) -> tuple[int, int]:
-    """(id, workshop id) of the worker with `code` if this kiosk may serve them; 404 and
-    403 as `served_worker`, in one indexed read and without loading either."""
-    if not code.isprintable():
+    """(id, workshop id) of the worker with `code` if this kiosk may serve them, in one
+    indexed read and without loading either; 404 and 403 otherwise."""
+    if not code.isprintable():  # no code holds control characters; PostgreSQL refuses NUL
         raise NotFound(f"no worker {code!r}")
     row = session.connection().execute(_SERVED, {"kiosk": kiosk.id, "code": code}).first()
     if row is None or not row.active:
@@ -77,6 +65,13 @@ def served_worker_ids(session: Session, kiosk: Kiosk, code: str) -> tuple[int, i
     if not row[3]:
         raise Forbidden(f"worker {code!r} is not in this kiosk's workshops")
     return row.id, row.workshop_id
+
+
+def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
+    """The worker with `code` if this kiosk may serve them (`served_worker_ids`)."""
+    worker = session.get(Worker, served_worker_ids(session, kiosk, code)[0])
+    assert worker is not None  # just read in this transaction
+    return worker
 
 
 def photo_url(worker: Worker) -> str | None:

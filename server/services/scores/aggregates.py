@@ -348,8 +348,9 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]],
 
 @functools.cache
 def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: str) -> Any:
-    """Built once: a statement's `excluded` columns cost more to set up than the upsert of
-    a few stamps costs to run."""
+    """Built once per dialect and run with the rows as parameters, which SQLAlchemy sends
+    as multi-row statements compiled once: a statement built per call (or with
+    `.values(rows)`) costs more to set up and compile than the upsert takes to run."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table)
     return statement.on_conflict_do_update(
@@ -414,16 +415,10 @@ def _workshops_of(session: Session, workers: set[int]) -> dict[int, int | None]:
 
 @functools.cache
 def _badge_upsert(dialect: str) -> Any:
-    """Insert a day's sums with only badge-ins, or add them to the day's count; returning
-    the count. Built once per dialect and run with a batch's rows as parameters, which
-    SQLAlchemy sends as multi-row statements compiled once (a `.values(rows)` statement is
-    compiled anew for every batch, which cost more than the upsert itself)."""
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(_DAY_TABLE)
-    return statement.on_conflict_do_update(
-        index_elements=["worker_id", "date"],
-        set_={"badge_ins": _DAY_TABLE.c.badge_ins + statement.excluded.badge_ins},
-    ).returning(_DAY_TABLE.c.worker_id, _DAY_TABLE.c.date, _DAY_TABLE.c.badge_ins)
+    """`_upsert_statement` of the day sums' badge-ins, returning each day's new count."""
+    statement = _upsert_statement(dialect, _DAY_TABLE, ("worker_id", "date"), "badge_ins")
+    return statement.returning(_DAY_TABLE.c.worker_id, _DAY_TABLE.c.date,
+                               _DAY_TABLE.c.badge_ins)
 
 
 def _add_badge_ins(session: Session, added: Mapping[Key, int]) -> list[Key]:

@@ -64,7 +64,6 @@ MARKS: dict[str, dict[str, float]] = {}
 # Response times (ms) by request name once the warm-up is over: the steady load's, without
 # the start-up burst (every kiosk's first roster and its cold cards at one instant).
 STEADY_TIMES: dict[str, list[float]] = defaultdict(list)
-STEADY_ON = [False]
 
 # --- one loopback address per simulated device ----------------------------------------------
 
@@ -141,12 +140,11 @@ def _mark() -> dict[str, float]:
 def _steady() -> None:
     MARKS["steady"] = _mark()
     STEADY.update(STATUSES)
-    STEADY_ON[0] = True
 
 
 @events.request.add_listener
 def _timed(name: str, response_time: float, **_: Any) -> None:
-    if STEADY_ON[0]:
+    if "steady" in MARKS:
         STEADY_TIMES[name].append(response_time)
 
 
