@@ -27,12 +27,6 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config["SHOPFLOOR"] = config
-    if config.trusted_proxies and config.trusted_proxy_addresses:
-        # Behind nginx (provisioning/server/nginx): the client's address for logs and the
-        # login throttle, and https in links and for the Secure cookie flag; believed only
-        # from the proxies' own addresses.
-        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, config.trusted_proxy_addresses, config.trusted_proxies)
     app.after_request(security_headers)
     engine = make_engine(config.database_url)
     app.extensions["shopfloor.engine"] = engine
@@ -63,6 +57,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.extensions["shopfloor.wall_polls"] = WallPollMemo(
         answered=lambda: counted.wall_poll("loop"))
 
+    from server.api.card_revalidation import CardRevalidation
+
+    # A kiosk's unchanged card answered 304 before Flask (api/card_revalidation.py); inside
+    # the proxy fix, which wraps it below.
+    app.wsgi_app = CardRevalidation(app, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(api)
     app.register_blueprint(wall)
     app.register_blueprint(observability)
@@ -70,6 +69,12 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     admin_setup.init_app(app)  # logins, CSRF, the UI language: before the admin's routes
     app.register_blueprint(admin)
     errors.register(app)
+    if config.trusted_proxies and config.trusted_proxy_addresses:
+        # Behind nginx (provisioning/server/nginx): the client's address for logs and the
+        # login throttle, and https in links and for the Secure cookie flag; believed only
+        # from the proxies' own addresses.
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, config.trusted_proxy_addresses, config.trusted_proxies)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

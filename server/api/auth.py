@@ -10,6 +10,7 @@ Forbidden (403); the statuses come from `server.errors.STATUS`.
 from __future__ import annotations
 
 from flask import request
+from werkzeug.datastructures import Headers
 
 from server.models import IntegrationToken, Kiosk
 from server.services.devices.tokens import (
@@ -22,25 +23,28 @@ from server.web import db_session
 MAX_QUEUE_DEPTH = 10_000_000
 
 
-def bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+def bearer_of(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header's value."""
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
 
 
-def _queue_depth() -> int | None:
-    """A kiosk's outbox depth; a header that is not a sane count is ignored, not an error,
-    so a kiosk with an odd header still gets served."""
-    raw = request.headers.get("X-Kiosk-Queue-Depth", "").strip()
-    if not raw.isdigit() or int(raw) > MAX_QUEUE_DEPTH:
-        return None
-    return int(raw)
+def bearer_token() -> str | None:
+    return bearer_of(request.headers.get("Authorization", ""))
+
+
+def contact_of(headers: Headers) -> Contact:
+    """What a kiosk says about itself in its request's headers. An outbox depth that is
+    not a sane count is ignored, not an error, so a kiosk with an odd header still gets
+    served."""
+    raw = headers.get("X-Kiosk-Queue-Depth", "").strip()
+    depth = int(raw) if raw.isdigit() and int(raw) <= MAX_QUEUE_DEPTH else None
+    return Contact(version=headers.get("X-Kiosk-Version") or None, queue_depth=depth)
 
 
 def current_kiosk() -> Kiosk:
-    contact = Contact(version=request.headers.get("X-Kiosk-Version") or None,
-                      queue_depth=_queue_depth())
-    return authenticate_kiosk(db_session(), bearer_token(), contact)
+    return authenticate_kiosk(db_session(), bearer_token(), contact_of(request.headers))
 
 
 def current_integration(scope: str) -> IntegrationToken:

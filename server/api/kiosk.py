@@ -30,6 +30,7 @@ from server.services.devices.roster import roster, roster_etag
 from server.services.scores.kiosk_reads import (
     CardMemo,
     card_etag,
+    card_memo_key,
     kiosk_leaderboard,
     kiosk_scorecard,
     pending_claims,
@@ -129,10 +130,10 @@ def get_scorecard(code: str) -> Response:
     # A kiosk back from days offline, or prefetching its roster's cards, asks for many
     # cards, and every kiosk of a workshop asks for the same ones: while nothing a card is
     # made of moved, it comes from the memo, a 304 or its stored bytes (CardMemo).
-    version = scorecard_version(session, kiosk, code, query.period, on, now,
+    version = scorecard_version(session, kiosk.id, code, query.period, on, now,
                                 app_config().zone)
     memo: CardMemo = current_app.extensions["shopfloor.card_memo"]
-    key = (code, query.period, on)
+    key = card_memo_key(code, query.period, on)
     held = memo.get(key, version)
     source = "memo" if held is not None else "built"
     if held is None:

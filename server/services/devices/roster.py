@@ -54,12 +54,12 @@ _SERVED = (select(Worker.id, Worker.workshop_id, Worker.active,
            .where(Worker.code == bindparam("code")).limit(1))
 
 
-def served_worker_ids(session: Session, kiosk: Kiosk, code: str) -> tuple[int, int]:
-    """(id, workshop id) of the worker with `code` if this kiosk may serve them, in one
-    indexed read and without loading either; 404 and 403 otherwise."""
+def served_worker_ids(session: Session, kiosk_id: int, code: str) -> tuple[int, int]:
+    """(id, workshop id) of the worker with `code` if the kiosk `kiosk_id` may serve them,
+    in one indexed read and without loading either; 404 and 403 otherwise."""
     if not code.isprintable():  # no code holds control characters; PostgreSQL refuses NUL
         raise NotFound(f"no worker {code!r}")
-    row = session.connection().execute(_SERVED, {"kiosk": kiosk.id, "code": code}).first()
+    row = session.connection().execute(_SERVED, {"kiosk": kiosk_id, "code": code}).first()
     if row is None or not row.active:
         raise NotFound(f"no worker {code!r}")
     if not row[3]:
@@ -69,7 +69,7 @@ def served_worker_ids(session: Session, kiosk: Kiosk, code: str) -> tuple[int, i
 
 def served_worker(session: Session, kiosk: Kiosk, code: str) -> Worker:
     """The worker with `code` if this kiosk may serve them (`served_worker_ids`)."""
-    worker = session.get(Worker, served_worker_ids(session, kiosk, code)[0])
+    worker = session.get(Worker, served_worker_ids(session, kiosk.id, code)[0])
     assert worker is not None  # just read in this transaction
     return worker
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -59,16 +60,46 @@ def authenticate_kiosk(
         if token and _integration_for(session, token) is not None:
             raise Forbidden("an integration token cannot act as a kiosk")
         raise Unauthenticated("a valid kiosk token is required")
-    now = now or utcnow()
+    for name, value in contact_changes(kiosk.last_seen, kiosk.version, kiosk.queue_depth,
+                                       contact, now or utcnow()).items():
+        setattr(kiosk, name, value)
+    return kiosk
+
+
+def contact_changes(last_seen: datetime | None, version: str | None,
+                    queue_depth: int | None, contact: Contact, now: datetime
+                    ) -> dict[str, Any]:
+    """What recording `contact` changes on a kiosk's row that holds these values: none of
+    `last_seen`, `version` and `queue_depth`, or some."""
+    changes: dict[str, Any] = {}
     # Written at most every LAST_SEEN_EVERY: a kiosk reading cards would otherwise make
     # every read a write (a lock on SQLite) for a time nobody needs to the second.
-    if kiosk.last_seen is None or now - kiosk.last_seen >= LAST_SEEN_EVERY:
-        kiosk.last_seen = now
-    if contact.version is not None and kiosk.version != contact.version[:MAX_VERSION]:
-        kiosk.version = contact.version[:MAX_VERSION]
-    if contact.queue_depth is not None and kiosk.queue_depth != contact.queue_depth:
-        kiosk.queue_depth = contact.queue_depth
-    return kiosk
+    if last_seen is None or now - last_seen >= LAST_SEEN_EVERY:
+        changes["last_seen"] = now
+    if contact.version is not None and version != contact.version[:MAX_VERSION]:
+        changes["version"] = contact.version[:MAX_VERSION]
+    if contact.queue_depth is not None and queue_depth != contact.queue_depth:
+        changes["queue_depth"] = contact.queue_depth
+    return changes
+
+
+# The columns `contact_changes` compares, of the unrevoked kiosk holding a token's digest.
+_KIOSK_CONTACT = select(Kiosk.id, Kiosk.last_seen, Kiosk.version, Kiosk.queue_depth).where(
+    Kiosk.token_hash == bindparam("digest"), Kiosk.revoked_at.is_(None)).limit(1)
+
+
+def quiet_kiosk_id(session: Session, token: str | None, contact: Contact, now: datetime
+                   ) -> int | None:
+    """The id of the enrolled, unrevoked kiosk holding `token` when recording `contact`
+    would change nothing on its row (`contact_changes`), read without loading the kiosk;
+    None otherwise: no such kiosk, or a contact to record (`authenticate_kiosk` then)."""
+    if not token:
+        return None
+    row = session.connection().execute(_KIOSK_CONTACT, {"digest": token_digest(token)}).first()
+    if row is None or contact_changes(row.last_seen, row.version, row.queue_depth, contact,
+                                      now):
+        return None
+    return int(row.id)
 
 
 def authenticate_integration(

@@ -87,7 +87,7 @@ def _card_version_statement() -> Any:
 _CARD_VERSION = _card_version_statement()
 
 
-def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: str,
+def scorecard_version(session: Session, kiosk_id: int, worker_code: str, period: str,
                       on: date, now: datetime, zone: ZoneInfo) -> str:
     """A version of the worker's card, known without building it: it moves whenever
     anything the card is made of may have changed, so an unchanged card costs a few index
@@ -102,9 +102,9 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
     and the day and hour (a projection's "today", the window decided claims are looked up
     in). A second tap the same day moves none of these: nothing on the card changes with
     it (attendance lists the day's first badge-in), so it is answered from the memo. Only
-    workers the kiosk serves are answered: the check comes first.
+    workers the kiosk `kiosk_id` serves are answered: the check comes first.
     """
-    worker, workshop = served_worker_ids(session, kiosk, worker_code)
+    worker, workshop = served_worker_ids(session, kiosk_id, worker_code)
     try:
         span = period_span(period, on)
     except ValueError:
@@ -115,6 +115,11 @@ def scorecard_version(session: Session, kiosk: Kiosk, worker_code: str, period: 
     local = now.astimezone(zone)
     made = (worker_code, period, on.isoformat(), local.strftime("%Y-%m-%dT%H"), *parts)
     return hashlib.sha256(repr(made).encode()).hexdigest()[:32]
+
+
+def card_memo_key(worker_code: str, period: str, on: date) -> Hashable:
+    """What `CardMemo` holds a card by: the same card whichever kiosk asks."""
+    return worker_code, period, on
 
 
 class CardMemo:
