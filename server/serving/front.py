@@ -12,7 +12,10 @@ Only a complete request head goes to one of the worker's threads, which runs the
 for as long as a client takes over a file (a body streamed to the app, or a target the
 worker names as a long answer: a training video's download) runs in a small pool of its
 own when the worker gives one (`transfers`), so that a few slow uploads or downloads never
-take the threads the kiosks' short requests wait for. A small body (up to
+take the threads the kiosks' short requests wait for. Likewise a write the worker names
+(`write_targets`: the kiosks' event batches, which on SQLite wait their turn for the one
+writer) runs in a pool of its own (`writes`), so that batches queued behind the database's
+write lock never hold the threads the kiosks' card reads wait for. A small body (up to
 `Limits.preread_bytes`, a login form or a kiosk's batch) is read whole by the loop before
 that; a larger one is streamed to the app as it reads it, so the app checks the token or
 the login first and refuses a stranger before a byte of the body is read. The parsing is
@@ -145,25 +148,33 @@ class Front:
     def __init__(self, app: Wsgi, pool: Executor, limits: Limits, *,
                  exempt: Iterable[str] = (), multiprocess: bool = True,
                  early: EarlyAnswer | None = None, transfers: Executor | None = None,
-                 long_answers: re.Pattern[bytes] | None = None) -> None:
+                 long_answers: re.Pattern[bytes] | None = None,
+                 writes: Executor | None = None,
+                 write_targets: re.Pattern[bytes] | None = None) -> None:
         self.app = app
         self.early = early
         self.pool = pool
         self.transfers = transfers
         self.long_answers = long_answers
+        self.writes = writes
+        self.write_targets = write_targets
         self.limits = limits
         self.admission = Admission(limits.per_address, limits.connections, exempt)
         self.multiprocess = multiprocess
         self.connections: set[_Connection] = set()
         self.stopping = False
 
-    def pool_for(self, target: bytes, *, streamed: bool) -> Executor:
+    def pool_for(self, method: bytes, target: bytes, *, streamed: bool) -> Executor:
         """The transfer pool for a body streamed to the app or a target `long_answers`
-        matches (when the worker has one); the app's pool for everything else."""
+        matches; the writes pool for a POST to a target `write_targets` matches (each
+        when the worker has one); the app's pool for everything else."""
         if self.transfers is not None and (
                 streamed or (self.long_answers is not None
                              and self.long_answers.match(target) is not None)):
             return self.transfers
+        if (self.writes is not None and method == b"POST" and self.write_targets is not None
+                and self.write_targets.match(target) is not None):
+            return self.writes
         return self.pool
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -350,7 +361,7 @@ class _Connection:
                 return await self._not_modified(headers)
         environ = self._environ(request, bytes(body), complete)
         bridge = _AppCall(self, environ, head=request.method == b"HEAD")
-        pool = self.front.pool_for(request.target, streamed=not complete)
+        pool = self.front.pool_for(request.method, request.target, streamed=not complete)
         finished = await self.loop.run_in_executor(pool, bridge.run)
         if not finished:
             return False

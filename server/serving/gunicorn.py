@@ -114,14 +114,16 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     versions = WallVersionRefresher(sessions, config.zone, wall_polls)
     worker = type("Worker", (ShopfloorWorker,), {
         "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses,
-        "background": (notifier, versions), "wall_polls": wall_polls})
+        "background": (notifier, versions), "wall_polls": wall_polls,
+        "write_threads": 1 if config.database_url.startswith("sqlite") else 2})
     options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,
         "worker_class": worker,
         # Threads per worker for the app's short requests; connections wait in the
-        # worker's loop, not here, and uploads and video downloads have threads of their
-        # own (serving/worker.py, TRANSFER_THREADS). Fewer threads contend less for the
+        # worker's loop, not here, and uploads, video downloads and the kiosks' event
+        # batches have threads of their own (serving/worker.py, TRANSFER_THREADS,
+        # WRITE_TARGETS). Fewer threads contend less for the
         # GIL and SQLite's write lock: under `make bench-load` 4 threads served 269 cards
         # a second, 2 served 292 (before SQLite's writers queued on a file lock,
         # server/db.py: 8 served 135, 4 152-154, 2 200).

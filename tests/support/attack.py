@@ -136,7 +136,8 @@ class FrontOnPort:
 
     def __init__(self, app: Any, limits: Limits = QUICK,
                  tls: ssl.SSLContext | None = None, *, threads: int = 2,
-                 transfers: int = 0, long_answers: re.Pattern[bytes] | None = None) -> None:
+                 transfers: int = 0, long_answers: re.Pattern[bytes] | None = None,
+                 writes: int = 0, write_targets: re.Pattern[bytes] | None = None) -> None:
         self.app, self.limits, self.tls = app, limits, tls
         self.port = 0
         self.loop = asyncio.new_event_loop()
@@ -146,6 +147,9 @@ class FrontOnPort:
                                              thread_name_prefix="transfer")
                           if transfers else None)
         self.long_answers = long_answers
+        self.writes = (ThreadPoolExecutor(max_workers=writes, thread_name_prefix="writes")
+                       if writes else None)
+        self.write_targets = write_targets
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="front", daemon=True)
         self.finish: asyncio.Event | None = None
@@ -157,7 +161,8 @@ class FrontOnPort:
     async def _serve(self) -> None:
         self.finish = asyncio.Event()
         front = Front(self.app, self.pool, self.limits, multiprocess=False,
-                      transfers=self.transfers, long_answers=self.long_answers)
+                      transfers=self.transfers, long_answers=self.long_answers,
+                      writes=self.writes, write_targets=self.write_targets)
         server = await asyncio.start_server(partial(front.serve, tls=self.tls),
                                             "127.0.0.1", 0)
         self.port = server.sockets[0].getsockname()[1]
@@ -176,5 +181,6 @@ class FrontOnPort:
         self.loop.call_soon_threadsafe(self.finish.set)
         self.thread.join(timeout=10)
         self.pool.shutdown(wait=True, cancel_futures=True)
-        if self.transfers is not None:
-            self.transfers.shutdown(wait=True, cancel_futures=True)
+        for extra in (self.transfers, self.writes):
+            if extra is not None:
+                extra.shutdown(wait=True, cancel_futures=True)

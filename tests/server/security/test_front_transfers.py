@@ -1,10 +1,11 @@
 """Uploads and video downloads run in threads of their own (serving/front.py `transfers`,
 serving/worker.py): a client that takes its time over a file holds a transfer thread,
-never one of the few threads the kiosks' short requests wait for.
+never one of the few threads the kiosks' short requests wait for. So do the kiosks' event
+batches (`writes`): one waiting its turn for SQLite's writer never holds a card read up.
 
 The front runs a small WSGI app of the test's own on a loopback port, with one app thread
-and one transfer thread, so a request that took the wrong thread would leave none for the
-next; the app notes which thread served each request."""
+and one transfer or writes thread, so a request that took the wrong thread would leave
+none for the next; the app notes which thread served each request."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from server.serving.front import Front, Limits
-from server.serving.worker import LONG_ANSWERS
+from server.serving.worker import LONG_ANSWERS, WRITE_TARGETS
 from support.attack import FrontOnPort, connect, read_answer, status_of
 
 # Deadlines long enough that nothing here is cut while the test holds a transfer open.
@@ -32,10 +33,16 @@ class App:
     def __init__(self) -> None:
         self.threads: dict[str, str] = {}
         self.reading = threading.Event()
+        # A batch of events waits for `released`, as one waits for the write lock.
+        self.writing = threading.Event()
+        self.released = threading.Event()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
         path = environ["PATH_INFO"]
         self.threads[path] = threading.current_thread().name
+        if path == "/api/v1/events":
+            self.writing.set()
+            self.released.wait(WAIT_S)
         if environ["REQUEST_METHOD"] == "POST":
             self.reading.set()
             size = str(len(environ["wsgi.input"].read())).encode()
@@ -123,24 +130,75 @@ def test_without_a_transfer_pool_everything_shares_the_app_threads(app: App) -> 
     assert app.threads["/admin/videos/upload"].startswith("app")
 
 
-@pytest.mark.parametrize(("target", "streamed", "pool"), [
-    (b"/api/v1/videos/7/file", False, "transfers"),
-    (b"/api/v1/videos/7/file?resume=1", False, "transfers"),
-    (b"/api/v1/videos/7/thumbnail", False, "app"),
-    (b"/api/v1/videos/7/files", False, "app"),
-    (b"/x/api/v1/videos/7/file", False, "app"),
-    (b"/api/v1/videos", False, "app"),
-    (b"/api/v1/events", False, "app"),
-    (b"/api/v1/events", True, "transfers"),  # a body too large for the loop to read
+BATCH = (b"POST /api/v1/events HTTP/1.1\r\nHost: s\r\nContent-Type: application/json\r\n"
+         b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+
+def test_a_batch_waiting_its_turn_to_write_leaves_the_app_thread_free(app: App) -> None:
+    with FrontOnPort(app, PATIENT, threads=1, writes=1,
+                     write_targets=WRITE_TARGETS) as front:
+        batch = connect(front.port, timeout=WAIT_S)
+        try:
+            batch.sendall(BATCH)
+            assert app.writing.wait(WAIT_S), "the batch never reached the app"
+            answer = _short(front.port)  # while the batch still waits
+            assert status_of(answer) == 200 and answer.endswith(b"ok")
+            app.released.set()
+            assert status_of(read_answer(batch, WAIT_S)) == 200
+        finally:
+            app.released.set()
+            batch.close()
+    assert app.threads["/api/v1/events"].startswith("writes")
+    assert app.threads["/api/v1/health"].startswith("app")
+
+
+def test_without_a_writes_pool_a_waiting_batch_holds_the_app_thread(app: App) -> None:
+    """The control: the same batch in the app's only thread keeps the short request
+    waiting until the batch is let through."""
+    with FrontOnPort(app, PATIENT, threads=1) as front:
+        batch = connect(front.port, timeout=WAIT_S)
+        short = connect(front.port, timeout=WAIT_S)
+        try:
+            batch.sendall(BATCH)
+            assert app.writing.wait(WAIT_S)
+            short.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: s\r\nConnection: close"
+                          b"\r\n\r\n")
+            assert read_answer(short, 1.0) == b"", "answered while the only thread was held"
+            app.released.set()
+            assert status_of(read_answer(batch, WAIT_S)) == 200
+            assert read_answer(short, WAIT_S).endswith(b"ok")
+        finally:
+            app.released.set()
+            batch.close()
+            short.close()
+    assert app.threads["/api/v1/events"].startswith("app")
+
+
+@pytest.mark.parametrize(("method", "target", "streamed", "pool"), [
+    (b"GET", b"/api/v1/videos/7/file", False, "transfers"),
+    (b"GET", b"/api/v1/videos/7/file?resume=1", False, "transfers"),
+    (b"GET", b"/api/v1/videos/7/thumbnail", False, "app"),
+    (b"GET", b"/api/v1/videos/7/files", False, "app"),
+    (b"GET", b"/x/api/v1/videos/7/file", False, "app"),
+    (b"GET", b"/api/v1/videos", False, "app"),
+    (b"POST", b"/api/v1/events", False, "writes"),
+    (b"POST", b"/api/v1/events?x=1", False, "writes"),
+    (b"POST", b"/api/v1/events", True, "transfers"),  # a body too large for the loop
+    (b"GET", b"/api/v1/events", False, "app"),
+    (b"PUT", b"/api/v1/events", False, "app"),
+    (b"POST", b"/api/v1/events/1", False, "app"),
+    (b"POST", b"/api/v1/eventsx", False, "app"),
+    (b"POST", b"/x/api/v1/events", False, "app"),
+    (b"POST", b"/api/v1/production", False, "app"),
 ])
-def test_which_requests_take_a_transfer_thread(target: bytes, streamed: bool,
-                                               pool: str) -> None:
-    app_pool, transfers = ThreadPoolExecutor(1), ThreadPoolExecutor(1)
+def test_which_requests_take_a_transfer_or_writes_thread(
+        method: bytes, target: bytes, streamed: bool, pool: str) -> None:
+    pools = {name: ThreadPoolExecutor(1) for name in ("app", "transfers", "writes")}
     try:
-        front = Front(App(), app_pool, PATIENT, transfers=transfers,
-                      long_answers=LONG_ANSWERS)
-        chosen = front.pool_for(target, streamed=streamed)
-        assert chosen is (transfers if pool == "transfers" else app_pool)
+        front = Front(App(), pools["app"], PATIENT, transfers=pools["transfers"],
+                      long_answers=LONG_ANSWERS, writes=pools["writes"],
+                      write_targets=WRITE_TARGETS)
+        assert front.pool_for(method, target, streamed=streamed) is pools[pool]
     finally:
-        app_pool.shutdown()
-        transfers.shutdown()
+        for executor in pools.values():
+            executor.shutdown()
