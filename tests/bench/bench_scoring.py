@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import statistics
 import time
 import uuid
@@ -41,6 +42,7 @@ from server.models import (
     Workshop,
     video_workshops,
 )
+from server.services.periods.closing import close_period
 from server.services.scores.aggregates import establish
 from server.services.scores.schemes import import_scheme
 from server.services.scores.scorecards import (
@@ -53,6 +55,7 @@ from server.services.scores.scorecards import (
 ZONE = ZoneInfo("Asia/Shanghai")
 WORKSHOPS = 10
 WORKERS_PER_SHOP = 200
+MONTHLY_SHOPS = WORKSHOPS // 2  # W01 to W05 are scored by the month, the rest by the week
 FIRST_DAY = date(2025, 11, 1)
 LAST_DAY = date(2026, 10, 31)
 TODAY = date(2026, 10, 14)
@@ -161,9 +164,9 @@ def _populate(engine: Engine, sessions: sessionmaker[Session]) -> dict[str, int]
             counts["production"] += len(production)
             counts["badge_in"] += len(events)
             counts["points"] += len(entries)
-    half = WORKSHOPS // 2
     with sessions() as session:
-        for kind, first, last in (("threshold", 1, half), ("weighted", half + 1, WORKSHOPS)):
+        for kind, first, last in (("threshold", 1, MONTHLY_SHOPS),
+                                  ("weighted", MONTHLY_SHOPS + 1, WORKSHOPS)):
             codes = ", ".join(f"W{s:02d}" for s in range(first, last + 1))
             import_scheme(session, SCHEMES[kind].format(codes=codes), actor="bench")
         session.commit()
@@ -304,3 +307,46 @@ def test_bench_scoring(factory: sessionmaker[Session]) -> None:
     print("with a warm StandingsCache and a tap in the worker's workshop before each read "
           "(what a kiosk sees under load):")
     _report("scorecard, one worker, month, after a tap", _timed(60, cached_card, tap), 5)
+
+    # From early October a factory that pays monthly has September closed: the month's
+    # "most improved" then compares with the totals September settled, read from its
+    # snapshot. Measured on a copy, so that the factory above stays as it was built.
+    closed = _september_closed(factory)
+    monthly = [code for code in codes
+               if (int(code[1:]) - 1) // WORKERS_PER_SHOP + 1 <= MONTHLY_SHOPS]
+
+    def monthly_card(sessions: sessionmaker[Session]) -> Callable[[int], None]:
+        def card(i: int) -> None:
+            with sessions() as session:
+                found = worker_scorecard(session, monthly[i], "month", TODAY, ZONE,
+                                         today=TODAY)
+                assert found["rank_of"] == WORKERS_PER_SHOP
+        return card
+
+    monthly_card(closed)(0)
+    print(f"the workers of the {MONTHLY_SHOPS} workshops scored by the month "
+          f"({len(monthly)} of the 60 above), fresh cards:")
+    _report("scorecard, month, September open", _timed(len(monthly), monthly_card(factory)),
+            5)
+    _report("scorecard, month, September closed", _timed(len(monthly), monthly_card(closed)),
+            5)
+    closed.kw["bind"].dispose()
+
+
+def _september_closed(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A copy of the factory's database, September closed (`period close`) in every
+    workshop scored by the month."""
+    source = Path(str(factory.kw["bind"].url.database))
+    copy = source.with_name(source.stem + "-september-closed.db")
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(source) as original, sqlite3.connect(copy) as target:
+        original.backup(target)
+    sessions = make_sessionmaker(make_engine(f"sqlite:///{copy}"))
+    started = time.perf_counter()
+    with sessions() as session:
+        closed = close_period(session, None, "month", "2026-09", "bench", ZONE, today=TODAY,
+                              force=True, reason="benchmark")
+        session.commit()
+    print(f"September closed in {len(closed)} workshops in "
+          f"{time.perf_counter() - started:.1f} s")
+    return sessions

@@ -61,6 +61,29 @@ def settled_card(session: Session, worker: Worker, span: PeriodSpan) -> dict[str
     return {**card, "settled": settled_info(period)}
 
 
+def settled_totals(session: Session, worker_ids: Sequence[int], span: PeriodSpan
+                   ) -> dict[int, float | None]:
+    """The totals these workers were settled with in the closed period `span`, by worker
+    id, from the newest snapshot of whichever workshop closed it with them (as
+    `settled_card`: a worker who moved keeps what they were paid from); None for one
+    settled without data (placed unranked). Workers no closed period settled are left
+    out. Should two workshops have settled one worker, the later close counts."""
+    if not worker_ids:
+        return {}
+    rows = session.execute(
+        select(SnapshotCard.worker_id, SnapshotCard.total, SnapshotCard.rank)
+        .join(Snapshot, SnapshotCard.snapshot_id == Snapshot.id)
+        .join(SettledPeriod, Snapshot.period_id == SettledPeriod.id)
+        .where(SnapshotCard.worker_id.in_(list(worker_ids)),
+               SettledPeriod.kind == span.kind.value, SettledPeriod.key == span.label,
+               SettledPeriod.state == PeriodState.CLOSED,
+               Snapshot.version == SettledPeriod.version)
+        .order_by(SettledPeriod.closed_at, SettledPeriod.id)
+    ).all()
+    return {worker_id: (total if rank is not None else None)
+            for worker_id, total, rank in rows}
+
+
 def settled_board(session: Session, workshop: Workshop, span: PeriodSpan) -> dict[str, Any] | None:
     period = closed_period(session, workshop.id, span)
     if period is None:

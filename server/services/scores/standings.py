@@ -15,7 +15,8 @@ transaction; scores/aggregates.py). A tap in one workshop leaves every other wor
 standings, and its own for other periods, cached; a cached standing is never older than
 its data. The worker's own card is still scored from their own rows. The previous
 period's totals ("most improved") are cached beside the standings by the stamps of that
-period alone, so a tap today, which makes the current standing cold, leaves them warm.
+period alone, so a tap today, which makes the current standing cold, leaves them warm;
+once that period is closed they are the totals its snapshot settled, never scored again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from server.scoring import (
     with_placing,
 )
 from server.services import ServiceError
+from server.services.periods.snapshots import settled_totals
 from server.services.scores.aggregates import settle, span_stamp, zone_of
 from server.services.scores.data_version import newest_audit
 from server.services.scores.inputs import Person, Training, load_inputs, load_totals, people
@@ -129,19 +131,29 @@ def _previous_totals(
     session: Session, workshop: Workshop, span: PeriodSpan, scheme: Scheme,
     persons: list[Person], training: Training, zone: ZoneInfo,
 ) -> dict[str, float]:
-    """Totals of the period before, scored with the version in force then, of the workers
-    who had data in it; read only when the scheme rewards the most improved."""
+    """Totals of the period before, of the workers who had data in it; read only when the
+    scheme rewards the most improved. A worker a closed period settled keeps the total
+    they were settled with (`settled_totals`: what they were paid from, read from the
+    snapshot and never scored again); the others are scored with the version in force
+    then, from the sums."""
     if not any(t.most_improved_percent is not None for t in scheme.tiers):
         return {}
     previous = previous_span(span)
     row = scheme_for(session, workshop.id, previous.start)
     if row is None:
         return {}
-    earlier = to_scheme(row)
-    sums = load_totals(session, persons, previous, training, zone, _needs(earlier),
-                       workshop.id)
-    return totals_of(earlier, {p.code: sums[p.id] for p in persons if sums[p.id].has_data},
-                     previous)
+    settled = settled_totals(session, [p.id for p in persons], previous)
+    found = {p.code: total for p in persons
+             if (total := settled.get(p.id)) is not None}
+    live = [p for p in persons if p.id not in settled]
+    if live:
+        earlier = to_scheme(row)
+        # The workshop's statement when no one was settled (all its workers are read).
+        sums = load_totals(session, live, previous, training, zone, _needs(earlier),
+                           None if settled else workshop.id)
+        found.update(totals_of(earlier, {p.code: sums[p.id] for p in live
+                                         if sums[p.id].has_data}, previous))
+    return found
 
 
 def _cached_previous(
