@@ -42,6 +42,10 @@ def standings_cache() -> StandingsCache:
     return cache
 
 
+# What an answer for one device that must ask again each time says to caches.
+PRIVATE = "private, no-cache"
+
+
 def conditional(request: Request, etag: str, build: Callable[[], Response], *,
                 private: bool = False) -> Response:
     """The answer to a request for something whose current version is `etag`.
@@ -59,7 +63,7 @@ def conditional(request: Request, etag: str, build: Callable[[], Response], *,
         response = build()
     response.set_etag(etag)
     if private:
-        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["Cache-Control"] = PRIVATE
     return response
 
 

@@ -13,8 +13,8 @@ If-None-Match it makes the same checks in the same order, with the same rules:
 1. the bearer token is an enrolled, unrevoked kiosk's, and recording its contact (last
    seen, version, outbox depth) would change nothing (`tokens.quiet_kiosk_id`);
 2. the query is one the route accepts (`ScorecardQuery`);
-3. the kiosk serves the worker, and the card's version (`scorecard_version`: 404 and 403
-   come first there);
+3. the kiosk serves the worker, and the card's version (`CardMemo.look_up`, through
+   `scorecard_version`: 404 and 403 come first there);
 4. the memo holds the card at that version, and If-None-Match matches its ETag.
 
 When all hold it answers the route's 304, header for header (kept equal by
@@ -45,14 +45,14 @@ from server.models import utcnow
 from server.observability.instruments import Instruments
 from server.services import ServiceError
 from server.services.devices.tokens import quiet_kiosk_id
-from server.services.scores.kiosk_reads import CardMemo, card_memo_key, scorecard_version
-from server.web import SECURITY_HEADERS, StartResponse, Wsgi
+from server.services.scores.kiosk_reads import CardMemo
+from server.web import PRIVATE, SECURITY_HEADERS, StartResponse, Wsgi
 
 # A worker code as the route's URL rule takes it: one path segment.
 _CARD_PATH = re.compile(r"/api/v1/workers/([^/]+)/scorecard")
 # What the route's 304 carries besides its ETag. `Vary: Cookie` is Flask's: the admin's
 # language choice reads the session on every request.
-_HEADERS = (("Cache-Control", "private, no-cache"), *SECURITY_HEADERS.items(),
+_HEADERS = (("Cache-Control", PRIVATE), *SECURITY_HEADERS.items(),
             ("Vary", "Cookie"))
 
 
@@ -99,13 +99,12 @@ class CardRevalidation:
                     "Authorization", "")), contact_of(request.headers), utcnow())
                 if kiosk_id is None:
                     return None
-                version = scorecard_version(session, kiosk_id, code, query.period, on, now,
-                                            self.zone)
+                held = self.memo.look_up(session, kiosk_id, code, query.period, on, now,
+                                         self.zone).held
         except (ServiceError, SQLAlchemyError):
             # A refusal, or a database that failed the read: the route meets it again and
             # answers it as it answers any.
             return None
-        held = self.memo.get(card_memo_key(code, query.period, on), version)
         if held is None or not request.if_none_match.contains_weak(held[0]):
             return None
         return held[0], query.period

@@ -30,12 +30,10 @@ from server.services.devices.roster import roster, roster_etag
 from server.services.scores.kiosk_reads import (
     CardMemo,
     card_etag,
-    card_memo_key,
     kiosk_leaderboard,
     kiosk_scorecard,
     pending_claims,
     photo_file,
-    scorecard_version,
 )
 from server.services.scores.tasks import worker_tasks
 from server.web import app_config, conditional, db_session, server_keys, standings_cache
@@ -130,18 +128,16 @@ def get_scorecard(code: str) -> Response:
     # A kiosk back from days offline, or prefetching its roster's cards, asks for many
     # cards, and every kiosk of a workshop asks for the same ones: while nothing a card is
     # made of moved, it comes from the memo, a 304 or its stored bytes (CardMemo).
-    version = scorecard_version(session, kiosk.id, code, query.period, on, now,
-                                app_config().zone)
     memo: CardMemo = current_app.extensions["shopfloor.card_memo"]
-    key = card_memo_key(code, query.period, on)
-    held = memo.get(key, version)
+    found = memo.look_up(session, kiosk.id, code, query.period, on, now, app_config().zone)
+    held = found.held
     source = "memo" if held is not None else "built"
     if held is None:
         card = kiosk_scorecard(session, kiosk, code, query.period, on, app_config().zone,
                                cache=standings_cache())
         card["tasks"] = worker_tasks(session, code)
         held = card_etag(card), jsonify(card).get_data()
-        memo.put(key, version, *held)
+        memo.put(found.key, found.version, *held)
     session.commit()
     etag, body = held
     response = conditional(request, etag,

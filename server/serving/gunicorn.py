@@ -115,7 +115,8 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
     worker = type("Worker", (ShopfloorWorker,), {
         "plain_ports": plain_ports, **tls, "exempt": config.trusted_proxy_addresses,
         "background": (notifier, versions), "wall_polls": wall_polls,
-        "write_threads": 1 if config.database_url.startswith("sqlite") else 2})
+        "write_threads": 1 if app.extensions["shopfloor.engine"].dialect.name == "sqlite"
+        else 2})
     options: dict[str, Any] = {
         "bind": binds,
         "workers": workers,
@@ -123,10 +124,10 @@ def serve(config: Config, host: str, port: int, workers: int, *, http: bool = Fa
         # Threads per worker for the app's short requests; connections wait in the
         # worker's loop, not here, and uploads, video downloads and the kiosks' event
         # batches have threads of their own (serving/worker.py, TRANSFER_THREADS,
-        # WRITE_TARGETS). Fewer threads contend less for the
-        # GIL and SQLite's write lock: under `make bench-load` 4 threads served 269 cards
-        # a second, 2 served 292 (before SQLite's writers queued on a file lock,
-        # server/db.py: 8 served 135, 4 152-154, 2 200).
+        # WRITE_TARGETS). Fewer threads contend less for the GIL and SQLite's write lock:
+        # under `make bench-load` 4 threads served 269 cards a second, 2 served 292
+        # (before SQLite's writers queued on a file lock, server/db.py: 8 served 135,
+        # 4 152-154, 2 200).
         "threads": 2,
         "timeout": 60,
         "graceful_timeout": 10,

@@ -10,7 +10,9 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -135,3 +137,20 @@ class LiveServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def run_kiosks(server: LiveServer, kiosk: Callable[[int], None], count: int,
+               deadline_s: float) -> None:
+    """`kiosk(0)` to `kiosk(count - 1)` at once, each in a thread of its own, against
+    `server`, which is stopped when they are done, whether they finished or not; fails
+    when one is still running after `deadline_s`."""
+    threads = [threading.Thread(target=kiosk, args=(i,), name=f"kiosk-{i}")
+               for i in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=deadline_s)
+        assert not any(t.is_alive() for t in threads), "the kiosks did not finish in time"
+    finally:
+        server.stop()

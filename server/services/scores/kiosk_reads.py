@@ -10,6 +10,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,14 @@ def scorecard_version(session: Session, kiosk_id: int, worker_code: str, period:
     return hashlib.sha256(repr(made).encode()).hexdigest()[:32]
 
 
-def card_memo_key(worker_code: str, period: str, on: date) -> Hashable:
-    """What `CardMemo` holds a card by: the same card whichever kiosk asks."""
-    return worker_code, period, on
+@dataclass(frozen=True)
+class CardLookup:
+    """A card asked of the memo: where it is held (the same card whichever kiosk asks),
+    the version it must be at, and the (ETag, JSON body) held at that version, or None."""
+
+    key: Hashable
+    version: str
+    held: tuple[str, bytes] | None
 
 
 class CardMemo:
@@ -138,6 +144,14 @@ class CardMemo:
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._cards: OrderedDict[Hashable, tuple[str, str, bytes]] = OrderedDict()
+
+    def look_up(self, session: Session, kiosk_id: int, worker_code: str, period: str,
+                on: date, now: datetime, zone: ZoneInfo) -> CardLookup:
+        """The card as held at its current version (`scorecard_version`, whose 404 and 403
+        for a worker the kiosk `kiosk_id` may not read come first)."""
+        version = scorecard_version(session, kiosk_id, worker_code, period, on, now, zone)
+        key = (worker_code, period, on)
+        return CardLookup(key, version, self.get(key, version))
 
     def get(self, key: Hashable, version: str) -> tuple[str, bytes] | None:
         """(ETag, JSON body) of the card made at `version`, or None."""

@@ -22,7 +22,7 @@ from server.db import make_engine, make_sessionmaker
 from server.models import Event, ProductionRecord, RecordSource
 from server.services.devices.kiosks import add_kiosk, enroll
 from support.factory import bearer, build_factory, make_event
-from support.live_server import LiveServer
+from support.live_server import LiveServer, run_kiosks
 from support.postgres import PrivateCluster
 
 pytestmark = pytest.mark.skipif(
@@ -107,17 +107,8 @@ def test_twenty_kiosks_at_once_lose_nothing_and_store_nothing_twice(
             with lock:
                 failures.append(f"kiosk {index}: {error!r}")
 
-    threads = [threading.Thread(target=kiosk, args=(i,), name=f"kiosk-{i}")
-               for i in range(KIOSKS)]
     started = datetime.now(UTC)
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=DEADLINE_S)
-        assert not any(t.is_alive() for t in threads), "the kiosks did not finish in time"
-    finally:
-        server.stop()
+    run_kiosks(server, kiosk, KIOSKS, DEADLINE_S)
     elapsed = (datetime.now(UTC) - started).total_seconds()
     assert not failures, failures[:5]
 

@@ -21,7 +21,7 @@ from server.models import Event, WorkerDaySums
 from server.services.devices.kiosks import add_kiosk, enroll
 from server.services.scores.aggregates import rebuild
 from support.factory import bearer, build_factory, make_event
-from support.live_server import LiveServer
+from support.live_server import LiveServer, run_kiosks
 
 KIOSKS = 8
 BATCH = 10
@@ -81,15 +81,7 @@ def test_kiosks_at_once_on_sqlite_keep_the_day_sums_right(tmp_path: Path) -> Non
             with lock:
                 failures.append(f"kiosk {index}: {error!r}")
 
-    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(KIOSKS)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=DEADLINE_S)
-        assert not any(t.is_alive() for t in threads), "the kiosks did not finish in time"
-    finally:
-        server.stop()
+    run_kiosks(server, kiosk, KIOSKS, DEADLINE_S)
     assert not failures, failures[:5]
     assert statuses == {"accepted": len(pool),
                         "duplicate": len(pool) * KIOSKS // 2 - len(pool)}, statuses
